@@ -1,0 +1,113 @@
+//! Building and running the HTTP server. Tests build it on port 0 and speak HTTP to it.
+
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{secret, Hasher, JwtKeys};
+use crate::config::Config;
+use crate::error::{render_problem, ApiError};
+use crate::state::AppState;
+use crate::{handlers, openapi, request_id};
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers};
+use actix_web::{web, App, HttpServer};
+use jiebang_db::Database;
+use jiebang_domain::Clock;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] jiebang_db::connection::ConnectError),
+    #[error("JWT secret: {0}")]
+    Secret(String),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+}
+
+/// Opens the database named by the configuration and applies pending migrations.
+pub fn open_database(config: &Config) -> Result<Database, StartError> {
+    let db = Database::connect(&config.database_url(), config.db_pool_size)?;
+    let applied = db.migrate()?;
+    if applied > 0 {
+        tracing::info!(applied, backend = db.backend().as_str(), "applied migrations");
+    }
+    Ok(db)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Opens and migrates the database, loads the keys, binds the listener. Call inside an
+    /// actix system (the `jiebang` binary and the test harness do).
+    pub fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Application, StartError> {
+        let db = open_database(&config)?;
+        let secret = secret::load_or_create(config.jwt_secret.as_deref(), &config.data_dir).map_err(StartError::Secret)?;
+        let state = web::Data::new(AppState {
+            db,
+            clock,
+            jwt: JwtKeys::new(&secret),
+            hasher: Hasher::new(config.hash_concurrency()),
+            throttle: LoginThrottle::new(chrono::Duration::minutes(15), 5, 50),
+            config: config.clone(),
+        });
+        let listener = TcpListener::bind(&config.bind).map_err(|e| StartError::Bind(config.bind.clone(), e))?;
+        let port = listener.local_addr().map_err(|e| StartError::Bind(config.bind.clone(), e))?.port();
+        let doc = web::Data::new(openapi::document());
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(doc.clone())
+                .app_data(web::PathConfig::default().error_handler(|_, _| {
+                    ApiError::not_found("资源 / resource").into()
+                }))
+                .wrap(ErrorHandlers::new().default_handler(render_problem))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "no-referrer")),
+                )
+                .wrap(from_fn(request_id::middleware))
+                .service(web::resource("/healthz").route(web::get().to(handlers::ops::healthz)))
+                .service(web::resource("/readyz").route(web::get().to(handlers::ops::readyz)))
+                .service(web::resource("/openapi.json").route(web::get().to(handlers::ops::openapi)))
+                .configure(handlers::api_v1)
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(ApiError::new(
+                        actix_web::http::StatusCode::NOT_FOUND,
+                        "not_found",
+                        "请求的地址不存在 / no such resource",
+                    ))
+                }))
+        })
+        .workers(config.workers())
+        .shutdown_timeout(10)
+        .listen(listener)
+        .map_err(|e| StartError::Bind(config.bind.clone(), e))?
+        .run();
+        Ok(Application { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM / Ctrl-C (graceful: in-flight requests finish).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,100 @@
+//! Login throttling: failed logins are counted per account (e-mail) and per client address in a
+//! sliding window; past the limit further attempts get 429 with `Retry-After` until the oldest
+//! failure leaves the window. Counters live in the instance's memory (see docs/operations.md).
+
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+pub struct LoginThrottle {
+    window: Duration,
+    per_account: usize,
+    per_address: usize,
+    failures: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,
+}
+
+impl LoginThrottle {
+    pub fn new(window: Duration, per_account: usize, per_address: usize) -> Self {
+        Self { window, per_account, per_address, failures: Mutex::new(HashMap::new()) }
+    }
+
+    fn keys(account: &str, address: &str) -> [(String, bool); 2] {
+        [(format!("a:{account}"), true), (format!("i:{address}"), false)]
+    }
+
+    /// `Some(seconds)` when the account or the address must wait before trying again.
+    pub fn check(&self, account: &str, address: &str, now: DateTime<Utc>) -> Option<u64> {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut wait = None;
+        for (key, is_account) in Self::keys(account, address) {
+            let limit = if is_account { self.per_account } else { self.per_address };
+            if let Some(q) = map.get_mut(&key) {
+                while q.front().is_some_and(|t| *t + self.window <= now) {
+                    q.pop_front();
+                }
+                if q.len() >= limit {
+                    let until = q[q.len() - limit] + self.window;
+                    let secs = (until - now).num_seconds().max(1) as u64;
+                    wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
+                }
+            }
+        }
+        wait
+    }
+
+    pub fn record_failure(&self, account: &str, address: &str, now: DateTime<Utc>) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            // bounded memory: forget entries whose window has passed
+            map.retain(|_, q| q.back().is_some_and(|t| *t + self.window > now));
+        }
+        for (key, _) in Self::keys(account, address) {
+            map.entry(key).or_default().push_back(now);
+        }
+    }
+
+    /// A successful login clears the account's failures (not the address's).
+    pub fn record_success(&self, account: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(&format!("a:{account}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks_an_account_after_the_limit_and_releases_it() {
+        let t = LoginThrottle::new(Duration::minutes(15), 3, 100);
+        let now = Utc::now();
+        for _ in 0..3 {
+            assert_eq!(t.check("a@x.cn", "1.1.1.1", now), None);
+            t.record_failure("a@x.cn", "1.1.1.1", now);
+        }
+        let wait = t.check("a@x.cn", "2.2.2.2", now).unwrap();
+        assert!(wait > 800 && wait <= 900, "{wait}");
+        assert_eq!(t.check("b@x.cn", "1.1.1.1", now), None);
+        assert_eq!(t.check("a@x.cn", "1.1.1.1", now + Duration::minutes(15)), None);
+    }
+
+    #[test]
+    fn locks_an_address_across_accounts() {
+        let t = LoginThrottle::new(Duration::minutes(15), 100, 2);
+        let now = Utc::now();
+        t.record_failure("a@x.cn", "9.9.9.9", now);
+        t.record_failure("b@x.cn", "9.9.9.9", now);
+        assert!(t.check("c@x.cn", "9.9.9.9", now).is_some());
+        assert!(t.check("c@x.cn", "8.8.8.8", now).is_none());
+    }
+
+    #[test]
+    fn success_clears_the_account() {
+        let t = LoginThrottle::new(Duration::minutes(15), 1, 100);
+        let now = Utc::now();
+        t.record_failure("a@x.cn", "1.1.1.1", now);
+        assert!(t.check("a@x.cn", "1.1.1.1", now).is_some());
+        t.record_success("a@x.cn");
+        assert!(t.check("a@x.cn", "1.1.1.1", now).is_none());
+    }
+}

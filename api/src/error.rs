@@ -1,0 +1,244 @@
+//! The one error type at the HTTP edge. Every error leaves as `application/problem+json`
+//! (RFC 9457) with a stable snake_case `code`; unexpected causes are logged once and answered
+//! as an opaque 500. See docs/api.md for the list of codes.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use jiebang_domain::{FieldError, Violations};
+use serde::Serialize;
+use std::borrow::Cow;
+use std::fmt;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error answered to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: Cow<'static, str>,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    pub retry_after: Option<u64>,
+}
+
+/// The problem document (RFC 9457) every error response carries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:jiebang:problem:<code>`
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short English summary of the status.
+    pub title: String,
+    pub status: u16,
+    /// What went wrong, Chinese first, then English.
+    pub detail: String,
+    /// Stable machine code (snake_case), listed in docs/api.md.
+    pub code: String,
+    /// Field errors of a validation failure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemFieldError>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemFieldError {
+    /// Path of the field in the request (`organization.credit_code`, `kpis[0].target`).
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
+        Self { status, code: code.into(), detail: detail.into(), errors: Vec::new(), retry_after: None }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, detail)
+    }
+
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, detail)
+    }
+
+    /// 404 for a missing object, or one the caller may not know exists.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("未找到{what} / {what} not found"))
+    }
+
+    pub fn conflict(code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    /// 422 with field errors.
+    pub fn validation(violations: Violations) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "请求内容有误，请检查标出的字段 / the request has invalid fields",
+        );
+        e.errors = violations.0;
+        e
+    }
+
+    /// 422 for one field.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::validation(Violations(vec![FieldError::new(field, code, message)]))
+    }
+
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("尝试次数过多，请 {retry_after} 秒后再试 / too many attempts, retry in {retry_after} s"),
+        );
+        e.retry_after = Some(retry_after.max(1));
+        e
+    }
+
+    pub fn busy() -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            "服务器繁忙，请稍后再试 / the server is busy, please retry shortly",
+        );
+        e.retry_after = Some(1);
+        e
+    }
+
+    /// An unexpected failure: logged here, once, with its cause; the client sees nothing of it.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "服务器内部错误，请稍后再试 / internal server error",
+        )
+    }
+
+    fn problem(&self) -> Problem {
+        Problem {
+            type_: format!("urn:jiebang:problem:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_string(),
+            errors: self
+                .errors
+                .iter()
+                .map(|e| ProblemFieldError { field: e.field.clone(), code: e.code.clone(), message: e.message.clone() })
+                .collect(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.code)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        let mut resp = HttpResponse::build(self.status);
+        resp.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if let Some(s) = self.retry_after {
+            resp.insert_header((header::RETRY_AFTER, s.to_string()));
+        }
+        resp.json(self.problem()).map_into_boxed_body()
+    }
+}
+
+impl From<jiebang_db::DbError> for ApiError {
+    fn from(e: jiebang_db::DbError) -> Self {
+        ApiError::internal(format!("database: {e}"))
+    }
+}
+
+impl From<Violations> for ApiError {
+    fn from(v: Violations) -> Self {
+        ApiError::validation(v)
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(format!("blocking task: {e}"))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        s if s.is_server_error() => "internal_error",
+        _ => "error",
+    }
+}
+
+fn detail_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "请求的地址不存在 / no such resource",
+        StatusCode::METHOD_NOT_ALLOWED => "该地址不支持此请求方法 / method not allowed on this resource",
+        StatusCode::PAYLOAD_TOO_LARGE => "请求内容过大 / the request body is too large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "请使用 application/json / use application/json",
+        s if s.is_server_error() => "服务器内部错误，请稍后再试 / internal server error",
+        _ => "请求无法处理 / the request cannot be processed",
+    }
+}
+
+/// The catch-all of the `ErrorHandlers` middleware: any error response that is not already a
+/// problem document (actix's own 404/405/413, extractor failures) is rewritten into one.
+pub fn render_problem<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let status = res.status();
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let err = ApiError::new(status, code_for_status(status), detail_for_status(status));
+    let body = serde_json::to_vec(&err.problem()).unwrap_or_default();
+    let (req, mut resp) = res.into_parts();
+    let retry = resp.headers().get(header::RETRY_AFTER).cloned();
+    let mut new = HttpResponse::build(status);
+    new.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+    if let Some(r) = retry {
+        new.insert_header((header::RETRY_AFTER, r));
+    }
+    for (name, value) in resp.headers_mut().drain() {
+        if let Some(name) = name {
+            if name == header::ALLOW {
+                new.insert_header((name, value));
+            }
+        }
+    }
+    let new = new.body(body);
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))
+}

@@ -1,0 +1,166 @@
+//! `/admin/users`: platform users (officials, experts, admins).
+
+use crate::accounts::{self, NewAccount};
+use crate::audit::{self, Actor};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Query};
+use crate::state::AppState;
+use crate::views::UserView;
+use actix_web::{web, HttpRequest, HttpResponse};
+use jiebang_domain::{Role, Violations};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// `official` | `expert` | `admin`. Admins create all three; officials create experts.
+    pub role: String,
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    /// For experts: the organisation that employs them (conflict-of-interest checks use it).
+    pub organization_id: Option<String>,
+}
+
+/// Create an official, expert or admin.
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = CreateUserRequest, security(("bearer" = [])),
+    responses((status = 201, body = UserView), (status = 403, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: Json<CreateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Admin, Role::Official])?;
+    let body = body.0;
+    let mut v = Violations::new();
+    let role = match Role::parse(body.role.trim()) {
+        Some(r @ (Role::Official | Role::Expert | Role::Admin)) => Some(r),
+        _ => {
+            v.push("role", "invalid_value", "角色应为 official、expert 或 admin / role must be official, expert or admin");
+            None
+        }
+    };
+    if let Some(r) = role {
+        if !auth.role.may_create(r) {
+            return Err(ApiError::forbidden("forbidden", "无权创建该角色的用户 / you may not create users of this role"));
+        }
+        if body.organization_id.is_some() && r != Role::Expert {
+            v.push("organization_id", "not_allowed", "只有专家可以关联单位 / only experts are linked to an organisation");
+        }
+    }
+    let account = accounts::parse_account(&mut v, &body.email, &body.password, &body.name);
+    v.into_result()?;
+    let (role, account) = (role.unwrap(), account.unwrap());
+    let password_hash = state.hasher.hash(account.password.expose().to_owned()).await?;
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let organization_id = body.organization_id;
+    let user = state
+        .write(move |conn| create_platform_user(conn, &actor, role, account.into(), password_hash, organization_id, now))
+        .await?;
+    Ok(HttpResponse::Created().json(UserView::from(&user)))
+}
+
+/// Inserts an official, expert or admin (also used by `jiebang user create`).
+pub fn create_platform_user(
+    conn: &mut jiebang_db::DbConnection,
+    actor: &Actor,
+    role: Role,
+    account: NewAccount,
+    password_hash: String,
+    organization_id: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<jiebang_db::models::User> {
+    if let Some(org) = &organization_id {
+        if jiebang_db::organizations::find(conn, org)?.is_none() {
+            return Err(ApiError::field("organization_id", "unknown_organization", "单位不存在 / no such organisation"));
+        }
+    }
+    let user = accounts::insert_user(conn, NewAccount { role, organization_id, password_hash, ..account }, now)?;
+    audit::record(conn, actor, now, "user", &user.id, "create", None::<&()>, Some(&UserView::from(&user)), None)?;
+    Ok(user)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListUsersQuery {
+    /// `official` | `expert` | `admin`
+    pub role: Option<String>,
+}
+
+/// Platform users of a role (admins; officials see experts and officials).
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", params(ListUsersQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<UserView>), (status = 403, body = crate::error::Problem)))]
+pub async fn list_users(state: web::Data<AppState>, auth: Auth, query: Query<ListUsersQuery>) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Admin, Role::Official])?;
+    let role = match query.0.role.as_deref() {
+        None => None,
+        Some(r) => match Role::parse(r) {
+            Some(r @ (Role::Official | Role::Expert | Role::Admin)) => Some(r),
+            _ => return Err(ApiError::field("role", "invalid_value", "角色应为 official、expert 或 admin / role must be official, expert or admin")),
+        },
+    };
+    if auth.role == Role::Official && role == Some(Role::Admin) {
+        return Err(ApiError::forbidden("forbidden", "无权查看管理员列表 / officials do not list admins"));
+    }
+    let roles: Vec<Role> = match role {
+        Some(r) => vec![r],
+        None if auth.role == Role::Admin => vec![Role::Official, Role::Expert, Role::Admin],
+        None => vec![Role::Official, Role::Expert],
+    };
+    let users = state
+        .read(move |conn| {
+            let mut all = Vec::new();
+            for r in roles {
+                all.extend(jiebang_db::users::list_by_role(conn, r.as_str())?);
+            }
+            Ok(all)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(users.iter().map(UserView::from).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    /// `false` deactivates the user: their tokens stop working at once and they cannot log in.
+    pub active: bool,
+}
+
+/// Activate or deactivate any user (admins).
+#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", request_body = UpdateUserRequest, security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<UpdateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Admin])?;
+    let id = id.into_inner();
+    if id == auth.user.id && !body.0.active {
+        return Err(ApiError::conflict("cannot_deactivate_self", "不能停用自己的账号 / you cannot deactivate yourself"));
+    }
+    let active = body.0.active;
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let user = state
+        .write(move |conn| {
+            let before = jiebang_db::users::find(conn, &id)?.ok_or_else(|| ApiError::not_found("用户 / user"))?;
+            jiebang_db::users::set_active(conn, &id, active, now.naive_utc())?;
+            if !active {
+                jiebang_db::tokens::revoke_user(conn, &id, now.naive_utc())?;
+            }
+            let after = jiebang_db::users::find(conn, &id)?.ok_or_else(|| ApiError::internal("lost user"))?;
+            audit::record(conn, &actor, now, "user", &id, if active { "activate" } else { "deactivate" },
+                Some(&UserView::from(&before)), Some(&UserView::from(&after)), None)?;
+            Ok(after)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&user)))
+}

@@ -1,0 +1,41 @@
+//! HTTP handlers, one module per area. Handlers are thin: parse, call the domain and the
+//! database in one transaction, map the result.
+
+pub mod admin;
+pub mod auth;
+pub mod me;
+pub mod ops;
+pub mod organizations;
+
+use actix_web::web;
+
+/// Registers every route of the `/api/v1` scope. Each path is one `resource`, so that a wrong
+/// method on a known path is 405, not 404.
+pub fn api_v1(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .service(web::resource("/auth/register").route(web::post().to(auth::register)))
+            .service(web::resource("/auth/login").route(web::post().to(auth::login)))
+            .service(web::resource("/auth/refresh").route(web::post().to(auth::refresh)))
+            .service(web::resource("/auth/logout").route(web::post().to(auth::logout)))
+            .service(web::resource("/me").route(web::get().to(me::me)))
+            .service(
+                web::resource("/organizations/{id}")
+                    .route(web::get().to(organizations::read))
+                    .route(web::patch().to(organizations::update)),
+            )
+            .service(web::resource("/organizations/{id}/verify").route(web::post().to(organizations::verify)))
+            .service(
+                web::resource("/organizations/{id}/members")
+                    .route(web::get().to(organizations::members))
+                    .route(web::post().to(organizations::add_member)),
+            )
+            .service(web::resource("/organizations/{id}/history").route(web::get().to(organizations::history)))
+            .service(
+                web::resource("/admin/users")
+                    .route(web::get().to(admin::list_users))
+                    .route(web::post().to(admin::create_user)),
+            )
+            .service(web::resource("/admin/users/{id}").route(web::patch().to(admin::update_user))),
+    );
+}

@@ -1,0 +1,233 @@
+//! `/organizations/{id}`: read and update, verify (admins, officials), members, history.
+
+use crate::accounts::{self, NewAccount};
+use crate::audit::{self, Actor};
+use crate::auth::{Auth, MaybeAuth};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::state::AppState;
+use crate::views::{HistoryEntry, OrganizationView, UserView};
+use actix_web::{web, HttpRequest, HttpResponse};
+use jiebang_db::organizations::OrganizationChanges;
+use jiebang_domain::validation::bounded_text;
+use jiebang_domain::{Role, Violations};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// Whether the caller may see an organisation's private parts (members, history, unverified).
+fn is_insider(auth: &Auth, org_id: &str) -> bool {
+    auth.belongs_to(org_id) || auth.is_staff()
+}
+
+/// An organisation. Verified organisations are public; an unverified one is visible to its own
+/// users, officials and admins only.
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations",
+    responses((status = 200, body = OrganizationView), (status = 404, body = crate::error::Problem)))]
+pub async fn read(state: web::Data<AppState>, auth: MaybeAuth, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let org = state.read(move |conn| Ok(jiebang_db::organizations::find(conn, &id)?)).await?;
+    match org {
+        Some(o) if o.status == "verified" || auth.0.as_ref().is_some_and(|a| is_insider(a, &o.id)) => {
+            Ok(HttpResponse::Ok().json(OrganizationView::from(&o)))
+        }
+        _ => Err(ApiError::not_found("单位 / organization")),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationRequest {
+    /// The `version` last read; a stale one is 409 `version_conflict`.
+    pub version: i64,
+    pub description: Option<String>,
+    pub website: Option<String>,
+    /// Changing the name or region of a verified organisation is reserved to admins.
+    pub name: Option<String>,
+    pub region_code: Option<String>,
+}
+
+/// Update an organisation (its admin; platform admins).
+#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", request_body = UpdateOrganizationRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = OrganizationView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<UpdateOrganizationRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.0;
+    let is_org_admin = auth.role == Role::OrgAdmin && auth.belongs_to(&id);
+    if !is_org_admin && auth.role != Role::Admin {
+        return Err(if is_insider(&auth, &id) {
+            ApiError::forbidden("forbidden", "只有本单位管理员可以修改单位信息 / only the organisation's admin may edit it")
+        } else {
+            ApiError::not_found("单位 / organization")
+        });
+    }
+    let mut v = Violations::new();
+    let description = body.description.as_deref().and_then(|d| v.take("description", bounded_text(d, 0, 2000)));
+    let website = body.website.as_deref().and_then(|w| v.take("website", parse_website(w)));
+    let name = body.name.as_deref().and_then(|n| v.take("name", bounded_text(n, 2, 100)));
+    let region = body
+        .region_code
+        .as_deref()
+        .and_then(|r| v.take("region_code", jiebang_domain::RegionCode::parse(r)))
+        .map(|r| r.as_str().to_owned());
+    v.into_result()?;
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let is_admin = auth.role == Role::Admin;
+    let org = state
+        .write(move |conn| {
+            let before = jiebang_db::organizations::find(conn, &id)?.ok_or_else(|| ApiError::not_found("单位 / organization"))?;
+            if (name.is_some() || region.is_some()) && before.status == "verified" && !is_admin {
+                return Err(ApiError::forbidden(
+                    "verified_fields_locked",
+                    "单位已认证，名称和行政区划须由管理员修改 / a verified organisation's name and region are changed by an admin",
+                ));
+            }
+            let changes = OrganizationChanges { name, region_code: region, description, website, updated_at: now.naive_utc() };
+            if !jiebang_db::organizations::update(conn, &id, body.version, &changes)? {
+                return Err(version_conflict());
+            }
+            let after = jiebang_db::organizations::find(conn, &id)?.ok_or_else(|| ApiError::internal("lost org"))?;
+            audit::record(conn, &actor, now, "organization", &id, "update",
+                Some(&OrganizationView::from(&before)), Some(&OrganizationView::from(&after)), None)?;
+            Ok(after)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::from(&org)))
+}
+
+pub fn version_conflict() -> ApiError {
+    ApiError::conflict(
+        "version_conflict",
+        "该对象已被他人修改，请刷新后重试 / the object was changed by someone else; reload and retry",
+    )
+}
+
+fn parse_website(w: &str) -> Result<String, jiebang_domain::FieldError> {
+    let w = bounded_text(w, 0, 200)?;
+    if w.is_empty() || w.starts_with("https://") || w.starts_with("http://") {
+        Ok(w)
+    } else {
+        Err(jiebang_domain::FieldError::new("", "invalid_url", "网址应以 http:// 或 https:// 开头 / the website must start with http:// or https://"))
+    }
+}
+
+/// Verify an organisation (admins and officials): it may then publish and bid.
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/verify", tag = "organizations", security(("bearer" = [])),
+    responses((status = 200, body = OrganizationView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn verify(state: web::Data<AppState>, auth: Auth, req: HttpRequest, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Admin, Role::Official])?;
+    let id = id.into_inner();
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let org = state
+        .write(move |conn| {
+            let before = jiebang_db::organizations::find(conn, &id)?.ok_or_else(|| ApiError::not_found("单位 / organization"))?;
+            if !jiebang_db::organizations::verify(conn, &id, actor.user_id.as_deref().unwrap_or(""), now.naive_utc())? {
+                return Err(ApiError::conflict("already_verified", "该单位已认证 / the organisation is already verified"));
+            }
+            let after = jiebang_db::organizations::find(conn, &id)?.ok_or_else(|| ApiError::internal("lost org"))?;
+            audit::record(conn, &actor, now, "organization", &id, "verify",
+                Some(&OrganizationView::from(&before)), Some(&OrganizationView::from(&after)), None)?;
+            Ok(after)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::from(&org)))
+}
+
+/// The users of an organisation (its users, officials, admins).
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/members", tag = "organizations", security(("bearer" = [])),
+    responses((status = 200, body = Vec<UserView>), (status = 404, body = crate::error::Problem)))]
+pub async fn members(state: web::Data<AppState>, auth: Auth, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    if !is_insider(&auth, &id) {
+        return Err(ApiError::not_found("单位 / organization"));
+    }
+    let users = state
+        .read(move |conn| {
+            jiebang_db::organizations::find(conn, &id)?.ok_or_else(|| ApiError::not_found("单位 / organization"))?;
+            Ok(jiebang_db::users::list_by_organization(conn, &id)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(users.iter().map(UserView::from).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    /// `org_member` (default) or `org_admin`.
+    pub role: Option<String>,
+}
+
+/// Add a user to an organisation (the organisation's admin).
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/members", tag = "organizations", request_body = AddMemberRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = UserView), (status = 403, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn add_member(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<AddMemberRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    if !is_insider(&auth, &id) {
+        return Err(ApiError::not_found("单位 / organization"));
+    }
+    if !(auth.role == Role::OrgAdmin && auth.belongs_to(&id)) {
+        return Err(ApiError::forbidden("forbidden", "只有本单位管理员可以添加成员 / only the organisation's admin may add members"));
+    }
+    let body = body.0;
+    let mut v = Violations::new();
+    let role = match body.role.as_deref().unwrap_or("org_member") {
+        "org_member" => Some(Role::OrgMember),
+        "org_admin" => Some(Role::OrgAdmin),
+        _ => {
+            v.push("role", "invalid_value", "角色应为 org_member 或 org_admin / role must be org_member or org_admin");
+            None
+        }
+    };
+    let account = accounts::parse_account(&mut v, &body.email, &body.password, &body.name);
+    v.into_result()?;
+    let (role, account) = (role.unwrap(), account.unwrap());
+    let password_hash = state.hasher.hash(account.password.expose().to_owned()).await?;
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let user = state
+        .write(move |conn| {
+            let user = accounts::insert_user(
+                conn,
+                NewAccount { role, organization_id: Some(id.clone()), password_hash, ..account.into() },
+                now,
+            )?;
+            audit::record(conn, &actor, now, "user", &user.id, "create", None::<&()>, Some(&UserView::from(&user)), None)?;
+            Ok(user)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(UserView::from(&user)))
+}
+
+/// The audit log of an organisation (its users, officials, admins).
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/history", tag = "organizations", security(("bearer" = [])),
+    responses((status = 200, body = Vec<HistoryEntry>), (status = 404, body = crate::error::Problem)))]
+pub async fn history(state: web::Data<AppState>, auth: Auth, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    if !is_insider(&auth, &id) {
+        return Err(ApiError::not_found("单位 / organization"));
+    }
+    let entries = state.read(move |conn| Ok(jiebang_db::audit::history(conn, "organization", &id)?)).await?;
+    Ok(HttpResponse::Ok().json(entries.iter().map(HistoryEntry::from).collect::<Vec<_>>()))
+}

@@ -1,0 +1,18 @@
+//! Jiebang's HTTP API (actix-web) and the `jiebang` binary.
+
+pub mod accounts;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod handlers;
+pub mod openapi;
+pub mod request_id;
+pub mod state;
+pub mod views;
+
+pub use app::Application;
+pub use config::Config;

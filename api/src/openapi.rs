@@ -1,0 +1,48 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use crate::handlers::{admin, auth, me, ops, organizations};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Jiebang 揭榜挂帅 API",
+        description = "Open-competition technology projects: challenges, bids, evaluation, agreements. \
+Errors are application/problem+json with a stable `code` (docs/api.md).",
+        version = "1"
+    ),
+    paths(
+        ops::healthz, ops::readyz, ops::openapi,
+        auth::register, auth::login, auth::refresh, auth::logout, me::me,
+        organizations::read, organizations::update, organizations::verify, organizations::members,
+        organizations::add_member, organizations::history,
+        admin::create_user, admin::list_users, admin::update_user,
+    ),
+    components(schemas(crate::error::Problem, crate::error::ProblemFieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Accounts and sessions"),
+        (name = "organizations", description = "Organisations (单位)"),
+        (name = "admin", description = "Platform users"),
+        (name = "operations", description = "Health and documentation"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as JSON.
+pub fn document() -> String {
+    ApiDoc::openapi().to_pretty_json().expect("OpenAPI serialises")
+}

@@ -1,0 +1,44 @@
+//! What every handler shares: the database, the clock, keys, the hashing pool, the throttle.
+
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{Hasher, JwtKeys};
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use jiebang_db::{Database, DbConnection};
+use jiebang_domain::Clock;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub db: Database,
+    pub clock: Arc<dyn Clock>,
+    pub jwt: JwtKeys,
+    pub hasher: Hasher,
+    pub throttle: LoginThrottle,
+    pub config: Config,
+}
+
+impl AppState {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Runs database reads on the blocking pool, off the async executor.
+    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+    {
+        let db = self.db.clone();
+        actix_web::web::block(move || db.read(f)).await.map_err(ApiError::from)?
+    }
+
+    /// Runs `f` in one write transaction on the blocking pool: all of it commits, or none.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+    {
+        let db = self.db.clone();
+        actix_web::web::block(move || db.write(f)).await.map_err(ApiError::from)?
+    }
+}

@@ -1,0 +1,209 @@
+//! One diesel code path over SQLite and PostgreSQL: a `MultiConnection`, a pool, embedded
+//! migrations per backend, and the write transaction that serialises writers on both.
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::path::Path;
+use std::time::Duration;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// A connection to either backend. Queries are written once against this type.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<DbConnection>>;
+pub type PooledDb = PooledConnection<ConnectionManager<DbConnection>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend named by a database URL: `postgres://` or `postgresql://` is PostgreSQL,
+    /// anything else (`sqlite://path`, a plain path) is SQLite.
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot create the SQLite directory {0}: {1}")]
+    Directory(String, std::io::Error),
+    #[error("cannot open the database pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+/// Per-connection set-up for SQLite as a server database: WAL so readers never block the writer,
+/// a busy timeout so writers queue instead of failing, foreign keys enforced.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The database: a pool and the backend it talks to.
+#[derive(Clone)]
+pub struct Database {
+    pool: DbPool,
+    backend: Backend,
+}
+
+/// Strips the `sqlite://` scheme diesel does not understand.
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
+}
+
+impl Database {
+    /// Opens a pool on `url`. For SQLite the file's directory is created if needed.
+    pub fn connect(url: &str, max_size: u32) -> Result<Database, ConnectError> {
+        let backend = Backend::from_url(url);
+        let conn_url = match backend {
+            Backend::Postgres => url.to_owned(),
+            Backend::Sqlite => {
+                let path = sqlite_path(url);
+                if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| ConnectError::Directory(dir.display().to_string(), e))?;
+                }
+                path.to_owned()
+            }
+        };
+        let manager = ConnectionManager::<DbConnection>::new(conn_url);
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(manager)?;
+        Ok(Database { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A pooled connection. Blocking: call from a blocking thread, never from the async executor.
+    pub fn conn(&self) -> Result<PooledDb, diesel::result::Error> {
+        self.pool.get().map_err(|e| {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                Box::new(format!("pool: {e}")),
+            )
+        })
+    }
+
+    /// Applies the pending migrations of this backend. On PostgreSQL an advisory lock makes
+    /// several instances starting at once apply them one after the other.
+    pub fn migrate(&self) -> Result<usize, ConnectError> {
+        let mut conn = self.conn()?;
+        let applied = match &mut *conn {
+            DbConnection::Postgresql(c) => {
+                c.batch_execute("SELECT pg_advisory_lock(726354001)")?;
+                let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
+                c.batch_execute("SELECT pg_advisory_unlock(726354001)")?;
+                result
+            }
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        };
+        applied.map_err(|e| ConnectError::Migration(e.to_string()))
+    }
+
+    /// Whether the database answers (`/readyz`).
+    pub fn ping(&self) -> bool {
+        self.conn().and_then(|mut c| c.batch_execute("SELECT 1")).is_ok()
+    }
+
+    /// Runs `f` in a read-only way on one connection (no transaction).
+    pub fn read<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        let mut conn = self.conn()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in a write transaction: committed if `f` returns `Ok`, rolled back otherwise.
+    /// On SQLite the transaction is `BEGIN IMMEDIATE`, so writers queue on the database lock
+    /// (busy timeout) instead of failing when a read turns into a write; on PostgreSQL it is an
+    /// ordinary transaction in which callers lock the rows they decide on.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        let mut conn = self.conn()?;
+        write_transaction(&mut conn, f)
+    }
+}
+
+/// See [`Database::write`].
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    if matches!(conn, DbConnection::Postgresql(_)) {
+        return conn.transaction(f);
+    }
+    {
+        let DbConnection::Sqlite(inner) = &mut *conn else { unreachable!() };
+        AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    }
+    // Nested `transaction` calls inside `f` see the open transaction through the multi
+    // connection's transaction manager and become savepoints.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)));
+    let DbConnection::Sqlite(inner) = &mut *conn else { unreachable!() };
+    match result {
+        Ok(Ok(value)) => {
+            <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(
+                inner,
+            )?;
+            Ok(value)
+        }
+        Ok(Err(e)) => {
+            let _ = <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(inner);
+            Err(e)
+        }
+        Err(panic) => {
+            let _ = <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(inner);
+            std::panic::resume_unwind(panic)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! Jiebang's persistence. The only crate that knows diesel: schema, row types, queries.
+//! Every query is written once against [`DbConnection`] and runs on SQLite and PostgreSQL.
+
+pub mod audit;
+pub mod connection;
+pub mod models;
+pub mod organizations;
+pub mod schema;
+pub mod tokens;
+pub mod users;
+
+pub use connection::{Backend, Database, DbConnection, DbPool};
+pub use diesel;
+pub use diesel::result::Error as DbError;
+
+/// A new time-ordered identifier (UUID v7, as text).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Whether `err` is a unique violation of the named constraint. PostgreSQL reports the
+/// constraint name; SQLite names the columns (`UNIQUE constraint failed: users.email`).
+pub fn is_unique_violation(err: &DbError, pg_constraint: &str, sqlite_columns: &str) -> bool {
+    match err {
+        DbError::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info) => {
+            info.constraint_name() == Some(pg_constraint) || info.message().contains(sqlite_columns)
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,57 @@
+//! Queries on organisations.
+
+use crate::models::{NewOrganization, Organization};
+use crate::schema::organizations::dsl as o;
+use crate::{DbConnection, DbError};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+pub fn insert(conn: &mut DbConnection, new: &NewOrganization) -> Result<(), DbError> {
+    diesel::insert_into(o::organizations).values(new).execute(conn).map(|_| ())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Organization>, DbError> {
+    o::organizations.find(id).select(Organization::as_select()).first(conn).optional()
+}
+
+pub fn credit_code_taken(conn: &mut DbConnection, code: &str) -> Result<bool, DbError> {
+    diesel::select(diesel::dsl::exists(o::organizations.filter(o::credit_code.eq(code)))).get_result(conn)
+}
+
+/// Marks an organisation verified. Returns false when it was already verified.
+pub fn verify(conn: &mut DbConnection, id: &str, by: &str, at: NaiveDateTime) -> Result<bool, DbError> {
+    diesel::update(o::organizations.find(id).filter(o::status.eq("unverified")))
+        .set((
+            o::status.eq("verified"),
+            o::verified_at.eq(Some(at)),
+            o::verified_by.eq(Some(by)),
+            o::updated_at.eq(at),
+            o::version.eq(o::version + 1),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// The editable fields of an organisation.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = crate::schema::organizations)]
+pub struct OrganizationChanges {
+    pub name: Option<String>,
+    pub region_code: Option<String>,
+    pub description: Option<String>,
+    pub website: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Applies `changes` if the stored version is `expected_version`; returns false on a stale version.
+pub fn update(
+    conn: &mut DbConnection,
+    id: &str,
+    expected_version: i64,
+    changes: &OrganizationChanges,
+) -> Result<bool, DbError> {
+    diesel::update(o::organizations.find(id).filter(o::version.eq(expected_version)))
+        .set((changes, o::version.eq(o::version + 1)))
+        .execute(conn)
+        .map(|n| n == 1)
+}

@@ -1,0 +1,46 @@
+//! Queries on users.
+
+use crate::models::{NewUser, User};
+use crate::schema::users::dsl as u;
+use crate::{DbConnection, DbError};
+use diesel::prelude::*;
+
+pub fn insert(conn: &mut DbConnection, new: &NewUser) -> Result<(), DbError> {
+    diesel::insert_into(u::users).values(new).execute(conn).map(|_| ())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<User>, DbError> {
+    u::users.find(id).select(User::as_select()).first(conn).optional()
+}
+
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, DbError> {
+    u::users.filter(u::email.eq(email)).select(User::as_select()).first(conn).optional()
+}
+
+pub fn email_taken(conn: &mut DbConnection, email: &str) -> Result<bool, DbError> {
+    diesel::select(diesel::dsl::exists(u::users.filter(u::email.eq(email)))).get_result(conn)
+}
+
+pub fn list_by_organization(conn: &mut DbConnection, org: &str) -> Result<Vec<User>, DbError> {
+    u::users
+        .filter(u::organization_id.eq(org))
+        .order(u::created_at.asc())
+        .select(User::as_select())
+        .load(conn)
+}
+
+/// Users of a role (e.g. every official, to notify them).
+pub fn list_by_role(conn: &mut DbConnection, role: &str) -> Result<Vec<User>, DbError> {
+    u::users
+        .filter(u::role.eq(role).and(u::active.eq(true)))
+        .order(u::created_at.asc())
+        .select(User::as_select())
+        .load(conn)
+}
+
+pub fn set_active(conn: &mut DbConnection, id: &str, active: bool, at: chrono::NaiveDateTime) -> Result<bool, DbError> {
+    diesel::update(u::users.find(id))
+        .set((u::active.eq(active), u::updated_at.eq(at)))
+        .execute(conn)
+        .map(|n| n == 1)
+}

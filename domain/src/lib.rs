@@ -1,0 +1,20 @@
+//! Jiebang's domain: value types that can only hold valid values, the state machines of the
+//! programme's objects and their rules. Pure logic: no I/O, no database, no HTTP.
+
+pub mod clock;
+pub mod credit_code;
+pub mod email;
+pub mod organization;
+pub mod password;
+pub mod region;
+pub mod user;
+pub mod validation;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use credit_code::CreditCode;
+pub use email::Email;
+pub use organization::{OrganizationKind, OrganizationStatus};
+pub use password::Password;
+pub use region::RegionCode;
+pub use user::Role;
+pub use validation::{FieldError, Violations};

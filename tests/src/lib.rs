@@ -1,0 +1,325 @@
+//! The end-to-end harness: each test starts the real server on a free port, over its own
+//! database (a fresh SQLite file, or a fresh PostgreSQL schema), and speaks HTTP to it.
+//!
+//! PostgreSQL tests run when `JIEBANG_TEST_DATABASE_URL` is a `postgres://` URL; without it they
+//! print that they were skipped — unless `CI` is set, where a missing URL fails them.
+
+use jiebang_api::{Application, Config};
+use jiebang_db::diesel::{self, Connection, RunQueryDsl};
+use jiebang_domain::{Clock, ManualClock};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+
+pub use serde_json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL URL for tests, if the suite is switched on.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("JIEBANG_TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Some(url),
+        _ => {
+            if std::env::var_os("CI").is_some() {
+                panic!("CI is set but JIEBANG_TEST_DATABASE_URL is not a postgres:// URL");
+            }
+            None
+        }
+    }
+}
+
+/// Runs a test body on SQLite and on PostgreSQL, as two tests `<name>::sqlite` and
+/// `<name>::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($(fn $name:ident($app:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn run($app: $crate::TestApp) $body
+            #[test]
+            fn sqlite() {
+                run($crate::TestApp::spawn($crate::Db::Sqlite));
+            }
+            #[test]
+            fn postgres() {
+                match $crate::TestApp::try_spawn($crate::Db::Postgres) {
+                    Some(app) => run(app),
+                    None => eprintln!("skipped: set JIEBANG_TEST_DATABASE_URL=postgres://… to run the PostgreSQL suite"),
+                }
+            }
+        }
+    )*};
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HashMap<String, String>,
+    pub body: String,
+    pub json: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Resp {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        self
+    }
+
+    /// Asserts a problem+json error with `status` and `code`.
+    #[track_caller]
+    pub fn problem(self, status: u16, code: &str) -> Resp {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "body: {}", self.body);
+        assert_eq!(self.json["code"], code, "body: {}", self.body);
+        assert_eq!(self.json["status"], status);
+        assert!(self.json["type"].as_str().is_some_and(|t| t.ends_with(code)));
+        assert!(self.json["title"].is_string() && self.json["detail"].is_string());
+        self
+    }
+
+    /// The field errors as `(field, code)` pairs.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        self.json["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| (e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[track_caller]
+    pub fn has_field_error(self, field: &str, code: &str) -> Resp {
+        let errors = self.field_errors();
+        assert!(errors.iter().any(|(f, c)| f == field && c == code), "expected {field}/{code} in {errors:?}");
+        self
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    pub db: Db,
+    pub data_dir: PathBuf,
+    pub state: actix_web::web::Data<jiebang_api::state::AppState>,
+    agent: ureq::Agent,
+    server: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+    pg_schema: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique() -> String {
+    format!("{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A new schema in the test PostgreSQL database, and the URL that makes it the search path.
+fn create_pg_schema(base_url: &str) -> (String, String) {
+    let schema = format!("t_{}_{}", unique(), uuid::Uuid::new_v4().simple().to_string()[..8].to_owned());
+    let mut conn = diesel::pg::PgConnection::establish(base_url)
+        .unwrap_or_else(|e| panic!("PostgreSQL at JIEBANG_TEST_DATABASE_URL is unreachable: {e}"));
+    diesel::sql_query(format!("CREATE SCHEMA {schema}")).execute(&mut conn).expect("create schema");
+    let sep = if base_url.contains('?') { '&' } else { '?' };
+    (format!("{base_url}{sep}options=-csearch_path%3D{schema}"), schema)
+}
+
+impl TestApp {
+    /// Starts a server on `db`; panics if it cannot.
+    pub fn spawn(db: Db) -> TestApp {
+        Self::try_spawn(db).expect("PostgreSQL suite is off (JIEBANG_TEST_DATABASE_URL unset)")
+    }
+
+    /// Starts a server; `None` for PostgreSQL when the suite is off.
+    pub fn try_spawn(db: Db) -> Option<TestApp> {
+        Self::try_spawn_with(db, |_| {})
+    }
+
+    /// Starts a server after `tune` adjusted its configuration.
+    pub fn try_spawn_with(db: Db, tune: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let data_dir = std::env::temp_dir().join(format!("jiebang-test-{}", unique()));
+        let _ = std::fs::remove_dir_all(&data_dir);
+        let mut config = Config::defaults();
+        config.bind = "127.0.0.1:0".into();
+        config.data_dir = data_dir.clone();
+        config.workers = Some(2);
+        config.db_pool_size = 4;
+        config.jwt_secret = None;
+        config.smtp_url = None;
+        let pg_schema = match db {
+            Db::Sqlite => {
+                config.database_url = Some(format!("sqlite://{}", data_dir.join("jiebang.db").display()));
+                None
+            }
+            Db::Postgres => {
+                let base = postgres_url()?;
+                let (url, schema) = create_pg_schema(&base);
+                config.database_url = Some(url);
+                Some((base, schema))
+            }
+        };
+        tune(&mut config);
+        Some(Self::start(config, db, data_dir, pg_schema))
+    }
+
+    fn start(config: Config, db: Db, data_dir: PathBuf, pg_schema: Option<(String, String)>) -> TestApp {
+        let clock = Arc::new(ManualClock::new());
+        let server_clock: Arc<dyn Clock> = clock.clone();
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                match Application::build(config, server_clock) {
+                    Ok(app) => {
+                        tx.send(Ok((app.port(), app.state(), app.handle()))).unwrap();
+                        app.run_until_stopped().await.expect("server");
+                    }
+                    Err(e) => tx.send(Err(e.to_string())).unwrap(),
+                }
+            });
+        });
+        let (port, state, server) = rx.recv().expect("server thread").unwrap_or_else(|e| panic!("server start: {e}"));
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            clock,
+            db,
+            data_dir,
+            state,
+            agent,
+            server,
+            thread: Some(thread),
+            pg_schema,
+        }
+    }
+
+    /// Sends a request with an optional bearer token and raw body.
+    pub fn raw(&self, method: &str, path: &str, token: Option<&str>, content_type: Option<&str>, body: Vec<u8>) -> Resp {
+        let mut req = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let mut resp = self.agent.run(req.body(body).unwrap()).expect("http");
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        let json = serde_json::from_str(&body).unwrap_or(Value::Null);
+        Resp { status, headers, body, json }
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.raw("GET", path, token, None, Vec::new())
+    }
+
+    pub fn send(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.raw(method, path, token, Some("application/json"), serde_json::to_vec(body).unwrap())
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.send("POST", path, token, body)
+    }
+
+    pub fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.send("PATCH", path, token, body)
+    }
+
+    pub fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.send("PUT", path, token, body)
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Registers a user with a new organisation; returns the response body.
+    pub fn register(&self, email: &str, org_name: &str, kind: &str, region: &str) -> Value {
+        self.post(
+            "/api/v1/auth/register",
+            None,
+            &json!({
+                "email": email, "password": PASSWORD, "name": "测试用户",
+                "organization": {"name": org_name, "kind": kind, "credit_code": credit_code(region), "region_code": region}
+            }),
+        )
+        .expect(201)
+        .json
+    }
+
+    /// Logs in; returns the token response.
+    pub fn login(&self, email: &str, password: &str) -> Value {
+        self.post("/api/v1/auth/login", None, &json!({"email": email, "password": password})).expect(200).json
+    }
+
+    /// Logs in with the standard test password; returns the access token.
+    pub fn token(&self, email: &str) -> String {
+        self.login(email, PASSWORD)["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a platform user the way `jiebang user create` does; returns their access token.
+    pub fn platform_user(&self, role: &str, email: &str, organization: Option<&str>) -> String {
+        jiebang_api::cli::create_platform_user(&self.state.db, role, email, PASSWORD, "平台用户", organization.map(str::to_owned))
+            .unwrap_or_else(|e| panic!("create {role}: {e}"));
+        self.token(email)
+    }
+
+    /// Registers an organisation and verifies it; returns (org id, org admin token).
+    pub fn verified_org(&self, email: &str, org_name: &str, kind: &str, region: &str) -> (String, String) {
+        let body = self.register(email, org_name, kind, region);
+        let id = body["organization"]["id"].as_str().unwrap().to_owned();
+        let admin_email = format!("verifier-{}@kjt.nmg.gov.cn", unique().replace('_', "-"));
+        let admin = self.platform_user("admin", &admin_email, None);
+        self.post(&format!("/api/v1/organizations/{id}/verify"), Some(&admin), &json!({})).expect(200);
+        (id, self.token(email))
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // stop the server (not gracefully: tests are done with it) and wait for its thread
+        actix_web::rt::System::new().block_on(self.server.stop(false));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        if let Some((base, schema)) = self.pg_schema.take() {
+            if let Ok(mut conn) = diesel::pg::PgConnection::establish(&base) {
+                let _ = diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// The password every test user has.
+pub const PASSWORD: &str = "草原上的风-2026-Baotou";
+
+/// A valid unified social credit code registered in `region`, unique within the process.
+pub fn credit_code(region: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed) + u64::from(std::process::id()) * 1000;
+    let body = format!("91{region}{:08}", n % 100_000_000);
+    let first17 = format!("{body}X");
+    let check = jiebang_domain::credit_code::check_character(first17.as_bytes()).unwrap();
+    format!("{first17}{check}")
+}
