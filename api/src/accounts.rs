@@ -16,11 +16,20 @@ pub struct ParsedAccount {
 
 /// Validates e-mail, password (policy, not containing the e-mail or name) and name, recording
 /// problems in `v` under the fields `email`, `password`, `name`.
-pub fn parse_account(v: &mut Violations, email: &str, password: &str, name: &str) -> Option<ParsedAccount> {
+pub fn parse_account(
+    v: &mut Violations,
+    email: &str,
+    password: &str,
+    name: &str,
+) -> Option<ParsedAccount> {
     let email_p = v.take("email", Email::parse(email));
     let name_p = v.take("name", bounded_text(name, 1, 50));
     let password_p = v.take("password", Password::parse(password, &[email, name]));
-    Some(ParsedAccount { email: email_p?, password: password_p?, name: name_p? })
+    Some(ParsedAccount {
+        email: email_p?,
+        password: password_p?,
+        name: name_p?,
+    })
 }
 
 /// Everything needed to insert a user.
@@ -34,16 +43,29 @@ pub struct NewAccount {
 
 impl From<ParsedAccount> for NewAccount {
     fn from(p: ParsedAccount) -> Self {
-        NewAccount { email: p.email, name: p.name, role: Role::OrgMember, organization_id: None, password_hash: String::new() }
+        NewAccount {
+            email: p.email,
+            name: p.name,
+            role: Role::OrgMember,
+            organization_id: None,
+            password_hash: String::new(),
+        }
     }
 }
 
 pub fn email_taken() -> ApiError {
-    ApiError::conflict("email_taken", "该邮箱已注册 / this e-mail address is already registered")
+    ApiError::conflict(
+        "email_taken",
+        "该邮箱已注册 / this e-mail address is already registered",
+    )
 }
 
 /// Inserts a user; a taken e-mail is 409 `email_taken` (also when two requests race).
-pub fn insert_user(conn: &mut DbConnection, account: NewAccount, now: DateTime<Utc>) -> ApiResult<User> {
+pub fn insert_user(
+    conn: &mut DbConnection,
+    account: NewAccount,
+    now: DateTime<Utc>,
+) -> ApiResult<User> {
     if jiebang_db::users::email_taken(conn, account.email.as_str())? {
         return Err(email_taken());
     }
@@ -70,5 +92,6 @@ pub fn insert_user(conn: &mut DbConnection, account: NewAccount, now: DateTime<U
             e.into()
         }
     })?;
-    jiebang_db::users::find(conn, &id)?.ok_or_else(|| ApiError::internal("user vanished after insert"))
+    jiebang_db::users::find(conn, &id)?
+        .ok_or_else(|| ApiError::internal("user vanished after insert"))
 }

@@ -29,7 +29,11 @@ pub fn open_database(config: &Config) -> Result<Database, StartError> {
     let db = Database::connect(&config.database_url(), config.db_pool_size)?;
     let applied = db.migrate()?;
     if applied > 0 {
-        tracing::info!(applied, backend = db.backend().as_str(), "applied migrations");
+        tracing::info!(
+            applied,
+            backend = db.backend().as_str(),
+            "applied migrations"
+        );
     }
     Ok(db)
 }
@@ -45,7 +49,8 @@ impl Application {
     /// actix system (the `jiebang` binary and the test harness do).
     pub fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Application, StartError> {
         let db = open_database(&config)?;
-        let secret = secret::load_or_create(config.jwt_secret.as_deref(), &config.data_dir).map_err(StartError::Secret)?;
+        let secret = secret::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)
+            .map_err(StartError::Secret)?;
         let state = web::Data::new(AppState {
             db,
             clock,
@@ -54,17 +59,22 @@ impl Application {
             throttle: LoginThrottle::new(chrono::Duration::minutes(15), 5, 50),
             config: config.clone(),
         });
-        let listener = TcpListener::bind(&config.bind).map_err(|e| StartError::Bind(config.bind.clone(), e))?;
-        let port = listener.local_addr().map_err(|e| StartError::Bind(config.bind.clone(), e))?.port();
+        let listener = TcpListener::bind(&config.bind)
+            .map_err(|e| StartError::Bind(config.bind.clone(), e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(config.bind.clone(), e))?
+            .port();
         let doc = web::Data::new(openapi::document());
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(doc.clone())
-                .app_data(web::PathConfig::default().error_handler(|_, _| {
-                    ApiError::not_found("资源 / resource").into()
-                }))
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|_, _| ApiError::not_found("资源 / resource").into()),
+                )
                 .wrap(ErrorHandlers::new().default_handler(render_problem))
                 .wrap(
                     DefaultHeaders::new()
@@ -75,7 +85,9 @@ impl Application {
                 .wrap(from_fn(request_id::middleware))
                 .service(web::resource("/healthz").route(web::get().to(handlers::ops::healthz)))
                 .service(web::resource("/readyz").route(web::get().to(handlers::ops::readyz)))
-                .service(web::resource("/openapi.json").route(web::get().to(handlers::ops::openapi)))
+                .service(
+                    web::resource("/openapi.json").route(web::get().to(handlers::ops::openapi)),
+                )
                 .configure(handlers::api_v1)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(ApiError::new(
@@ -90,7 +102,11 @@ impl Application {
         .listen(listener)
         .map_err(|e| StartError::Bind(config.bind.clone(), e))?
         .run();
-        Ok(Application { port, server, state })
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {

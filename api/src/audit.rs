@@ -68,5 +68,7 @@ pub fn record<B: Serialize, A: Serialize>(
 /// The request id of the current request, for the audit log.
 pub fn request_id(req: &actix_web::HttpRequest) -> Option<String> {
     use actix_web::HttpMessage;
-    req.extensions().get::<crate::request_id::RequestId>().map(|r| r.0.clone())
+    req.extensions()
+        .get::<crate::request_id::RequestId>()
+        .map(|r| r.0.clone())
 }

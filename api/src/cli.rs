@@ -65,8 +65,14 @@ pub enum UserCommand {
 pub fn init_tracing(format: &str) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 pub fn run() -> ExitCode {
@@ -74,10 +80,19 @@ pub fn run() -> ExitCode {
     init_tracing(&cli.config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config),
-        Command::Migrate => open_database(&cli.config).map(|_| println!("migrations are up to date")).map_err(|e| e.to_string()),
-        Command::User { command: UserCommand::Create { role, email, password, name, organization } } => {
-            create_user(&cli.config, &role, &email, &password, &name, organization)
-        }
+        Command::Migrate => open_database(&cli.config)
+            .map(|_| println!("migrations are up to date"))
+            .map_err(|e| e.to_string()),
+        Command::User {
+            command:
+                UserCommand::Create {
+                    role,
+                    email,
+                    password,
+                    name,
+                    organization,
+                },
+        } => create_user(&cli.config, &role, &email, &password, &name, organization),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -128,8 +143,10 @@ pub fn create_platform_user(
         return Err("--organization is only for experts".into());
     }
     let email = Email::parse(email).map_err(|e| format!("--email: {}", e.message))?;
-    let password = Password::parse(password, &[email.as_str(), name]).map_err(|e| format!("--password: {}", e.message))?;
-    let name = jiebang_domain::validation::bounded_text(name, 1, 50).map_err(|e| format!("--name: {}", e.message))?;
+    let password = Password::parse(password, &[email.as_str(), name])
+        .map_err(|e| format!("--password: {}", e.message))?;
+    let name = jiebang_domain::validation::bounded_text(name, 1, 50)
+        .map_err(|e| format!("--name: {}", e.message))?;
     let hash = crate::auth::hashing::hash_blocking(password.expose());
     let now = chrono::Utc::now();
     db.write(|conn| {
@@ -137,7 +154,13 @@ pub fn create_platform_user(
             conn,
             &Actor::system(),
             role,
-            NewAccount { email, name, role, organization_id: None, password_hash: String::new() },
+            NewAccount {
+                email,
+                name,
+                role,
+                organization_id: None,
+                password_hash: String::new(),
+            },
             hash,
             organization,
             now,

@@ -12,16 +12,31 @@ pub struct Config {
     pub database_url: Option<String>,
 
     /// Address to listen on.
-    #[arg(long, env = "JIEBANG_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "JIEBANG_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind: String,
 
     /// Directory for the SQLite database, the generated JWT secret and outgoing mail files.
-    #[arg(long, env = "JIEBANG_DATA_DIR", default_value = "./data", global = true)]
+    #[arg(
+        long,
+        env = "JIEBANG_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// Secret for signing access tokens (at least 32 bytes). Default: generated on first start
     /// and kept in `<data dir>/jwt-secret` (mode 0600). Set it when instances share no data dir.
-    #[arg(long, env = "JIEBANG_JWT_SECRET", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "JIEBANG_JWT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
     pub jwt_secret: Option<String>,
 
     /// SMTP server for e-mail (`smtp://host:25`, `smtp://user:pass@host:587?tls=starttls`,
@@ -30,7 +45,12 @@ pub struct Config {
     pub smtp_url: Option<String>,
 
     /// Public base URL of the platform, used in links inside e-mails.
-    #[arg(long, env = "JIEBANG_PUBLIC_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "JIEBANG_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     pub public_url: String,
 
     /// Largest accepted request body, in bytes.
@@ -38,7 +58,12 @@ pub struct Config {
     pub max_body_bytes: usize,
 
     /// Database connections in the pool.
-    #[arg(long, env = "JIEBANG_DB_POOL_SIZE", default_value_t = 16, global = true)]
+    #[arg(
+        long,
+        env = "JIEBANG_DB_POOL_SIZE",
+        default_value_t = 16,
+        global = true
+    )]
     pub db_pool_size: u32,
 
     /// HTTP worker threads (default: one per core).
@@ -51,15 +76,30 @@ pub struct Config {
     pub hash_concurrency: Option<usize>,
 
     /// Lifetime of access tokens, in seconds.
-    #[arg(long, env = "JIEBANG_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
+    #[arg(
+        long,
+        env = "JIEBANG_ACCESS_TOKEN_TTL",
+        default_value_t = 900,
+        global = true
+    )]
     pub access_token_ttl: i64,
 
     /// Lifetime of refresh tokens, in days.
-    #[arg(long, env = "JIEBANG_REFRESH_TOKEN_DAYS", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "JIEBANG_REFRESH_TOKEN_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
     pub refresh_token_days: i64,
 
     /// Log format: `text` or `json`. The level is set with `RUST_LOG` (default `info`).
-    #[arg(long, env = "JIEBANG_LOG_FORMAT", default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "JIEBANG_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
     pub log_format: String,
 }
 
@@ -84,10 +124,15 @@ impl Config {
     }
 
     pub fn workers(&self) -> usize {
-        self.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+        self.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        })
     }
 
     pub fn hash_concurrency(&self) -> usize {
-        self.hash_concurrency.unwrap_or_else(|| self.workers().max(2))
+        self.hash_concurrency
+            .unwrap_or_else(|| self.workers().max(2))
     }
 }

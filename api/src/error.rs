@@ -53,8 +53,18 @@ pub struct ProblemFieldError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
-        Self { status, code: code.into(), detail: detail.into(), errors: Vec::new(), retry_after: None }
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -71,7 +81,11 @@ impl ApiError {
 
     /// 404 for a missing object, or one the caller may not know exists.
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("未找到{what} / {what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("未找到{what} / {what} not found"),
+        )
     }
 
     pub fn conflict(code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
@@ -134,7 +148,11 @@ impl ApiError {
             errors: self
                 .errors
                 .iter()
-                .map(|e| ProblemFieldError { field: e.field.clone(), code: e.code.clone(), message: e.message.clone() })
+                .map(|e| ProblemFieldError {
+                    field: e.field.clone(),
+                    code: e.code.clone(),
+                    message: e.message.clone(),
+                })
                 .collect(),
         }
     }
@@ -201,7 +219,9 @@ fn code_for_status(status: StatusCode) -> &'static str {
 fn detail_for_status(status: StatusCode) -> &'static str {
     match status {
         StatusCode::NOT_FOUND => "请求的地址不存在 / no such resource",
-        StatusCode::METHOD_NOT_ALLOWED => "该地址不支持此请求方法 / method not allowed on this resource",
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "该地址不支持此请求方法 / method not allowed on this resource"
+        }
         StatusCode::PAYLOAD_TOO_LARGE => "请求内容过大 / the request body is too large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "请使用 application/json / use application/json",
         s if s.is_server_error() => "服务器内部错误，请稍后再试 / internal server error",
@@ -240,5 +260,7 @@ pub fn render_problem<B: MessageBody + 'static>(
         }
     }
     let new = new.body(body);
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
 }

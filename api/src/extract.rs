@@ -58,7 +58,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(json_error)?;
     de.end().map_err(|e| {
-        ApiError::bad_request("malformed_json", format!("JSON 之后有多余内容 / trailing characters after the JSON value: {e}"))
+        ApiError::bad_request(
+            "malformed_json",
+            format!("JSON 之后有多余内容 / trailing characters after the JSON value: {e}"),
+        )
     })?;
     Ok(value)
 }
@@ -76,8 +79,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-            .is_some_and(|v| v == "application/json" || (v.starts_with("application/") && v.ends_with("+json")));
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|v| {
+                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+            });
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -97,7 +108,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| ApiError::bad_request("malformed_body", "请求体读取失败 / the body could not be read"))?;
+                let chunk = chunk.map_err(|_| {
+                    ApiError::bad_request(
+                        "malformed_body",
+                        "请求体读取失败 / the body could not be read",
+                    )
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large());
                 }
@@ -119,7 +135,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
         let result = serde_urlencoded_value(req.query_string()).and_then(|v| {
             serde_path_to_error::deserialize(v).map_err(|e| {
                 let path = e.path().to_string();
-                ApiError::field(if path == "." { "query" } else { &path }, "invalid_query", format!("查询参数有误 / {}", e.inner()))
+                ApiError::field(
+                    if path == "." { "query" } else { &path },
+                    "invalid_query",
+                    format!("查询参数有误 / {}", e.inner()),
+                )
             })
         });
         std::future::ready(result.map(Query))
@@ -131,11 +151,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
 fn serde_urlencoded_value(qs: &str) -> Result<serde_json::Value, ApiError> {
     let mut map = serde_json::Map::new();
     for (k, v) in web::Query::<Vec<(String, String)>>::from_query(qs)
-        .map_err(|_| ApiError::field("query", "invalid_query", "查询字符串格式错误 / malformed query string"))?
+        .map_err(|_| {
+            ApiError::field(
+                "query",
+                "invalid_query",
+                "查询字符串格式错误 / malformed query string",
+            )
+        })?
         .into_inner()
     {
-        if map.insert(k.clone(), serde_json::Value::String(v)).is_some() {
-            return Err(ApiError::field(&k, "duplicate_parameter", "查询参数重复 / the parameter is given twice"));
+        if map
+            .insert(k.clone(), serde_json::Value::String(v))
+            .is_some()
+        {
+            return Err(ApiError::field(
+                &k,
+                "duplicate_parameter",
+                "查询参数重复 / the parameter is given twice",
+            ));
         }
     }
     Ok(serde_json::Value::Object(map))

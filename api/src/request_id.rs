@@ -14,7 +14,11 @@ pub const HEADER: &str = "x-request-id";
 pub struct RequestId(pub String);
 
 fn acceptable(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub async fn middleware(
@@ -36,7 +40,11 @@ pub async fn middleware(
     match result {
         Ok(mut res) => {
             let status = res.status().as_u16();
-            tracing::info!(status, elapsed_ms = start.elapsed().as_secs_f64() * 1000.0, "request");
+            tracing::info!(
+                status,
+                elapsed_ms = start.elapsed().as_secs_f64() * 1000.0,
+                "request"
+            );
             if let Ok(v) = HeaderValue::from_str(&id) {
                 res.headers_mut().insert(HeaderName::from_static(HEADER), v);
             }

@@ -29,7 +29,9 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
     {
         let db = self.db.clone();
-        actix_web::web::block(move || db.read(f)).await.map_err(ApiError::from)?
+        actix_web::web::block(move || db.read(f))
+            .await
+            .map_err(ApiError::from)?
     }
 
     /// Runs `f` in one write transaction on the blocking pool: all of it commits, or none.
@@ -39,6 +41,8 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
     {
         let db = self.db.clone();
-        actix_web::web::block(move || db.write(f)).await.map_err(ApiError::from)?
+        actix_web::web::block(move || db.write(f))
+            .await
+            .map_err(ApiError::from)?
     }
 }

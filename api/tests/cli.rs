@@ -11,14 +11,26 @@ const BIN: &str = env!("CARGO_BIN_EXE_jiebang");
 const PASSWORD: &str = "草原上的风-2026-Baotou";
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A minimal HTTP/1.1 client: (status, body).
-fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let body = body.unwrap_or("");
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         s,
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -28,13 +40,20 @@ fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     let status = out[9..12].parse().unwrap();
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
 fn json_field(body: &str, field: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
-    v[field].as_str().unwrap_or_else(|| panic!("no {field} in {body}")).to_owned()
+    let v: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
+    v[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {field} in {body}"))
+        .to_owned()
 }
 
 struct Server(Child);
@@ -58,7 +77,10 @@ fn serve(dir: &Path, port: u16) -> Server {
         .unwrap();
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "server did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Server(child)
@@ -73,24 +95,64 @@ fn user_create_then_serve_then_restart() {
     let out = Command::new(BIN)
         .current_dir(&dir)
         .env_clear()
-        .args(["user", "create", "--role", "official", "--email", "chi@kjt.nmg.gov.cn", "--password", PASSWORD, "--name", "池处长"])
+        .args([
+            "user",
+            "create",
+            "--role",
+            "official",
+            "--email",
+            "chi@kjt.nmg.gov.cn",
+            "--password",
+            PASSWORD,
+            "--name",
+            "池处长",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(dir.join("data/jiebang.db").exists(), "the default SQLite database lives in ./data");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.join("data/jiebang.db").exists(),
+        "the default SQLite database lives in ./data"
+    );
 
     // a bad role or a weak password is refused with a message
     let out = Command::new(BIN)
         .current_dir(&dir)
         .env_clear()
-        .args(["user", "create", "--role", "org_admin", "--email", "a@b.cn", "--password", PASSWORD, "--name", "x"])
+        .args([
+            "user",
+            "create",
+            "--role",
+            "org_admin",
+            "--email",
+            "a@b.cn",
+            "--password",
+            PASSWORD,
+            "--name",
+            "x",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let out = Command::new(BIN)
         .current_dir(&dir)
         .env_clear()
-        .args(["user", "create", "--role", "expert", "--email", "a@b.cn", "--password", "123456789012", "--name", "x"])
+        .args([
+            "user",
+            "create",
+            "--role",
+            "expert",
+            "--email",
+            "a@b.cn",
+            "--password",
+            "123456789012",
+            "--name",
+            "x",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -111,7 +173,10 @@ fn user_create_then_serve_then_restart() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.join("data/jwt-secret")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.join("data/jwt-secret"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
@@ -120,7 +185,10 @@ fn user_create_then_serve_then_restart() {
     let port = free_port();
     let _server = serve(&dir, port);
     let (status, _) = http(port, "GET", "/api/v1/me", Some(&token), None);
-    assert_eq!(status, 200, "a token issued before the restart must still work");
+    assert_eq!(
+        status, 200,
+        "a token issued before the restart must still work"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -128,7 +196,13 @@ fn user_create_then_serve_then_restart() {
 fn help_documents_the_environment() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for var in ["JIEBANG_DATABASE_URL", "JIEBANG_BIND", "JIEBANG_JWT_SECRET", "JIEBANG_SMTP_URL", "JIEBANG_DATA_DIR"] {
+    for var in [
+        "JIEBANG_DATABASE_URL",
+        "JIEBANG_BIND",
+        "JIEBANG_JWT_SECRET",
+        "JIEBANG_SMTP_URL",
+        "JIEBANG_DATA_DIR",
+    ] {
         assert!(help.contains(var), "--help does not mention {var}");
     }
     for cmd in ["serve", "migrate", "user"] {

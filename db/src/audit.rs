@@ -6,13 +6,24 @@ use crate::{DbConnection, DbError};
 use diesel::prelude::*;
 
 pub fn append(conn: &mut DbConnection, entry: &NewAuditEntry) -> Result<(), DbError> {
-    diesel::insert_into(a::audit_log).values(entry).execute(conn).map(|_| ())
+    diesel::insert_into(a::audit_log)
+        .values(entry)
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// An object's history, oldest first.
-pub fn history(conn: &mut DbConnection, object_type: &str, object_id: &str) -> Result<Vec<AuditEntry>, DbError> {
+pub fn history(
+    conn: &mut DbConnection,
+    object_type: &str,
+    object_id: &str,
+) -> Result<Vec<AuditEntry>, DbError> {
     a::audit_log
-        .filter(a::object_type.eq(object_type).and(a::object_id.eq(object_id)))
+        .filter(
+            a::object_type
+                .eq(object_type)
+                .and(a::object_id.eq(object_id)),
+        )
         .order(a::id.asc())
         .select(AuditEntry::as_select())
         .load(conn)

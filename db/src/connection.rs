@@ -87,7 +87,9 @@ pub struct Database {
 
 /// Strips the `sqlite://` scheme diesel does not understand.
 fn sqlite_path(url: &str) -> &str {
-    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
 }
 
 impl Database {
@@ -98,7 +100,10 @@ impl Database {
             Backend::Postgres => url.to_owned(),
             Backend::Sqlite => {
                 let path = sqlite_path(url);
-                if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Some(dir) = Path::new(path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
                     std::fs::create_dir_all(dir)
                         .map_err(|e| ConnectError::Directory(dir.display().to_string(), e))?;
                 }
@@ -135,7 +140,9 @@ impl Database {
         let applied = match &mut *conn {
             DbConnection::Postgresql(c) => {
                 c.batch_execute("SELECT pg_advisory_lock(726354001)")?;
-                let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
+                let result = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.len());
                 c.batch_execute("SELECT pg_advisory_unlock(726354001)")?;
                 result
             }
@@ -146,7 +153,9 @@ impl Database {
 
     /// Whether the database answers (`/readyz`).
     pub fn ping(&self) -> bool {
-        self.conn().and_then(|mut c| c.batch_execute("SELECT 1")).is_ok()
+        self.conn()
+            .and_then(|mut c| c.batch_execute("SELECT 1"))
+            .is_ok()
     }
 
     /// Runs `f` in a read-only way on one connection (no transaction).
@@ -183,13 +192,17 @@ where
         return conn.transaction(f);
     }
     {
-        let DbConnection::Sqlite(inner) = &mut *conn else { unreachable!() };
+        let DbConnection::Sqlite(inner) = &mut *conn else {
+            unreachable!()
+        };
         AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
     }
     // Nested `transaction` calls inside `f` see the open transaction through the multi
     // connection's transaction manager and become savepoints.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)));
-    let DbConnection::Sqlite(inner) = &mut *conn else { unreachable!() };
+    let DbConnection::Sqlite(inner) = &mut *conn else {
+        unreachable!()
+    };
     match result {
         Ok(Ok(value)) => {
             <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(

@@ -7,19 +7,34 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 pub fn insert(conn: &mut DbConnection, new: &NewOrganization) -> Result<(), DbError> {
-    diesel::insert_into(o::organizations).values(new).execute(conn).map(|_| ())
+    diesel::insert_into(o::organizations)
+        .values(new)
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Organization>, DbError> {
-    o::organizations.find(id).select(Organization::as_select()).first(conn).optional()
+    o::organizations
+        .find(id)
+        .select(Organization::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn credit_code_taken(conn: &mut DbConnection, code: &str) -> Result<bool, DbError> {
-    diesel::select(diesel::dsl::exists(o::organizations.filter(o::credit_code.eq(code)))).get_result(conn)
+    diesel::select(diesel::dsl::exists(
+        o::organizations.filter(o::credit_code.eq(code)),
+    ))
+    .get_result(conn)
 }
 
 /// Marks an organisation verified. Returns false when it was already verified.
-pub fn verify(conn: &mut DbConnection, id: &str, by: &str, at: NaiveDateTime) -> Result<bool, DbError> {
+pub fn verify(
+    conn: &mut DbConnection,
+    id: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> Result<bool, DbError> {
     diesel::update(o::organizations.find(id).filter(o::status.eq("unverified")))
         .set((
             o::status.eq("verified"),
@@ -50,8 +65,12 @@ pub fn update(
     expected_version: i64,
     changes: &OrganizationChanges,
 ) -> Result<bool, DbError> {
-    diesel::update(o::organizations.find(id).filter(o::version.eq(expected_version)))
-        .set((changes, o::version.eq(o::version + 1)))
-        .execute(conn)
-        .map(|n| n == 1)
+    diesel::update(
+        o::organizations
+            .find(id)
+            .filter(o::version.eq(expected_version)),
+    )
+    .set((changes, o::version.eq(o::version + 1)))
+    .execute(conn)
+    .map(|n| n == 1)
 }

@@ -6,15 +6,26 @@ use crate::{DbConnection, DbError};
 use diesel::prelude::*;
 
 pub fn insert(conn: &mut DbConnection, new: &NewUser) -> Result<(), DbError> {
-    diesel::insert_into(u::users).values(new).execute(conn).map(|_| ())
+    diesel::insert_into(u::users)
+        .values(new)
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<User>, DbError> {
-    u::users.find(id).select(User::as_select()).first(conn).optional()
+    u::users
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, DbError> {
-    u::users.filter(u::email.eq(email)).select(User::as_select()).first(conn).optional()
+    u::users
+        .filter(u::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn email_taken(conn: &mut DbConnection, email: &str) -> Result<bool, DbError> {
@@ -38,7 +49,12 @@ pub fn list_by_role(conn: &mut DbConnection, role: &str) -> Result<Vec<User>, Db
         .load(conn)
 }
 
-pub fn set_active(conn: &mut DbConnection, id: &str, active: bool, at: chrono::NaiveDateTime) -> Result<bool, DbError> {
+pub fn set_active(
+    conn: &mut DbConnection,
+    id: &str,
+    active: bool,
+    at: chrono::NaiveDateTime,
+) -> Result<bool, DbError> {
     diesel::update(u::users.find(id))
         .set((u::active.eq(active), u::updated_at.eq(at)))
         .execute(conn)

@@ -10,7 +10,9 @@ use serde::Serialize;
 use std::fmt;
 
 const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// A unified social credit code whose structure and check character are valid.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -127,7 +129,11 @@ mod tests {
             let mut bytes = code.as_bytes().to_vec();
             bytes[17] = if bytes[17] == b'0' { b'1' } else { b'0' };
             let bad = String::from_utf8(bytes).unwrap();
-            assert_eq!(CreditCode::parse(&bad).unwrap_err().code, "invalid_checksum", "{bad}");
+            assert_eq!(
+                CreditCode::parse(&bad).unwrap_err().code,
+                "invalid_checksum",
+                "{bad}"
+            );
         }
     }
 
@@ -150,11 +156,26 @@ mod tests {
 
     #[test]
     fn rejects_bad_shapes() {
-        assert_eq!(CreditCode::parse("9144030070846113").unwrap_err().code, "invalid_length");
-        assert_eq!(CreditCode::parse("91440300708461136TX").unwrap_err().code, "invalid_length");
-        assert_eq!(CreditCode::parse("9144030070846113IT").unwrap_err().code, "invalid_character");
-        assert_eq!(CreditCode::parse("91A40300708461136T").unwrap_err().code, "invalid_region_part");
-        assert_eq!(CreditCode::parse("统一社会信用代码").unwrap_err().code, "invalid_length");
+        assert_eq!(
+            CreditCode::parse("9144030070846113").unwrap_err().code,
+            "invalid_length"
+        );
+        assert_eq!(
+            CreditCode::parse("91440300708461136TX").unwrap_err().code,
+            "invalid_length"
+        );
+        assert_eq!(
+            CreditCode::parse("9144030070846113IT").unwrap_err().code,
+            "invalid_character"
+        );
+        assert_eq!(
+            CreditCode::parse("91A40300708461136T").unwrap_err().code,
+            "invalid_region_part"
+        );
+        assert_eq!(
+            CreditCode::parse("统一社会信用代码").unwrap_err().code,
+            "invalid_length"
+        );
     }
 
     #[test]

@@ -11,7 +11,11 @@ use std::fmt;
 pub struct Email(String);
 
 fn invalid() -> FieldError {
-    FieldError::new("", "invalid_email", "邮箱地址格式不正确 / not a valid e-mail address")
+    FieldError::new(
+        "",
+        "invalid_email",
+        "邮箱地址格式不正确 / not a valid e-mail address",
+    )
 }
 
 impl Email {
@@ -26,7 +30,9 @@ impl Email {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
         let labels: Vec<&str> = domain.split('.').collect();
         let domain_ok = labels.len() >= 2
             && labels.iter().all(|l| {
@@ -36,7 +42,9 @@ impl Email {
                     && !l.ends_with('-')
                     && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             })
-            && labels.last().is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
+            && labels
+                .last()
+                .is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
         if local_ok && domain_ok {
             Ok(Self(s))
         } else {
@@ -77,18 +85,40 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_addresses() {
-        for a in ["zhang.san@imu.edu.cn", "li+bids@example.com", "kjt_ops@nmg.gov.cn", "A@B.CO"] {
+        for a in [
+            "zhang.san@imu.edu.cn",
+            "li+bids@example.com",
+            "kjt_ops@nmg.gov.cn",
+            "A@B.CO",
+        ] {
             assert!(Email::parse(a).is_ok(), "{a}");
         }
-        assert_eq!(Email::parse(" Wang@Example.COM ").unwrap().as_str(), "wang@example.com");
+        assert_eq!(
+            Email::parse(" Wang@Example.COM ").unwrap().as_str(),
+            "wang@example.com"
+        );
     }
 
     #[test]
     fn rejects_malformed_addresses() {
         for a in [
-            "", "plain", "@example.com", "a@", "a@b", "a@@b.cn", "a b@c.cn", "a@b..cn", ".a@b.cn",
-            "a.@b.cn", "a..b@c.cn", "a@-b.cn", "a@b-.cn", "a@1.2.3.4", "张三@example.com",
-            "a@exa mple.com", "a\r\nBcc: x@y.cn@z.cn",
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@@b.cn",
+            "a b@c.cn",
+            "a@b..cn",
+            ".a@b.cn",
+            "a.@b.cn",
+            "a..b@c.cn",
+            "a@-b.cn",
+            "a@b-.cn",
+            "a@1.2.3.4",
+            "张三@example.com",
+            "a@exa mple.com",
+            "a\r\nBcc: x@y.cn@z.cn",
         ] {
             assert!(Email::parse(a).is_err(), "{a:?}");
         }
@@ -98,7 +128,10 @@ mod tests {
 
     #[test]
     fn masks() {
-        assert_eq!(Email::parse("zhang@imu.edu.cn").unwrap().masked(), "z***@imu.edu.cn");
+        assert_eq!(
+            Email::parse("zhang@imu.edu.cn").unwrap().masked(),
+            "z***@imu.edu.cn"
+        );
         assert_eq!(mask("nonsense"), "***");
     }
 }

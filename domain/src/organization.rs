@@ -20,8 +20,13 @@ pub enum OrganizationKind {
 }
 
 impl OrganizationKind {
-    pub const ALL: [OrganizationKind; 5] =
-        [Self::Enterprise, Self::University, Self::Institute, Self::Government, Self::Other];
+    pub const ALL: [OrganizationKind; 5] = [
+        Self::Enterprise,
+        Self::University,
+        Self::Institute,
+        Self::Government,
+        Self::Other,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

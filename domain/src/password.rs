@@ -13,7 +13,13 @@ const COMMON: &str = include_str!("../data/common-passwords.txt");
 
 fn common() -> &'static HashSet<&'static str> {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| COMMON.lines().map(str::trim).filter(|l| !l.is_empty()).collect())
+    SET.get_or_init(|| {
+        COMMON
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    })
 }
 
 /// A password that satisfies the policy. Its `Debug` and `Display` never show it.
@@ -36,7 +42,8 @@ fn is_common(pw: &str) -> bool {
     if set.contains(lower.as_str()) {
         return true;
     }
-    let core = lower.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ');
+    let core =
+        lower.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ');
     if core.is_empty() || set.contains(core) {
         return true;
     }
@@ -45,7 +52,10 @@ fn is_common(pw: &str) -> bool {
         return true;
     }
     // 0123456789, abcdefghij, 9876543210: every step is +1 or every step is -1
-    let steps: Vec<i64> = chars.windows(2).map(|w| w[1] as i64 - w[0] as i64).collect();
+    let steps: Vec<i64> = chars
+        .windows(2)
+        .map(|w| w[1] as i64 - w[0] as i64)
+        .collect();
     steps.iter().all(|&d| d == 1) || steps.iter().all(|&d| d == -1)
 }
 
@@ -110,18 +120,37 @@ mod tests {
 
     #[test]
     fn length_is_counted_in_characters() {
-        assert_eq!(Password::parse("short1!", &[]).unwrap_err().code, "password_too_short");
+        assert_eq!(
+            Password::parse("short1!", &[]).unwrap_err().code,
+            "password_too_short"
+        );
         assert!(Password::parse("内蒙古科技兴蒙揭榜挂帅", &[]).is_ok()); // 11 characters, 33 bytes
-        assert_eq!(Password::parse(&"x1".repeat(65), &[]).unwrap_err().code, "password_too_long");
+        assert_eq!(
+            Password::parse(&"x1".repeat(65), &[]).unwrap_err().code,
+            "password_too_long"
+        );
     }
 
     #[test]
     fn rejects_common_passwords_and_decorations() {
         for pw in [
-            "1234567890", "qwertyuiop", "woaini1314", "Password123", "password2024!", "!!superman2026",
-            "aaaaaaaaaaaa", "abcdefghijk", "9876543210", "1qaz2wsx3edc", "5201314520",
+            "1234567890",
+            "qwertyuiop",
+            "woaini1314",
+            "Password123",
+            "password2024!",
+            "!!superman2026",
+            "aaaaaaaaaaaa",
+            "abcdefghijk",
+            "9876543210",
+            "1qaz2wsx3edc",
+            "5201314520",
         ] {
-            assert_eq!(Password::parse(pw, &[]).unwrap_err().code, "password_too_common", "{pw}");
+            assert_eq!(
+                Password::parse(pw, &[]).unwrap_err().code,
+                "password_too_common",
+                "{pw}"
+            );
         }
     }
 

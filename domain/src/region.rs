@@ -45,7 +45,15 @@ fn table() -> &'static HashMap<&'static str, Region> {
                     _ => RegionLevel::County,
                 };
                 let parent_code = parts.next().filter(|p| !p.is_empty());
-                (code, Region { code, name, level, parent_code })
+                (
+                    code,
+                    Region {
+                        code,
+                        name,
+                        level,
+                        parent_code,
+                    },
+                )
             })
             .collect()
     })
@@ -139,16 +147,34 @@ mod tests {
         // 9 cities (市) and 3 leagues (盟)
         assert_eq!(prefectures.len(), 12, "{prefectures:?}");
         assert_eq!(RegionCode::parse("150200").unwrap().region().name, "包头市");
-        assert_eq!(RegionCode::parse("152900").unwrap().region().name, "阿拉善盟");
+        assert_eq!(
+            RegionCode::parse("152900").unwrap().region().name,
+            "阿拉善盟"
+        );
     }
 
     #[test]
     fn rejects_unknown_and_malformed_codes() {
-        assert_eq!(RegionCode::parse("159999").unwrap_err().code, "unknown_region");
-        assert_eq!(RegionCode::parse("000000").unwrap_err().code, "unknown_region");
-        assert_eq!(RegionCode::parse("15020").unwrap_err().code, "invalid_format");
-        assert_eq!(RegionCode::parse("15020a").unwrap_err().code, "invalid_format");
-        assert_eq!(RegionCode::parse("1502001").unwrap_err().code, "invalid_format");
+        assert_eq!(
+            RegionCode::parse("159999").unwrap_err().code,
+            "unknown_region"
+        );
+        assert_eq!(
+            RegionCode::parse("000000").unwrap_err().code,
+            "unknown_region"
+        );
+        assert_eq!(
+            RegionCode::parse("15020").unwrap_err().code,
+            "invalid_format"
+        );
+        assert_eq!(
+            RegionCode::parse("15020a").unwrap_err().code,
+            "invalid_format"
+        );
+        assert_eq!(
+            RegionCode::parse("1502001").unwrap_err().code,
+            "invalid_format"
+        );
     }
 
     #[test]

@@ -19,7 +19,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Self::OrgAdmin, Self::OrgMember, Self::Official, Self::Expert, Self::Admin];
+    pub const ALL: [Role; 5] = [
+        Self::OrgAdmin,
+        Self::OrgMember,
+        Self::Official,
+        Self::Expert,
+        Self::Admin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

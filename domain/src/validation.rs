@@ -12,8 +12,16 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code: code.into(), message: message.into() }
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -26,7 +34,12 @@ impl Violations {
         Self::default()
     }
 
-    pub fn push(&mut self, field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) {
+    pub fn push(
+        &mut self,
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.0.push(FieldError::new(field, code, message));
     }
 
@@ -35,7 +48,11 @@ impl Violations {
         match result {
             Ok(v) => Some(v),
             Err(mut e) => {
-                e.field = if e.field.is_empty() { field.to_owned() } else { format!("{field}.{}", e.field) };
+                e.field = if e.field.is_empty() {
+                    field.to_owned()
+                } else {
+                    format!("{field}.{}", e.field)
+                };
                 self.0.push(e);
                 None
             }
@@ -67,7 +84,11 @@ pub fn bounded_text(value: &str, min: usize, max: usize) -> Result<String, Field
     let trimmed = value.trim();
     let len = trimmed.chars().count();
     if min > 0 && trimmed.is_empty() {
-        return Err(FieldError::new("", "required", "不能为空 / must not be empty"));
+        return Err(FieldError::new(
+            "",
+            "required",
+            "不能为空 / must not be empty",
+        ));
     }
     if len < min {
         return Err(FieldError::new(
@@ -83,8 +104,15 @@ pub fn bounded_text(value: &str, min: usize, max: usize) -> Result<String, Field
             format!("不能超过 {max} 个字符 / must be at most {max} characters"),
         ));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return Err(FieldError::new("", "invalid_characters", "包含控制字符 / contains control characters"));
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(FieldError::new(
+            "",
+            "invalid_characters",
+            "包含控制字符 / contains control characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -97,15 +125,24 @@ mod tests {
     fn bounded_text_trims_and_bounds() {
         assert_eq!(bounded_text("  包头  ", 1, 10).unwrap(), "包头");
         assert_eq!(bounded_text("   ", 1, 10).unwrap_err().code, "required");
-        assert_eq!(bounded_text("一二三四五六", 1, 5).unwrap_err().code, "too_long");
-        assert_eq!(bounded_text("a\u{0}b", 1, 5).unwrap_err().code, "invalid_characters");
+        assert_eq!(
+            bounded_text("一二三四五六", 1, 5).unwrap_err().code,
+            "too_long"
+        );
+        assert_eq!(
+            bounded_text("a\u{0}b", 1, 5).unwrap_err().code,
+            "invalid_characters"
+        );
         assert_eq!(bounded_text("", 0, 5).unwrap(), "");
     }
 
     #[test]
     fn take_prefixes_fields() {
         let mut v = Violations::new();
-        let r: Option<i32> = v.take("organization", Err(FieldError::new("credit_code", "x", "y")));
+        let r: Option<i32> = v.take(
+            "organization",
+            Err(FieldError::new("credit_code", "x", "y")),
+        );
         assert!(r.is_none());
         assert_eq!(v.0[0].field, "organization.credit_code");
         v.take::<()>("email", Err(FieldError::new("", "x", "y")));

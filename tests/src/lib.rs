@@ -69,24 +69,41 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// Asserts the status, printing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Resp {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         self
     }
 
     /// Asserts a problem+json error with `status` and `code`.
     #[track_caller]
     pub fn problem(self, status: u16, code: &str) -> Resp {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.body
+        );
         assert_eq!(self.json["code"], code, "body: {}", self.body);
         assert_eq!(self.json["status"], status);
-        assert!(self.json["type"].as_str().is_some_and(|t| t.ends_with(code)));
+        assert!(self.json["type"]
+            .as_str()
+            .is_some_and(|t| t.ends_with(code)));
         assert!(self.json["title"].is_string() && self.json["detail"].is_string());
         self
     }
@@ -97,7 +114,12 @@ impl Resp {
             .as_array()
             .map(|a| {
                 a.iter()
-                    .map(|e| (e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned()))
+                    .map(|e| {
+                        (
+                            e["field"].as_str().unwrap_or("").to_owned(),
+                            e["code"].as_str().unwrap_or("").to_owned(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -106,7 +128,10 @@ impl Resp {
     #[track_caller]
     pub fn has_field_error(self, field: &str, code: &str) -> Resp {
         let errors = self.field_errors();
-        assert!(errors.iter().any(|(f, c)| f == field && c == code), "expected {field}/{code} in {errors:?}");
+        assert!(
+            errors.iter().any(|(f, c)| f == field && c == code),
+            "expected {field}/{code} in {errors:?}"
+        );
         self
     }
 }
@@ -126,17 +151,30 @@ pub struct TestApp {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique() -> String {
-    format!("{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A new schema in the test PostgreSQL database, and the URL that makes it the search path.
 fn create_pg_schema(base_url: &str) -> (String, String) {
-    let schema = format!("t_{}_{}", unique(), uuid::Uuid::new_v4().simple().to_string()[..8].to_owned());
+    let schema = format!(
+        "t_{}_{}",
+        unique(),
+        uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
+    );
     let mut conn = diesel::pg::PgConnection::establish(base_url)
         .unwrap_or_else(|e| panic!("PostgreSQL at JIEBANG_TEST_DATABASE_URL is unreachable: {e}"));
-    diesel::sql_query(format!("CREATE SCHEMA {schema}")).execute(&mut conn).expect("create schema");
+    diesel::sql_query(format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .expect("create schema");
     let sep = if base_url.contains('?') { '&' } else { '?' };
-    (format!("{base_url}{sep}options=-csearch_path%3D{schema}"), schema)
+    (
+        format!("{base_url}{sep}options=-csearch_path%3D{schema}"),
+        schema,
+    )
 }
 
 impl TestApp {
@@ -163,7 +201,10 @@ impl TestApp {
         config.smtp_url = None;
         let pg_schema = match db {
             Db::Sqlite => {
-                config.database_url = Some(format!("sqlite://{}", data_dir.join("jiebang.db").display()));
+                config.database_url = Some(format!(
+                    "sqlite://{}",
+                    data_dir.join("jiebang.db").display()
+                ));
                 None
             }
             Db::Postgres => {
@@ -177,7 +218,12 @@ impl TestApp {
         Some(Self::start(config, db, data_dir, pg_schema))
     }
 
-    fn start(config: Config, db: Db, data_dir: PathBuf, pg_schema: Option<(String, String)>) -> TestApp {
+    fn start(
+        config: Config,
+        db: Db,
+        data_dir: PathBuf,
+        pg_schema: Option<(String, String)>,
+    ) -> TestApp {
         let clock = Arc::new(ManualClock::new());
         let server_clock: Arc<dyn Clock> = clock.clone();
         let (tx, rx) = mpsc::channel();
@@ -186,15 +232,22 @@ impl TestApp {
             system.block_on(async move {
                 match Application::build(config, server_clock) {
                     Ok(app) => {
-                        tx.send(Ok((app.port(), app.state(), app.handle()))).unwrap();
+                        tx.send(Ok((app.port(), app.state(), app.handle())))
+                            .unwrap();
                         app.run_until_stopped().await.expect("server");
                     }
                     Err(e) => tx.send(Err(e.to_string())).unwrap(),
                 }
             });
         });
-        let (port, state, server) = rx.recv().expect("server thread").unwrap_or_else(|e| panic!("server start: {e}"));
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let (port, state, server) = rx
+            .recv()
+            .expect("server thread")
+            .unwrap_or_else(|e| panic!("server start: {e}"));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             clock,
@@ -209,8 +262,17 @@ impl TestApp {
     }
 
     /// Sends a request with an optional bearer token and raw body.
-    pub fn raw(&self, method: &str, path: &str, token: Option<&str>, content_type: Option<&str>, body: Vec<u8>) -> Resp {
-        let mut req = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base));
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Resp {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
@@ -222,11 +284,21 @@ impl TestApp {
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    v.to_str().unwrap_or("").to_owned(),
+                )
+            })
             .collect();
         let body = resp.body_mut().read_to_string().unwrap_or_default();
         let json = serde_json::from_str(&body).unwrap_or(Value::Null);
-        Resp { status, headers, body, json }
+        Resp {
+            status,
+            headers,
+            body,
+            json,
+        }
     }
 
     pub fn get(&self, path: &str, token: Option<&str>) -> Resp {
@@ -234,7 +306,13 @@ impl TestApp {
     }
 
     pub fn send(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> Resp {
-        self.raw(method, path, token, Some("application/json"), serde_json::to_vec(body).unwrap())
+        self.raw(
+            method,
+            path,
+            token,
+            Some("application/json"),
+            serde_json::to_vec(body).unwrap(),
+        )
     }
 
     pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
@@ -270,28 +348,55 @@ impl TestApp {
 
     /// Logs in; returns the token response.
     pub fn login(&self, email: &str, password: &str) -> Value {
-        self.post("/api/v1/auth/login", None, &json!({"email": email, "password": password})).expect(200).json
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": email, "password": password}),
+        )
+        .expect(200)
+        .json
     }
 
     /// Logs in with the standard test password; returns the access token.
     pub fn token(&self, email: &str) -> String {
-        self.login(email, PASSWORD)["access_token"].as_str().unwrap().to_owned()
+        self.login(email, PASSWORD)["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Creates a platform user the way `jiebang user create` does; returns their access token.
     pub fn platform_user(&self, role: &str, email: &str, organization: Option<&str>) -> String {
-        jiebang_api::cli::create_platform_user(&self.state.db, role, email, PASSWORD, "平台用户", organization.map(str::to_owned))
-            .unwrap_or_else(|e| panic!("create {role}: {e}"));
+        jiebang_api::cli::create_platform_user(
+            &self.state.db,
+            role,
+            email,
+            PASSWORD,
+            "平台用户",
+            organization.map(str::to_owned),
+        )
+        .unwrap_or_else(|e| panic!("create {role}: {e}"));
         self.token(email)
     }
 
     /// Registers an organisation and verifies it; returns (org id, org admin token).
-    pub fn verified_org(&self, email: &str, org_name: &str, kind: &str, region: &str) -> (String, String) {
+    pub fn verified_org(
+        &self,
+        email: &str,
+        org_name: &str,
+        kind: &str,
+        region: &str,
+    ) -> (String, String) {
         let body = self.register(email, org_name, kind, region);
         let id = body["organization"]["id"].as_str().unwrap().to_owned();
         let admin_email = format!("verifier-{}@kjt.nmg.gov.cn", unique().replace('_', "-"));
         let admin = self.platform_user("admin", &admin_email, None);
-        self.post(&format!("/api/v1/organizations/{id}/verify"), Some(&admin), &json!({})).expect(200);
+        self.post(
+            &format!("/api/v1/organizations/{id}/verify"),
+            Some(&admin),
+            &json!({}),
+        )
+        .expect(200);
         (id, self.token(email))
     }
 }
@@ -305,7 +410,8 @@ impl Drop for TestApp {
         }
         if let Some((base, schema)) = self.pg_schema.take() {
             if let Ok(mut conn) = diesel::pg::PgConnection::establish(&base) {
-                let _ = diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
+                let _ =
+                    diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
             }
         }
         let _ = std::fs::remove_dir_all(&self.data_dir);

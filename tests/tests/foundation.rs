@@ -286,7 +286,8 @@ fn the_audit_log_is_append_only() {
     let app = TestApp::spawn(jiebang_tests::Db::Sqlite);
     app.register("audit@x.cn", "审计测试单位", "enterprise", "150100");
     let mut conn = app.state.db.conn().unwrap();
-    let upd = jiebang_db::diesel::sql_query("UPDATE audit_log SET action = 'forged'").execute(&mut *conn);
+    let upd =
+        jiebang_db::diesel::sql_query("UPDATE audit_log SET action = 'forged'").execute(&mut *conn);
     assert!(upd.is_err(), "UPDATE on audit_log must fail");
     let del = jiebang_db::diesel::sql_query("DELETE FROM audit_log").execute(&mut *conn);
     assert!(del.is_err(), "DELETE on audit_log must fail");

@@ -28,7 +28,10 @@ impl Auth {
         if self.is(roles) {
             Ok(())
         } else {
-            Err(ApiError::forbidden("forbidden", "无权执行此操作 / you are not allowed to do this"))
+            Err(ApiError::forbidden(
+                "forbidden",
+                "无权执行此操作 / you are not allowed to do this",
+            ))
         }
     }
 
@@ -50,19 +53,32 @@ impl Auth {
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 fn invalid_token() -> ApiError {
-    ApiError::unauthorized("invalid_token", "登录凭证无效或已过期，请重新登录 / the access token is invalid or expired")
+    ApiError::unauthorized(
+        "invalid_token",
+        "登录凭证无效或已过期，请重新登录 / the access token is invalid or expired",
+    )
 }
 
-async fn authenticate(state: web::Data<AppState>, token: Option<String>) -> ApiResult<Option<Auth>> {
+async fn authenticate(
+    state: web::Data<AppState>,
+    token: Option<String>,
+) -> ApiResult<Option<Auth>> {
     let Some(token) = token else { return Ok(None) };
-    let claims = state.jwt.verify(&token, state.now()).ok_or_else(invalid_token)?;
+    let claims = state
+        .jwt
+        .verify(&token, state.now())
+        .ok_or_else(invalid_token)?;
     let auth = state
         .read(move |conn| {
-            let Some(user) = jiebang_db::users::find(conn, &claims.sub)? else { return Ok(None) };
+            let Some(user) = jiebang_db::users::find(conn, &claims.sub)? else {
+                return Ok(None);
+            };
             if !user.active || !jiebang_db::tokens::session_active(conn, &claims.sid, &user.id)? {
                 return Ok(None);
             }
@@ -71,7 +87,12 @@ async fn authenticate(state: web::Data<AppState>, token: Option<String>) -> ApiR
                 None => None,
             };
             let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role"))?;
-            Ok(Some(Auth { user, role, organization, session_id: claims.sid }))
+            Ok(Some(Auth {
+                user,
+                role,
+                organization,
+                session_id: claims.sid,
+            }))
         })
         .await?;
     auth.map(Some).ok_or_else(invalid_token)

@@ -35,10 +35,20 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 0;
         validation.validate_exp = false; // checked against the injected clock below
-        JwtKeys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        JwtKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
     }
 
-    pub fn issue(&self, user_id: &str, session_id: &str, now: DateTime<Utc>, ttl_seconds: i64) -> String {
+    pub fn issue(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: DateTime<Utc>,
+        ttl_seconds: i64,
+    ) -> String {
         let claims = Claims {
             sub: user_id.to_owned(),
             sid: session_id.to_owned(),
@@ -73,8 +83,12 @@ mod tests {
         let t = keys().issue("u1", "s1", now, 900);
         let c = keys().verify(&t, now).unwrap();
         assert_eq!((c.sub.as_str(), c.sid.as_str()), ("u1", "s1"));
-        assert!(keys().verify(&t, now + chrono::Duration::seconds(901)).is_none());
-        assert!(JwtKeys::new(b"another secret of thirty-two bytes!").verify(&t, now).is_none());
+        assert!(keys()
+            .verify(&t, now + chrono::Duration::seconds(901))
+            .is_none());
+        assert!(JwtKeys::new(b"another secret of thirty-two bytes!")
+            .verify(&t, now)
+            .is_none());
     }
 
     #[test]
@@ -83,12 +97,19 @@ mod tests {
         let t = keys().issue("u1", "s1", now, 900);
         let parts: Vec<&str> = t.split('.').collect();
         let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        assert!(keys().verify(&format!("{none_header}.{}.", parts[1]), now).is_none());
+        assert!(keys()
+            .verify(&format!("{none_header}.{}.", parts[1]), now)
+            .is_none());
         let hs512 = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS512","typ":"JWT"}"#);
-        assert!(keys().verify(&format!("{hs512}.{}.{}", parts[1], parts[2]), now).is_none());
-        let payload = URL_SAFE_NO_PAD.encode(
-            format!(r#"{{"sub":"admin","sid":"s1","iss":"jiebang","aud":"jiebang-api","iat":0,"exp":{}}}"#, now.timestamp() + 900),
-        );
-        assert!(keys().verify(&format!("{}.{payload}.{}", parts[0], parts[2]), now).is_none());
+        assert!(keys()
+            .verify(&format!("{hs512}.{}.{}", parts[1], parts[2]), now)
+            .is_none());
+        let payload = URL_SAFE_NO_PAD.encode(format!(
+            r#"{{"sub":"admin","sid":"s1","iss":"jiebang","aud":"jiebang-api","iat":0,"exp":{}}}"#,
+            now.timestamp() + 900
+        ));
+        assert!(keys()
+            .verify(&format!("{}.{payload}.{}", parts[0], parts[2]), now)
+            .is_none());
     }
 }

@@ -16,7 +16,8 @@ pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u
         return Ok(s.as_bytes().to_vec());
     }
     let path = data_dir.join(FILE_NAME);
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -26,15 +27,20 @@ pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u
             let mut secret = [0u8; 48];
             rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
             let encoded = STANDARD.encode(secret);
-            file.write_all(encoded.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            file.write_all(encoded.as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             tracing::info!(path = %path.display(), "generated a new JWT secret");
             Ok(encoded.into_bytes())
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let s = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let s = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let s = s.trim();
             if s.len() < 32 {
-                return Err(format!("{} is too short; delete it to generate a new one", path.display()));
+                return Err(format!(
+                    "{} is too short; delete it to generate a new one",
+                    path.display()
+                ));
             }
             Ok(s.as_bytes().to_vec())
         }
@@ -55,12 +61,18 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join(FILE_NAME)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join(FILE_NAME))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         assert!(load_or_create(Some("short"), &dir).is_err());
         let configured = "x".repeat(40);
-        assert_eq!(load_or_create(Some(&configured), &dir).unwrap(), configured.as_bytes());
+        assert_eq!(
+            load_or_create(Some(&configured), &dir).unwrap(),
+            configured.as_bytes()
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -15,11 +15,19 @@ pub struct LoginThrottle {
 
 impl LoginThrottle {
     pub fn new(window: Duration, per_account: usize, per_address: usize) -> Self {
-        Self { window, per_account, per_address, failures: Mutex::new(HashMap::new()) }
+        Self {
+            window,
+            per_account,
+            per_address,
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     fn keys(account: &str, address: &str) -> [(String, bool); 2] {
-        [(format!("a:{account}"), true), (format!("i:{address}"), false)]
+        [
+            (format!("a:{account}"), true),
+            (format!("i:{address}"), false),
+        ]
     }
 
     /// `Some(seconds)` when the account or the address must wait before trying again.
@@ -27,7 +35,11 @@ impl LoginThrottle {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let mut wait = None;
         for (key, is_account) in Self::keys(account, address) {
-            let limit = if is_account { self.per_account } else { self.per_address };
+            let limit = if is_account {
+                self.per_account
+            } else {
+                self.per_address
+            };
             if let Some(q) = map.get_mut(&key) {
                 while q.front().is_some_and(|t| *t + self.window <= now) {
                     q.pop_front();
@@ -75,7 +87,10 @@ mod tests {
         let wait = t.check("a@x.cn", "2.2.2.2", now).unwrap();
         assert!(wait > 800 && wait <= 900, "{wait}");
         assert_eq!(t.check("b@x.cn", "1.1.1.1", now), None);
-        assert_eq!(t.check("a@x.cn", "1.1.1.1", now + Duration::minutes(15)), None);
+        assert_eq!(
+            t.check("a@x.cn", "1.1.1.1", now + Duration::minutes(15)),
+            None
+        );
     }
 
     #[test]

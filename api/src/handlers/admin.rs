@@ -40,27 +40,51 @@ pub async fn create_user(
     let role = match Role::parse(body.role.trim()) {
         Some(r @ (Role::Official | Role::Expert | Role::Admin)) => Some(r),
         _ => {
-            v.push("role", "invalid_value", "角色应为 official、expert 或 admin / role must be official, expert or admin");
+            v.push(
+                "role",
+                "invalid_value",
+                "角色应为 official、expert 或 admin / role must be official, expert or admin",
+            );
             None
         }
     };
     if let Some(r) = role {
         if !auth.role.may_create(r) {
-            return Err(ApiError::forbidden("forbidden", "无权创建该角色的用户 / you may not create users of this role"));
+            return Err(ApiError::forbidden(
+                "forbidden",
+                "无权创建该角色的用户 / you may not create users of this role",
+            ));
         }
         if body.organization_id.is_some() && r != Role::Expert {
-            v.push("organization_id", "not_allowed", "只有专家可以关联单位 / only experts are linked to an organisation");
+            v.push(
+                "organization_id",
+                "not_allowed",
+                "只有专家可以关联单位 / only experts are linked to an organisation",
+            );
         }
     }
     let account = accounts::parse_account(&mut v, &body.email, &body.password, &body.name);
     v.into_result()?;
     let (role, account) = (role.unwrap(), account.unwrap());
-    let password_hash = state.hasher.hash(account.password.expose().to_owned()).await?;
+    let password_hash = state
+        .hasher
+        .hash(account.password.expose().to_owned())
+        .await?;
     let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let organization_id = body.organization_id;
     let user = state
-        .write(move |conn| create_platform_user(conn, &actor, role, account.into(), password_hash, organization_id, now))
+        .write(move |conn| {
+            create_platform_user(
+                conn,
+                &actor,
+                role,
+                account.into(),
+                password_hash,
+                organization_id,
+                now,
+            )
+        })
         .await?;
     Ok(HttpResponse::Created().json(UserView::from(&user)))
 }
@@ -77,11 +101,34 @@ pub fn create_platform_user(
 ) -> ApiResult<jiebang_db::models::User> {
     if let Some(org) = &organization_id {
         if jiebang_db::organizations::find(conn, org)?.is_none() {
-            return Err(ApiError::field("organization_id", "unknown_organization", "单位不存在 / no such organisation"));
+            return Err(ApiError::field(
+                "organization_id",
+                "unknown_organization",
+                "单位不存在 / no such organisation",
+            ));
         }
     }
-    let user = accounts::insert_user(conn, NewAccount { role, organization_id, password_hash, ..account }, now)?;
-    audit::record(conn, actor, now, "user", &user.id, "create", None::<&()>, Some(&UserView::from(&user)), None)?;
+    let user = accounts::insert_user(
+        conn,
+        NewAccount {
+            role,
+            organization_id,
+            password_hash,
+            ..account
+        },
+        now,
+    )?;
+    audit::record(
+        conn,
+        actor,
+        now,
+        "user",
+        &user.id,
+        "create",
+        None::<&()>,
+        Some(&UserView::from(&user)),
+        None,
+    )?;
     Ok(user)
 }
 
@@ -95,17 +142,29 @@ pub struct ListUsersQuery {
 /// Platform users of a role (admins; officials see experts and officials).
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", params(ListUsersQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<UserView>), (status = 403, body = crate::error::Problem)))]
-pub async fn list_users(state: web::Data<AppState>, auth: Auth, query: Query<ListUsersQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_users(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: Query<ListUsersQuery>,
+) -> ApiResult<HttpResponse> {
     auth.require(&[Role::Admin, Role::Official])?;
-    let role = match query.0.role.as_deref() {
-        None => None,
-        Some(r) => match Role::parse(r) {
-            Some(r @ (Role::Official | Role::Expert | Role::Admin)) => Some(r),
-            _ => return Err(ApiError::field("role", "invalid_value", "角色应为 official、expert 或 admin / role must be official, expert or admin")),
-        },
-    };
+    let role =
+        match query.0.role.as_deref() {
+            None => None,
+            Some(r) => match Role::parse(r) {
+                Some(r @ (Role::Official | Role::Expert | Role::Admin)) => Some(r),
+                _ => return Err(ApiError::field(
+                    "role",
+                    "invalid_value",
+                    "角色应为 official、expert 或 admin / role must be official, expert or admin",
+                )),
+            },
+        };
     if auth.role == Role::Official && role == Some(Role::Admin) {
-        return Err(ApiError::forbidden("forbidden", "无权查看管理员列表 / officials do not list admins"));
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "无权查看管理员列表 / officials do not list admins",
+        ));
     }
     let roles: Vec<Role> = match role {
         Some(r) => vec![r],
@@ -144,21 +203,35 @@ pub async fn update_user(
     auth.require(&[Role::Admin])?;
     let id = id.into_inner();
     if id == auth.user.id && !body.0.active {
-        return Err(ApiError::conflict("cannot_deactivate_self", "不能停用自己的账号 / you cannot deactivate yourself"));
+        return Err(ApiError::conflict(
+            "cannot_deactivate_self",
+            "不能停用自己的账号 / you cannot deactivate yourself",
+        ));
     }
     let active = body.0.active;
     let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let user = state
         .write(move |conn| {
-            let before = jiebang_db::users::find(conn, &id)?.ok_or_else(|| ApiError::not_found("用户 / user"))?;
+            let before = jiebang_db::users::find(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("用户 / user"))?;
             jiebang_db::users::set_active(conn, &id, active, now.naive_utc())?;
             if !active {
                 jiebang_db::tokens::revoke_user(conn, &id, now.naive_utc())?;
             }
-            let after = jiebang_db::users::find(conn, &id)?.ok_or_else(|| ApiError::internal("lost user"))?;
-            audit::record(conn, &actor, now, "user", &id, if active { "activate" } else { "deactivate" },
-                Some(&UserView::from(&before)), Some(&UserView::from(&after)), None)?;
+            let after = jiebang_db::users::find(conn, &id)?
+                .ok_or_else(|| ApiError::internal("lost user"))?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "user",
+                &id,
+                if active { "activate" } else { "deactivate" },
+                Some(&UserView::from(&before)),
+                Some(&UserView::from(&after)),
+                None,
+            )?;
             Ok(after)
         })
         .await?;

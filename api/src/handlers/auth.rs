@@ -57,7 +57,10 @@ pub async fn register(
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     let mut v = Violations::new();
-    let org_name = v.take("organization.name", bounded_text(&body.organization.name, 2, 100));
+    let org_name = v.take(
+        "organization.name",
+        bounded_text(&body.organization.name, 2, 100),
+    );
     let kind = OrganizationKind::parse(body.organization.kind.trim());
     if kind.is_none() {
         v.push(
@@ -66,14 +69,28 @@ pub async fn register(
             "单位类型应为 enterprise、university、institute、government 或 other / kind must be one of enterprise, university, institute, government, other",
         );
     }
-    let credit_code = v.take("organization.credit_code", CreditCode::parse(&body.organization.credit_code));
-    let region = v.take("organization.region_code", RegionCode::parse(&body.organization.region_code));
+    let credit_code = v.take(
+        "organization.credit_code",
+        CreditCode::parse(&body.organization.credit_code),
+    );
+    let region = v.take(
+        "organization.region_code",
+        RegionCode::parse(&body.organization.region_code),
+    );
     let account = accounts::parse_account(&mut v, &body.email, &body.password, &body.name);
     v.into_result()?;
-    let (org_name, kind, credit_code, region, account) =
-        (org_name.unwrap(), kind.unwrap(), credit_code.unwrap(), region.unwrap(), account.unwrap());
+    let (org_name, kind, credit_code, region, account) = (
+        org_name.unwrap(),
+        kind.unwrap(),
+        credit_code.unwrap(),
+        region.unwrap(),
+        account.unwrap(),
+    );
 
-    let password_hash = state.hasher.hash(account.password.expose().to_owned()).await?;
+    let password_hash = state
+        .hasher
+        .hash(account.password.expose().to_owned())
+        .await?;
     let now = state.now();
     let request_id = audit::request_id(&req);
     let (user, org) = state
@@ -94,7 +111,11 @@ pub async fn register(
                 updated_at: now.naive_utc(),
             };
             jiebang_db::organizations::insert(conn, &org).map_err(|e| {
-                if jiebang_db::is_unique_violation(&e, "organizations_credit_code_key", "organizations.credit_code") {
+                if jiebang_db::is_unique_violation(
+                    &e,
+                    "organizations_credit_code_key",
+                    "organizations.credit_code",
+                ) {
                     credit_code_taken()
                 } else {
                     e.into()
@@ -102,19 +123,55 @@ pub async fn register(
             })?;
             let user = accounts::insert_user(
                 conn,
-                NewAccount { role: Role::OrgAdmin, organization_id: Some(org.id.clone()), password_hash, ..account.into() },
+                NewAccount {
+                    role: Role::OrgAdmin,
+                    organization_id: Some(org.id.clone()),
+                    password_hash,
+                    ..account.into()
+                },
                 now,
             )?;
-            let org = jiebang_db::organizations::find(conn, &org.id)?.ok_or_else(|| ApiError::internal("lost org"))?;
-            let actor = Actor { user_id: Some(user.id.clone()), organization_id: Some(org.id.clone()), request_id };
-            audit::record(conn, &actor, now, "organization", &org.id, "register", None::<&()>, Some(&OrganizationView::from(&org)), None)?;
-            audit::record(conn, &actor, now, "user", &user.id, "register", None::<&()>, Some(&UserView::from(&user)), None)?;
+            let org = jiebang_db::organizations::find(conn, &org.id)?
+                .ok_or_else(|| ApiError::internal("lost org"))?;
+            let actor = Actor {
+                user_id: Some(user.id.clone()),
+                organization_id: Some(org.id.clone()),
+                request_id,
+            };
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "organization",
+                &org.id,
+                "register",
+                None::<&()>,
+                Some(&OrganizationView::from(&org)),
+                None,
+            )?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "user",
+                &user.id,
+                "register",
+                None::<&()>,
+                Some(&UserView::from(&user)),
+                None,
+            )?;
             Ok((user, org))
         })
         .await?;
     Ok(HttpResponse::Created()
-        .insert_header((actix_web::http::header::LOCATION, format!("/api/v1/organizations/{}", org.id)))
-        .json(RegisterResponse { user: UserView::from(&user), organization: OrganizationView::from(&org) }))
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/api/v1/organizations/{}", org.id),
+        ))
+        .json(RegisterResponse {
+            user: UserView::from(&user),
+            organization: OrganizationView::from(&org),
+        }))
 }
 
 fn credit_code_taken() -> ApiError {
@@ -143,11 +200,16 @@ pub struct TokenResponse {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("invalid_credentials", "邮箱或密码错误 / wrong e-mail or password")
+    ApiError::unauthorized(
+        "invalid_credentials",
+        "邮箱或密码错误 / wrong e-mail or password",
+    )
 }
 
 fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".to_owned())
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 fn hash_token(token: &str) -> String {
@@ -182,7 +244,9 @@ fn issue_tokens(
         },
     )?;
     Ok(TokenResponse {
-        access_token: state.jwt.issue(user_id, family, now, state.config.access_token_ttl),
+        access_token: state
+            .jwt
+            .issue(user_id, family, now, state.config.access_token_ttl),
         token_type: "Bearer",
         expires_in: state.config.access_token_ttl,
         refresh_token: refresh,
@@ -195,7 +259,11 @@ fn issue_tokens(
     responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem),
               (status = 403, body = crate::error::Problem), (status = 429, body = crate::error::Problem),
               (status = 503, body = crate::error::Problem)))]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     let LoginRequest { email, password } = body.0;
     let email = email.trim().to_lowercase();
     let address = client_address(&req);
@@ -204,8 +272,13 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
         return Err(ApiError::too_many_requests(wait));
     }
     let lookup = email.clone();
-    let user = state.read(move |conn| Ok(jiebang_db::users::find_by_email(conn, &lookup)?)).await?;
-    let ok = state.hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let user = state
+        .read(move |conn| Ok(jiebang_db::users::find_by_email(conn, &lookup)?))
+        .await?;
+    let ok = state
+        .hasher
+        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+        .await?;
     let user = match user {
         Some(u) if ok => u,
         _ => {
@@ -215,7 +288,10 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
         }
     };
     if !user.active {
-        return Err(ApiError::forbidden("account_disabled", "该账号已停用 / this account has been deactivated"));
+        return Err(ApiError::forbidden(
+            "account_disabled",
+            "该账号已停用 / this account has been deactivated",
+        ));
     }
     state.throttle.record_success(&email);
     let request_id = audit::request_id(&req);
@@ -224,12 +300,28 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
         .write(move |conn| {
             let family = jiebang_db::new_id();
             let tokens = issue_tokens(&st, conn, &user.id, &family, now)?;
-            let actor = Actor { user_id: Some(user.id.clone()), organization_id: user.organization_id.clone(), request_id };
-            audit::record(conn, &actor, now, "user", &user.id, "login", None::<&()>, None::<&()>, Some(&format!("address {address}")))?;
+            let actor = Actor {
+                user_id: Some(user.id.clone()),
+                organization_id: user.organization_id.clone(),
+                request_id,
+            };
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "user",
+                &user.id,
+                "login",
+                None::<&()>,
+                None::<&()>,
+                Some(&format!("address {address}")),
+            )?;
             Ok(tokens)
         })
         .await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(tokens))
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(tokens))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -239,14 +331,20 @@ pub struct RefreshRequest {
 }
 
 fn invalid_refresh() -> ApiError {
-    ApiError::unauthorized("invalid_refresh_token", "刷新凭证无效或已过期，请重新登录 / the refresh token is invalid or expired")
+    ApiError::unauthorized(
+        "invalid_refresh_token",
+        "刷新凭证无效或已过期，请重新登录 / the refresh token is invalid or expired",
+    )
 }
 
 /// Exchange a refresh token for new tokens. The old refresh token stops working; presenting it
 /// again revokes the whole session (token theft detection).
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem)))]
-pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     let hash = hash_token(body.0.refresh_token.trim());
     let now = state.now();
     let st = state.clone();
@@ -281,7 +379,9 @@ pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> 
         })
         .await?;
     match outcome {
-        Outcome::Issued(tokens) => Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(tokens)),
+        Outcome::Issued(tokens) => Ok(HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(tokens)),
         Outcome::Refused(e) => Err(e),
     }
 }
@@ -289,12 +389,16 @@ pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> 
 /// End the session of a refresh token: it and every access token of the session stop working.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 204), (status = 401, body = crate::error::Problem)))]
-pub async fn logout(state: web::Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     let hash = hash_token(body.0.refresh_token.trim());
     let now = state.now();
     state
         .write(move |conn| {
-            let token = jiebang_db::tokens::find_by_hash(conn, &hash)?.ok_or_else(invalid_refresh)?;
+            let token =
+                jiebang_db::tokens::find_by_hash(conn, &hash)?.ok_or_else(invalid_refresh)?;
             jiebang_db::tokens::revoke_family(conn, &token.family_id, now.naive_utc())?;
             Ok(())
         })

@@ -24,13 +24,19 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(organizations::read))
                     .route(web::patch().to(organizations::update)),
             )
-            .service(web::resource("/organizations/{id}/verify").route(web::post().to(organizations::verify)))
+            .service(
+                web::resource("/organizations/{id}/verify")
+                    .route(web::post().to(organizations::verify)),
+            )
             .service(
                 web::resource("/organizations/{id}/members")
                     .route(web::get().to(organizations::members))
                     .route(web::post().to(organizations::add_member)),
             )
-            .service(web::resource("/organizations/{id}/history").route(web::get().to(organizations::history)))
+            .service(
+                web::resource("/organizations/{id}/history")
+                    .route(web::get().to(organizations::history)),
+            )
             .service(
                 web::resource("/admin/users")
                     .route(web::get().to(admin::list_users))

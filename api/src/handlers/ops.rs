@@ -33,7 +33,10 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     let db = state.db.clone();
     let ok = web::block(move || db.ping()).await?;
     if ok {
-        Ok(HttpResponse::Ok().json(Readiness { status: "ok", database: state.db.backend().as_str() }))
+        Ok(HttpResponse::Ok().json(Readiness {
+            status: "ok",
+            database: state.db.backend().as_str(),
+        }))
     } else {
         Err(ApiError::new(
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -46,5 +49,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 /// The OpenAPI 3 document of this API.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI document")))]
 pub async fn openapi(doc: web::Data<String>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(doc.get_ref().clone())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.get_ref().clone())
 }

@@ -23,11 +23,19 @@ fn is_insider(auth: &Auth, org_id: &str) -> bool {
 /// users, officials and admins only.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations",
     responses((status = 200, body = OrganizationView), (status = 404, body = crate::error::Problem)))]
-pub async fn read(state: web::Data<AppState>, auth: MaybeAuth, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn read(
+    state: web::Data<AppState>,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let org = state.read(move |conn| Ok(jiebang_db::organizations::find(conn, &id)?)).await?;
+    let org = state
+        .read(move |conn| Ok(jiebang_db::organizations::find(conn, &id)?))
+        .await?;
     match org {
-        Some(o) if o.status == "verified" || auth.0.as_ref().is_some_and(|a| is_insider(a, &o.id)) => {
+        Some(o)
+            if o.status == "verified" || auth.0.as_ref().is_some_and(|a| is_insider(a, &o.id)) =>
+        {
             Ok(HttpResponse::Ok().json(OrganizationView::from(&o)))
         }
         _ => Err(ApiError::not_found("单位 / organization")),
@@ -64,15 +72,27 @@ pub async fn update(
     let is_org_admin = auth.role == Role::OrgAdmin && auth.belongs_to(&id);
     if !is_org_admin && auth.role != Role::Admin {
         return Err(if is_insider(&auth, &id) {
-            ApiError::forbidden("forbidden", "只有本单位管理员可以修改单位信息 / only the organisation's admin may edit it")
+            ApiError::forbidden(
+                "forbidden",
+                "只有本单位管理员可以修改单位信息 / only the organisation's admin may edit it",
+            )
         } else {
             ApiError::not_found("单位 / organization")
         });
     }
     let mut v = Violations::new();
-    let description = body.description.as_deref().and_then(|d| v.take("description", bounded_text(d, 0, 2000)));
-    let website = body.website.as_deref().and_then(|w| v.take("website", parse_website(w)));
-    let name = body.name.as_deref().and_then(|n| v.take("name", bounded_text(n, 2, 100)));
+    let description = body
+        .description
+        .as_deref()
+        .and_then(|d| v.take("description", bounded_text(d, 0, 2000)));
+    let website = body
+        .website
+        .as_deref()
+        .and_then(|w| v.take("website", parse_website(w)));
+    let name = body
+        .name
+        .as_deref()
+        .and_then(|n| v.take("name", bounded_text(n, 2, 100)));
     let region = body
         .region_code
         .as_deref()
@@ -116,7 +136,11 @@ fn parse_website(w: &str) -> Result<String, jiebang_domain::FieldError> {
     if w.is_empty() || w.starts_with("https://") || w.starts_with("http://") {
         Ok(w)
     } else {
-        Err(jiebang_domain::FieldError::new("", "invalid_url", "网址应以 http:// 或 https:// 开头 / the website must start with http:// or https://"))
+        Err(jiebang_domain::FieldError::new(
+            "",
+            "invalid_url",
+            "网址应以 http:// 或 https:// 开头 / the website must start with http:// or https://",
+        ))
     }
 }
 
@@ -124,20 +148,44 @@ fn parse_website(w: &str) -> Result<String, jiebang_domain::FieldError> {
 #[utoipa::path(post, path = "/api/v1/organizations/{id}/verify", tag = "organizations", security(("bearer" = [])),
     responses((status = 200, body = OrganizationView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-pub async fn verify(state: web::Data<AppState>, auth: Auth, req: HttpRequest, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn verify(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     auth.require(&[Role::Admin, Role::Official])?;
     let id = id.into_inner();
     let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let org = state
         .write(move |conn| {
-            let before = jiebang_db::organizations::find(conn, &id)?.ok_or_else(|| ApiError::not_found("单位 / organization"))?;
-            if !jiebang_db::organizations::verify(conn, &id, actor.user_id.as_deref().unwrap_or(""), now.naive_utc())? {
-                return Err(ApiError::conflict("already_verified", "该单位已认证 / the organisation is already verified"));
+            let before = jiebang_db::organizations::find(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("单位 / organization"))?;
+            if !jiebang_db::organizations::verify(
+                conn,
+                &id,
+                actor.user_id.as_deref().unwrap_or(""),
+                now.naive_utc(),
+            )? {
+                return Err(ApiError::conflict(
+                    "already_verified",
+                    "该单位已认证 / the organisation is already verified",
+                ));
             }
-            let after = jiebang_db::organizations::find(conn, &id)?.ok_or_else(|| ApiError::internal("lost org"))?;
-            audit::record(conn, &actor, now, "organization", &id, "verify",
-                Some(&OrganizationView::from(&before)), Some(&OrganizationView::from(&after)), None)?;
+            let after = jiebang_db::organizations::find(conn, &id)?
+                .ok_or_else(|| ApiError::internal("lost org"))?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "organization",
+                &id,
+                "verify",
+                Some(&OrganizationView::from(&before)),
+                Some(&OrganizationView::from(&after)),
+                None,
+            )?;
             Ok(after)
         })
         .await?;
@@ -147,14 +195,19 @@ pub async fn verify(state: web::Data<AppState>, auth: Auth, req: HttpRequest, id
 /// The users of an organisation (its users, officials, admins).
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/members", tag = "organizations", security(("bearer" = [])),
     responses((status = 200, body = Vec<UserView>), (status = 404, body = crate::error::Problem)))]
-pub async fn members(state: web::Data<AppState>, auth: Auth, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn members(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     if !is_insider(&auth, &id) {
         return Err(ApiError::not_found("单位 / organization"));
     }
     let users = state
         .read(move |conn| {
-            jiebang_db::organizations::find(conn, &id)?.ok_or_else(|| ApiError::not_found("单位 / organization"))?;
+            jiebang_db::organizations::find(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("单位 / organization"))?;
             Ok(jiebang_db::users::list_by_organization(conn, &id)?)
         })
         .await?;
@@ -188,7 +241,10 @@ pub async fn add_member(
         return Err(ApiError::not_found("单位 / organization"));
     }
     if !(auth.role == Role::OrgAdmin && auth.belongs_to(&id)) {
-        return Err(ApiError::forbidden("forbidden", "只有本单位管理员可以添加成员 / only the organisation's admin may add members"));
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "只有本单位管理员可以添加成员 / only the organisation's admin may add members",
+        ));
     }
     let body = body.0;
     let mut v = Violations::new();
@@ -196,24 +252,46 @@ pub async fn add_member(
         "org_member" => Some(Role::OrgMember),
         "org_admin" => Some(Role::OrgAdmin),
         _ => {
-            v.push("role", "invalid_value", "角色应为 org_member 或 org_admin / role must be org_member or org_admin");
+            v.push(
+                "role",
+                "invalid_value",
+                "角色应为 org_member 或 org_admin / role must be org_member or org_admin",
+            );
             None
         }
     };
     let account = accounts::parse_account(&mut v, &body.email, &body.password, &body.name);
     v.into_result()?;
     let (role, account) = (role.unwrap(), account.unwrap());
-    let password_hash = state.hasher.hash(account.password.expose().to_owned()).await?;
+    let password_hash = state
+        .hasher
+        .hash(account.password.expose().to_owned())
+        .await?;
     let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let user = state
         .write(move |conn| {
             let user = accounts::insert_user(
                 conn,
-                NewAccount { role, organization_id: Some(id.clone()), password_hash, ..account.into() },
+                NewAccount {
+                    role,
+                    organization_id: Some(id.clone()),
+                    password_hash,
+                    ..account.into()
+                },
                 now,
             )?;
-            audit::record(conn, &actor, now, "user", &user.id, "create", None::<&()>, Some(&UserView::from(&user)), None)?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "user",
+                &user.id,
+                "create",
+                None::<&()>,
+                Some(&UserView::from(&user)),
+                None,
+            )?;
             Ok(user)
         })
         .await?;
@@ -223,11 +301,17 @@ pub async fn add_member(
 /// The audit log of an organisation (its users, officials, admins).
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/history", tag = "organizations", security(("bearer" = [])),
     responses((status = 200, body = Vec<HistoryEntry>), (status = 404, body = crate::error::Problem)))]
-pub async fn history(state: web::Data<AppState>, auth: Auth, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn history(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     if !is_insider(&auth, &id) {
         return Err(ApiError::not_found("单位 / organization"));
     }
-    let entries = state.read(move |conn| Ok(jiebang_db::audit::history(conn, "organization", &id)?)).await?;
+    let entries = state
+        .read(move |conn| Ok(jiebang_db::audit::history(conn, "organization", &id)?))
+        .await?;
     Ok(HttpResponse::Ok().json(entries.iter().map(HistoryEntry::from).collect::<Vec<_>>()))
 }
