@@ -20,6 +20,8 @@ pub enum StartError {
     Database(#[from] jiebang_db::connection::ConnectError),
     #[error("JWT secret: {0}")]
     Secret(String),
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
 }
@@ -57,6 +59,7 @@ impl Application {
             jwt: JwtKeys::new(&secret),
             hasher: Hasher::new(config.hash_concurrency()),
             throttle: LoginThrottle::new(chrono::Duration::minutes(15), 5, 50),
+            rules: config.challenge_rules().map_err(StartError::Config)?,
             config: config.clone(),
         });
         let listener = TcpListener::bind(&config.bind)
@@ -102,6 +105,7 @@ impl Application {
         .listen(listener)
         .map_err(|e| StartError::Bind(config.bind.clone(), e))?
         .run();
+        crate::scheduler::spawn(state.clone());
         Ok(Application {
             port,
             server,

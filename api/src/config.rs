@@ -93,6 +93,38 @@ pub struct Config {
     )]
     pub refresh_token_days: i64,
 
+    /// Minimum hours between publication and the bidding deadline (0 allowed, for demos and tests).
+    #[arg(
+        long,
+        env = "JIEBANG_MIN_BIDDING_HOURS",
+        default_value_t = 72,
+        global = true
+    )]
+    pub min_bidding_hours: i64,
+
+    /// Minimum ratio of enterprise funds to fiscal support, as `E:F`.
+    #[arg(
+        long,
+        env = "JIEBANG_MIN_FUNDING_RATIO",
+        default_value = "2:1",
+        global = true
+    )]
+    pub min_funding_ratio: String,
+
+    /// The industries (产业领域) challenges may name, comma-separated. Default: the programme's
+    /// list (种业, 农牧业, 装备制造, 新能源, 中医药(蒙医药), …).
+    #[arg(long, env = "JIEBANG_INDUSTRIES", global = true)]
+    pub industries: Option<String>,
+
+    /// How often the scheduler looks for deadlines that passed, in milliseconds.
+    #[arg(
+        long,
+        env = "JIEBANG_SCHEDULER_INTERVAL_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub scheduler_interval_ms: u64,
+
     /// Log format: `text` or `json`. The level is set with `RUST_LOG` (default `info`).
     #[arg(
         long,
@@ -129,6 +161,38 @@ impl Config {
                 .map(|n| n.get())
                 .unwrap_or(2)
         })
+    }
+
+    /// The challenge rules this configuration sets.
+    pub fn challenge_rules(&self) -> Result<jiebang_domain::challenge::Rules, String> {
+        let mut rules = jiebang_domain::challenge::Rules {
+            min_bidding_hours: self.min_bidding_hours.max(0),
+            ..Default::default()
+        };
+        let (e, f) = self
+            .min_funding_ratio
+            .split_once(':')
+            .and_then(|(e, f)| Some((e.trim().parse::<i64>().ok()?, f.trim().parse::<i64>().ok()?)))
+            .filter(|(e, f)| *e >= 0 && *f > 0)
+            .ok_or_else(|| {
+                format!(
+                    "JIEBANG_MIN_FUNDING_RATIO must look like 2:1, not {:?}",
+                    self.min_funding_ratio
+                )
+            })?;
+        rules.min_ratio = (e, f);
+        if let Some(list) = &self.industries {
+            let list: Vec<String> = list
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if list.is_empty() {
+                return Err("JIEBANG_INDUSTRIES names no industry".into());
+            }
+            rules.industries = list;
+        }
+        Ok(rules)
     }
 
     pub fn hash_concurrency(&self) -> usize {

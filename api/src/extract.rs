@@ -132,16 +132,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = serde_urlencoded_value(req.query_string()).and_then(|v| {
-            serde_path_to_error::deserialize(v).map_err(|e| {
-                let path = e.path().to_string();
-                ApiError::field(
-                    if path == "." { "query" } else { &path },
-                    "invalid_query",
-                    format!("查询参数有误 / {}", e.inner()),
-                )
-            })
-        });
+        let result = serde_urlencoded_value(req.query_string())
+            .and_then(|v| serde_path_to_error::deserialize(v).map_err(json_error));
+
         std::future::ready(result.map(Query))
     }
 }

@@ -9,8 +9,10 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod notify;
 pub mod openapi;
 pub mod request_id;
+pub mod scheduler;
 pub mod state;
 pub mod views;
 

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use crate::handlers::{admin, auth, me, ops, organizations};
+use crate::handlers::{admin, auth, challenges, me, ops, organizations, questions};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -35,6 +35,9 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         organizations::read, organizations::update, organizations::verify, organizations::members,
         organizations::add_member, organizations::history,
         admin::create_user, admin::list_users, admin::update_user,
+        challenges::create, challenges::list, challenges::read, challenges::update, challenges::submit,
+        challenges::review, challenges::cancel, challenges::extend, challenges::history,
+        questions::ask, questions::list, questions::answer,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemFieldError)),
     modifiers(&BearerAuth),
@@ -42,6 +45,8 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         (name = "auth", description = "Accounts and sessions"),
         (name = "organizations", description = "Organisations (单位)"),
         (name = "admin", description = "Platform users"),
+        (name = "challenges", description = "Challenges (榜单) and their lifecycle"),
+        (name = "questions", description = "Questions and answers (答疑)"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

@@ -15,6 +15,7 @@ pub struct AppState {
     pub hasher: Hasher,
     pub throttle: LoginThrottle,
     pub config: Config,
+    pub rules: jiebang_domain::challenge::Rules,
 }
 
 impl AppState {

@@ -56,12 +56,15 @@ pub enum ConnectError {
     Pool(#[from] r2d2::Error),
     #[error("database error: {0}")]
     Query(#[from] diesel::result::Error),
+    #[error("cannot open the database: {0}")]
+    Open(String),
     #[error("migration failed: {0}")]
     Migration(String),
 }
 
-/// Per-connection set-up for SQLite as a server database: WAL so readers never block the writer,
-/// a busy timeout so writers queue instead of failing, foreign keys enforced.
+/// Per-connection set-up for SQLite as a server database (WAL, set once in `connect`, lets
+/// readers run beside the writer): a busy timeout so writers queue instead of failing, foreign
+/// keys enforced.
 #[derive(Debug)]
 struct SqlitePragmas;
 
@@ -69,8 +72,7 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(c) = conn {
             c.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                "PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -110,6 +112,13 @@ impl Database {
                 path.to_owned()
             }
         };
+        if backend == Backend::Sqlite {
+            // WAL is a property of the database file: set it once, before the pool opens its
+            // connections (switching modes needs the database to itself)
+            let mut c = SqliteConnection::establish(&conn_url)
+                .map_err(|e| ConnectError::Open(e.to_string()))?;
+            c.batch_execute("PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL;")?;
+        }
         let manager = ConnectionManager::<DbConnection>::new(conn_url);
         let pool = Pool::builder()
             .max_size(max_size)

@@ -2,9 +2,13 @@
 //! Every query is written once against [`DbConnection`] and runs on SQLite and PostgreSQL.
 
 pub mod audit;
+pub mod challenges;
 pub mod connection;
+pub mod idempotency;
 pub mod models;
+pub mod notifications;
 pub mod organizations;
+pub mod questions;
 pub mod schema;
 pub mod tokens;
 pub mod users;

@@ -65,4 +65,120 @@ diesel::table! {
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(organizations, users, refresh_tokens, audit_log);
+diesel::table! {
+    challenges (id) {
+        id -> Text,
+        organization_id -> Text,
+        created_by -> Text,
+        status -> Text,
+        title -> Text,
+        kind -> Text,
+        mode -> Text,
+        industry -> Text,
+        industry_chain -> Text,
+        problem -> Text,
+        expected_outcomes -> Text,
+        duration_months -> BigInt,
+        enterprise_funds -> BigInt,
+        fiscal_support -> BigInt,
+        max_winners -> BigInt,
+        ip_ownership -> Text,
+        bidding_deadline -> Timestamp,
+        questions_deadline -> Timestamp,
+        kpis_json -> Text,
+        eligibility_json -> Text,
+        contact_json -> Text,
+        region_code -> Text,
+        search_text -> Text,
+        review_comment -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    challenge_invitations (challenge_id, organization_id) {
+        challenge_id -> Text,
+        organization_id -> Text,
+    }
+}
+
+diesel::table! {
+    questions (id) {
+        id -> Text,
+        challenge_id -> Text,
+        organization_id -> Text,
+        user_id -> Text,
+        question -> Text,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status_code -> BigInt,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        link -> Text,
+        read_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_outbox (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        kind -> Text,
+        to_address -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        message_id -> Text,
+        status -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(challenges -> organizations (organization_id));
+diesel::joinable!(challenge_invitations -> challenges (challenge_id));
+diesel::joinable!(questions -> challenges (challenge_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    refresh_tokens,
+    audit_log,
+    challenges,
+    challenge_invitations,
+    questions,
+    idempotency_keys,
+    notifications,
+    email_outbox,
+);

@@ -146,6 +146,7 @@ pub struct TestApp {
     server: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
     pg_schema: Option<(String, String)>,
+    owns_data_dir: bool,
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -190,6 +191,9 @@ impl TestApp {
 
     /// Starts a server after `tune` adjusted its configuration.
     pub fn try_spawn_with(db: Db, tune: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        if std::env::var_os("JIEBANG_TEST_LOG").is_some() {
+            jiebang_api::cli::init_tracing("text");
+        }
         let data_dir = std::env::temp_dir().join(format!("jiebang-test-{}", unique()));
         let _ = std::fs::remove_dir_all(&data_dir);
         let mut config = Config::defaults();
@@ -199,6 +203,7 @@ impl TestApp {
         config.db_pool_size = 4;
         config.jwt_secret = None;
         config.smtp_url = None;
+        config.scheduler_interval_ms = 50;
         let pg_schema = match db {
             Db::Sqlite => {
                 config.database_url = Some(format!(
@@ -218,13 +223,51 @@ impl TestApp {
         Some(Self::start(config, db, data_dir, pg_schema))
     }
 
+    /// A second instance on the same database, with the same clock and JWT secret: what several
+    /// API instances sharing one PostgreSQL look like.
+    pub fn spawn_peer(&self) -> TestApp {
+        self.spawn_peer_with(|_| {})
+    }
+
+    /// A peer whose configuration `tune` adjusted.
+    pub fn spawn_peer_with(&self, tune: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = self.state.config.clone();
+        config.bind = "127.0.0.1:0".into();
+        tune(&mut config);
+        Self::start_with_clock(
+            config,
+            self.db,
+            self.data_dir.clone(),
+            None,
+            self.clock.clone(),
+            false,
+        )
+    }
+
     fn start(
         config: Config,
         db: Db,
         data_dir: PathBuf,
         pg_schema: Option<(String, String)>,
     ) -> TestApp {
-        let clock = Arc::new(ManualClock::new());
+        Self::start_with_clock(
+            config,
+            db,
+            data_dir,
+            pg_schema,
+            Arc::new(ManualClock::new()),
+            true,
+        )
+    }
+
+    fn start_with_clock(
+        config: Config,
+        db: Db,
+        data_dir: PathBuf,
+        pg_schema: Option<(String, String)>,
+        clock: Arc<ManualClock>,
+        owns_data_dir: bool,
+    ) -> TestApp {
         let server_clock: Arc<dyn Clock> = clock.clone();
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -258,6 +301,7 @@ impl TestApp {
             server,
             thread: Some(thread),
             pg_schema,
+            owns_data_dir,
         }
     }
 
@@ -280,6 +324,50 @@ impl TestApp {
             req = req.header("content-type", ct);
         }
         let mut resp = self.agent.run(req.body(body).unwrap()).expect("http");
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    v.to_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        let json = serde_json::from_str(&body).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+            json,
+        }
+    }
+
+    /// Sends a JSON body with extra headers.
+    pub fn raw_with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Resp {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        req = req.header("content-type", "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut resp = self
+            .agent
+            .run(req.body(serde_json::to_vec(body).unwrap()).unwrap())
+            .expect("http");
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -414,7 +502,70 @@ impl Drop for TestApp {
                     diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
             }
         }
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if self.owns_data_dir {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
+    }
+}
+
+impl TestApp {
+    /// The server's current time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Waits (up to 10 s) until `cond` holds.
+    #[track_caller]
+    pub fn wait_until(&self, what: &str, mut cond: impl FnMut() -> bool) {
+        let start = std::time::Instant::now();
+        while !cond() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "timed out waiting for {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// A complete, valid challenge body whose deadlines are `days` days from the server's now.
+    pub fn challenge_body(&self, title: &str, industry: &str, problem: &str, days: i64) -> Value {
+        let now = self.now();
+        json!({
+            "title": title, "kind": "tech_breakthrough", "mode": "open", "industry": industry,
+            "industry_chain": "示范产业链", "problem": problem,
+            "kpis": [{"name": "关键性能指标", "target": "≥90", "unit": "%"}],
+            "expected_outcomes": "样机与示范应用各一项", "duration_months": 24,
+            "enterprise_funds": 6_000_000, "fiscal_support": 3_000_000, "max_winners": 1,
+            "eligibility": {"consortium_required": false, "max_members": 5, "min_in_region_percent": 0, "chief_scientist_required": false},
+            "ip_ownership": "shared",
+            "bidding_deadline": (now + chrono::Duration::days(days)).to_rfc3339(),
+            "questions_deadline": (now + chrono::Duration::days(days - 1)).to_rfc3339(),
+            "contact": {"name": "王工", "phone": "0472-5551234", "email": "contact@example.cn"}
+        })
+    }
+
+    /// Creates, submits and approves a challenge; returns its id.
+    pub fn publish(&self, publisher: &str, official: &str, body: &Value) -> String {
+        let id = self
+            .post("/api/v1/challenges", Some(publisher), body)
+            .expect(201)
+            .json["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.post(
+            &format!("/api/v1/challenges/{id}/submit"),
+            Some(publisher),
+            &json!({}),
+        )
+        .expect(200);
+        self.post(
+            &format!("/api/v1/challenges/{id}/review"),
+            Some(official),
+            &json!({"decision": "approve"}),
+        )
+        .expect(200);
+        id
     }
 }
 
@@ -428,4 +579,48 @@ pub fn credit_code(region: &str) -> String {
     let first17 = format!("{body}X");
     let check = jiebang_domain::credit_code::check_character(first17.as_bytes()).unwrap();
     format!("{first17}{check}")
+}
+
+/// The usual cast of a test: an admin, an official, a verified enterprise that publishes and a
+/// verified university that bids (tokens and organisation ids).
+pub struct Cast {
+    pub admin: String,
+    pub official: String,
+    pub publisher: String,
+    pub publisher_org: String,
+    pub bidder: String,
+    pub bidder_org: String,
+}
+
+impl Cast {
+    /// Logs everyone in again: after the clock moved past the access tokens' lifetime.
+    pub fn relogin(&mut self, app: &TestApp) {
+        self.admin = app.token("admin@jiebang.cn");
+        self.official = app.token("official@kjt.nmg.gov.cn");
+        self.publisher = app.token("publisher@bfhi.com.cn");
+        self.bidder = app.token("bidder@imu.edu.cn");
+    }
+}
+
+impl TestApp {
+    pub fn cast(&self) -> Cast {
+        let admin = self.platform_user("admin", "admin@jiebang.cn", None);
+        let official = self.platform_user("official", "official@kjt.nmg.gov.cn", None);
+        let (publisher_org, publisher) = self.verified_org(
+            "publisher@bfhi.com.cn",
+            "内蒙古北方重工业集团有限公司",
+            "enterprise",
+            "150200",
+        );
+        let (bidder_org, bidder) =
+            self.verified_org("bidder@imu.edu.cn", "内蒙古大学", "university", "150102");
+        Cast {
+            admin,
+            official,
+            publisher,
+            publisher_org,
+            bidder,
+            bidder_org,
+        }
+    }
 }

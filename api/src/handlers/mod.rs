@@ -3,9 +3,11 @@
 
 pub mod admin;
 pub mod auth;
+pub mod challenges;
 pub mod me;
 pub mod ops;
 pub mod organizations;
+pub mod questions;
 
 use actix_web::web;
 
@@ -41,6 +43,39 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
                 web::resource("/admin/users")
                     .route(web::get().to(admin::list_users))
                     .route(web::post().to(admin::create_user)),
+            )
+            .service(
+                web::resource("/challenges")
+                    .route(web::get().to(challenges::list))
+                    .route(web::post().to(challenges::create)),
+            )
+            .service(
+                web::resource("/challenges/{id}")
+                    .route(web::get().to(challenges::read))
+                    .route(web::patch().to(challenges::update)),
+            )
+            .service(
+                web::resource("/challenges/{id}/submit").route(web::post().to(challenges::submit)),
+            )
+            .service(
+                web::resource("/challenges/{id}/review").route(web::post().to(challenges::review)),
+            )
+            .service(
+                web::resource("/challenges/{id}/cancel").route(web::post().to(challenges::cancel)),
+            )
+            .service(
+                web::resource("/challenges/{id}/extend").route(web::post().to(challenges::extend)),
+            )
+            .service(
+                web::resource("/challenges/{id}/history").route(web::get().to(challenges::history)),
+            )
+            .service(
+                web::resource("/challenges/{id}/questions")
+                    .route(web::get().to(questions::list))
+                    .route(web::post().to(questions::ask)),
+            )
+            .service(
+                web::resource("/questions/{qid}/answer").route(web::post().to(questions::answer)),
             )
             .service(web::resource("/admin/users/{id}").route(web::patch().to(admin::update_user))),
     );

@@ -1,0 +1,1343 @@
+//! Challenges (榜单): create, list and search, read, edit and amend, the lifecycle actions
+//! (submit, review, cancel, extend) and history.
+
+use crate::audit::{self, Actor};
+use crate::auth::{Auth, MaybeAuth};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Query};
+use crate::handlers::organizations::version_conflict;
+use crate::notify;
+use crate::state::AppState;
+use crate::views::{utc, HistoryEntry};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use jiebang_db::challenges::{Challenge, ListFilter, NewChallenge, StatusChange, TermsRow};
+use jiebang_db::DbConnection;
+use jiebang_domain::challenge::{
+    self, Action, ChallengeStatus, Contact, Eligibility, Kpi, Mode, Terms, TermsInput,
+};
+use jiebang_domain::validation::bounded_text;
+use jiebang_domain::Role;
+use jiebang_notifications::Event;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+// ---------------------------------------------------------------- request bodies
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KpiInput {
+    /// 指标名称
+    pub name: String,
+    /// 目标值, e.g. "≥1000"
+    pub target: String,
+    /// 单位, e.g. "Nm³/h"
+    #[serde(default)]
+    pub unit: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EligibilityInput {
+    pub consortium_required: Option<bool>,
+    /// Default 5 (lead + 4).
+    pub max_members: Option<i64>,
+    /// Percent, 0–100.
+    pub min_in_region_percent: Option<i64>,
+    pub chief_scientist_required: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+/// A new challenge. Amounts are integer yuan; deadlines RFC 3339 (any offset; stored in UTC).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateChallengeRequest {
+    pub title: String,
+    /// `tech_breakthrough` (技术攻关类) | `transformation` (成果转化类)
+    pub kind: String,
+    /// `open` (揭榜挂帅) | `directed` (定向委托)
+    pub mode: String,
+    /// 产业领域, from the configured list
+    pub industry: String,
+    /// 产业链
+    #[serde(default)]
+    pub industry_chain: String,
+    /// 主要技术问题 / 研究内容
+    pub problem: String,
+    /// 考核指标: at least one
+    pub kpis: Vec<KpiInput>,
+    /// 预期成果
+    #[serde(default)]
+    pub expected_outcomes: String,
+    /// 实施期限, months
+    pub duration_months: i64,
+    /// 企业出资, yuan
+    pub enterprise_funds: i64,
+    /// 财政资金, yuan
+    pub fiscal_support: i64,
+    /// Default 1; more than 1 is 赛马制.
+    pub max_winners: Option<i64>,
+    #[serde(default)]
+    pub eligibility: EligibilityInput,
+    /// `publisher` | `bidder` | `shared` | `negotiable`
+    pub ip_ownership: String,
+    /// 揭榜截止时间
+    pub bidding_deadline: DateTime<Utc>,
+    /// 答疑截止时间, not after the bidding deadline
+    pub questions_deadline: DateTime<Utc>,
+    pub contact: ContactInput,
+    /// For `directed`: ids of the invited organisations.
+    #[serde(default)]
+    pub invited_organizations: Vec<String>,
+}
+
+/// Changes to a challenge: any field of the create body, plus the `version` last read. While the
+/// challenge is `published`, this is an amendment and needs a `reason`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateChallengeRequest {
+    pub version: i64,
+    /// Required for an amendment of a published challenge (修改说明).
+    pub reason: Option<String>,
+    pub title: Option<String>,
+    pub kind: Option<String>,
+    pub mode: Option<String>,
+    pub industry: Option<String>,
+    pub industry_chain: Option<String>,
+    pub problem: Option<String>,
+    pub kpis: Option<Vec<KpiInput>>,
+    pub expected_outcomes: Option<String>,
+    pub duration_months: Option<i64>,
+    pub enterprise_funds: Option<i64>,
+    pub fiscal_support: Option<i64>,
+    pub max_winners: Option<i64>,
+    pub eligibility: Option<EligibilityInput>,
+    pub ip_ownership: Option<String>,
+    pub bidding_deadline: Option<DateTime<Utc>>,
+    pub questions_deadline: Option<DateTime<Utc>>,
+    pub contact: Option<ContactInput>,
+    pub invited_organizations: Option<Vec<String>>,
+}
+
+// ---------------------------------------------------------------- views
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublisherView {
+    pub id: String,
+    pub name: String,
+    pub region_code: String,
+}
+
+/// A challenge. The public sees the published terms; the publisher's users and officials also
+/// see the review comment, invitations and bookkeeping fields.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChallengeView {
+    pub id: String,
+    /// `draft` | `pending_review` | `published` | `evaluating` | `awarded` | `contracted` |
+    /// `completed` | `cancelled` | `unsuccessful`
+    pub status: String,
+    pub title: String,
+    pub kind: String,
+    pub mode: String,
+    pub industry: String,
+    pub industry_chain: String,
+    pub problem: String,
+    #[schema(value_type = Vec<Object>)]
+    pub kpis: Vec<Kpi>,
+    pub expected_outcomes: String,
+    pub duration_months: i64,
+    pub enterprise_funds: i64,
+    pub fiscal_support: i64,
+    pub max_winners: i64,
+    #[schema(value_type = Object)]
+    pub eligibility: Eligibility,
+    pub ip_ownership: String,
+    pub bidding_deadline: DateTime<Utc>,
+    /// The bidding deadline in Beijing time, for people.
+    pub bidding_deadline_local: String,
+    pub questions_deadline: DateTime<Utc>,
+    pub questions_deadline_local: String,
+    #[schema(value_type = Object)]
+    pub contact: Contact,
+    pub publisher: PublisherView,
+    pub published_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    /// Publisher and officials only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_comment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invited_organizations: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Send it back with an update (or as `If-Match`); publisher and officials only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChallengePage {
+    pub items: Vec<ChallengeView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn view(
+    c: &Challenge,
+    publisher_name: &str,
+    full: bool,
+    invited: Option<Vec<String>>,
+) -> ChallengeView {
+    let bd = utc(c.bidding_deadline);
+    let qd = utc(c.questions_deadline);
+    ChallengeView {
+        id: c.id.clone(),
+        status: c.status.clone(),
+        title: c.title.clone(),
+        kind: c.kind.clone(),
+        mode: c.mode.clone(),
+        industry: c.industry.clone(),
+        industry_chain: c.industry_chain.clone(),
+        problem: c.problem.clone(),
+        kpis: c.kpis(),
+        expected_outcomes: c.expected_outcomes.clone(),
+        duration_months: c.duration_months,
+        enterprise_funds: c.enterprise_funds,
+        fiscal_support: c.fiscal_support,
+        max_winners: c.max_winners,
+        eligibility: c.eligibility(),
+        ip_ownership: c.ip_ownership.clone(),
+        bidding_deadline: bd,
+        bidding_deadline_local: challenge::shanghai(bd),
+        questions_deadline: qd,
+        questions_deadline_local: challenge::shanghai(qd),
+        contact: c.contact(),
+        publisher: PublisherView {
+            id: c.organization_id.clone(),
+            name: publisher_name.to_owned(),
+            region_code: c.region_code.clone(),
+        },
+        published_at: c.published_at.map(utc),
+        closed_at: c.closed_at.map(utc),
+        cancel_reason: c.cancel_reason.clone(),
+        review_comment: if full { c.review_comment.clone() } else { None },
+        invited_organizations: if full { invited } else { None },
+        submitted_at: if full { c.submitted_at.map(utc) } else { None },
+        created_at: full.then(|| utc(c.created_at)),
+        updated_at: full.then(|| utc(c.updated_at)),
+        version: full.then_some(c.version),
+    }
+}
+
+// ---------------------------------------------------------------- access
+
+/// How the caller relates to a challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// A user of the publishing organisation.
+    Owner,
+    /// An official or admin.
+    Staff,
+    /// May read the public view.
+    Public,
+    /// Must not know it exists.
+    None,
+}
+
+/// Who may see what: drafts and pending challenges only to the publisher and staff; a directed
+/// challenge only to its invited organisations (besides them); a cancelled one publicly only if
+/// it had been published.
+pub fn access(conn: &mut DbConnection, c: &Challenge, auth: Option<&Auth>) -> ApiResult<Access> {
+    if let Some(a) = auth {
+        if a.belongs_to(&c.organization_id) {
+            return Ok(Access::Owner);
+        }
+        if a.is_staff() {
+            return Ok(Access::Staff);
+        }
+    }
+    let status = c.status();
+    let public_state = ChallengeStatus::PUBLIC.contains(&status) && c.published_at.is_some();
+    if !public_state {
+        return Ok(Access::None);
+    }
+    if c.mode == Mode::Directed.as_str() {
+        let invited = match auth.and_then(|a| {
+            a.organization_id()
+                .filter(|_| a.role.is_organization_user())
+        }) {
+            Some(org) => jiebang_db::challenges::is_invited(conn, &c.id, org)?,
+            None => false,
+        };
+        return Ok(if invited {
+            Access::Public
+        } else {
+            Access::None
+        });
+    }
+    Ok(Access::Public)
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("榜单 / challenge")
+}
+
+fn wrong_state(e: challenge::WrongState) -> ApiError {
+    ApiError::conflict(
+        e.code(),
+        format!(
+            "榜单当前状态为 {}，不能执行此操作 / the challenge is {}; this action needs it to be {}",
+            e.current.as_str(),
+            e.current.as_str(),
+            e.required
+        ),
+    )
+}
+
+/// Loads a challenge (locked for the transaction) and the caller's access; 404 when the caller
+/// may not know it.
+fn load(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Challenge, Access)> {
+    let c = jiebang_db::challenges::find_for_update(conn, id)?.ok_or_else(not_found)?;
+    let access = access(conn, &c, Some(auth))?;
+    if access == Access::None {
+        return Err(not_found());
+    }
+    Ok((c, access))
+}
+
+fn publisher_name(conn: &mut DbConnection, org: &str) -> ApiResult<String> {
+    Ok(jiebang_db::organizations::find(conn, org)?
+        .map(|o| o.name)
+        .unwrap_or_default())
+}
+
+fn full_view(conn: &mut DbConnection, c: &Challenge) -> ApiResult<ChallengeView> {
+    let name = publisher_name(conn, &c.organization_id)?;
+    let invited = jiebang_db::challenges::invitations(conn, &c.id)?;
+    Ok(view(c, &name, true, Some(invited)))
+}
+
+fn only_owner(access: Access) -> ApiResult<()> {
+    if access == Access::Owner {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "not_publisher",
+            "只有发榜单位可以执行此操作 / only the publishing organisation may do this",
+        ))
+    }
+}
+
+// ---------------------------------------------------------------- create
+
+fn terms_input(b: &CreateChallengeRequest) -> TermsInput {
+    TermsInput {
+        title: b.title.clone(),
+        kind: b.kind.clone(),
+        mode: b.mode.clone(),
+        industry: b.industry.clone(),
+        industry_chain: b.industry_chain.clone(),
+        problem: b.problem.clone(),
+        kpis: b
+            .kpis
+            .iter()
+            .map(|k| (k.name.clone(), k.target.clone(), k.unit.clone()))
+            .collect(),
+        expected_outcomes: b.expected_outcomes.clone(),
+        duration_months: b.duration_months,
+        enterprise_funds: b.enterprise_funds,
+        fiscal_support: b.fiscal_support,
+        max_winners: b.max_winners.unwrap_or(1),
+        consortium_required: b.eligibility.consortium_required.unwrap_or(false),
+        max_members: b.eligibility.max_members.unwrap_or(5),
+        min_in_region_percent: b.eligibility.min_in_region_percent.unwrap_or(0),
+        chief_scientist_required: b.eligibility.chief_scientist_required.unwrap_or(false),
+        ip_ownership: b.ip_ownership.clone(),
+        bidding_deadline: b.bidding_deadline,
+        questions_deadline: b.questions_deadline,
+        contact_name: b.contact.name.clone(),
+        contact_phone: b.contact.phone.clone(),
+        contact_email: b.contact.email.clone(),
+        invited_organizations: b.invited_organizations.clone(),
+    }
+}
+
+/// Checks that invited organisations exist and are not the publisher.
+fn check_invited(conn: &mut DbConnection, terms: &Terms, publisher: &str) -> ApiResult<()> {
+    for (i, org) in terms.invited_organizations.iter().enumerate() {
+        if org == publisher {
+            return Err(ApiError::field(
+                &format!("invited_organizations[{i}]"),
+                "is_publisher",
+                "不能邀请本单位 / the publisher cannot invite itself",
+            ));
+        }
+        if jiebang_db::organizations::find(conn, org)?.is_none() {
+            return Err(ApiError::field(
+                &format!("invited_organizations[{i}]"),
+                "unknown_organization",
+                "单位不存在 / no such organisation",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
+    match req.headers().get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let k = v.to_str().unwrap_or("").trim();
+            if k.is_empty() || k.len() > 100 {
+                Err(ApiError::field(
+                    "Idempotency-Key",
+                    "invalid_value",
+                    "Idempotency-Key 应为 1–100 个字符 / must be 1–100 characters",
+                ))
+            } else {
+                Ok(Some(k.to_owned()))
+            }
+        }
+    }
+}
+
+/// Create a draft challenge for the caller's organisation. With an `Idempotency-Key` header a
+/// retried request returns the first response instead of creating a duplicate.
+#[utoipa::path(post, path = "/api/v1/challenges", tag = "challenges", request_body = CreateChallengeRequest,
+    security(("bearer" = [])), params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe creation")),
+    responses((status = 201, body = ChallengeView), (status = 403, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: Json<CreateChallengeRequest>,
+) -> ApiResult<HttpResponse> {
+    let org = match (&auth.organization, auth.role.is_organization_user()) {
+        (Some(o), true) if jiebang_domain::OrganizationKind::parse(&o.kind).is_some_and(|k| k.may_publish()) => o.clone(),
+        _ => {
+            return Err(ApiError::forbidden(
+                "not_a_publisher",
+                "只有企业或其他非政府单位的用户可以发榜 / only users of an enterprise or other non-government organisation publish challenges",
+            ))
+        }
+    };
+    let key = idempotency_key(&req)?;
+    let body = body.0;
+    let request_hash = hex::encode(Sha256::digest(
+        serde_json::to_vec(&body).unwrap_or_default(),
+    ));
+    let now = state.now();
+    let terms = challenge::validate(&terms_input(&body), &state.rules, now, None)?;
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let user_id = auth.user.id.clone();
+    let key2 = key.clone();
+    let user2 = user_id.clone();
+    let result = state
+        .write(move |conn| {
+            if let Some(k) = &key {
+                if let Some(stored) = jiebang_db::idempotency::find(conn, &user_id, k)? {
+                    return replay(stored, &request_hash);
+                }
+            }
+            check_invited(conn, &terms, &org.id)?;
+            let id = jiebang_db::new_id();
+            let new = NewChallenge {
+                id: id.clone(),
+                organization_id: org.id.clone(),
+                created_by: user_id.clone(),
+                status: ChallengeStatus::Draft.as_str().to_owned(),
+                region_code: org.region_code.clone(),
+                terms: TermsRow::from_terms(&terms),
+                version: 1,
+                created_at: now.naive_utc(),
+                updated_at: now.naive_utc(),
+            };
+            jiebang_db::challenges::insert(conn, &new, &terms.invited_organizations)?;
+            let c = jiebang_db::challenges::find(conn, &id)?
+                .ok_or_else(|| ApiError::internal("lost challenge"))?;
+            let v = full_view(conn, &c)?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "challenge",
+                &id,
+                "create",
+                None::<&()>,
+                Some(&v),
+                None,
+            )?;
+            let body = serde_json::to_string(&v).map_err(ApiError::internal)?;
+            if let Some(k) = key {
+                jiebang_db::idempotency::insert(
+                    conn,
+                    &jiebang_db::idempotency::StoredResponse {
+                        user_id: user_id.clone(),
+                        key: k,
+                        request_hash,
+                        status_code: 201,
+                        response_body: body.clone(),
+                        created_at: now.naive_utc(),
+                    },
+                )?;
+            }
+            Ok((201u16, body))
+        })
+        .await;
+    let (status, body) = match result {
+        Ok(r) => r,
+        // two requests with one key raced: the other committed first; answer with its response
+        Err(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR && key2.is_some() => {
+            let k = key2.unwrap();
+            let stored = state
+                .read(move |conn| Ok(jiebang_db::idempotency::find(conn, &user2, &k)?))
+                .await?;
+            match stored {
+                Some(s) => (s.status_code as u16, s.response_body),
+                None => return Err(e),
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(
+        HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED))
+            .content_type("application/json")
+            .insert_header((
+                "Idempotency-Replayed",
+                if status == 201 { "false" } else { "true" },
+            ))
+            .body(body),
+    )
+}
+
+fn replay(
+    stored: jiebang_db::idempotency::StoredResponse,
+    request_hash: &str,
+) -> ApiResult<(u16, String)> {
+    if stored.request_hash != request_hash {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "该 Idempotency-Key 已用于另一请求 / this Idempotency-Key was used for a different request",
+        ));
+    }
+    // 200 marks a replay; the body is the first response's
+    Ok((200, stored.response_body))
+}
+
+// ---------------------------------------------------------------- read and list
+
+/// A challenge: the full view for its publisher and officials, the public view for others who
+/// may see it, 404 otherwise.
+#[utoipa::path(get, path = "/api/v1/challenges/{id}", tag = "challenges",
+    responses((status = 200, body = ChallengeView), (status = 404, body = crate::error::Problem)))]
+pub async fn read(
+    state: web::Data<AppState>,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let v = state
+        .read(move |conn| {
+            let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
+            match access(conn, &c, auth.0.as_ref())? {
+                Access::None => Err(not_found()),
+                Access::Owner | Access::Staff => full_view(conn, &c),
+                Access::Public => {
+                    let name = publisher_name(conn, &c.organization_id)?;
+                    Ok(view(&c, &name, false, None))
+                }
+            }
+        })
+        .await?;
+    let etag = v.version.map(|ver| format!("\"{ver}\""));
+    let mut resp = HttpResponse::Ok();
+    if let Some(e) = etag {
+        resp.insert_header((actix_web::http::header::ETAG, e));
+    }
+    Ok(resp.json(v))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// `true`: the caller's organisation's own challenges, drafts included.
+    pub mine: Option<String>,
+    /// A status; `pending_review` is the officials' review queue.
+    pub status: Option<String>,
+    pub industry: Option<String>,
+    pub kind: Option<String>,
+    pub mode: Option<String>,
+    /// Publisher region: a province (`150000`), prefecture (`150200`) or county code.
+    pub region: Option<String>,
+    /// Bidding deadline at or after (RFC 3339).
+    pub deadline_from: Option<String>,
+    /// Bidding deadline at or before (RFC 3339).
+    pub deadline_to: Option<String>,
+    /// Keywords (Chinese or not): every word must occur in the title, problem, KPIs or outcomes.
+    pub q: Option<String>,
+    /// 1–100, default 20.
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+fn encode_cursor(t: chrono::NaiveDateTime, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{id}", t.and_utc().timestamp_micros()))
+}
+
+fn decode_cursor(s: &str) -> Option<(chrono::NaiveDateTime, String)> {
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
+    let (t, id) = raw.split_once('|')?;
+    let t = DateTime::from_timestamp_micros(t.parse().ok()?)?.naive_utc();
+    Some((t, id.to_owned()))
+}
+
+fn parse_time(field: &str, v: &Option<String>) -> ApiResult<Option<chrono::NaiveDateTime>> {
+    match v {
+        None => Ok(None),
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map(|t| Some(t.with_timezone(&Utc).naive_utc()))
+            .map_err(|_| {
+                ApiError::field(
+                    field,
+                    "invalid_datetime",
+                    "时间格式应为 RFC 3339 / expected an RFC 3339 date-time",
+                )
+            }),
+    }
+}
+
+/// Challenges, newest first, with filters, keyword search and cursor pagination. Public by
+/// default (published and later states); `mine=true` lists the caller's own; officials may list
+/// any status, e.g. `status=pending_review`.
+#[utoipa::path(get, path = "/api/v1/challenges", tag = "challenges", params(ListQuery),
+    responses((status = 200, body = ChallengePage), (status = 422, body = crate::error::Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: MaybeAuth,
+    query: Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.0;
+    let auth = auth.0;
+    let limit = match &q.limit {
+        None => 20,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => {
+                return Err(ApiError::field(
+                    "limit",
+                    "out_of_range",
+                    "limit 应在 1 到 100 之间 / limit must be between 1 and 100",
+                ))
+            }
+        },
+    };
+    let mine = match q.mine.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        _ => {
+            return Err(ApiError::field(
+                "mine",
+                "invalid_value",
+                "mine 应为 true 或 false / mine must be true or false",
+            ))
+        }
+    };
+    let status = match &q.status {
+        None => None,
+        Some(s) => Some(ChallengeStatus::parse(s).ok_or_else(|| {
+            ApiError::field(
+                "status",
+                "invalid_value",
+                format!(
+                    "状态应为 {} 之一 / status must be one of them",
+                    ChallengeStatus::names()
+                ),
+            )
+        })?),
+    };
+    let is_staff = auth.as_ref().is_some_and(|a| a.is_staff());
+    let mut f = ListFilter {
+        limit: limit + 1,
+        ..Default::default()
+    };
+    if mine {
+        let a = auth.as_ref().ok_or_else(|| {
+            ApiError::unauthorized("unauthenticated", "请先登录 / authentication required")
+        })?;
+        let org = a
+            .organization_id()
+            .filter(|_| a.role.is_organization_user())
+            .ok_or_else(|| {
+                ApiError::forbidden(
+                    "no_organization",
+                    "您不属于任何单位 / you belong to no organisation",
+                )
+            })?;
+        f.organization_id = Some(org.to_owned());
+        f.by_creation = true;
+        f.statuses = status
+            .map(|s| vec![s.as_str().to_owned()])
+            .unwrap_or_default();
+    } else if is_staff {
+        f.all_directed = true;
+        f.statuses = match status {
+            Some(s) => vec![s.as_str().to_owned()],
+            None => ChallengeStatus::PUBLIC
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+        };
+        f.public_only = status.is_none_or(|s| ChallengeStatus::PUBLIC.contains(&s));
+        f.by_creation = !f.public_only;
+    } else {
+        match status {
+            Some(s) if !ChallengeStatus::PUBLIC.contains(&s) => {
+                return Err(ApiError::forbidden(
+                    "status_not_public",
+                    "该状态的榜单不公开 / challenges in this state are not public",
+                ))
+            }
+            Some(s) => f.statuses = vec![s.as_str().to_owned()],
+            None => {
+                f.statuses = ChallengeStatus::PUBLIC
+                    .iter()
+                    .map(|s| s.as_str().to_owned())
+                    .collect()
+            }
+        }
+        f.public_only = true;
+        f.viewer_organization = auth
+            .as_ref()
+            .and_then(|a| a.organization_id().map(str::to_owned));
+    }
+    f.industry = q.industry.clone();
+    f.kind = q.kind.clone();
+    f.mode = q.mode.clone();
+    if let Some(r) = &q.region {
+        let code = jiebang_domain::RegionCode::parse(r)
+            .map_err(|e| ApiError::field("region", &e.code, e.message))?;
+        f.region_prefix = Some(code.as_str().trim_end_matches("00").to_owned());
+    }
+    f.deadline_from = parse_time("deadline_from", &q.deadline_from)?;
+    f.deadline_to = parse_time("deadline_to", &q.deadline_to)?;
+    if let Some(words) = &q.q {
+        let words =
+            bounded_text(words, 0, 100).map_err(|e| ApiError::field("q", &e.code, e.message))?;
+        f.keywords = words
+            .to_lowercase()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+    }
+    if let Some(c) = &q.cursor {
+        f.after = Some(decode_cursor(c).ok_or_else(|| {
+            ApiError::field("cursor", "invalid_cursor", "分页游标无效 / invalid cursor")
+        })?);
+    }
+    let by_creation = f.by_creation;
+    let page = state
+        .read(move |conn| {
+            let mut rows = jiebang_db::challenges::list(conn, &f)?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            let next = if more {
+                rows.last().map(|c| {
+                    encode_cursor(
+                        if by_creation {
+                            c.created_at
+                        } else {
+                            c.published_at.unwrap_or(c.created_at)
+                        },
+                        &c.id,
+                    )
+                })
+            } else {
+                None
+            };
+            let mut names = std::collections::HashMap::new();
+            let mut items = Vec::with_capacity(rows.len());
+            for c in &rows {
+                if !names.contains_key(&c.organization_id) {
+                    let n = publisher_name(conn, &c.organization_id)?;
+                    names.insert(c.organization_id.clone(), n);
+                }
+                let full = mine || is_staff;
+                items.push(view(c, &names[&c.organization_id], full, None));
+            }
+            Ok(ChallengePage {
+                items,
+                next_cursor: next,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+// ---------------------------------------------------------------- update / amend
+
+fn expected_version(req: &HttpRequest, body_version: i64) -> ApiResult<i64> {
+    if let Some(v) = req.headers().get(actix_web::http::header::IF_MATCH) {
+        let tag = v
+            .to_str()
+            .unwrap_or("")
+            .trim()
+            .trim_start_matches("W/")
+            .trim_matches('"');
+        let ver: i64 = tag.parse().map_err(|_| {
+            ApiError::field(
+                "If-Match",
+                "invalid_value",
+                "If-Match 应为版本号 ETag / If-Match must be a version ETag",
+            )
+        })?;
+        if ver != body_version {
+            return Err(version_conflict());
+        }
+    }
+    Ok(body_version)
+}
+
+fn merged_input(c: &Terms, b: &UpdateChallengeRequest) -> TermsInput {
+    let e = b.eligibility.clone().unwrap_or_default();
+    TermsInput {
+        title: b.title.clone().unwrap_or_else(|| c.title.clone()),
+        kind: b.kind.clone().unwrap_or_else(|| c.kind.as_str().to_owned()),
+        mode: b.mode.clone().unwrap_or_else(|| c.mode.as_str().to_owned()),
+        industry: b.industry.clone().unwrap_or_else(|| c.industry.clone()),
+        industry_chain: b
+            .industry_chain
+            .clone()
+            .unwrap_or_else(|| c.industry_chain.clone()),
+        problem: b.problem.clone().unwrap_or_else(|| c.problem.clone()),
+        kpis: match &b.kpis {
+            Some(k) => k
+                .iter()
+                .map(|k| (k.name.clone(), k.target.clone(), k.unit.clone()))
+                .collect(),
+            None => c
+                .kpis
+                .iter()
+                .map(|k| (k.name.clone(), k.target.clone(), k.unit.clone()))
+                .collect(),
+        },
+        expected_outcomes: b
+            .expected_outcomes
+            .clone()
+            .unwrap_or_else(|| c.expected_outcomes.clone()),
+        duration_months: b.duration_months.unwrap_or(i64::from(c.duration_months)),
+        enterprise_funds: b.enterprise_funds.unwrap_or(c.enterprise_funds),
+        fiscal_support: b.fiscal_support.unwrap_or(c.fiscal_support),
+        max_winners: b.max_winners.unwrap_or(i64::from(c.max_winners)),
+        consortium_required: e
+            .consortium_required
+            .unwrap_or(c.eligibility.consortium_required),
+        max_members: e
+            .max_members
+            .unwrap_or(i64::from(c.eligibility.max_members)),
+        min_in_region_percent: e
+            .min_in_region_percent
+            .unwrap_or(i64::from(c.eligibility.min_in_region_percent)),
+        chief_scientist_required: e
+            .chief_scientist_required
+            .unwrap_or(c.eligibility.chief_scientist_required),
+        ip_ownership: b
+            .ip_ownership
+            .clone()
+            .unwrap_or_else(|| c.ip_ownership.as_str().to_owned()),
+        bidding_deadline: b.bidding_deadline.unwrap_or(c.bidding_deadline),
+        questions_deadline: b.questions_deadline.unwrap_or(c.questions_deadline),
+        contact_name: b
+            .contact
+            .as_ref()
+            .map(|x| x.name.clone())
+            .unwrap_or_else(|| c.contact.name.clone()),
+        contact_phone: b
+            .contact
+            .as_ref()
+            .map(|x| x.phone.clone())
+            .unwrap_or_else(|| c.contact.phone.clone()),
+        contact_email: b
+            .contact
+            .as_ref()
+            .map(|x| x.email.clone())
+            .unwrap_or_else(|| c.contact.email.clone()),
+        invited_organizations: b
+            .invited_organizations
+            .clone()
+            .unwrap_or_else(|| c.invited_organizations.clone()),
+    }
+}
+
+/// Edit a draft, or amend a published challenge (with a `reason`). An amendment of KPIs,
+/// eligibility, funding, duration or dates sends submitted bids back to draft and tells their
+/// authors. The bidding deadline of a published challenge moves only through `/extend`.
+#[utoipa::path(patch, path = "/api/v1/challenges/{id}", tag = "challenges", request_body = UpdateChallengeRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = ChallengeView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<UpdateChallengeRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.0;
+    let version = expected_version(&req, body.version)?;
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (c, access) = load(conn, &id, &auth)?;
+            only_owner(access)?;
+            let status = c.status();
+            let amending = status == ChallengeStatus::Published;
+            challenge::transition(status, if amending { Action::Amend } else { Action::Edit }).map_err(wrong_state)?;
+            if c.version != version {
+                return Err(version_conflict());
+            }
+            let reason = match (&body.reason, amending) {
+                (Some(r), true) => Some(bounded_text(r, 2, 500).map_err(|e| ApiError::field("reason", &e.code, e.message))?),
+                (None, true) => return Err(ApiError::field("reason", "required", "修改已发布的榜单须说明原因 / amending a published challenge needs a reason")),
+                (_, false) => None,
+            };
+            let old = c.terms(jiebang_db::challenges::invitations(conn, &c.id)?);
+            if amending {
+                if body.bidding_deadline.is_some_and(|d| d != old.bidding_deadline) {
+                    return Err(ApiError::field("bidding_deadline", "use_extend", "已发布榜单的截止时间请通过延期操作修改 / use /extend to move the deadline of a published challenge"));
+                }
+                if body.mode.as_deref().is_some_and(|m| m != old.mode.as_str()) {
+                    return Err(ApiError::field("mode", "locked", "已发布榜单不能更改揭榜方式 / the mode of a published challenge cannot change"));
+                }
+            }
+            let new = challenge::validate(&merged_input(&old, &body), &st.rules, now, Some(&old))?;
+            check_invited(conn, &new, &c.organization_id)?;
+            if !jiebang_db::challenges::update_terms(conn, &c.id, version, &TermsRow::from_terms(&new), now.naive_utc())? {
+                return Err(version_conflict());
+            }
+            if new.invited_organizations != old.invited_organizations {
+                jiebang_db::challenges::set_invitations(conn, &c.id, &new.invited_organizations)?;
+            }
+            let after = jiebang_db::challenges::find(conn, &c.id)?.ok_or_else(|| ApiError::internal("lost challenge"))?;
+            let before_view = full_view(conn, &c)?;
+            let after_view = full_view(conn, &after)?;
+            let material = amending && challenge::is_material_change(&old, &new);
+            audit::record(conn, &actor, now, "challenge", &c.id, if amending { "amend" } else { "update" },
+                Some(&before_view), Some(&after_view), reason.as_deref())?;
+            if amending {
+                // the bidders of this challenge are told (the bids issue adds them and sends
+                // their submitted bids back to draft on a material change)
+                let bidders = crate::handlers::challenges::bidder_users(conn, &c.id)?;
+                let event = Event::ChallengeAmended { challenge_id: c.id.clone(), title: new.title.clone(), reason: reason.unwrap_or_default(), material };
+                notify::notify(conn, &st.config.public_url, &bidders, &event, now)?;
+            }
+            Ok(after_view)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Users of organisations that bid on a challenge (none until bids exist).
+pub fn bidder_users(_conn: &mut DbConnection, _challenge: &str) -> ApiResult<Vec<String>> {
+    Ok(Vec::new())
+}
+
+// ---------------------------------------------------------------- lifecycle actions
+
+/// Submit a draft for review (待审核). The publishing organisation must be verified.
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/submit", tag = "challenges", security(("bearer" = [])),
+    responses((status = 200, body = ChallengeView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn submit(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let verified = auth
+        .organization
+        .as_ref()
+        .is_some_and(|o| o.status == "verified");
+    let v = state
+        .write(move |conn| {
+            let (c, access) = load(conn, &id, &auth)?;
+            only_owner(access)?;
+            let to = challenge::transition(c.status(), Action::Submit).map_err(wrong_state)?;
+            if !verified {
+                return Err(ApiError::forbidden("organization_unverified", "本单位尚未通过认证，认证后方可提交榜单 / your organisation must be verified before it submits challenges"));
+            }
+            // the deadlines must still leave the bidding window
+            let terms = c.terms(jiebang_db::challenges::invitations(conn, &c.id)?);
+            challenge::validate(&merged_input(&terms, &empty_update(c.version)), &st.rules, now, None)?;
+            let change = StatusChange { status: Some(to.as_str().into()), submitted_at: Some(now.naive_utc()), ..Default::default() };
+            if !jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {
+                return Err(version_conflict());
+            }
+            transitioned(conn, &st, &actor, &c, "submit", None, now, |c, publisher| {
+                vec![(None, Event::ChallengeSubmitted { challenge_id: c.id.clone(), title: c.title.clone(), publisher: publisher.to_owned() })]
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+fn empty_update(version: i64) -> UpdateChallengeRequest {
+    UpdateChallengeRequest {
+        version,
+        reason: None,
+        title: None,
+        kind: None,
+        mode: None,
+        industry: None,
+        industry_chain: None,
+        problem: None,
+        kpis: None,
+        expected_outcomes: None,
+        duration_months: None,
+        enterprise_funds: None,
+        fiscal_support: None,
+        max_winners: None,
+        eligibility: None,
+        ip_ownership: None,
+        bidding_deadline: None,
+        questions_deadline: None,
+        contact: None,
+        invited_organizations: None,
+    }
+}
+
+/// After a state change: audit it and notify. `events` gives, per event, its recipients
+/// (`None`: the officials; `Some(org)`: that organisation's users).
+#[allow(clippy::too_many_arguments)]
+fn transitioned(
+    conn: &mut DbConnection,
+    state: &AppState,
+    actor: &Actor,
+    before: &Challenge,
+    action: &str,
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+    events: impl FnOnce(&Challenge, &str) -> Vec<(Option<String>, Event)>,
+) -> ApiResult<ChallengeView> {
+    let after = jiebang_db::challenges::find(conn, &before.id)?
+        .ok_or_else(|| ApiError::internal("lost challenge"))?;
+    let before_view = full_view(conn, before)?;
+    let after_view = full_view(conn, &after)?;
+    audit::record(
+        conn,
+        actor,
+        now,
+        "challenge",
+        &after.id,
+        action,
+        Some(&before_view),
+        Some(&after_view),
+        comment,
+    )?;
+    for (to, event) in events(&after, &after_view.publisher.name) {
+        let users = match to {
+            None => notify::officials(conn)?,
+            Some(org) => notify::organization_users(conn, &org)?,
+        };
+        notify::notify(conn, &state.config.public_url, &users, &event, now)?;
+    }
+    Ok(after_view)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    /// `approve` (→ published) or `return` (→ draft, with a comment)
+    pub decision: String,
+    /// Required when returning; shown to the publisher.
+    pub comment: Option<String>,
+}
+
+/// Review a pending challenge (officials only): approve publishes it, return sends it back to
+/// draft with the comment.
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/review", tag = "challenges", request_body = ReviewRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = ChallengeView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn review(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<ReviewRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.0;
+    let approve = match body.decision.as_str() {
+        "approve" => true,
+        "return" => false,
+        _ => {
+            return Err(ApiError::field(
+                "decision",
+                "invalid_value",
+                "decision 应为 approve 或 return / decision must be approve or return",
+            ))
+        }
+    };
+    let comment = match &body.comment {
+        Some(c) => Some(
+            bounded_text(c, 0, 2000).map_err(|e| ApiError::field("comment", &e.code, e.message))?,
+        )
+        .filter(|c| !c.is_empty()),
+        None => None,
+    };
+    if !approve && comment.is_none() {
+        return Err(ApiError::field(
+            "comment",
+            "required",
+            "退回时须填写审核意见 / a returned challenge needs a comment",
+        ));
+    }
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (c, access) = load(conn, &id, &auth)?;
+            if auth.role != Role::Official {
+                return Err(if access == Access::Owner {
+                    ApiError::forbidden("cannot_review_own", "发榜单位不能审核自己的榜单 / a publisher cannot review its own challenge")
+                } else {
+                    ApiError::forbidden("forbidden", "只有科技厅工作人员可以审核榜单 / only officials review challenges")
+                });
+            }
+            let to = challenge::transition(c.status(), if approve { Action::Approve } else { Action::Return }).map_err(wrong_state)?;
+            let mut change = StatusChange { status: Some(to.as_str().into()), review_comment: Some(comment.clone()), ..Default::default() };
+            if approve {
+                let window = chrono::Duration::hours(st.rules.min_bidding_hours);
+                if utc(c.bidding_deadline) < now + window || utc(c.questions_deadline) <= now {
+                    return Err(ApiError::conflict(
+                        "deadline_too_soon",
+                        format!("揭榜截止时间距发布不足 {} 小时，请退回修改 / the bidding deadline leaves less than {} hours after publication; return it", st.rules.min_bidding_hours, st.rules.min_bidding_hours),
+                    ));
+                }
+                change.published_at = Some(now.naive_utc());
+            }
+            if !jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {
+                return Err(version_conflict());
+            }
+            let org = c.organization_id.clone();
+            transitioned(conn, &st, &actor, &c, if approve { "approve" } else { "return" }, comment.as_deref(), now, |c, _| {
+                let e = if approve {
+                    Event::ChallengePublished { challenge_id: c.id.clone(), title: c.title.clone(), deadline: utc(c.bidding_deadline) }
+                } else {
+                    Event::ChallengeReturned { challenge_id: c.id.clone(), title: c.title.clone(), comment: comment.clone().unwrap_or_default() }
+                };
+                vec![(Some(org), e)]
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// 撤销原因
+    pub reason: String,
+}
+
+/// Cancel a challenge, with a reason: its publisher or an official, in any state before `awarded`.
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/cancel", tag = "challenges", request_body = CancelRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = ChallengeView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<CancelRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let reason = bounded_text(&body.0.reason, 2, 500)
+        .map_err(|e| ApiError::field("reason", &e.code, e.message))?;
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (c, access) = load(conn, &id, &auth)?;
+            if !(access == Access::Owner || auth.role == Role::Official) {
+                return Err(ApiError::forbidden("forbidden", "只有发榜单位或科技厅可以撤销榜单 / only the publisher or an official may cancel"));
+            }
+            let to = challenge::transition(c.status(), Action::Cancel).map_err(wrong_state)?;
+            let change = StatusChange { status: Some(to.as_str().into()), cancel_reason: Some(reason.clone()), ..Default::default() };
+            if !jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {
+                return Err(version_conflict());
+            }
+            let bidders = bidder_users(conn, &c.id)?;
+            let org = c.organization_id.clone();
+            let v = transitioned(conn, &st, &actor, &c, "cancel", Some(&reason), now, |c, _| {
+                vec![(Some(org), Event::ChallengeCancelled { challenge_id: c.id.clone(), title: c.title.clone(), reason: reason.clone() })]
+            })?;
+            let event = Event::ChallengeCancelled { challenge_id: v.id.clone(), title: v.title.clone(), reason: reason.clone() };
+            notify::notify(conn, &st.config.public_url, &bidders, &event, now)?;
+            Ok(v)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendRequest {
+    /// The new bidding deadline: later than the current one.
+    pub bidding_deadline: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+/// Move the bidding deadline of a published challenge later (never earlier): its publisher or an official.
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/extend", tag = "challenges", request_body = ExtendRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = ChallengeView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn extend(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<ExtendRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let mut body = body.0;
+    body.bidding_deadline = challenge::to_second(body.bidding_deadline);
+    let reason = match &body.reason {
+        Some(r) => Some(
+            bounded_text(r, 0, 500).map_err(|e| ApiError::field("reason", &e.code, e.message))?,
+        ),
+        None => None,
+    };
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (c, access) = load(conn, &id, &auth)?;
+            if !(access == Access::Owner || auth.role == Role::Official) {
+                return Err(ApiError::forbidden("forbidden", "只有发榜单位或科技厅可以延期 / only the publisher or an official may extend"));
+            }
+            challenge::transition(c.status(), Action::Extend).map_err(wrong_state)?;
+            // the deadline may already have passed though the scheduler has not closed it yet
+            if utc(c.bidding_deadline) <= now {
+                return Err(ApiError::conflict("challenge_not_published", "揭榜已截止 / bidding has already closed"));
+            }
+            if body.bidding_deadline <= utc(c.bidding_deadline) {
+                return Err(ApiError::field("bidding_deadline", "not_later", "新的截止时间须晚于原截止时间 / the new deadline must be later than the current one"));
+            }
+            let change = StatusChange { bidding_deadline: Some(body.bidding_deadline.naive_utc()), ..Default::default() };
+            if !jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {
+                return Err(version_conflict());
+            }
+            let bidders = bidder_users(conn, &c.id)?;
+            let v = transitioned(conn, &st, &actor, &c, "extend", reason.as_deref(), now, |_, _| vec![])?;
+            let event = Event::DeadlineExtended { challenge_id: v.id.clone(), title: v.title.clone(), deadline: body.bidding_deadline };
+            notify::notify(conn, &st.config.public_url, &bidders, &event, now)?;
+            Ok(v)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The audit log of a challenge (its publisher and officials).
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/history", tag = "challenges", security(("bearer" = [])),
+    responses((status = 200, body = Vec<HistoryEntry>), (status = 404, body = crate::error::Problem)))]
+pub async fn history(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let entries = state
+        .read(move |conn| {
+            let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
+            match access(conn, &c, Some(&auth))? {
+                Access::Owner | Access::Staff => {
+                    Ok(jiebang_db::audit::history(conn, "challenge", &id)?)
+                }
+                _ => Err(not_found()),
+            }
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(entries.iter().map(HistoryEntry::from).collect::<Vec<_>>()))
+}
+
+// ---------------------------------------------------------------- the scheduler's part
+
+/// Closes one challenge whose deadline passed: `published` → `evaluating`, exactly once (the
+/// conditional state change succeeds for one caller only, whatever the number of instances).
+/// Returns whether this call closed it.
+pub fn close_if_due(
+    conn: &mut DbConnection,
+    state: &AppState,
+    id: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    let Some(c) = jiebang_db::challenges::find_for_update(conn, id)? else {
+        return Ok(false);
+    };
+    if c.status() != ChallengeStatus::Published || utc(c.bidding_deadline) > now {
+        return Ok(false);
+    }
+    let to = challenge::transition(c.status(), Action::Close).map_err(wrong_state)?;
+    let change = StatusChange {
+        status: Some(to.as_str().into()),
+        closed_at: Some(now.naive_utc()),
+        ..Default::default()
+    };
+    if !jiebang_db::challenges::change_status(conn, &c.id, "published", &change, now.naive_utc())? {
+        return Ok(false);
+    }
+    let org = c.organization_id.clone();
+    transitioned(
+        conn,
+        state,
+        &Actor::system(),
+        &c,
+        "close",
+        None,
+        now,
+        |c, _| {
+            vec![(
+                Some(org),
+                Event::BiddingClosed {
+                    challenge_id: c.id.clone(),
+                    title: c.title.clone(),
+                },
+            )]
+        },
+    )?;
+    Ok(true)
+}

@@ -1,0 +1,227 @@
+//! Q&A on a challenge (答疑): users of other verified organisations ask until the questions
+//! deadline; the publisher answers; answered questions are public; who asked is shown to
+//! officials only.
+
+use crate::audit::{self, Actor};
+use crate::auth::{Auth, MaybeAuth};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::handlers::challenges::{access, bidder_users, Access};
+use crate::notify;
+use crate::state::AppState;
+use crate::views::utc;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use jiebang_db::questions::Question;
+use jiebang_domain::challenge::ChallengeStatus;
+use jiebang_domain::validation::bounded_text;
+use jiebang_notifications::Event;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AskRequest {
+    pub question: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerRequest {
+    pub answer: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuestionView {
+    pub id: String,
+    pub challenge_id: String,
+    pub question: String,
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// Officials only: the asking organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asked_by_organization: Option<String>,
+    /// Officials only: the asking user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asked_by_user: Option<String>,
+}
+
+fn view(q: &Question, show_asker: bool) -> QuestionView {
+    QuestionView {
+        id: q.id.clone(),
+        challenge_id: q.challenge_id.clone(),
+        question: q.question.clone(),
+        answer: q.answer.clone(),
+        answered_at: q.answered_at.map(utc),
+        created_at: utc(q.created_at),
+        asked_by_organization: show_asker.then(|| q.organization_id.clone()),
+        asked_by_user: show_asker.then(|| q.user_id.clone()),
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("榜单 / challenge")
+}
+
+/// Ask a question on a published challenge, before its questions deadline.
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/questions", tag = "questions", request_body = AskRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = QuestionView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn ask(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<AskRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let text = bounded_text(&body.0.question, 5, 1000)
+        .map_err(|e| ApiError::field("question", &e.code, e.message))?;
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let q = state
+        .write(move |conn| {
+            let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
+            let acc = access(conn, &c, Some(&auth))?;
+            if acc == Access::None || (acc != Access::Public && !auth.role.is_organization_user()) {
+                return Err(if acc == Access::None { not_found() } else {
+                    ApiError::forbidden("forbidden", "只有单位用户可以提问 / only organisation users ask questions")
+                });
+            }
+            if acc == Access::Owner {
+                return Err(ApiError::forbidden("own_challenge", "发榜单位不能对自己的榜单提问 / a publisher does not ask about its own challenge"));
+            }
+            let org = auth.organization.as_ref().filter(|_| auth.role.is_organization_user()).ok_or_else(|| {
+                ApiError::forbidden("forbidden", "只有单位用户可以提问 / only organisation users ask questions")
+            })?;
+            if org.status != "verified" {
+                return Err(ApiError::forbidden("organization_unverified", "本单位尚未通过认证 / your organisation is not verified"));
+            }
+            if c.status() != ChallengeStatus::Published || utc(c.questions_deadline) <= now {
+                return Err(ApiError::conflict("questions_closed", "答疑已截止 / questions are closed for this challenge"));
+            }
+            let q = Question {
+                id: jiebang_db::new_id(),
+                challenge_id: c.id.clone(),
+                organization_id: org.id.clone(),
+                user_id: auth.user.id.clone(),
+                question: text,
+                answer: None,
+                answered_by: None,
+                answered_at: None,
+                created_at: now.naive_utc(),
+            };
+            jiebang_db::questions::insert(conn, &q)?;
+            audit::record(conn, &actor, now, "challenge", &c.id, "question", None::<&()>, Some(&view(&q, true)), None)?;
+            Ok(q)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view(&q, false)))
+}
+
+/// Questions on a challenge: answered ones for everyone who may read it; the publisher also sees
+/// open ones; an asker sees their organisation's own; officials see all, with who asked.
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/questions", tag = "questions",
+    responses((status = 200, body = Vec<QuestionView>), (status = 404, body = crate::error::Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let auth = auth.0;
+    let items = state
+        .read(move |conn| {
+            let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
+            let acc = access(conn, &c, auth.as_ref())?;
+            if acc == Access::None {
+                return Err(not_found());
+            }
+            let my_org = auth
+                .as_ref()
+                .and_then(|a| a.organization_id().map(str::to_owned));
+            let all = jiebang_db::questions::list(conn, &c.id)?;
+            Ok(all
+                .iter()
+                .filter(|q| {
+                    acc != Access::Public
+                        || q.answer.is_some()
+                        || my_org.as_deref() == Some(q.organization_id.as_str())
+                })
+                .map(|q| view(q, acc == Access::Staff))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(items))
+}
+
+/// Answer a question (the publisher). The answer is public; askers and bidders are told.
+#[utoipa::path(post, path = "/api/v1/questions/{qid}/answer", tag = "questions", request_body = AnswerRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = QuestionView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)))]
+pub async fn answer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    qid: web::Path<String>,
+    body: Json<AnswerRequest>,
+) -> ApiResult<HttpResponse> {
+    let qid = qid.into_inner();
+    let text = bounded_text(&body.0.answer, 1, 3000)
+        .map_err(|e| ApiError::field("answer", &e.code, e.message))?;
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let q = state
+        .write(move |conn| {
+            let q = jiebang_db::questions::find(conn, &qid)?
+                .ok_or_else(|| ApiError::not_found("问题 / question"))?;
+            let c = jiebang_db::challenges::find(conn, &q.challenge_id)?.ok_or_else(not_found)?;
+            match access(conn, &c, Some(&auth))? {
+                Access::Owner => {}
+                Access::None => return Err(ApiError::not_found("问题 / question")),
+                _ => {
+                    return Err(ApiError::forbidden(
+                        "not_publisher",
+                        "只有发榜单位可以答复 / only the publisher answers",
+                    ))
+                }
+            }
+            if c.status().is_final() {
+                return Err(ApiError::conflict(
+                    "challenge_closed",
+                    "榜单已结束 / the challenge is closed",
+                ));
+            }
+            let before = view(&q, true);
+            jiebang_db::questions::answer(conn, &q.id, &text, &auth.user.id, now.naive_utc())?;
+            let q = jiebang_db::questions::find(conn, &q.id)?
+                .ok_or_else(|| ApiError::internal("lost question"))?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "challenge",
+                &c.id,
+                "answer",
+                Some(&before),
+                Some(&view(&q, true)),
+                None,
+            )?;
+            let mut recipients = jiebang_db::questions::askers(conn, &c.id)?;
+            recipients.extend(bidder_users(conn, &c.id)?);
+            let event = Event::QuestionAnswered {
+                challenge_id: c.id.clone(),
+                title: c.title.clone(),
+                question: q.question.clone(),
+                answer: text.clone(),
+            };
+            notify::notify(conn, &st.config.public_url, &recipients, &event, now)?;
+            Ok(q)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view(&q, false)))
+}

@@ -1,0 +1,87 @@
+//! Enqueuing notifications: an in-app entry and an outbox e-mail per recipient, written in the
+//! transaction of the change that causes them (so a change that commits always has its
+//! messages, and one that rolls back has none).
+
+use crate::error::ApiResult;
+use chrono::{DateTime, Utc};
+use jiebang_db::notifications::{Notification, OutboxEmail};
+use jiebang_db::DbConnection;
+use jiebang_notifications::{render, Event, Locale};
+
+/// The host part of Message-IDs.
+pub const MESSAGE_HOST: &str = "jiebang.local";
+
+/// Tells every user in `user_ids` (deduplicated, inactive users skipped) about `event`.
+pub fn notify(
+    conn: &mut DbConnection,
+    base_url: &str,
+    user_ids: &[String],
+    event: &Event,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let mut seen = std::collections::HashSet::new();
+    for id in user_ids {
+        if !seen.insert(id.as_str()) {
+            continue;
+        }
+        let Some(user) = jiebang_db::users::find(conn, id)? else {
+            continue;
+        };
+        if !user.active {
+            continue;
+        }
+        let r = render(event, Locale::parse(&user.locale), base_url);
+        jiebang_db::notifications::insert_notification(
+            conn,
+            &Notification {
+                id: jiebang_db::new_id(),
+                user_id: user.id.clone(),
+                kind: event.kind().to_owned(),
+                title: r.subject.clone(),
+                body: r.text.clone(),
+                link: r.link.clone(),
+                read_at: None,
+                created_at: now.naive_utc(),
+            },
+        )?;
+        let outbox_id = jiebang_db::new_id();
+        jiebang_db::notifications::insert_email(
+            conn,
+            &OutboxEmail {
+                message_id: jiebang_notifications::message_id(&outbox_id, MESSAGE_HOST),
+                id: outbox_id,
+                user_id: Some(user.id.clone()),
+                kind: event.kind().to_owned(),
+                to_address: user.email.clone(),
+                subject: r.subject,
+                body_text: r.text,
+                body_html: r.html,
+                status: "pending".to_owned(),
+                attempts: 0,
+                next_attempt_at: now.naive_utc(),
+                claimed_until: None,
+                last_error: None,
+                created_at: now.naive_utc(),
+                sent_at: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// The ids of an organisation's active users.
+pub fn organization_users(conn: &mut DbConnection, org: &str) -> ApiResult<Vec<String>> {
+    Ok(jiebang_db::users::list_by_organization(conn, org)?
+        .into_iter()
+        .filter(|u| u.active)
+        .map(|u| u.id)
+        .collect())
+}
+
+/// The ids of every active official.
+pub fn officials(conn: &mut DbConnection) -> ApiResult<Vec<String>> {
+    Ok(jiebang_db::users::list_by_role(conn, "official")?
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
+}

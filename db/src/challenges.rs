@@ -1,0 +1,391 @@
+//! Challenges (榜单), their invitations and keyword/keyset listing.
+
+use crate::schema::challenge_invitations::dsl as inv;
+use crate::schema::challenges::dsl as c;
+use crate::{DbConnection, DbError};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use jiebang_domain::challenge::{
+    ChallengeKind, Contact, Eligibility, IpOwnership, Kpi, Mode, Terms,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = crate::schema::challenges)]
+pub struct Challenge {
+    pub id: String,
+    pub organization_id: String,
+    pub created_by: String,
+    pub status: String,
+    pub title: String,
+    pub kind: String,
+    pub mode: String,
+    pub industry: String,
+    pub industry_chain: String,
+    pub problem: String,
+    pub expected_outcomes: String,
+    pub duration_months: i64,
+    pub enterprise_funds: i64,
+    pub fiscal_support: i64,
+    pub max_winners: i64,
+    pub ip_ownership: String,
+    pub bidding_deadline: NaiveDateTime,
+    pub questions_deadline: NaiveDateTime,
+    pub kpis_json: String,
+    pub eligibility_json: String,
+    pub contact_json: String,
+    pub region_code: String,
+    pub search_text: String,
+    pub review_comment: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The columns that hold a challenge's terms (insert and update alike).
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = crate::schema::challenges)]
+pub struct TermsRow {
+    pub title: String,
+    pub kind: String,
+    pub mode: String,
+    pub industry: String,
+    pub industry_chain: String,
+    pub problem: String,
+    pub expected_outcomes: String,
+    pub duration_months: i64,
+    pub enterprise_funds: i64,
+    pub fiscal_support: i64,
+    pub max_winners: i64,
+    pub ip_ownership: String,
+    pub bidding_deadline: NaiveDateTime,
+    pub questions_deadline: NaiveDateTime,
+    pub kpis_json: String,
+    pub eligibility_json: String,
+    pub contact_json: String,
+    pub search_text: String,
+}
+
+impl TermsRow {
+    pub fn from_terms(t: &Terms) -> TermsRow {
+        TermsRow {
+            title: t.title.clone(),
+            kind: t.kind.as_str().to_owned(),
+            mode: t.mode.as_str().to_owned(),
+            industry: t.industry.clone(),
+            industry_chain: t.industry_chain.clone(),
+            problem: t.problem.clone(),
+            expected_outcomes: t.expected_outcomes.clone(),
+            duration_months: i64::from(t.duration_months),
+            enterprise_funds: t.enterprise_funds,
+            fiscal_support: t.fiscal_support,
+            max_winners: i64::from(t.max_winners),
+            ip_ownership: t.ip_ownership.as_str().to_owned(),
+            bidding_deadline: t.bidding_deadline.naive_utc(),
+            questions_deadline: t.questions_deadline.naive_utc(),
+            kpis_json: serde_json::to_string(&t.kpis).expect("kpis serialise"),
+            eligibility_json: serde_json::to_string(&t.eligibility)
+                .expect("eligibility serialises"),
+            contact_json: serde_json::to_string(&t.contact).expect("contact serialises"),
+            search_text: jiebang_domain::challenge::search_text(t),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = crate::schema::challenges)]
+pub struct NewChallenge {
+    pub id: String,
+    pub organization_id: String,
+    pub created_by: String,
+    pub status: String,
+    pub region_code: String,
+    #[diesel(embed)]
+    pub terms: TermsRow,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc)
+}
+
+impl Challenge {
+    pub fn kpis(&self) -> Vec<Kpi> {
+        serde_json::from_str(&self.kpis_json).unwrap_or_default()
+    }
+
+    pub fn eligibility(&self) -> Eligibility {
+        serde_json::from_str(&self.eligibility_json).unwrap_or_default()
+    }
+
+    pub fn contact(&self) -> Contact {
+        serde_json::from_str(&self.contact_json).unwrap_or(Contact {
+            name: String::new(),
+            phone: String::new(),
+            email: String::new(),
+        })
+    }
+
+    pub fn status(&self) -> jiebang_domain::challenge::ChallengeStatus {
+        jiebang_domain::challenge::ChallengeStatus::parse(&self.status)
+            .expect("valid status in the database")
+    }
+
+    /// The stored terms, with the invited organisations passed in.
+    pub fn terms(&self, invited: Vec<String>) -> Terms {
+        Terms {
+            title: self.title.clone(),
+            kind: ChallengeKind::parse(&self.kind).expect("valid kind"),
+            mode: Mode::parse(&self.mode).expect("valid mode"),
+            industry: self.industry.clone(),
+            industry_chain: self.industry_chain.clone(),
+            problem: self.problem.clone(),
+            kpis: self.kpis(),
+            expected_outcomes: self.expected_outcomes.clone(),
+            duration_months: self.duration_months as u32,
+            enterprise_funds: self.enterprise_funds,
+            fiscal_support: self.fiscal_support,
+            max_winners: self.max_winners as u32,
+            eligibility: self.eligibility(),
+            ip_ownership: IpOwnership::parse(&self.ip_ownership).expect("valid ip ownership"),
+            bidding_deadline: utc(self.bidding_deadline),
+            questions_deadline: utc(self.questions_deadline),
+            contact: self.contact(),
+            invited_organizations: invited,
+        }
+    }
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    new: &NewChallenge,
+    invited: &[String],
+) -> Result<(), DbError> {
+    diesel::insert_into(c::challenges)
+        .values(new)
+        .execute(conn)?;
+    set_invitations(conn, &new.id, invited)
+}
+
+pub fn set_invitations(
+    conn: &mut DbConnection,
+    challenge: &str,
+    invited: &[String],
+) -> Result<(), DbError> {
+    diesel::delete(inv::challenge_invitations.filter(inv::challenge_id.eq(challenge)))
+        .execute(conn)?;
+    for org in invited {
+        diesel::insert_into(inv::challenge_invitations)
+            .values((
+                inv::challenge_id.eq(challenge),
+                inv::organization_id.eq(org),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn invitations(conn: &mut DbConnection, challenge: &str) -> Result<Vec<String>, DbError> {
+    inv::challenge_invitations
+        .filter(inv::challenge_id.eq(challenge))
+        .select(inv::organization_id)
+        .order(inv::organization_id.asc())
+        .load(conn)
+}
+
+pub fn is_invited(conn: &mut DbConnection, challenge: &str, org: &str) -> Result<bool, DbError> {
+    diesel::select(diesel::dsl::exists(
+        inv::challenge_invitations
+            .filter(inv::challenge_id.eq(challenge))
+            .filter(inv::organization_id.eq(org)),
+    ))
+    .get_result(conn)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Challenge>, DbError> {
+    c::challenges
+        .find(id)
+        .select(Challenge::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Reads a challenge for a decision that must not interleave with another on the same row
+/// (closing at the deadline vs. accepting a bid, two reviews): on PostgreSQL the row is locked
+/// until the transaction ends (a no-op UPDATE takes the row lock portably); on SQLite the
+/// write transaction already holds the database lock.
+pub fn find_for_update(conn: &mut DbConnection, id: &str) -> Result<Option<Challenge>, DbError> {
+    let touched = diesel::update(c::challenges.find(id))
+        .set(c::version.eq(c::version))
+        .execute(conn)?;
+    if touched == 0 {
+        return Ok(None);
+    }
+    find(conn, id)
+}
+
+/// Replaces the terms if the version matches; bumps the version. False when stale.
+pub fn update_terms(
+    conn: &mut DbConnection,
+    id: &str,
+    expected_version: i64,
+    terms: &TermsRow,
+    at: NaiveDateTime,
+) -> Result<bool, DbError> {
+    diesel::update(
+        c::challenges
+            .find(id)
+            .filter(c::version.eq(expected_version)),
+    )
+    .set((terms, c::version.eq(c::version + 1), c::updated_at.eq(at)))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// A change of state and of the columns that go with it.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = crate::schema::challenges)]
+pub struct StatusChange {
+    pub status: Option<String>,
+    pub review_comment: Option<Option<String>>,
+    pub cancel_reason: Option<String>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub bidding_deadline: Option<NaiveDateTime>,
+}
+
+/// Applies `change` only if the challenge is still in state `from`; bumps the version.
+/// False when another request changed the state first.
+pub fn change_status(
+    conn: &mut DbConnection,
+    id: &str,
+    from: &str,
+    change: &StatusChange,
+    at: NaiveDateTime,
+) -> Result<bool, DbError> {
+    diesel::update(c::challenges.find(id).filter(c::status.eq(from)))
+        .set((change, c::version.eq(c::version + 1), c::updated_at.eq(at)))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Published challenges whose bidding deadline has passed.
+pub fn due_for_closing(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<String>, DbError> {
+    c::challenges
+        .filter(c::status.eq("published"))
+        .filter(c::bidding_deadline.le(now))
+        .order(c::bidding_deadline.asc())
+        .select(c::id)
+        .limit(limit)
+        .load(conn)
+}
+
+/// Which challenges a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only these states.
+    pub statuses: Vec<String>,
+    /// Only this organisation's own challenges (`?mine=true`).
+    pub organization_id: Option<String>,
+    /// Directed challenges are shown only to their invited organisation (`Some(org)`), or to
+    /// nobody but staff and the owner (`None` unless `all_directed`).
+    pub viewer_organization: Option<String>,
+    pub all_directed: bool,
+    /// A cancelled challenge is public only if it had been published.
+    pub public_only: bool,
+    pub industry: Option<String>,
+    pub kind: Option<String>,
+    pub mode: Option<String>,
+    /// Region prefix of the publisher (`15`, `1502`, `150203`).
+    pub region_prefix: Option<String>,
+    pub deadline_from: Option<NaiveDateTime>,
+    pub deadline_to: Option<NaiveDateTime>,
+    /// Lower-cased keywords, all of which must occur.
+    pub keywords: Vec<String>,
+    /// Keyset cursor: the (sort key, id) of the last item of the previous page.
+    pub after: Option<(NaiveDateTime, String)>,
+    pub limit: i64,
+    /// Order by creation (`?mine`, review queue) rather than publication.
+    pub by_creation: bool,
+}
+
+fn like_pattern(s: &str) -> String {
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// One page of challenges, newest first, ordered by (published_at or created_at, id) so that the
+/// cursor stays valid while others insert.
+pub fn list(conn: &mut DbConnection, f: &ListFilter) -> Result<Vec<Challenge>, DbError> {
+    let mut q = c::challenges.select(Challenge::as_select()).into_boxed();
+    if !f.statuses.is_empty() {
+        q = q.filter(c::status.eq_any(f.statuses.clone()));
+    }
+    if f.public_only {
+        q = q.filter(c::published_at.is_not_null());
+    }
+    if let Some(org) = &f.organization_id {
+        q = q.filter(c::organization_id.eq(org.clone()));
+    } else if !f.all_directed {
+        let invited = inv::challenge_invitations
+            .filter(inv::organization_id.eq(f.viewer_organization.clone().unwrap_or_default()))
+            .select(inv::challenge_id);
+        q = q.filter(c::mode.eq("open").or(c::id.eq_any(invited)));
+    }
+    if let Some(v) = &f.industry {
+        q = q.filter(c::industry.eq(v.clone()));
+    }
+    if let Some(v) = &f.kind {
+        q = q.filter(c::kind.eq(v.clone()));
+    }
+    if let Some(v) = &f.mode {
+        q = q.filter(c::mode.eq(v.clone()));
+    }
+    if let Some(p) = &f.region_prefix {
+        q = q.filter(c::region_code.like(format!("{p}%")));
+    }
+    if let Some(t) = f.deadline_from {
+        q = q.filter(c::bidding_deadline.ge(t));
+    }
+    if let Some(t) = f.deadline_to {
+        q = q.filter(c::bidding_deadline.le(t));
+    }
+    for k in &f.keywords {
+        q = q.filter(c::search_text.like(like_pattern(k)).escape('\\'));
+    }
+    if f.by_creation {
+        if let Some((t, id)) = &f.after {
+            q = q.filter(
+                c::created_at
+                    .lt(*t)
+                    .or(c::created_at.eq(*t).and(c::id.lt(id.clone()))),
+            );
+        }
+        q = q.order((c::created_at.desc(), c::id.desc()));
+    } else {
+        if let Some((t, id)) = &f.after {
+            q = q.filter(
+                c::published_at
+                    .lt(*t)
+                    .or(c::published_at.eq(*t).and(c::id.lt(id.clone()))),
+            );
+        }
+        q = q
+            .filter(c::published_at.is_not_null())
+            .order((c::published_at.desc(), c::id.desc()));
+    }
+    q.limit(f.limit).load(conn)
+}

@@ -1,0 +1,366 @@
+//! Templates per event, in Chinese and English, as plain text and HTML. Times are shown in
+//! Beijing time (Asia/Shanghai) with the zone named.
+
+use chrono::{DateTime, Utc};
+use jiebang_domain::challenge::shanghai;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locale {
+    Zh,
+    En,
+}
+
+impl Locale {
+    pub fn parse(s: &str) -> Locale {
+        if s == "en" {
+            Locale::En
+        } else {
+            Locale::Zh
+        }
+    }
+}
+
+/// Something that happened and that someone must be told.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A challenge awaits review (to officials).
+    ChallengeSubmitted {
+        challenge_id: String,
+        title: String,
+        publisher: String,
+    },
+    /// An official returned a challenge with a comment (to the publisher).
+    ChallengeReturned {
+        challenge_id: String,
+        title: String,
+        comment: String,
+    },
+    /// A challenge was approved and published (to the publisher).
+    ChallengePublished {
+        challenge_id: String,
+        title: String,
+        deadline: DateTime<Utc>,
+    },
+    /// A question was answered (to askers and bidders).
+    QuestionAnswered {
+        challenge_id: String,
+        title: String,
+        question: String,
+        answer: String,
+    },
+    /// A published challenge was amended (to bidders).
+    ChallengeAmended {
+        challenge_id: String,
+        title: String,
+        reason: String,
+        material: bool,
+    },
+    /// The bidding deadline was extended (to bidders).
+    DeadlineExtended {
+        challenge_id: String,
+        title: String,
+        deadline: DateTime<Utc>,
+    },
+    /// Bidding closed (to the publisher).
+    BiddingClosed { challenge_id: String, title: String },
+    /// The challenge was cancelled (to the publisher and bidders).
+    ChallengeCancelled {
+        challenge_id: String,
+        title: String,
+        reason: String,
+    },
+}
+
+impl Event {
+    /// The event kind, used for preferences and in the outbox.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::ChallengeSubmitted { .. } => "challenge_submitted",
+            Event::ChallengeReturned { .. } => "challenge_returned",
+            Event::ChallengePublished { .. } => "challenge_published",
+            Event::QuestionAnswered { .. } => "question_answered",
+            Event::ChallengeAmended { .. } => "challenge_amended",
+            Event::DeadlineExtended { .. } => "deadline_extended",
+            Event::BiddingClosed { .. } => "bidding_closed",
+            Event::ChallengeCancelled { .. } => "challenge_cancelled",
+        }
+    }
+
+    fn path(&self) -> String {
+        match self {
+            Event::ChallengeSubmitted { challenge_id, .. }
+            | Event::ChallengeReturned { challenge_id, .. }
+            | Event::ChallengePublished { challenge_id, .. }
+            | Event::QuestionAnswered { challenge_id, .. }
+            | Event::ChallengeAmended { challenge_id, .. }
+            | Event::DeadlineExtended { challenge_id, .. }
+            | Event::BiddingClosed { challenge_id, .. }
+            | Event::ChallengeCancelled { challenge_id, .. } => {
+                format!("/challenges/{challenge_id}")
+            }
+        }
+    }
+}
+
+/// A rendered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Link to the object, absolute.
+    pub link: String,
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn english_time(t: DateTime<Utc>) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    format!(
+        "{} Beijing time (Asia/Shanghai, UTC+8)",
+        t.with_timezone(&offset).format("%Y-%m-%d %H:%M")
+    )
+}
+
+/// Renders `event` for a recipient of `locale`; `base_url` is the platform's public URL.
+pub fn render(event: &Event, locale: Locale, base_url: &str) -> Rendered {
+    let link = format!("{}{}", base_url.trim_end_matches('/'), event.path());
+    let (subject, lines): (String, Vec<String>) = match (event, locale) {
+        (
+            Event::ChallengeSubmitted {
+                title, publisher, ..
+            },
+            Locale::Zh,
+        ) => (
+            format!("【揭榜挂帅】待审核榜单：{title}"),
+            vec![format!("{publisher} 提交了榜单「{title}」，请审核。")],
+        ),
+        (
+            Event::ChallengeSubmitted {
+                title, publisher, ..
+            },
+            Locale::En,
+        ) => (
+            format!("[Jiebang] Challenge awaiting review: {title}"),
+            vec![format!(
+                "{publisher} submitted the challenge \"{title}\" for review."
+            )],
+        ),
+        (Event::ChallengeReturned { title, comment, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】榜单被退回修改：{title}"),
+            vec![
+                format!("您的榜单「{title}」被科技厅退回修改。"),
+                format!("审核意见：{comment}"),
+            ],
+        ),
+        (Event::ChallengeReturned { title, comment, .. }, Locale::En) => (
+            format!("[Jiebang] Challenge returned for changes: {title}"),
+            vec![
+                format!("Your challenge \"{title}\" was returned by the department."),
+                format!("Comment: {comment}"),
+            ],
+        ),
+        (
+            Event::ChallengePublished {
+                title, deadline, ..
+            },
+            Locale::Zh,
+        ) => (
+            format!("【揭榜挂帅】榜单已发布：{title}"),
+            vec![
+                format!("您的榜单「{title}」已审核通过并发布。"),
+                format!("揭榜截止时间：{}", shanghai(*deadline)),
+            ],
+        ),
+        (
+            Event::ChallengePublished {
+                title, deadline, ..
+            },
+            Locale::En,
+        ) => (
+            format!("[Jiebang] Challenge published: {title}"),
+            vec![
+                format!("Your challenge \"{title}\" was approved and published."),
+                format!("Bidding closes {}", english_time(*deadline)),
+            ],
+        ),
+        (
+            Event::QuestionAnswered {
+                title,
+                question,
+                answer,
+                ..
+            },
+            Locale::Zh,
+        ) => (
+            format!("【揭榜挂帅】答疑已发布：{title}"),
+            vec![
+                format!("榜单「{title}」有新的答疑。"),
+                format!("问：{question}"),
+                format!("答：{answer}"),
+            ],
+        ),
+        (
+            Event::QuestionAnswered {
+                title,
+                question,
+                answer,
+                ..
+            },
+            Locale::En,
+        ) => (
+            format!("[Jiebang] Question answered: {title}"),
+            vec![
+                format!("A question on \"{title}\" was answered."),
+                format!("Q: {question}"),
+                format!("A: {answer}"),
+            ],
+        ),
+        (
+            Event::ChallengeAmended {
+                title,
+                reason,
+                material,
+                ..
+            },
+            Locale::Zh,
+        ) => (format!("【揭榜挂帅】榜单已修改：{title}"), {
+            let mut l = vec![
+                format!("榜单「{title}」已修改。"),
+                format!("修改说明：{reason}"),
+            ];
+            if *material {
+                l.push("修改涉及考核指标、揭榜条件、资金或时间，已提交的申报已退回草稿，请确认后重新提交。".into());
+            }
+            l
+        }),
+        (
+            Event::ChallengeAmended {
+                title,
+                reason,
+                material,
+                ..
+            },
+            Locale::En,
+        ) => (format!("[Jiebang] Challenge amended: {title}"), {
+            let mut l = vec![
+                format!("The challenge \"{title}\" was amended."),
+                format!("Reason: {reason}"),
+            ];
+            if *material {
+                l.push("The change touches KPIs, eligibility, funding or dates: submitted bids were returned to draft; please confirm and resubmit.".into());
+            }
+            l
+        }),
+        (
+            Event::DeadlineExtended {
+                title, deadline, ..
+            },
+            Locale::Zh,
+        ) => (
+            format!("【揭榜挂帅】揭榜截止时间延长：{title}"),
+            vec![format!(
+                "榜单「{title}」的揭榜截止时间已延长至 {}。",
+                shanghai(*deadline)
+            )],
+        ),
+        (
+            Event::DeadlineExtended {
+                title, deadline, ..
+            },
+            Locale::En,
+        ) => (
+            format!("[Jiebang] Deadline extended: {title}"),
+            vec![format!(
+                "Bidding on \"{title}\" now closes {}.",
+                english_time(*deadline)
+            )],
+        ),
+        (Event::BiddingClosed { title, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】揭榜已截止：{title}"),
+            vec![format!(
+                "榜单「{title}」揭榜已截止，现可查看申报材料并组织评审。"
+            )],
+        ),
+        (Event::BiddingClosed { title, .. }, Locale::En) => (
+            format!("[Jiebang] Bidding closed: {title}"),
+            vec![format!(
+                "Bidding on \"{title}\" has closed; the bids can now be read and evaluated."
+            )],
+        ),
+        (Event::ChallengeCancelled { title, reason, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】榜单已撤销：{title}"),
+            vec![
+                format!("榜单「{title}」已撤销。"),
+                format!("原因：{reason}"),
+            ],
+        ),
+        (Event::ChallengeCancelled { title, reason, .. }, Locale::En) => (
+            format!("[Jiebang] Challenge cancelled: {title}"),
+            vec![
+                format!("The challenge \"{title}\" was cancelled."),
+                format!("Reason: {reason}"),
+            ],
+        ),
+    };
+    let (open, sign) = match locale {
+        Locale::Zh => ("详情", "内蒙古自治区科学技术厅 揭榜挂帅平台（系统邮件，请勿直接回复）"),
+        Locale::En => ("Details", "Jiebang platform of the science and technology department (automatic e-mail, do not reply)"),
+    };
+    let text = format!("{}\n\n{open}: {link}\n\n--\n{sign}\n", lines.join("\n"));
+    let html = format!(
+        "<!DOCTYPE html><html><body>{}<p><a href=\"{}\">{open}</a></p><hr><p style=\"color:#666\">{}</p></body></html>",
+        lines.iter().map(|l| format!("<p>{}</p>", escape_html(l))).collect::<String>(),
+        escape_html(&link),
+        escape_html(sign)
+    );
+    Rendered {
+        subject: crate::header_safe(&subject),
+        text,
+        html,
+        link,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_chinese_and_english_with_beijing_time() {
+        let deadline = DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let e = Event::ChallengePublished {
+            challenge_id: "c1".into(),
+            title: "电解水制氢<装备>".into(),
+            deadline,
+        };
+        let zh = render(&e, Locale::Zh, "https://jiebang.example/");
+        assert_eq!(zh.subject, "【揭榜挂帅】榜单已发布：电解水制氢<装备>");
+        assert!(zh.text.contains("2026-12-01 17:00:00 北京时间"));
+        assert!(zh.text.contains("https://jiebang.example/challenges/c1"));
+        assert!(
+            zh.html.contains("电解水制氢&lt;装备&gt;"),
+            "HTML is escaped"
+        );
+        let en = render(&e, Locale::En, "https://jiebang.example");
+        assert!(en.text.contains("2026-12-01 17:00 Beijing time"));
+    }
+
+    #[test]
+    fn subjects_cannot_carry_headers() {
+        let e = Event::BiddingClosed {
+            challenge_id: "c1".into(),
+            title: "x\r\nBcc: evil@x.cn".into(),
+        };
+        let r = render(&e, Locale::Zh, "http://h");
+        assert!(!r.subject.contains('\r') && !r.subject.contains('\n'));
+    }
+}
