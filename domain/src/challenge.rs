@@ -497,9 +497,10 @@ pub fn validate(
         IpOwnership::names(),
     );
     let window = Duration::hours(rules.min_bidding_hours);
-    let bidding_changed = previous.is_none_or(|p| p.bidding_deadline != input.bidding_deadline);
+    let bidding_changed =
+        previous.is_none_or(|p| p.bidding_deadline != to_second(input.bidding_deadline));
     let questions_changed =
-        previous.is_none_or(|p| p.questions_deadline != input.questions_deadline);
+        previous.is_none_or(|p| p.questions_deadline != to_second(input.questions_deadline));
     if bidding_changed && (input.bidding_deadline <= now || input.bidding_deadline < now + window) {
         v.push(
             "bidding_deadline",
