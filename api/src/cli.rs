@@ -36,6 +36,9 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Fill an empty database with demonstration data (applies migrations first). Every demo
+    /// account's password is Jiebang-Demo-2026.
+    Demo,
     /// Manage platform users.
     User {
         #[command(subcommand)]
@@ -83,6 +86,13 @@ pub fn run() -> ExitCode {
         Command::Migrate => open_database(&cli.config)
             .map(|_| println!("migrations are up to date"))
             .map_err(|e| e.to_string()),
+        Command::Demo => open_database(&cli.config)
+            .map_err(|e| e.to_string())
+            .and_then(|db| {
+                let rules = cli.config.challenge_rules()?;
+                crate::demo::run(&db, &rules)
+            })
+            .map(|summary| println!("{summary}")),
         Command::User {
             command:
                 UserCommand::Create {

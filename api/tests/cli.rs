@@ -209,3 +209,75 @@ fn help_documents_the_environment() {
         assert!(help.contains(cmd), "--help does not mention {cmd}");
     }
 }
+
+#[test]
+fn demo_fills_a_fresh_data_dir() {
+    let dir = std::env::temp_dir().join(format!("jiebang-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(BIN)
+        .current_dir(&dir)
+        .env_clear()
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // a second run refuses to mix demo data into existing data
+    let again = Command::new(BIN)
+        .current_dir(&dir)
+        .env_clear()
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+
+    let port = free_port();
+    let _server = serve(&dir, port);
+    let (status, body) = http(port, "GET", "/api/v1/challenges", None, None);
+    assert_eq!(status, 200);
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let titles: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.contains(&"适应宽范围功率波动的千标方级电解水制氢关键装备研制与示范应用"),
+        "{titles:?}"
+    );
+    assert!(titles.contains(&"内蒙古地区肉牛核心种质构建与新品种培育"));
+    let statuses: std::collections::HashSet<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert!(
+        statuses.contains("published")
+            && statuses.contains("evaluating")
+            && statuses.contains("cancelled")
+    );
+    // the demo accounts log in
+    let login = r#"{"email":"official@demo.jiebang.cn","password":"Jiebang-Demo-2026"}"#;
+    let (status, body) = http(port, "POST", "/api/v1/auth/login", None, Some(login));
+    assert_eq!(status, 200, "{body}");
+    let token = json_field(&body, "access_token");
+    let (status, body) = http(
+        port,
+        "GET",
+        "/api/v1/challenges?status=pending_review",
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("蒙药材"),
+        "the review queue shows the pending challenge: {body}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
