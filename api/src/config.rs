@@ -53,7 +53,18 @@ pub struct Config {
     )]
     pub public_url: String,
 
+    /// Behind a reverse proxy: take the client address for login throttling from
+    /// `X-Forwarded-For` / `Forwarded` (only set this when the proxy overwrites those headers).
+    #[arg(
+        long,
+        env = "JIEBANG_TRUST_PROXY",
+        default_value_t = false,
+        global = true
+    )]
+    pub trust_proxy: bool,
+
     /// Largest accepted request body, in bytes.
+
     #[arg(long, env = "JIEBANG_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
 

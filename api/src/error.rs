@@ -181,6 +181,11 @@ impl ResponseError for ApiError {
 
 impl From<jiebang_db::DbError> for ApiError {
     fn from(e: jiebang_db::DbError) -> Self {
+        if jiebang_db::connection::is_pool_timeout(&e) {
+            // every connection is busy: the client should retry, as with the hashing pool
+            tracing::warn!("database pool exhausted");
+            return ApiError::busy();
+        }
         ApiError::internal(format!("database: {e}"))
     }
 }

@@ -35,7 +35,14 @@ pub fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiErro
         Category::Data => {
             let msg = inner.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+            // a wrong type of the whole body (an array for an object) is reported on `body`
             let base = if path == "." { String::new() } else { path };
+            let base = if base.is_empty() && !msg.starts_with("unknown field") && !msg.starts_with("missing field") {
+                "body".to_owned()
+            } else {
+                base
+            };
+
             let named = msg.split('`').nth(1).unwrap_or("").to_owned();
             let join = |b: &str, n: &str| if b.is_empty() { n.to_owned() } else { format!("{b}.{n}") };
             let (field, code, message) = if msg.starts_with("unknown field") {

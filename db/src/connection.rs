@@ -133,11 +133,13 @@ impl Database {
     }
 
     /// A pooled connection. Blocking: call from a blocking thread, never from the async executor.
+    /// When no connection frees up within the pool's timeout the error is a pool timeout
+    /// ([`is_pool_timeout`]).
     pub fn conn(&self) -> Result<PooledDb, diesel::result::Error> {
         self.pool.get().map_err(|e| {
             diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UnableToSendCommand,
-                Box::new(format!("pool: {e}")),
+                Box::new(format!("{POOL_TIMEOUT}{e}")),
             )
         })
     }
@@ -228,4 +230,12 @@ where
             std::panic::resume_unwind(panic)
         }
     }
+}
+
+const POOL_TIMEOUT: &str = "connection pool timeout: ";
+
+/// Whether `e` means that no pooled connection became free in time.
+pub fn is_pool_timeout(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UnableToSendCommand, info)
+        if info.message().starts_with(POOL_TIMEOUT))
 }

@@ -40,10 +40,19 @@ pub fn list_by_organization(conn: &mut DbConnection, org: &str) -> Result<Vec<Us
         .load(conn)
 }
 
-/// Users of a role (e.g. every official, to notify them).
+/// Active users of a role (e.g. every official, to notify them).
 pub fn list_by_role(conn: &mut DbConnection, role: &str) -> Result<Vec<User>, DbError> {
     u::users
         .filter(u::role.eq(role).and(u::active.eq(true)))
+        .order(u::created_at.asc())
+        .select(User::as_select())
+        .load(conn)
+}
+
+/// Every user of a role, deactivated ones included (the admins' list).
+pub fn list_all_by_role(conn: &mut DbConnection, role: &str) -> Result<Vec<User>, DbError> {
+    u::users
+        .filter(u::role.eq(role))
         .order(u::created_at.asc())
         .select(User::as_select())
         .load(conn)

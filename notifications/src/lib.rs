@@ -1,5 +1,7 @@
-//! Jiebang's notifications: the events that tell people something, their e-mail and in-app
-//! texts in Chinese (default) and English, and (see `outbox` in the db crate) their delivery.
+//! Jiebang's notifications: the events that tell people something and their e-mail and in-app
+//! texts in Chinese (default) and English. The api crate writes them to the outbox
+//! (`jiebang_db::notifications`) in the transaction of the change that causes them.
+
 //!
 //! Texts are rendered when the event happens, inside the transaction of the change, so that
 //! what is delivered is exactly what was true then.

@@ -206,7 +206,12 @@ fn invalid_credentials() -> ApiError {
     )
 }
 
-fn client_address(req: &HttpRequest) -> String {
+fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy {
+        if let Some(addr) = req.connection_info().realip_remote_addr() {
+            return addr.to_owned();
+        }
+    }
     req.peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".to_owned())
@@ -266,7 +271,7 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let LoginRequest { email, password } = body.0;
     let email = email.trim().to_lowercase();
-    let address = client_address(&req);
+    let address = client_address(&req, state.config.trust_proxy);
     let now = state.now();
     if let Some(wait) = state.throttle.check(&email, &address, now) {
         return Err(ApiError::too_many_requests(wait));

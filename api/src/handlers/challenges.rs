@@ -442,17 +442,27 @@ pub async fn create(
     let request_hash = hex::encode(Sha256::digest(
         serde_json::to_vec(&body).unwrap_or_default(),
     ));
+    let user_id = auth.user.id.clone();
+    // a retry is answered from the stored response before anything else is checked again
+    if let Some(k) = key.clone() {
+        let user = user_id.clone();
+        let stored = state
+            .read(move |conn| Ok(jiebang_db::idempotency::find(conn, &user, &k)?))
+            .await?;
+        if let Some(stored) = stored {
+            return replay(stored, &request_hash);
+        }
+    }
     let now = state.now();
     let terms = challenge::validate(&terms_input(&body), &state.rules, now, None)?;
     let actor = Actor::user(&auth, audit::request_id(&req));
-    let user_id = auth.user.id.clone();
-    let key2 = key.clone();
-    let user2 = user_id.clone();
+    let retry_key = key.clone();
+    let retry_hash = request_hash.clone();
     let result = state
         .write(move |conn| {
             if let Some(k) = &key {
-                if let Some(stored) = jiebang_db::idempotency::find(conn, &user_id, k)? {
-                    return replay(stored, &request_hash);
+                if jiebang_db::idempotency::find(conn, &user_id, k)?.is_some() {
+                    return Err(idempotency_race());
                 }
             }
             check_invited(conn, &terms, &org.id)?;
@@ -485,51 +495,62 @@ pub async fn create(
             )?;
             let body = serde_json::to_string(&v).map_err(ApiError::internal)?;
             if let Some(k) = key {
-                jiebang_db::idempotency::insert(
-                    conn,
-                    &jiebang_db::idempotency::StoredResponse {
-                        user_id: user_id.clone(),
-                        key: k,
-                        request_hash,
-                        status_code: 201,
-                        response_body: body.clone(),
-                        created_at: now.naive_utc(),
-                    },
-                )?;
+                let stored = jiebang_db::idempotency::StoredResponse {
+                    user_id: user_id.clone(),
+                    key: k,
+                    request_hash,
+                    status_code: 201,
+                    response_body: body.clone(),
+                    created_at: now.naive_utc(),
+                };
+                jiebang_db::idempotency::insert(conn, &stored).map_err(|e| {
+                    if jiebang_db::is_unique_violation(
+                        &e,
+                        "idempotency_keys_pkey",
+                        "idempotency_keys.",
+                    ) {
+                        idempotency_race()
+                    } else {
+                        e.into()
+                    }
+                })?;
             }
-            Ok((201u16, body))
+            Ok(body)
         })
         .await;
-    let (status, body) = match result {
-        Ok(r) => r,
-        // two requests with one key raced: the other committed first; answer with its response
-        Err(e) if e.status == StatusCode::INTERNAL_SERVER_ERROR && key2.is_some() => {
-            let k = key2.unwrap();
+    match result {
+        Ok(body) => Ok(HttpResponse::Created()
+            .content_type("application/json")
+            .insert_header(("Idempotency-Replayed", "false"))
+            .body(body)),
+        // the same key was used by a request that committed first: answer as a retry would be
+        Err(e) if e.code == IDEMPOTENCY_RACE => {
+            let (user, k) = (auth.user.id.clone(), retry_key.unwrap_or_default());
             let stored = state
-                .read(move |conn| Ok(jiebang_db::idempotency::find(conn, &user2, &k)?))
+                .read(move |conn| Ok(jiebang_db::idempotency::find(conn, &user, &k)?))
                 .await?;
             match stored {
-                Some(s) => (s.status_code as u16, s.response_body),
-                None => return Err(e),
+                Some(stored) => replay(stored, &retry_hash),
+                None => Err(ApiError::internal("idempotency key vanished")),
             }
         }
-        Err(e) => return Err(e),
-    };
-    Ok(
-        HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED))
-            .content_type("application/json")
-            .insert_header((
-                "Idempotency-Replayed",
-                if status == 201 { "false" } else { "true" },
-            ))
-            .body(body),
+        Err(e) => Err(e),
+    }
+}
+
+const IDEMPOTENCY_RACE: &str = "idempotency_race";
+
+fn idempotency_race() -> ApiError {
+    ApiError::conflict(
+        IDEMPOTENCY_RACE,
+        "同一 Idempotency-Key 的请求正在处理 / a request with this key is being processed",
     )
 }
 
 fn replay(
     stored: jiebang_db::idempotency::StoredResponse,
     request_hash: &str,
-) -> ApiResult<(u16, String)> {
+) -> ApiResult<HttpResponse> {
     if stored.request_hash != request_hash {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -538,7 +559,10 @@ fn replay(
         ));
     }
     // 200 marks a replay; the body is the first response's
-    Ok((200, stored.response_body))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("Idempotency-Replayed", "true"))
+        .body(stored.response_body))
 }
 
 // ---------------------------------------------------------------- read and list
@@ -704,7 +728,7 @@ pub async fn list(
                 .map(|s| s.as_str().to_owned())
                 .collect(),
         };
-        f.public_only = status.is_none_or(|s| ChallengeStatus::PUBLIC.contains(&s));
+        f.public_only = status.is_none();
         f.by_creation = !f.public_only;
     } else {
         match status {
@@ -725,6 +749,7 @@ pub async fn list(
         f.public_only = true;
         f.viewer_organization = auth
             .as_ref()
+            .filter(|a| a.role.is_organization_user())
             .and_then(|a| a.organization_id().map(str::to_owned));
     }
     f.industry = q.industry.clone();

@@ -114,7 +114,9 @@ pub async fn ask(
                 created_at: now.naive_utc(),
             };
             jiebang_db::questions::insert(conn, &q)?;
-            audit::record(conn, &actor, now, "challenge", &c.id, "question", None::<&()>, Some(&view(&q, true)), None)?;
+            // logged on the question, not the challenge: the challenge's history (read by the publisher)
+            // must not reveal who asked
+            audit::record(conn, &actor, now, "question", &q.id, "ask", None::<&()>, Some(&view(&q, true)), None)?;
             Ok(q)
         })
         .await?;
@@ -204,8 +206,8 @@ pub async fn answer(
                 conn,
                 &actor,
                 now,
-                "challenge",
-                &c.id,
+                "question",
+                &q.id,
                 "answer",
                 Some(&before),
                 Some(&view(&q, true)),
