@@ -104,8 +104,8 @@ def main():
         out = subprocess.run(["wrk", "-t2", "-c32", "-d10s", "--latency", BASE + path],
                              capture_output=True, text=True, check=True).stdout
         rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
-        p50 = re.search(r"50%\s+(\S+)", out).group(1)
-        p99 = re.search(r"99%\s+(\S+)", out).group(1)
+        p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
+        p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         note = f" ({non2xx.group(1)} errors)" if non2xx else ""
         print(f"| {name} | {float(rps):,.0f}{note} | {p50} | {p99} |")

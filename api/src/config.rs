@@ -127,7 +127,27 @@ pub struct Config {
     #[arg(long, env = "JIEBANG_INDUSTRIES", global = true)]
     pub industries: Option<String>,
 
+    /// 限项: how many live (draft or submitted) bids one organisation may lead at once.
+    #[arg(
+        long,
+        env = "JIEBANG_MAX_LIVE_BIDS",
+        default_value_t = 3,
+        global = true
+    )]
+    pub max_live_bids: i64,
+
+    /// The programme's home region (GB/T 2260): members inside it count as in-region in the
+    /// formal check (`150000`: Inner Mongolia).
+    #[arg(
+        long,
+        env = "JIEBANG_HOME_REGION",
+        default_value = "150000",
+        global = true
+    )]
+    pub home_region: String,
+
     /// How often the scheduler looks for deadlines that passed, in milliseconds.
+
     #[arg(
         long,
         env = "JIEBANG_SCHEDULER_INTERVAL_MS",

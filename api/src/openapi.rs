@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use crate::handlers::{admin, auth, challenges, me, ops, organizations, questions};
+use crate::handlers::{admin, auth, bids, challenges, me, ops, organizations, questions};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -38,6 +38,7 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         challenges::create, challenges::list, challenges::read, challenges::update, challenges::submit,
         challenges::review, challenges::cancel, challenges::extend, challenges::history,
         questions::ask, questions::list, questions::answer,
+        bids::create, bids::list, bids::read, bids::update, bids::submit, bids::withdraw,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemFieldError)),
     modifiers(&BearerAuth),
@@ -47,6 +48,7 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         (name = "admin", description = "Platform users"),
         (name = "challenges", description = "Challenges (榜单) and their lifecycle"),
         (name = "questions", description = "Questions and answers (答疑)"),
+        (name = "bids", description = "Bids (揭榜申报), sealed until the deadline"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

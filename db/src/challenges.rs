@@ -340,11 +340,18 @@ pub fn list(conn: &mut DbConnection, f: &ListFilter) -> Result<Vec<Challenge>, D
     if let Some(org) = &f.organization_id {
         q = q.filter(c::organization_id.eq(org.clone()));
     } else if !f.all_directed {
-        let invited = inv::challenge_invitations
-            .filter(inv::organization_id.eq(f.viewer_organization.clone().unwrap_or_default()))
-            .select(inv::challenge_id);
-        q = q.filter(c::mode.eq("open").or(c::id.eq_any(invited)));
+        q = match &f.viewer_organization {
+            Some(org) => {
+                let invited = inv::challenge_invitations
+                    .filter(inv::organization_id.eq(org.clone()))
+                    .select(inv::challenge_id);
+                q.filter(c::mode.eq("open").or(c::id.eq_any(invited)))
+            }
+            // a plain filter keeps the (published_at, id) index usable for the public list
+            None => q.filter(c::mode.eq("open")),
+        };
     }
+
     if let Some(v) = &f.industry {
         q = q.filter(c::industry.eq(v.clone()));
     }

@@ -123,6 +123,9 @@ impl Database {
         let pool = Pool::builder()
             .max_size(max_size)
             .connection_timeout(Duration::from_secs(10))
+            // no `SELECT 1` round trip on every checkout: a broken connection is noticed by
+            // diesel and dropped by the pool
+            .test_on_check_out(false)
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)?;
         Ok(Database { pool, backend })

@@ -74,3 +74,13 @@ pub fn update(
     .execute(conn)
     .map(|n| n == 1)
 }
+
+/// Locks an organisation's row until the transaction ends (PostgreSQL; SQLite's write
+/// transaction already holds the database): decisions about one organisation's bids are taken
+/// one at a time.
+pub fn lock(conn: &mut DbConnection, id: &str) -> Result<(), DbError> {
+    diesel::update(o::organizations.find(id))
+        .set(o::version.eq(o::version))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -166,6 +166,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bids (id) {
+        id -> Text,
+        challenge_id -> Text,
+        lead_organization_id -> Text,
+        created_by -> Text,
+        status -> Text,
+        chief_scientist_json -> Nullable<Text>,
+        approach -> Text,
+        kpi_answers_json -> Text,
+        milestones_json -> Text,
+        requested_fiscal -> BigInt,
+        own_funds -> BigInt,
+        ineligible_reasons_json -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        withdrawn_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bid_members (bid_id, organization_id) {
+        bid_id -> Text,
+        organization_id -> Text,
+        role -> Text,
+        share_percent -> BigInt,
+    }
+}
+
+diesel::joinable!(bids -> challenges (challenge_id));
+diesel::joinable!(bid_members -> bids (bid_id));
 diesel::joinable!(challenges -> organizations (organization_id));
 diesel::joinable!(challenge_invitations -> challenges (challenge_id));
 diesel::joinable!(questions -> challenges (challenge_id));
@@ -181,4 +214,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     notifications,
     email_outbox,
+    bids,
+    bid_members,
 );

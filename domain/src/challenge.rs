@@ -111,6 +111,8 @@ pub enum Action {
     Cancel,
     /// The bidding deadline passed (scheduler).
     Close,
+    /// No bid passed the formal check (or none was submitted).
+    NoEligibleBid,
 }
 
 /// Why an action is refused in the current state.
@@ -177,6 +179,13 @@ pub fn transition(from: ChallengeStatus, action: Action) -> Result<ChallengeStat
                 Ok(S::Evaluating)
             } else {
                 refuse("published")
+            }
+        }
+        Action::NoEligibleBid => {
+            if from == S::Evaluating {
+                Ok(S::Unsuccessful)
+            } else {
+                refuse("evaluating")
             }
         }
         Action::Cancel => {
@@ -809,6 +818,12 @@ mod tests {
         assert_eq!(transition(S::Published, Action::Close), Ok(S::Evaluating));
         assert_eq!(transition(S::Published, Action::Extend), Ok(S::Published));
         assert_eq!(transition(S::Evaluating, Action::Cancel), Ok(S::Cancelled));
+        assert_eq!(
+            transition(S::Evaluating, Action::NoEligibleBid),
+            Ok(S::Unsuccessful)
+        );
+        assert!(transition(S::Published, Action::NoEligibleBid).is_err());
+
         let e = transition(S::Published, Action::Submit).unwrap_err();
         assert_eq!(e.code(), "challenge_not_draft");
         assert_eq!(

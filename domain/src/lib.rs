@@ -1,6 +1,7 @@
 //! Jiebang's domain: value types that can only hold valid values, the state machines of the
 //! programme's objects and their rules. Pure logic: no I/O, no database, no HTTP.
 
+pub mod bid;
 pub mod challenge;
 pub mod clock;
 pub mod credit_code;

@@ -69,6 +69,21 @@ pub enum Event {
         title: String,
         reason: String,
     },
+    /// A bid was received (a receipt to the bidding organisation).
+    BidSubmitted {
+        challenge_id: String,
+        title: String,
+        bid_id: String,
+        at: DateTime<Utc>,
+    },
+    /// The formal check found a bid ineligible (to the bidding organisation).
+    BidIneligible {
+        challenge_id: String,
+        title: String,
+        reasons: Vec<String>,
+    },
+    /// No eligible bid: the challenge ended unsuccessful (to the publisher).
+    ChallengeUnsuccessful { challenge_id: String, title: String },
 }
 
 impl Event {
@@ -83,6 +98,9 @@ impl Event {
             Event::DeadlineExtended { .. } => "deadline_extended",
             Event::BiddingClosed { .. } => "bidding_closed",
             Event::ChallengeCancelled { .. } => "challenge_cancelled",
+            Event::BidSubmitted { .. } => "bid_submitted",
+            Event::BidIneligible { .. } => "bid_ineligible",
+            Event::ChallengeUnsuccessful { .. } => "challenge_unsuccessful",
         }
     }
 
@@ -95,9 +113,12 @@ impl Event {
             | Event::ChallengeAmended { challenge_id, .. }
             | Event::DeadlineExtended { challenge_id, .. }
             | Event::BiddingClosed { challenge_id, .. }
-            | Event::ChallengeCancelled { challenge_id, .. } => {
+            | Event::ChallengeCancelled { challenge_id, .. }
+            | Event::BidIneligible { challenge_id, .. }
+            | Event::ChallengeUnsuccessful { challenge_id, .. } => {
                 format!("/challenges/{challenge_id}")
             }
+            Event::BidSubmitted { bid_id, .. } => format!("/bids/{bid_id}"),
         }
     }
 }
@@ -308,7 +329,32 @@ pub fn render(event: &Event, locale: Locale, base_url: &str) -> Rendered {
                 format!("Reason: {reason}"),
             ],
         ),
+        (Event::BidSubmitted { title, at, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】申报已提交：{title}"),
+            vec![format!("贵单位对榜单「{title}」的揭榜申报已于 {} 提交成功。", shanghai(*at)), "截止前可撤回后重新申报；截止后申报材料对发榜方和科技厅开放。".into()],
+        ),
+        (Event::BidSubmitted { title, at, .. }, Locale::En) => (
+            format!("[Jiebang] Bid received: {title}"),
+            vec![format!("Your bid on \"{title}\" was received {}.", english_time(*at)), "Until the deadline you may withdraw it and bid again; after it the publisher and the department read it.".into()],
+        ),
+        (Event::BidIneligible { title, reasons, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】形式审查未通过：{title}"),
+            std::iter::once(format!("贵单位对榜单「{title}」的申报未通过形式审查，原因如下：")).chain(reasons.iter().map(|r| format!("· {r}"))).collect(),
+        ),
+        (Event::BidIneligible { title, reasons, .. }, Locale::En) => (
+            format!("[Jiebang] Bid ineligible: {title}"),
+            std::iter::once(format!("Your bid on \"{title}\" failed the formal check:")).chain(reasons.iter().map(|r| format!("- {r}"))).collect(),
+        ),
+        (Event::ChallengeUnsuccessful { title, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】榜单无有效申报：{title}"),
+            vec![format!("榜单「{title}」揭榜截止后无通过形式审查的申报，榜单已结束（未成功揭榜）。")],
+        ),
+        (Event::ChallengeUnsuccessful { title, .. }, Locale::En) => (
+            format!("[Jiebang] No eligible bid: {title}"),
+            vec![format!("No bid on \"{title}\" passed the formal check; the challenge ended unsuccessful.")],
+        ),
     };
+
     let (open, sign) = match locale {
         Locale::Zh => ("详情", "内蒙古自治区科学技术厅 揭榜挂帅平台（系统邮件，请勿直接回复）"),
         Locale::En => ("Details", "Jiebang platform of the science and technology department (automatic e-mail, do not reply)"),

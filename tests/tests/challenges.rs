@@ -84,11 +84,13 @@ on_both_databases! {
         // the deadline passes: the scheduler closes bidding without any request
         app.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
         cast.relogin(&app);
-        app.wait_until("the scheduler to close bidding", || status_of(&app, &id, &cast.official) == "evaluating");
+        app.wait_until("the scheduler to close bidding (and, with no bid, end the challenge)", || status_of(&app, &id, &cast.official) == "unsuccessful");
         let history = app.get(&format!("/api/v1/challenges/{id}/history"), Some(&cast.publisher)).expect(200).json;
         let actions: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-        assert_eq!(actions, ["create", "submit", "return", "update", "submit", "approve", "close"]);
+        // nobody bid: the close is followed by the end of the challenge, unsuccessful
+        assert_eq!(actions, ["create", "submit", "return", "update", "submit", "approve", "close", "no_eligible_bid"]);
         assert_eq!(history[6]["actor_user_id"], Value::Null);
+        assert_eq!(history[6]["after"]["status"], "evaluating");
         app.get(&format!("/api/v1/challenges/{id}/history"), Some(&cast.bidder)).problem(404, "not_found");
         // the publisher was told about the return, the publication and the close; officials about submissions
         let kinds = |app: &TestApp, kind: &str| app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, kind)).unwrap();
@@ -96,6 +98,7 @@ on_both_databases! {
         assert_eq!(kinds(&app, "challenge_returned").len(), 1);
         assert_eq!(kinds(&app, "challenge_published").len(), 1);
         assert_eq!(kinds(&app, "bidding_closed").len(), 1);
+        assert_eq!(kinds(&app, "challenge_unsuccessful").len(), 1);
         assert_eq!(kinds(&app, "challenge_published")[0].to_address, "publisher@bfhi.com.cn");
     }
 
@@ -373,7 +376,7 @@ on_both_databases! {
         app.advance(chrono::Duration::days(20));
         cast.relogin(&app);
         for id in &ids {
-            app.wait_until("closing", || status_of(&peer, id, &cast.official) == "evaluating");
+            app.wait_until("closing", || status_of(&peer, id, &cast.official) == "unsuccessful");
         }
         std::thread::sleep(std::time::Duration::from_millis(300));
         for id in &ids {
@@ -403,6 +406,6 @@ fn the_scheduler_catches_up_after_a_restart() {
     // the instance that starts next catches up on its first tick
     let restarted = app.spawn_peer_with(|c| c.scheduler_interval_ms = 50);
     restarted.wait_until("catch-up close", || {
-        status_of(&restarted, &id, &cast.official) == "evaluating"
+        status_of(&restarted, &id, &cast.official) == "unsuccessful"
     });
 }

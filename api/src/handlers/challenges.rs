@@ -5,6 +5,7 @@ use crate::audit::{self, Actor};
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
+use crate::handlers::bids::bidder_users;
 use crate::handlers::organizations::version_conflict;
 use crate::notify;
 use crate::state::AppState;
@@ -171,6 +172,8 @@ pub struct ChallengeView {
     #[schema(value_type = Object)]
     pub contact: Contact,
     pub publisher: PublisherView,
+    /// How many bids were handed in: a count only, while bids are sealed.
+    pub bid_count: i64,
     pub published_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
@@ -200,6 +203,7 @@ pub struct ChallengePage {
 fn view(
     c: &Challenge,
     publisher_name: &str,
+    bid_count: i64,
     full: bool,
     invited: Option<Vec<String>>,
 ) -> ChallengeView {
@@ -232,6 +236,7 @@ fn view(
             name: publisher_name.to_owned(),
             region_code: c.region_code.clone(),
         },
+        bid_count,
         published_at: c.published_at.map(utc),
         closed_at: c.closed_at.map(utc),
         cancel_reason: c.cancel_reason.clone(),
@@ -329,7 +334,8 @@ fn publisher_name(conn: &mut DbConnection, org: &str) -> ApiResult<String> {
 fn full_view(conn: &mut DbConnection, c: &Challenge) -> ApiResult<ChallengeView> {
     let name = publisher_name(conn, &c.organization_id)?;
     let invited = jiebang_db::challenges::invitations(conn, &c.id)?;
-    Ok(view(c, &name, true, Some(invited)))
+    let count = jiebang_db::bids::submitted_count(conn, &c.id)?;
+    Ok(view(c, &name, count, true, Some(invited)))
 }
 
 fn only_owner(access: Access) -> ApiResult<()> {
@@ -585,7 +591,8 @@ pub async fn read(
                 Access::Owner | Access::Staff => full_view(conn, &c),
                 Access::Public => {
                     let name = publisher_name(conn, &c.organization_id)?;
-                    Ok(view(&c, &name, false, None))
+                    let count = jiebang_db::bids::submitted_count(conn, &c.id)?;
+                    Ok(view(&c, &name, count, false, None))
                 }
             }
         })
@@ -796,15 +803,19 @@ pub async fn list(
             } else {
                 None
             };
+            let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
+            let counts = jiebang_db::bids::submitted_counts(conn, &ids)?;
             let mut names = std::collections::HashMap::new();
             let mut items = Vec::with_capacity(rows.len());
+
             for c in &rows {
                 if !names.contains_key(&c.organization_id) {
                     let n = publisher_name(conn, &c.organization_id)?;
                     names.insert(c.organization_id.clone(), n);
                 }
                 let full = mine || is_staff;
-                items.push(view(c, &names[&c.organization_id], full, None));
+                let count = counts.get(&c.id).copied().unwrap_or(0);
+                items.push(view(c, &names[&c.organization_id], count, full, None));
             }
             Ok(ChallengePage {
                 items,
@@ -970,9 +981,12 @@ pub async fn update(
             audit::record(conn, &actor, now, "challenge", &c.id, if amending { "amend" } else { "update" },
                 Some(&before_view), Some(&after_view), reason.as_deref())?;
             if amending {
-                // the bidders of this challenge are told (the bids issue adds them and sends
-                // their submitted bids back to draft on a material change)
-                let bidders = crate::handlers::challenges::bidder_users(conn, &c.id)?;
+                // the authors of live bids are told; on a material change their submitted bids
+                // go back to draft for re-confirmation
+                let bidders = bidder_users(conn, &c.id)?;
+                if material {
+                    crate::handlers::bids::reopen_submitted(conn, &after, now, &actor)?;
+                }
                 let event = Event::ChallengeAmended { challenge_id: c.id.clone(), title: new.title.clone(), reason: reason.unwrap_or_default(), material };
                 notify::notify(conn, &st.config.public_url, &bidders, &event, now)?;
             }
@@ -980,11 +994,6 @@ pub async fn update(
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
-}
-
-/// Users of organisations that bid on a challenge (none until bids exist).
-pub fn bidder_users(_conn: &mut DbConnection, _challenge: &str) -> ApiResult<Vec<String>> {
-    Ok(Vec::new())
 }
 
 // ---------------------------------------------------------------- lifecycle actions
@@ -1333,6 +1342,8 @@ pub fn close_if_due(
     let Some(c) = jiebang_db::challenges::find_for_update(conn, id)? else {
         return Ok(false);
     };
+    // the clock is read under the row lock, as a submission reads it
+    let now = now.max(state.now());
     if c.status() != ChallengeStatus::Published || utc(c.bidding_deadline) > now {
         return Ok(false);
     }
@@ -1364,5 +1375,43 @@ pub fn close_if_due(
             )]
         },
     )?;
+    // the formal check (形式审查); with no eligible bid the challenge ends unsuccessful
+    let closed = jiebang_db::challenges::find(conn, &c.id)?
+        .ok_or_else(|| ApiError::internal("lost challenge"))?;
+    if crate::handlers::bids::formal_check_all(conn, state, &closed, now)? == 0 {
+        let to =
+            challenge::transition(closed.status(), Action::NoEligibleBid).map_err(wrong_state)?;
+        let change = StatusChange {
+            status: Some(to.as_str().into()),
+            ..Default::default()
+        };
+        if jiebang_db::challenges::change_status(
+            conn,
+            &closed.id,
+            &closed.status,
+            &change,
+            now.naive_utc(),
+        )? {
+            let org = closed.organization_id.clone();
+            transitioned(
+                conn,
+                state,
+                &Actor::system(),
+                &closed,
+                "no_eligible_bid",
+                None,
+                now,
+                |c, _| {
+                    vec![(
+                        Some(org),
+                        Event::ChallengeUnsuccessful {
+                            challenge_id: c.id.clone(),
+                            title: c.title.clone(),
+                        },
+                    )]
+                },
+            )?;
+        }
+    }
     Ok(true)
 }

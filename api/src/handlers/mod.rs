@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bids;
 pub mod challenges;
 pub mod me;
 pub mod ops;
@@ -74,6 +75,18 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(questions::list))
                     .route(web::post().to(questions::ask)),
             )
+            .service(
+                web::resource("/challenges/{id}/bids")
+                    .route(web::get().to(bids::list))
+                    .route(web::post().to(bids::create)),
+            )
+            .service(
+                web::resource("/bids/{id}")
+                    .route(web::get().to(bids::read))
+                    .route(web::patch().to(bids::update)),
+            )
+            .service(web::resource("/bids/{id}/submit").route(web::post().to(bids::submit)))
+            .service(web::resource("/bids/{id}/withdraw").route(web::post().to(bids::withdraw)))
             .service(
                 web::resource("/questions/{qid}/answer").route(web::post().to(questions::answer)),
             )

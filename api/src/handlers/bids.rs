@@ -1,0 +1,815 @@
+//! Bids (揭榜申报): create, edit, submit and withdraw, sealed until the bidding deadline.
+//!
+//! Sealing: until the deadline a bid exists only for its lead organisation; to everyone else —
+//! the publisher, other bidders, officials, the public — it is 404 and shows only as a count on
+//! the challenge. After the deadline the publisher, officials and admins read every bid that was
+//! handed in (drafts and withdrawn bids stay private).
+//!
+//! The deadline, to the second: every submission and withdrawal locks the challenge row (the
+//! same row the scheduler locks to close bidding) and compares with the clock read after the
+//! lock, so a bid is either in before the close or refused.
+
+use crate::audit::{self, Actor};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::handlers::challenges::{access, Access};
+use crate::handlers::organizations::version_conflict;
+use crate::notify;
+use crate::state::AppState;
+use crate::views::utc;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use jiebang_db::bids::{Bid, BidStatusChange, ContentRow};
+use jiebang_db::challenges::Challenge;
+use jiebang_db::DbConnection;
+use jiebang_domain::bid::{
+    self, BidAction, BidContent, BidStatus, ChiefScientist, KpiAnswer, Member, Milestone, Reason,
+};
+use jiebang_domain::challenge::ChallengeStatus;
+use jiebang_domain::{FieldError, OrganizationKind, Violations};
+use jiebang_notifications::Event;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberInput {
+    pub organization_id: String,
+    /// 分工
+    pub role: String,
+    /// Share of the work, percent (1–99); the lead carries the rest.
+    pub share_percent: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChiefScientistInput {
+    pub name: String,
+    /// 职称
+    pub title: String,
+    pub organization: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KpiAnswerInput {
+    /// The challenge KPI's id (`kpi-1`, …).
+    pub kpi_id: String,
+    /// The committed value.
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneInput {
+    /// Months after the start (1 … the challenge's duration).
+    pub month: u32,
+    pub deliverable: String,
+}
+
+/// A bid's content. A draft may be incomplete; submission needs an approach, every KPI answered
+/// and a milestone.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BidRequest {
+    /// Consortium members other than the lead (the caller's organisation).
+    #[serde(default)]
+    pub members: Vec<MemberInput>,
+    pub chief_scientist: Option<ChiefScientistInput>,
+    /// 实施方案
+    #[serde(default)]
+    pub approach: String,
+    #[serde(default)]
+    pub kpi_answers: Vec<KpiAnswerInput>,
+    #[serde(default)]
+    pub milestones: Vec<MilestoneInput>,
+    /// 申请财政资金, yuan (at most the challenge's fiscal support)
+    #[serde(default)]
+    pub requested_fiscal: i64,
+    /// 自筹资金, yuan
+    #[serde(default)]
+    pub own_funds: i64,
+}
+
+/// Changes to a draft bid: any field, plus the `version` last read.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBidRequest {
+    pub version: i64,
+    pub members: Option<Vec<MemberInput>>,
+    pub chief_scientist: Option<ChiefScientistInput>,
+    pub approach: Option<String>,
+    pub kpi_answers: Option<Vec<KpiAnswerInput>>,
+    pub milestones: Option<Vec<MilestoneInput>>,
+    pub requested_fiscal: Option<i64>,
+    pub own_funds: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub organization_id: String,
+    pub name: String,
+    pub region_code: String,
+    pub role: String,
+    pub share_percent: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonView {
+    pub code: String,
+    pub message: String,
+}
+
+/// A bid, as its lead organisation (and, after the deadline, the publisher and officials) see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BidView {
+    pub id: String,
+    pub challenge_id: String,
+    /// `draft` | `submitted` | `withdrawn` | `ineligible` | `awarded` | `not_awarded`
+    pub status: String,
+    pub lead_organization_id: String,
+    pub lead_organization_name: String,
+    pub members: Vec<MemberView>,
+    #[schema(value_type = Option<Object>)]
+    pub chief_scientist: Option<ChiefScientist>,
+    pub approach: String,
+    #[schema(value_type = Vec<Object>)]
+    pub kpi_answers: Vec<KpiAnswer>,
+    #[schema(value_type = Vec<Object>)]
+    pub milestones: Vec<Milestone>,
+    pub requested_fiscal: i64,
+    pub own_funds: i64,
+    /// Why the formal check (形式审查) found the bid ineligible.
+    pub ineligible_reasons: Vec<ReasonView>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("申报 / bid")
+}
+
+fn org_name(conn: &mut DbConnection, id: &str) -> ApiResult<(String, String)> {
+    Ok(jiebang_db::organizations::find(conn, id)?
+        .map(|o| (o.name, o.region_code))
+        .unwrap_or_default())
+}
+
+fn view(conn: &mut DbConnection, b: &Bid) -> ApiResult<BidView> {
+    let members = jiebang_db::bids::members(conn, &b.id)?;
+    let mut member_views = Vec::with_capacity(members.len());
+    for m in members {
+        let (name, region_code) = org_name(conn, &m.organization_id)?;
+        member_views.push(MemberView {
+            organization_id: m.organization_id,
+            name,
+            region_code,
+            role: m.role,
+            share_percent: m.share_percent,
+        });
+    }
+    Ok(BidView {
+        id: b.id.clone(),
+        challenge_id: b.challenge_id.clone(),
+        status: b.status.clone(),
+        lead_organization_id: b.lead_organization_id.clone(),
+        lead_organization_name: org_name(conn, &b.lead_organization_id)?.0,
+        members: member_views,
+        chief_scientist: b.chief_scientist(),
+        approach: b.approach.clone(),
+        kpi_answers: b.kpi_answers(),
+        milestones: b.milestones(),
+        requested_fiscal: b.requested_fiscal,
+        own_funds: b.own_funds,
+        ineligible_reasons: b
+            .ineligible_reasons()
+            .into_iter()
+            .map(|r| ReasonView {
+                code: r.code,
+                message: r.message,
+            })
+            .collect(),
+        submitted_at: b.submitted_at.map(utc),
+        withdrawn_at: b.withdrawn_at.map(utc),
+        created_at: utc(b.created_at),
+        updated_at: utc(b.updated_at),
+        version: b.version,
+    })
+}
+
+/// Whether bidding on `c` has closed: the scheduler closed it, or its deadline has passed.
+pub fn bidding_closed(c: &Challenge, now: DateTime<Utc>) -> bool {
+    c.closed_at.is_some()
+        || (c.status() == ChallengeStatus::Published && utc(c.bidding_deadline) <= now)
+}
+
+/// May the caller read bid `b` of challenge `c`? Its lead organisation always; after the
+/// deadline the publisher's users, officials and admins read bids that were handed in.
+pub fn may_read(auth: &Auth, b: &Bid, c: &Challenge, now: DateTime<Utc>) -> bool {
+    if auth.belongs_to(&b.lead_organization_id) {
+        return true;
+    }
+    let party = auth.belongs_to(&c.organization_id) || auth.is_staff();
+    party && bidding_closed(c, now) && b.status().was_submitted()
+}
+
+fn to_content(r: &BidRequest) -> BidContent {
+    BidContent {
+        members: r
+            .members
+            .iter()
+            .map(|m| Member {
+                organization_id: m.organization_id.clone(),
+                role: m.role.clone(),
+                share_percent: m.share_percent,
+            })
+            .collect(),
+        chief_scientist: r.chief_scientist.as_ref().map(|c| ChiefScientist {
+            name: c.name.clone(),
+            title: c.title.clone(),
+            organization: c.organization.clone(),
+        }),
+        approach: r.approach.clone(),
+        kpi_answers: r
+            .kpi_answers
+            .iter()
+            .map(|a| KpiAnswer {
+                kpi_id: a.kpi_id.clone(),
+                value: a.value.clone(),
+            })
+            .collect(),
+        milestones: r
+            .milestones
+            .iter()
+            .map(|m| Milestone {
+                month: m.month,
+                deliverable: m.deliverable.clone(),
+            })
+            .collect(),
+        requested_fiscal: r.requested_fiscal,
+        own_funds: r.own_funds,
+    }
+}
+
+/// Validates content against the challenge; members must be registered organisations other than
+/// the publisher.
+fn checked_content(
+    conn: &mut DbConnection,
+    content: &BidContent,
+    lead: &str,
+    c: &Challenge,
+) -> ApiResult<BidContent> {
+    let content = bid::validate(
+        content,
+        lead,
+        &c.kpis(),
+        c.duration_months as u32,
+        c.fiscal_support,
+    )?;
+    let mut v = Violations::new();
+    for (i, m) in content.members.iter().enumerate() {
+        if m.organization_id == c.organization_id {
+            v.0.push(FieldError::new(format!("members[{i}].organization_id"), "is_publisher", "发榜单位不能参与揭榜 / the publisher cannot take part in a bid on its own challenge"));
+        } else if jiebang_db::organizations::find(conn, &m.organization_id)?.is_none() {
+            v.0.push(FieldError::new(
+                format!("members[{i}].organization_id"),
+                "unknown_organization",
+                "单位不存在 / no such organisation",
+            ));
+        }
+    }
+    v.into_result()?;
+    Ok(content)
+}
+
+fn wrong_state(e: bid::WrongBidState) -> ApiError {
+    ApiError::conflict(
+        e.code(),
+        format!(
+            "申报当前状态为 {}，不能执行此操作 / the bid is {}",
+            e.current.as_str(),
+            e.current.as_str()
+        ),
+    )
+}
+
+/// The checks every change of a bid's fate before the deadline makes, with the challenge row
+/// locked: still published, and the clock — read now, under the lock — before the deadline.
+fn open_for_bids(c: &Challenge, now: DateTime<Utc>) -> ApiResult<()> {
+    if c.status() != ChallengeStatus::Published {
+        return Err(ApiError::conflict(
+            "challenge_not_published",
+            format!(
+                "榜单当前状态为 {}，不接受申报 / the challenge is {} and takes no bids",
+                c.status, c.status
+            ),
+        ));
+    }
+    if utc(c.bidding_deadline) <= now {
+        return Err(ApiError::conflict(
+            "bidding_closed",
+            "揭榜已截止 / bidding has closed",
+        ));
+    }
+    Ok(())
+}
+
+/// Create a draft bid on a challenge, led by the caller's organisation.
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/bids", tag = "bids", request_body = BidRequest, security(("bearer" = [])),
+    responses((status = 201, body = BidView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<BidRequest>,
+) -> ApiResult<HttpResponse> {
+    let org = match (&auth.organization, auth.role.is_organization_user()) {
+        (Some(o), true) if OrganizationKind::parse(&o.kind).is_some_and(|k| k.may_bid()) => o.clone(),
+        _ => return Err(ApiError::forbidden("not_a_bidder", "只有高校、科研院所和企业的用户可以揭榜 / only users of universities, institutes and enterprises bid")),
+    };
+    let id = id.into_inner();
+    let content = to_content(&body.0);
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let c = jiebang_db::challenges::find_for_update(conn, &id)?.ok_or_else(|| ApiError::not_found("榜单 / challenge"))?;
+            let now = st.now();
+            if c.organization_id == org.id {
+                return Err(ApiError::forbidden("own_challenge", "不能对本单位发布的榜单揭榜 / an organisation never bids on its own challenge"));
+            }
+            let directed = c.mode == "directed";
+            let invited = directed && jiebang_db::challenges::is_invited(conn, &c.id, &org.id)?;
+            if access(conn, &c, Some(&auth))? == Access::None && !(directed && c.published_at.is_some()) {
+                return Err(ApiError::not_found("榜单 / challenge"));
+            }
+            if org.status != "verified" {
+                return Err(ApiError::forbidden("organization_unverified", "本单位尚未通过认证，认证后方可揭榜 / your organisation must be verified before it bids"));
+            }
+            if directed && !invited {
+                return Err(ApiError::forbidden("not_invited", "该榜单为定向委托，本单位未受邀 / this directed challenge did not invite your organisation"));
+            }
+            open_for_bids(&c, now)?;
+            // one lead's bids are decided one at a time (限项 across challenges)
+            jiebang_db::organizations::lock(conn, &org.id)?;
+            if jiebang_db::bids::has_live_bid(conn, &c.id, &org.id)? {
+                return Err(ApiError::conflict("live_bid_exists", "本单位在该榜单已有有效申报，请编辑或撤回后再新建 / your organisation already has a live bid on this challenge"));
+            }
+            let limit = st.config.max_live_bids;
+            if jiebang_db::bids::live_count(conn, &org.id)? >= limit {
+                return Err(ApiError::conflict("bid_limit_reached", format!("本单位牵头的有效申报已达上限 {limit} 项（限项）/ your organisation already leads {limit} live bids")));
+            }
+            let content = checked_content(conn, &content, &org.id, &c)?;
+            let row = ContentRow::from_content(&content);
+            let b = Bid {
+                id: jiebang_db::new_id(),
+                challenge_id: c.id.clone(),
+                lead_organization_id: org.id.clone(),
+                created_by: auth.user.id.clone(),
+                status: BidStatus::Draft.as_str().into(),
+                chief_scientist_json: row.chief_scientist_json,
+                approach: row.approach,
+                kpi_answers_json: row.kpi_answers_json,
+                milestones_json: row.milestones_json,
+                requested_fiscal: row.requested_fiscal,
+                own_funds: row.own_funds,
+                ineligible_reasons_json: None,
+                submitted_at: None,
+                withdrawn_at: None,
+                version: 1,
+                created_at: now.naive_utc(),
+                updated_at: now.naive_utc(),
+            };
+            jiebang_db::bids::insert(conn, &b, &content.members).map_err(|e| {
+                if jiebang_db::is_unique_violation(&e, "bids_one_live", "bids.challenge_id") {
+                    ApiError::conflict("live_bid_exists", "本单位在该榜单已有有效申报 / your organisation already has a live bid on this challenge")
+                } else {
+                    e.into()
+                }
+            })?;
+            let v = view(conn, &b)?;
+            audit::record(conn, &actor, now, "bid", &b.id, "create", None::<&()>, Some(&v), None)?;
+            Ok(v)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// Loads a bid with its challenge (locked) for the lead organisation's users; 404 for others.
+fn load_own(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Bid, Challenge)> {
+    let b = jiebang_db::bids::find(conn, id)?.ok_or_else(not_found)?;
+    if !auth.belongs_to(&b.lead_organization_id) {
+        return Err(not_found());
+    }
+    let c = jiebang_db::challenges::find_for_update(conn, &b.challenge_id)?
+        .ok_or_else(|| ApiError::internal("bid without challenge"))?;
+    let b = jiebang_db::bids::find(conn, id)?.ok_or_else(not_found)?;
+    Ok((b, c))
+}
+
+/// A bid: to its lead organisation always; after the deadline to the publisher and officials.
+#[utoipa::path(get, path = "/api/v1/bids/{id}", tag = "bids", security(("bearer" = [])),
+    responses((status = 200, body = BidView), (status = 404, body = crate::error::Problem)))]
+pub async fn read(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let st = state.clone();
+    let v = state
+        .read(move |conn| {
+            let b = jiebang_db::bids::find(conn, &id)?.ok_or_else(not_found)?;
+            let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
+            if !may_read(&auth, &b, &c, st.now()) {
+                return Err(not_found());
+            }
+            view(conn, &b)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The bids of a challenge the caller may read: a bidder's own; after the deadline, for the
+/// publisher and officials, every bid that was handed in.
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/bids", tag = "bids", security(("bearer" = [])),
+    responses((status = 200, body = Vec<BidView>), (status = 404, body = crate::error::Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let st = state.clone();
+    let items = state
+        .read(move |conn| {
+            let c = jiebang_db::challenges::find(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("榜单 / challenge"))?;
+            let acc = access(conn, &c, Some(&auth))?;
+            let own_org = auth
+                .organization_id()
+                .filter(|_| auth.role.is_organization_user())
+                .map(str::to_owned);
+            let own_bid = match &own_org {
+                Some(o) => !jiebang_db::bids::for_challenge(conn, &c.id, Some(o))?.is_empty(),
+                None => false,
+            };
+            if acc == Access::None && !own_bid {
+                return Err(ApiError::not_found("榜单 / challenge"));
+            }
+            let now = st.now();
+            let rows = if (acc == Access::Owner || acc == Access::Staff) && bidding_closed(&c, now)
+            {
+                jiebang_db::bids::for_challenge(conn, &c.id, None)?
+            } else if let Some(o) = &own_org {
+                jiebang_db::bids::for_challenge(conn, &c.id, Some(o))?
+            } else {
+                Vec::new()
+            };
+            rows.iter()
+                .filter(|b| may_read(&auth, b, &c, now))
+                .map(|b| view(conn, b))
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(items))
+}
+
+/// Edit a draft bid (its lead organisation), before the deadline.
+#[utoipa::path(patch, path = "/api/v1/bids/{id}", tag = "bids", request_body = UpdateBidRequest, security(("bearer" = [])),
+    responses((status = 200, body = BidView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<UpdateBidRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.0;
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (b, c) = load_own(conn, &id, &auth)?;
+            let now = st.now();
+            bid::transition(b.status(), BidAction::Edit).map_err(wrong_state)?;
+            open_for_bids(&c, now)?;
+            if b.version != body.version {
+                return Err(version_conflict());
+            }
+            let old = b.content(jiebang_db::bids::members(conn, &b.id)?);
+            let merged = BidContent {
+                members: match &body.members {
+                    Some(m) => {
+                        to_content(&BidRequest {
+                            members: m.clone(),
+                            ..Default::default()
+                        })
+                        .members
+                    }
+                    None => old.members.clone(),
+                },
+                chief_scientist: match &body.chief_scientist {
+                    Some(cs) => Some(ChiefScientist {
+                        name: cs.name.clone(),
+                        title: cs.title.clone(),
+                        organization: cs.organization.clone(),
+                    }),
+                    None => old.chief_scientist.clone(),
+                },
+                approach: body
+                    .approach
+                    .clone()
+                    .unwrap_or_else(|| old.approach.clone()),
+                kpi_answers: match &body.kpi_answers {
+                    Some(a) => a
+                        .iter()
+                        .map(|a| KpiAnswer {
+                            kpi_id: a.kpi_id.clone(),
+                            value: a.value.clone(),
+                        })
+                        .collect(),
+                    None => old.kpi_answers.clone(),
+                },
+                milestones: match &body.milestones {
+                    Some(m) => m
+                        .iter()
+                        .map(|m| Milestone {
+                            month: m.month,
+                            deliverable: m.deliverable.clone(),
+                        })
+                        .collect(),
+                    None => old.milestones.clone(),
+                },
+                requested_fiscal: body.requested_fiscal.unwrap_or(old.requested_fiscal),
+                own_funds: body.own_funds.unwrap_or(old.own_funds),
+            };
+            let content = checked_content(conn, &merged, &b.lead_organization_id, &c)?;
+            if !jiebang_db::bids::update_content(
+                conn,
+                &b.id,
+                body.version,
+                &ContentRow::from_content(&content),
+                now.naive_utc(),
+            )? {
+                return Err(version_conflict());
+            }
+            if content.members != old.members {
+                jiebang_db::bids::set_members(conn, &b.id, &content.members)?;
+            }
+            let before = view(conn, &b)?;
+            let after_row = jiebang_db::bids::find(conn, &b.id)?.ok_or_else(not_found)?;
+            let after = view(conn, &after_row)?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "bid",
+                &b.id,
+                "update",
+                Some(&before),
+                Some(&after),
+                None,
+            )?;
+            Ok(after)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Submit a draft bid: accepted only if the server's clock at acceptance is before the deadline.
+#[utoipa::path(post, path = "/api/v1/bids/{id}/submit", tag = "bids", security(("bearer" = [])),
+    responses((status = 200, body = BidView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn submit(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let verified = auth
+        .organization
+        .as_ref()
+        .is_some_and(|o| o.status == "verified");
+    let v = state
+        .write(move |conn| {
+            let (b, c) = load_own(conn, &id, &auth)?;
+            let now = st.now();
+            let to = bid::transition(b.status(), BidAction::Submit).map_err(wrong_state)?;
+            open_for_bids(&c, now)?;
+            if !verified {
+                return Err(ApiError::forbidden(
+                    "organization_unverified",
+                    "本单位尚未通过认证 / your organisation is not verified",
+                ));
+            }
+            let content = b.content(jiebang_db::bids::members(conn, &b.id)?);
+            bid::check_complete(&content, &c.kpis())?;
+            let change = BidStatusChange {
+                status: Some(to.as_str().into()),
+                submitted_at: Some(Some(now.naive_utc())),
+                ..Default::default()
+            };
+            if !jiebang_db::bids::change_status(conn, &b.id, "draft", &change, now.naive_utc())? {
+                return Err(version_conflict());
+            }
+            let before = view(conn, &b)?;
+            let after_row = jiebang_db::bids::find(conn, &b.id)?.ok_or_else(not_found)?;
+            let after = view(conn, &after_row)?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "bid",
+                &b.id,
+                "submit",
+                Some(&before),
+                Some(&after),
+                None,
+            )?;
+            let users = notify::organization_users(conn, &b.lead_organization_id)?;
+            let event = Event::BidSubmitted {
+                challenge_id: c.id.clone(),
+                title: c.title.clone(),
+                bid_id: b.id.clone(),
+                at: now,
+            };
+            notify::notify(conn, &st.config.public_url, &users, &event, now)?;
+            Ok(after)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Withdraw a bid before the deadline. A withdrawn bid may be replaced by a new one.
+#[utoipa::path(post, path = "/api/v1/bids/{id}/withdraw", tag = "bids", security(("bearer" = [])),
+    responses((status = 200, body = BidView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (b, c) = load_own(conn, &id, &auth)?;
+            let now = st.now();
+            let to = bid::transition(b.status(), BidAction::Withdraw).map_err(wrong_state)?;
+            open_for_bids(&c, now)?;
+            let change = BidStatusChange {
+                status: Some(to.as_str().into()),
+                withdrawn_at: Some(now.naive_utc()),
+                ..Default::default()
+            };
+            if !jiebang_db::bids::change_status(conn, &b.id, &b.status, &change, now.naive_utc())? {
+                return Err(version_conflict());
+            }
+            let after_row = jiebang_db::bids::find(conn, &b.id)?.ok_or_else(not_found)?;
+            let after = view(conn, &after_row)?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "bid",
+                &b.id,
+                "withdraw",
+                None::<&()>,
+                Some(&after),
+                None,
+            )?;
+            Ok(after)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// At the close of bidding (in the scheduler's transaction): the formal check (形式审查) of every
+/// submitted bid. Failing bids become `ineligible` with their reasons. Returns how many bids
+/// remain eligible.
+pub fn formal_check_all(
+    conn: &mut DbConnection,
+    state: &AppState,
+    c: &Challenge,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    let mut eligible = 0;
+    for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
+        if b.status() != BidStatus::Submitted {
+            continue;
+        }
+        let members = jiebang_db::bids::members(conn, &b.id)?;
+        let party = |conn: &mut DbConnection, org: &str| -> ApiResult<bid::Party> {
+            let o = jiebang_db::organizations::find(conn, org)?;
+            Ok(bid::Party {
+                region_code: o
+                    .as_ref()
+                    .map(|o| o.region_code.clone())
+                    .unwrap_or_default(),
+                verified: o.is_some_and(|o| o.status == "verified"),
+            })
+        };
+        let lead = party(conn, &b.lead_organization_id)?;
+        let mut parties = Vec::with_capacity(members.len());
+        for m in &members {
+            parties.push(party(conn, &m.organization_id)?);
+        }
+        let reasons: Vec<Reason> = bid::formal_check(
+            &b.content(members),
+            &lead,
+            &parties,
+            &c.eligibility(),
+            &c.kpis(),
+            &state.config.home_region,
+        );
+        if reasons.is_empty() {
+            eligible += 1;
+            continue;
+        }
+        let change = BidStatusChange {
+            status: Some(BidStatus::Ineligible.as_str().into()),
+            ineligible_reasons_json: Some(Some(
+                serde_json::to_string(&reasons).map_err(ApiError::internal)?,
+            )),
+            ..Default::default()
+        };
+        jiebang_db::bids::change_status(conn, &b.id, "submitted", &change, now.naive_utc())?;
+        audit::record(
+            conn,
+            &Actor::system(),
+            now,
+            "bid",
+            &b.id,
+            "formal_check_failed",
+            None::<&()>,
+            Some(&reasons),
+            None,
+        )?;
+        let users = notify::organization_users(conn, &b.lead_organization_id)?;
+        let event = Event::BidIneligible {
+            challenge_id: c.id.clone(),
+            title: c.title.clone(),
+            reasons: reasons.iter().map(|r| r.message.clone()).collect(),
+        };
+        notify::notify(conn, &state.config.public_url, &users, &event, now)?;
+    }
+    Ok(eligible)
+}
+
+/// A material amendment of the challenge: submitted bids go back to draft for re-confirmation
+/// (their authors are told by the amendment notice). Returns how many were reopened.
+pub fn reopen_submitted(
+    conn: &mut DbConnection,
+    c: &Challenge,
+    now: DateTime<Utc>,
+    actor: &Actor,
+) -> ApiResult<usize> {
+    let mut n = 0;
+    for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
+        if bid::transition(b.status(), BidAction::Reopen).is_err() {
+            continue;
+        }
+        let change = BidStatusChange {
+            status: Some(BidStatus::Draft.as_str().into()),
+            submitted_at: Some(None),
+            ..Default::default()
+        };
+        if jiebang_db::bids::change_status(conn, &b.id, "submitted", &change, now.naive_utc())? {
+            audit::record(
+                conn,
+                actor,
+                now,
+                "bid",
+                &b.id,
+                "reopened_by_amendment",
+                None::<&()>,
+                None::<&()>,
+                None,
+            )?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Users of the organisations leading live bids on a challenge.
+pub fn bidder_users(conn: &mut DbConnection, challenge: &str) -> ApiResult<Vec<String>> {
+    let mut users = Vec::new();
+    for org in jiebang_db::bids::live_leads(conn, challenge)? {
+        users.extend(notify::organization_users(conn, &org)?);
+    }
+    Ok(users)
+}
