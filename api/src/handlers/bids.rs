@@ -10,7 +10,7 @@
 //! lock, so a bid is either in before the close or refused.
 
 use crate::audit::{self, Actor};
-use crate::auth::Auth;
+use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::handlers::challenges::{access, Access};
@@ -263,18 +263,13 @@ fn checked_content(
     lead: &str,
     c: &Challenge,
 ) -> ApiResult<BidContent> {
-    let content = bid::validate(
-        content,
-        lead,
-        &c.kpis(),
-        c.duration_months as u32,
-        c.fiscal_support,
-    )?;
+    // every problem at once: the members' existence and the shape of the content
     let mut v = Violations::new();
     for (i, m) in content.members.iter().enumerate() {
-        if m.organization_id == c.organization_id {
+        let id = m.organization_id.trim();
+        if id == c.organization_id {
             v.0.push(FieldError::new(format!("members[{i}].organization_id"), "is_publisher", "发榜单位不能参与揭榜 / the publisher cannot take part in a bid on its own challenge"));
-        } else if jiebang_db::organizations::find(conn, &m.organization_id)?.is_none() {
+        } else if jiebang_db::organizations::find(conn, id)?.is_none() {
             v.0.push(FieldError::new(
                 format!("members[{i}].organization_id"),
                 "unknown_organization",
@@ -282,8 +277,19 @@ fn checked_content(
             ));
         }
     }
-    v.into_result()?;
-    Ok(content)
+    match bid::validate(
+        content,
+        lead,
+        &c.kpis(),
+        c.duration_months as u32,
+        c.fiscal_support,
+    ) {
+        Ok(content) => v.into_result().map(|_| content).map_err(ApiError::from),
+        Err(mut shape) => {
+            shape.0.extend(v.0);
+            Err(shape.into())
+        }
+    }
 }
 
 fn wrong_state(e: bid::WrongBidState) -> ApiError {
@@ -418,14 +424,17 @@ fn load_own(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Bid, C
     responses((status = 200, body = BidView), (status = 404, body = crate::error::Problem)))]
 pub async fn read(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: MaybeAuth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let st = state.clone();
     let v = state
         .read(move |conn| {
+            // to the public a bid does not exist (404, not 401)
+            let auth = auth.0.ok_or_else(not_found)?;
             let b = jiebang_db::bids::find(conn, &id)?.ok_or_else(not_found)?;
+
             let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
             if !may_read(&auth, &b, &c, st.now()) {
                 return Err(not_found());
