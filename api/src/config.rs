@@ -40,7 +40,7 @@ pub struct Config {
     pub jwt_secret: Option<String>,
 
     /// SMTP server for e-mail (`smtp://host:25`, `smtp://user:pass@host:587?tls=starttls`,
-    /// `smtps://host:465`). Default: mails are written as .eml files under `<data dir>/outbox`.
+    /// `smtps://host:465`). Without it e-mails wait in the outbox (see docs/operations.md).
     #[arg(long, env = "JIEBANG_SMTP_URL", hide_env_values = true, global = true)]
     pub smtp_url: Option<String>,
 
@@ -196,6 +196,12 @@ impl Config {
 
     /// The challenge rules this configuration sets.
     pub fn challenge_rules(&self) -> Result<jiebang_domain::challenge::Rules, String> {
+        let home = jiebang_domain::RegionCode::parse(&self.home_region)
+            .map_err(|e| format!("JIEBANG_HOME_REGION: {}", e.message))?;
+        if home.region().level == jiebang_domain::region::RegionLevel::County {
+            return Err("JIEBANG_HOME_REGION must be a province or prefecture code".into());
+        }
+
         let mut rules = jiebang_domain::challenge::Rules {
             min_bidding_hours: self.min_bidding_hours.max(0),
             ..Default::default()

@@ -136,8 +136,11 @@ on_both_databases! {
         app.get(&format!("/api/v1/bids/{good}"), Some(&other)).problem(404, "not_found");
         app.get(&format!("/api/v1/bids/{good}"), Some(&third)).problem(404, "not_found");
         app.get(&format!("/api/v1/bids/{good}"), None).problem(404, "not_found");
-        // nothing is accepted any more
-        app.post(&format!("/api/v1/bids/{draft}/submit"), Some(&app.token("lead@imau.edu.cn")), &json!({})).problem(409, "challenge_not_published");
+        // nothing is accepted any more: the draft left at the close lapsed
+        let fourth = app.token("lead@imau.edu.cn");
+        assert_eq!(app.get(&format!("/api/v1/bids/{draft}"), Some(&fourth)).json["status"], "withdrawn");
+        app.post(&format!("/api/v1/bids/{draft}/submit"), Some(&fourth), &json!({})).problem(409, "bid_not_draft");
+        app.post(&format!("/api/v1/challenges/{challenge}/bids"), Some(&fourth), &simple_bid()).problem(409, "challenge_not_published");
         // the ineligible bidder was told why
         let mails = app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "bid_ineligible")).unwrap();
         assert_eq!(mails.len(), 1);
@@ -274,4 +277,28 @@ fn late_bids_are_refused_without_the_scheduler() {
         &json!({}),
     )
     .problem(409, "bidding_closed");
+}
+
+on_both_databases! {
+    fn bids_that_can_go_nowhere_free_their_places(app) {
+        let mut cast = app.cast();
+        let c1 = app.publish(&cast.publisher, &cast.official, &app.challenge_body(TITLE, "新能源", PROBLEM, 5));
+        let c2 = app.publish(&cast.publisher, &cast.official, &app.challenge_body("第二个榜单：储氢材料关键技术", "新能源", PROBLEM, 20));
+        let c3 = app.publish(&cast.publisher, &cast.official, &app.challenge_body("第三个榜单：燃料电池关键技术", "新能源", PROBLEM, 20));
+        let c4 = app.publish(&cast.publisher, &cast.official, &app.challenge_body("第四个榜单：输氢管道关键技术", "新能源", PROBLEM, 20));
+        let left_as_draft = create(&app, &c1, &cast.bidder, &simple_bid());
+        let on_cancelled = create(&app, &c2, &cast.bidder, &simple_bid());
+        submit(&app, &on_cancelled, &cast.bidder);
+        create(&app, &c3, &cast.bidder, &simple_bid());
+        app.post(&format!("/api/v1/challenges/{c4}/bids"), Some(&cast.bidder), &simple_bid()).problem(409, "bid_limit_reached");
+        // the publisher cancels c2: its submitted bid is not awarded
+        app.post(&format!("/api/v1/challenges/{c2}/cancel"), Some(&cast.publisher), &json!({"reason": "需求变化"})).expect(200);
+        assert_eq!(app.get(&format!("/api/v1/bids/{on_cancelled}"), Some(&cast.bidder)).json["status"], "not_awarded");
+        create(&app, &c4, &cast.bidder, &simple_bid());
+        // c1 closes with the draft never submitted: it lapses
+        app.advance(chrono::Duration::days(5) + chrono::Duration::seconds(1));
+        cast.relogin(&app);
+        app.wait_until("close", || app.get(&format!("/api/v1/challenges/{c1}"), Some(&cast.official)).json["status"] == "unsuccessful");
+        assert_eq!(app.get(&format!("/api/v1/bids/{left_as_draft}"), Some(&cast.bidder)).json["status"], "withdrawn");
+    }
 }

@@ -515,6 +515,7 @@ pub async fn update(
                 return Err(version_conflict());
             }
             let old = b.content(jiebang_db::bids::members(conn, &b.id)?);
+            let before = view(conn, &b)?;
             let merged = BidContent {
                 members: match &body.members {
                     Some(m) => {
@@ -574,7 +575,6 @@ pub async fn update(
             if content.members != old.members {
                 jiebang_db::bids::set_members(conn, &b.id, &content.members)?;
             }
-            let before = view(conn, &b)?;
             let after_row = jiebang_db::bids::find(conn, &b.id)?.ok_or_else(not_found)?;
             let after = view(conn, &after_row)?;
             audit::record(
@@ -821,4 +821,50 @@ pub fn bidder_users(conn: &mut DbConnection, challenge: &str) -> ApiResult<Vec<S
         users.extend(notify::organization_users(conn, &org)?);
     }
     Ok(users)
+}
+
+/// Frees the 限项 places of bids that can no longer go anywhere: drafts left when bidding
+/// closes become `withdrawn`; when a challenge is cancelled, its drafts become `withdrawn` and its
+/// submitted bids `not_awarded`.
+pub fn release_live_bids(
+    conn: &mut DbConnection,
+    c: &Challenge,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    cancelled: bool,
+) -> ApiResult<()> {
+    for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
+        let (action, audit_action) = match b.status() {
+            BidStatus::Draft => (
+                BidAction::Withdraw,
+                if cancelled {
+                    "lapsed_challenge_cancelled"
+                } else {
+                    "lapsed_at_close"
+                },
+            ),
+            BidStatus::Submitted if cancelled => (BidAction::NotAward, "challenge_cancelled"),
+            _ => continue,
+        };
+        let to = bid::transition(b.status(), action).map_err(wrong_state)?;
+        let change = BidStatusChange {
+            status: Some(to.as_str().into()),
+            withdrawn_at: (to == BidStatus::Withdrawn).then(|| now.naive_utc()),
+            ..Default::default()
+        };
+        if jiebang_db::bids::change_status(conn, &b.id, &b.status, &change, now.naive_utc())? {
+            audit::record(
+                conn,
+                actor,
+                now,
+                "bid",
+                &b.id,
+                audit_action,
+                None::<&()>,
+                Some(&to.as_str()),
+                None,
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -728,13 +728,11 @@ pub async fn list(
             .unwrap_or_default();
     } else if is_staff {
         f.all_directed = true;
-        f.statuses = match status {
-            Some(s) => vec![s.as_str().to_owned()],
-            None => ChallengeStatus::PUBLIC
-                .iter()
-                .map(|s| s.as_str().to_owned())
-                .collect(),
-        };
+        // without a status: everything ever published (a challenge is published once, and
+        // `published_at` is never cleared), which lets the (published_at, id) index serve the page
+        f.statuses = status
+            .map(|s| vec![s.as_str().to_owned()])
+            .unwrap_or_default();
         f.public_only = status.is_none();
         f.by_creation = !f.public_only;
     } else {
@@ -746,12 +744,8 @@ pub async fn list(
                 ))
             }
             Some(s) => f.statuses = vec![s.as_str().to_owned()],
-            None => {
-                f.statuses = ChallengeStatus::PUBLIC
-                    .iter()
-                    .map(|s| s.as_str().to_owned())
-                    .collect()
-            }
+            // every public state is a state after publication: `public_only` alone selects them
+            None => {}
         }
         f.public_only = true;
         f.viewer_organization = auth
@@ -1232,6 +1226,7 @@ pub async fn cancel(
                 return Err(version_conflict());
             }
             let bidders = bidder_users(conn, &c.id)?;
+            crate::handlers::bids::release_live_bids(conn, &c, now, &actor, true)?;
             let org = c.organization_id.clone();
             let v = transitioned(conn, &st, &actor, &c, "cancel", Some(&reason), now, |c, _| {
                 vec![(Some(org), Event::ChallengeCancelled { challenge_id: c.id.clone(), title: c.title.clone(), reason: reason.clone() })]
@@ -1274,7 +1269,6 @@ pub async fn extend(
         ),
         None => None,
     };
-    let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let st = state.clone();
     let v = state
@@ -1284,6 +1278,7 @@ pub async fn extend(
                 return Err(ApiError::forbidden("forbidden", "只有发榜单位或科技厅可以延期 / only the publisher or an official may extend"));
             }
             challenge::transition(c.status(), Action::Extend).map_err(wrong_state)?;
+            let now = st.now(); // read under the row lock, as the scheduler reads it
             // the deadline may already have passed though the scheduler has not closed it yet
             if utc(c.bidding_deadline) <= now {
                 return Err(ApiError::conflict("challenge_not_published", "揭榜已截止 / bidding has already closed"));
@@ -1375,9 +1370,11 @@ pub fn close_if_due(
             )]
         },
     )?;
-    // the formal check (形式审查); with no eligible bid the challenge ends unsuccessful
+    // drafts left at the close lapse; the formal check (形式审查) of the rest; with no eligible
+    // bid the challenge ends unsuccessful
     let closed = jiebang_db::challenges::find(conn, &c.id)?
         .ok_or_else(|| ApiError::internal("lost challenge"))?;
+    crate::handlers::bids::release_live_bids(conn, &closed, now, &Actor::system(), false)?;
     if crate::handlers::bids::formal_check_all(conn, state, &closed, now)? == 0 {
         let to =
             challenge::transition(closed.status(), Action::NoEligibleBid).map_err(wrong_state)?;
