@@ -1,6 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use crate::handlers::{admin, auth, bids, challenges, me, ops, organizations, questions};
+use crate::handlers::{
+    admin, auth, bids, challenges, evaluation, me, ops, organizations, questions,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -39,6 +41,8 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         challenges::review, challenges::cancel, challenges::extend, challenges::history,
         questions::ask, questions::list, questions::answer,
         bids::create, bids::list, bids::read, bids::update, bids::submit, bids::withdraw,
+        evaluation::put_rubric, evaluation::get_rubric, evaluation::assign_experts, evaluation::list_experts,
+        evaluation::put_scores, evaluation::get_scores, evaluation::ranking, evaluation::select, evaluation::confirm,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemFieldError)),
     modifiers(&BearerAuth),
@@ -49,6 +53,7 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         (name = "challenges", description = "Challenges (榜单) and their lifecycle"),
         (name = "questions", description = "Questions and answers (答疑)"),
         (name = "bids", description = "Bids (揭榜申报), sealed until the deadline"),
+        (name = "evaluation", description = "Expert evaluation (专家评审) and award (立项)"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bids;
 pub mod challenges;
 pub mod connection;
+pub mod evaluation;
 pub mod idempotency;
 pub mod models;
 pub mod notifications;

@@ -197,6 +197,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rubrics (challenge_id) {
+        challenge_id -> Text,
+        criteria_json -> Text,
+        set_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    challenge_experts (challenge_id, expert_id) {
+        challenge_id -> Text,
+        expert_id -> Text,
+        assigned_by -> Text,
+        assigned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scores (bid_id, expert_id) {
+        bid_id -> Text,
+        expert_id -> Text,
+        challenge_id -> Text,
+        scores_json -> Text,
+        submitted_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    award_selections (challenge_id, bid_id) {
+        challenge_id -> Text,
+        bid_id -> Text,
+        selected_by -> Text,
+        selected_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agreements (id) {
+        id -> Text,
+        challenge_id -> Text,
+        bid_id -> Text,
+        status -> Text,
+        terms_json -> Text,
+        terms_hash -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(bids -> challenges (challenge_id));
 diesel::joinable!(bid_members -> bids (bid_id));
 diesel::joinable!(challenges -> organizations (organization_id));
@@ -216,4 +268,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_outbox,
     bids,
     bid_members,
+    rubrics,
+    challenge_experts,
+    scores,
+    award_selections,
+    agreements,
 );

@@ -32,9 +32,12 @@ pub fn email_taken(conn: &mut DbConnection, email: &str) -> Result<bool, DbError
     diesel::select(diesel::dsl::exists(u::users.filter(u::email.eq(email)))).get_result(conn)
 }
 
+/// The organisation's own users (`org_admin`, `org_member`); experts employed there are not
+/// among them.
 pub fn list_by_organization(conn: &mut DbConnection, org: &str) -> Result<Vec<User>, DbError> {
     u::users
         .filter(u::organization_id.eq(org))
+        .filter(u::role.eq_any(["org_admin", "org_member"]))
         .order(u::created_at.asc())
         .select(User::as_select())
         .load(conn)

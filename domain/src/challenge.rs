@@ -113,6 +113,8 @@ pub enum Action {
     Close,
     /// No bid passed the formal check (or none was submitted).
     NoEligibleBid,
+    /// An official confirmed the award (立项).
+    Award,
 }
 
 /// Why an action is refused in the current state.
@@ -179,6 +181,13 @@ pub fn transition(from: ChallengeStatus, action: Action) -> Result<ChallengeStat
                 Ok(S::Evaluating)
             } else {
                 refuse("published")
+            }
+        }
+        Action::Award => {
+            if from == S::Evaluating {
+                Ok(S::Awarded)
+            } else {
+                refuse("evaluating")
             }
         }
         Action::NoEligibleBid => {
@@ -823,6 +832,11 @@ mod tests {
             Ok(S::Unsuccessful)
         );
         assert!(transition(S::Published, Action::NoEligibleBid).is_err());
+        assert_eq!(transition(S::Evaluating, Action::Award), Ok(S::Awarded));
+        assert_eq!(
+            transition(S::Awarded, Action::Award).unwrap_err().code(),
+            "challenge_not_evaluating"
+        );
 
         let e = transition(S::Published, Action::Submit).unwrap_err();
         assert_eq!(e.code(), "challenge_not_draft");

@@ -1,11 +1,13 @@
 //! Jiebang's domain: value types that can only hold valid values, the state machines of the
 //! programme's objects and their rules. Pure logic: no I/O, no database, no HTTP.
 
+pub mod agreement;
 pub mod bid;
 pub mod challenge;
 pub mod clock;
 pub mod credit_code;
 pub mod email;
+pub mod evaluation;
 pub mod organization;
 pub mod password;
 pub mod region;

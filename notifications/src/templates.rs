@@ -84,6 +84,10 @@ pub enum Event {
     },
     /// No eligible bid: the challenge ended unsuccessful (to the publisher).
     ChallengeUnsuccessful { challenge_id: String, title: String },
+    /// An expert was assigned to evaluate a challenge (to the expert).
+    ExpertAssigned { challenge_id: String, title: String },
+    /// The award was confirmed (to every bidder and the publisher).
+    Awarded { challenge_id: String, title: String },
 }
 
 impl Event {
@@ -101,6 +105,8 @@ impl Event {
             Event::BidSubmitted { .. } => "bid_submitted",
             Event::BidIneligible { .. } => "bid_ineligible",
             Event::ChallengeUnsuccessful { .. } => "challenge_unsuccessful",
+            Event::ExpertAssigned { .. } => "expert_assigned",
+            Event::Awarded { .. } => "award",
         }
     }
 
@@ -115,7 +121,9 @@ impl Event {
             | Event::BiddingClosed { challenge_id, .. }
             | Event::ChallengeCancelled { challenge_id, .. }
             | Event::BidIneligible { challenge_id, .. }
-            | Event::ChallengeUnsuccessful { challenge_id, .. } => {
+            | Event::ChallengeUnsuccessful { challenge_id, .. }
+            | Event::ExpertAssigned { challenge_id, .. }
+            | Event::Awarded { challenge_id, .. } => {
                 format!("/challenges/{challenge_id}")
             }
             Event::BidSubmitted { bid_id, .. } => format!("/bids/{bid_id}"),
@@ -349,7 +357,24 @@ pub fn render(event: &Event, locale: Locale, base_url: &str) -> Rendered {
             format!("【揭榜挂帅】榜单无有效申报：{title}"),
             vec![format!("榜单「{title}」揭榜截止后无通过形式审查的申报，榜单已结束（未成功揭榜）。")],
         ),
+        (Event::ExpertAssigned { title, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】评审邀请：{title}"),
+            vec![format!("您已被指派为榜单「{title}」的评审专家，请登录平台对有效申报逐项打分并填写评语。")],
+        ),
+        (Event::ExpertAssigned { title, .. }, Locale::En) => (
+            format!("[Jiebang] You are invited to evaluate: {title}"),
+            vec![format!("You were assigned as an expert for \"{title}\"; please score every eligible bid on each criterion, with comments.")],
+        ),
+        (Event::Awarded { title, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】立项结果公示：{title}"),
+            vec![format!("榜单「{title}」已确认立项，揭榜结果、专家评分及评审专家名单已公示，请登录平台查看。")],
+        ),
+        (Event::Awarded { title, .. }, Locale::En) => (
+            format!("[Jiebang] Award confirmed: {title}"),
+            vec![format!("The award of \"{title}\" was confirmed; the result, the experts' scores and names are now published.")],
+        ),
         (Event::ChallengeUnsuccessful { title, .. }, Locale::En) => (
+
             format!("[Jiebang] No eligible bid: {title}"),
             vec![format!("No bid on \"{title}\" passed the formal check; the challenge ended unsuccessful.")],
         ),

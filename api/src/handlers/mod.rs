@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod bids;
 pub mod challenges;
+pub mod evaluation;
 pub mod me;
 pub mod ops;
 pub mod organizations;
@@ -84,6 +85,31 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
                 web::resource("/bids/{id}")
                     .route(web::get().to(bids::read))
                     .route(web::patch().to(bids::update)),
+            )
+            .service(
+                web::resource("/challenges/{id}/rubric")
+                    .route(web::get().to(evaluation::get_rubric))
+                    .route(web::put().to(evaluation::put_rubric)),
+            )
+            .service(
+                web::resource("/challenges/{id}/experts")
+                    .route(web::get().to(evaluation::list_experts))
+                    .route(web::post().to(evaluation::assign_experts)),
+            )
+            .service(
+                web::resource("/bids/{id}/scores")
+                    .route(web::get().to(evaluation::get_scores))
+                    .route(web::put().to(evaluation::put_scores)),
+            )
+            .service(
+                web::resource("/challenges/{id}/ranking").route(web::get().to(evaluation::ranking)),
+            )
+            .service(
+                web::resource("/challenges/{id}/awards").route(web::post().to(evaluation::select)),
+            )
+            .service(
+                web::resource("/challenges/{id}/awards/confirm")
+                    .route(web::post().to(evaluation::confirm)),
             )
             .service(web::resource("/bids/{id}/submit").route(web::post().to(bids::submit)))
             .service(web::resource("/bids/{id}/withdraw").route(web::post().to(bids::withdraw)))

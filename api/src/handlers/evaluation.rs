@@ -1,0 +1,830 @@
+//! Evaluation (专家评审) and award (立项): the rubric, expert assignment with conflict-of-interest
+//! checks, scores, the ranking, the publisher's selection and the official's confirmation, which
+//! creates one agreement per winner. After the confirmation, scores and reviewer names are
+//! readable by the bidders (公示).
+
+use crate::audit::{self, Actor};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::handlers::challenges::{access, Access};
+use crate::notify;
+use crate::state::AppState;
+use crate::views::utc;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use jiebang_db::bids::Bid;
+use jiebang_db::challenges::{Challenge, StatusChange};
+use jiebang_db::evaluation::Agreement;
+use jiebang_db::DbConnection;
+use jiebang_domain::agreement::{self, AgreedKpi, AgreedMilestone, Party};
+use jiebang_domain::bid::{self as bid_domain, BidAction, BidStatus};
+use jiebang_domain::challenge::{self, Action, ChallengeStatus};
+use jiebang_domain::evaluation::{self, Criterion, Ranked, Score};
+use jiebang_domain::Role;
+use jiebang_notifications::Event;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+fn not_found() -> ApiError {
+    ApiError::not_found("榜单 / challenge")
+}
+
+/// Loads a challenge (locked) that the caller may know.
+fn load(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Challenge, Access)> {
+    let c = jiebang_db::challenges::find_for_update(conn, id)?.ok_or_else(not_found)?;
+    let acc = access(conn, &c, Some(auth))?;
+    let expert = auth.role == Role::Expert
+        && jiebang_db::evaluation::is_assigned(conn, &c.id, &auth.user.id)?;
+    if acc == Access::None && !expert {
+        return Err(not_found());
+    }
+    Ok((c, acc))
+}
+
+fn wrong_state(e: challenge::WrongState) -> ApiError {
+    ApiError::conflict(
+        e.code(),
+        format!(
+            "榜单当前状态为 {}，不能执行此操作 / the challenge is {}",
+            e.current.as_str(),
+            e.current.as_str()
+        ),
+    )
+}
+
+// ---------------------------------------------------------------- rubric
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionInput {
+    pub name: String,
+    /// Percent; the weights sum to 100.
+    pub weight: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RubricRequest {
+    /// 2–10 criteria.
+    pub criteria: Vec<CriterionInput>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RubricView {
+    pub challenge_id: String,
+    #[schema(value_type = Vec<Object>)]
+    pub criteria: Vec<Criterion>,
+}
+
+/// Set the rubric (评审指标) of a challenge: its publisher or an official, until scoring starts.
+#[utoipa::path(put, path = "/api/v1/challenges/{id}/rubric", tag = "evaluation", request_body = RubricRequest, security(("bearer" = [])),
+    responses((status = 200, body = RubricView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn put_rubric(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<RubricRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let criteria = evaluation::rubric(
+        &body
+            .0
+            .criteria
+            .iter()
+            .map(|c| (c.name.clone(), c.weight))
+            .collect::<Vec<_>>(),
+    )?;
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (c, acc) = load(conn, &id, &auth)?;
+            if !(acc == Access::Owner || auth.role == Role::Official) {
+                return Err(ApiError::forbidden("forbidden", "只有发榜单位或科技厅可以设置评审指标 / only the publisher or an official sets the rubric"));
+            }
+            if !matches!(c.status(), ChallengeStatus::Published | ChallengeStatus::Evaluating) {
+                return Err(ApiError::conflict("challenge_not_evaluating", "榜单已结束，不能设置评审指标 / the rubric is set while the challenge is published or evaluating"));
+            }
+            if jiebang_db::evaluation::scoring_started(conn, &c.id)? {
+                return Err(ApiError::conflict("rubric_locked", "专家已开始评分，评审指标不可再改 / scoring has started; the rubric is fixed"));
+            }
+            let now = st.now();
+            let before = jiebang_db::evaluation::rubric(conn, &c.id)?;
+            jiebang_db::evaluation::set_rubric(conn, &c.id, &criteria, &auth.user.id, now.naive_utc())?;
+            audit::record(conn, &actor, now, "challenge", &c.id, "rubric", before.as_ref(), Some(&criteria), None)?;
+            Ok(RubricView { challenge_id: c.id, criteria })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The rubric of a challenge (anyone who may read the challenge, and its experts).
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/rubric", tag = "evaluation", security(("bearer" = [])),
+    responses((status = 200, body = RubricView), (status = 404, body = crate::error::Problem)))]
+pub async fn get_rubric(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let v = state
+        .read(move |conn| {
+            let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
+            let expert = jiebang_db::evaluation::is_assigned(conn, &c.id, &auth.user.id)?;
+            if access(conn, &c, Some(&auth))? == Access::None && !expert {
+                return Err(not_found());
+            }
+            let criteria = jiebang_db::evaluation::rubric(conn, &c.id)?
+                .ok_or_else(|| ApiError::not_found("评审指标 / rubric"))?;
+            Ok(RubricView {
+                challenge_id: c.id,
+                criteria,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+// ---------------------------------------------------------------- experts
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignExpertsRequest {
+    /// User ids of experts.
+    pub expert_ids: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpertView {
+    pub id: String,
+    pub name: String,
+    pub organization_id: Option<String>,
+}
+
+/// The organisations taking part in a challenge's bids (leads and members of every bid handed
+/// in), with the publisher: an expert employed by any of them has a conflict of interest.
+fn interested_organizations(conn: &mut DbConnection, c: &Challenge) -> ApiResult<Vec<String>> {
+    let mut orgs = vec![c.organization_id.clone()];
+    for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
+        orgs.push(b.lead_organization_id.clone());
+        orgs.extend(
+            jiebang_db::bids::members(conn, &b.id)?
+                .into_iter()
+                .map(|m| m.organization_id),
+        );
+    }
+    Ok(orgs)
+}
+
+/// Assign experts to a challenge (officials), once bidding has closed. An expert whose
+/// organisation is the publisher, or the lead or a member of any bid, is refused.
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/experts", tag = "evaluation", request_body = AssignExpertsRequest, security(("bearer" = [])),
+    responses((status = 200, body = Vec<ExpertView>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn assign_experts(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<AssignExpertsRequest>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Official])?;
+    let id = id.into_inner();
+    let ids = body.0.expert_ids;
+    if ids.is_empty() || ids.len() > 30 {
+        return Err(ApiError::field(
+            "expert_ids",
+            "count_out_of_range",
+            "每次指派 1–30 名专家 / assign 1–30 experts at a time",
+        ));
+    }
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (c, _) = load(conn, &id, &auth)?;
+            if c.status() != ChallengeStatus::Evaluating {
+                return Err(ApiError::conflict("challenge_not_evaluating", "揭榜截止后方可指派专家 / experts are assigned once bidding has closed"));
+            }
+            let interested = interested_organizations(conn, &c)?;
+            let now = st.now();
+            for (i, expert_id) in ids.iter().enumerate() {
+                let field = format!("expert_ids[{i}]");
+                let expert = jiebang_db::users::find(conn, expert_id)?
+                    .filter(|u| u.role == Role::Expert.as_str() && u.active)
+                    .ok_or_else(|| ApiError::field(&field, "unknown_expert", "不是有效的评审专家 / not an active expert"))?;
+                if expert.organization_id.as_ref().is_some_and(|o| interested.contains(o)) {
+                    return Err(ApiError::conflict(
+                        "conflict_of_interest",
+                        format!("专家 {} 所在单位参与了本榜单（发榜或揭榜），须回避 / the expert's organisation takes part in this challenge", expert.name),
+                    ));
+                }
+                if !jiebang_db::evaluation::is_assigned(conn, &c.id, &expert.id)? {
+                    jiebang_db::evaluation::assign(conn, &c.id, &expert.id, &auth.user.id, now.naive_utc())?;
+                    audit::record(conn, &actor, now, "challenge", &c.id, "assign_expert", None::<&()>, Some(&expert.id), None)?;
+                    let event = Event::ExpertAssigned { challenge_id: c.id.clone(), title: c.title.clone() };
+                    notify::notify(conn, &st.config.public_url, std::slice::from_ref(&expert.id), &event, now)?;
+                }
+            }
+            expert_views(conn, &c.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+fn expert_views(conn: &mut DbConnection, challenge: &str) -> ApiResult<Vec<ExpertView>> {
+    let mut out = Vec::new();
+    for id in jiebang_db::evaluation::experts(conn, challenge)? {
+        if let Some(u) = jiebang_db::users::find(conn, &id)? {
+            out.push(ExpertView {
+                id: u.id,
+                name: u.name,
+                organization_id: u.organization_id,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The experts of a challenge: for its publisher and officials; for everyone who may read the
+/// challenge once the award is confirmed (公示).
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/experts", tag = "evaluation", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ExpertView>), (status = 404, body = crate::error::Problem)))]
+pub async fn list_experts(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let v = state
+        .read(move |conn| {
+            let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
+            let acc = access(conn, &c, Some(&auth))?;
+            let disclosed = awarded(&c);
+            if !(acc == Access::Owner
+                || acc == Access::Staff
+                || (acc == Access::Public && disclosed))
+            {
+                return Err(not_found());
+            }
+            expert_views(conn, &c.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Whether the award was confirmed (the 公示 of scores and reviewers).
+fn awarded(c: &Challenge) -> bool {
+    matches!(
+        c.status(),
+        ChallengeStatus::Awarded | ChallengeStatus::Contracted | ChallengeStatus::Completed
+    )
+}
+
+// ---------------------------------------------------------------- scores
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreInput {
+    /// The rubric criterion's key (`c1`, …).
+    pub criterion: String,
+    /// 0–100
+    pub score: i64,
+    pub comment: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoresRequest {
+    /// One score per criterion of the rubric.
+    pub scores: Vec<ScoreInput>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpertScoresView {
+    pub expert_id: String,
+    pub expert_name: String,
+    #[schema(value_type = Vec<Object>)]
+    pub scores: Vec<Score>,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// Score a bid (an assigned expert): every criterion 0–100 with a comment. May be revised until
+/// the award is confirmed.
+#[utoipa::path(put, path = "/api/v1/bids/{id}/scores", tag = "evaluation", request_body = ScoresRequest, security(("bearer" = [])),
+    responses((status = 200, body = Vec<ExpertScoresView>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn put_scores(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<ScoresRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let input: Vec<(String, i64, String)> = body
+        .0
+        .scores
+        .iter()
+        .map(|s| (s.criterion.clone(), s.score, s.comment.clone()))
+        .collect();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let b = jiebang_db::bids::find(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("申报 / bid"))?;
+            let c = jiebang_db::challenges::find_for_update(conn, &b.challenge_id)?
+                .ok_or_else(not_found)?;
+            if !(auth.role == Role::Expert
+                && jiebang_db::evaluation::is_assigned(conn, &c.id, &auth.user.id)?)
+            {
+                return Err(ApiError::not_found("申报 / bid"));
+            }
+            if c.status() != ChallengeStatus::Evaluating {
+                return Err(ApiError::conflict(
+                    "challenge_not_evaluating",
+                    "评审已结束 / evaluation is over",
+                ));
+            }
+            if b.status() != BidStatus::Submitted {
+                return Err(ApiError::conflict(
+                    "bid_not_eligible",
+                    "该申报未通过形式审查，无需评分 / only eligible bids are scored",
+                ));
+            }
+            let rubric = jiebang_db::evaluation::rubric(conn, &c.id)?.ok_or_else(|| {
+                ApiError::conflict("no_rubric", "尚未设置评审指标 / the rubric is not set yet")
+            })?;
+            let scores = evaluation::scores(&rubric, &input)?;
+            let now = st.now();
+            jiebang_db::evaluation::put_scores(
+                conn,
+                &b.id,
+                &auth.user.id,
+                &c.id,
+                &scores,
+                now.naive_utc(),
+            )?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "bid",
+                &b.id,
+                "score",
+                None::<&()>,
+                Some(&scores),
+                None,
+            )?;
+            scores_view(conn, &b, Some(&auth.user.id))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Scores visible to the caller. `only` restricts them to one expert's.
+fn scores_view(
+    conn: &mut DbConnection,
+    b: &Bid,
+    only: Option<&str>,
+) -> ApiResult<Vec<ExpertScoresView>> {
+    let mut out = Vec::new();
+    for row in jiebang_db::evaluation::scores_of_bid(conn, &b.id)? {
+        if only.is_some_and(|e| e != row.expert_id) {
+            continue;
+        }
+        let name = jiebang_db::users::find(conn, &row.expert_id)?
+            .map(|u| u.name)
+            .unwrap_or_default();
+        out.push(ExpertScoresView {
+            scores: row.scores(),
+            expert_id: row.expert_id,
+            expert_name: name,
+            submitted_at: utc(row.submitted_at),
+        });
+    }
+    Ok(out)
+}
+
+/// The scores of a bid. An assigned expert sees their own, and everyone's once their own are in;
+/// the publisher and officials see all; after the award the bid's own organisation sees all
+/// with the reviewers' names (公示).
+#[utoipa::path(get, path = "/api/v1/bids/{id}/scores", tag = "evaluation", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ExpertScoresView>), (status = 404, body = crate::error::Problem)))]
+pub async fn get_scores(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let st = state.clone();
+    let v = state
+        .read(move |conn| {
+            let b = jiebang_db::bids::find(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("申报 / bid"))?;
+            let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
+            if auth.role == Role::Expert
+                && jiebang_db::evaluation::is_assigned(conn, &c.id, &auth.user.id)?
+            {
+                let own_in = jiebang_db::evaluation::has_scored(conn, &b.id, &auth.user.id)?;
+                return scores_view(conn, &b, (!own_in).then_some(auth.user.id.as_str()));
+            }
+            let party = auth.belongs_to(&c.organization_id) || auth.is_staff();
+            let readable = (party && crate::handlers::bids::may_read(&auth, &b, &c, st.now()))
+                || (auth.belongs_to(&b.lead_organization_id) && awarded(&c));
+            if !readable {
+                return Err(ApiError::not_found("申报 / bid"));
+            }
+            scores_view(conn, &b, None)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+// ---------------------------------------------------------------- ranking
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankingEntry {
+    pub rank: usize,
+    pub bid_id: String,
+    pub lead_organization_id: String,
+    pub lead_organization_name: String,
+    /// Weighted score, 0–100, two decimals.
+    pub score: f64,
+    /// Per criterion: the (trimmed) mean.
+    #[schema(value_type = Vec<Object>)]
+    pub criteria: Vec<(String, f64)>,
+    /// How many experts scored the bid, and whether every assigned expert did.
+    pub experts_scored: usize,
+    pub fully_scored: bool,
+    /// `submitted` (eligible), `awarded` or `not_awarded`.
+    pub status: String,
+    /// After the award (公示): each expert's scores with their name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviews: Option<Vec<ExpertScoresView>>,
+}
+
+struct Computed {
+    entries: Vec<RankingEntry>,
+}
+
+fn compute_ranking(conn: &mut DbConnection, c: &Challenge, disclose: bool) -> ApiResult<Computed> {
+    let rubric = jiebang_db::evaluation::rubric(conn, &c.id)?.ok_or_else(|| {
+        ApiError::conflict("no_rubric", "尚未设置评审指标 / the rubric is not set yet")
+    })?;
+    let assigned = jiebang_db::evaluation::experts(conn, &c.id)?;
+    let all_scores = jiebang_db::evaluation::scores_of_challenge(conn, &c.id)?;
+    let bids: Vec<Bid> = jiebang_db::bids::for_challenge(conn, &c.id, None)?
+        .into_iter()
+        .filter(|b| {
+            matches!(
+                b.status(),
+                BidStatus::Submitted | BidStatus::Awarded | BidStatus::NotAwarded
+            )
+        })
+        .collect();
+    let mut ranked = Vec::new();
+    for b in &bids {
+        let by_expert: Vec<Vec<Score>> = all_scores
+            .iter()
+            .filter(|s| s.bid_id == b.id)
+            .map(|s| s.scores())
+            .collect();
+        ranked.push(Ranked {
+            bid_id: b.id.clone(),
+            aggregate: evaluation::aggregate(&rubric, &by_expert),
+            submitted_at: b
+                .submitted_at
+                .map(|t| utc(t).to_rfc3339())
+                .unwrap_or_default(),
+        });
+    }
+    let mut entries = Vec::new();
+    for (i, r) in evaluation::rank(&rubric, ranked).into_iter().enumerate() {
+        let b = bids.iter().find(|b| b.id == r.bid_id).expect("ranked bid");
+        let scored: Vec<&String> = all_scores
+            .iter()
+            .filter(|s| s.bid_id == b.id)
+            .map(|s| &s.expert_id)
+            .collect();
+        let name = jiebang_db::organizations::find(conn, &b.lead_organization_id)?
+            .map(|o| o.name)
+            .unwrap_or_default();
+        let reviews = if disclose {
+            Some(scores_view(conn, b, None)?)
+        } else {
+            None
+        };
+        entries.push(RankingEntry {
+            rank: i + 1,
+            bid_id: b.id.clone(),
+            lead_organization_id: b.lead_organization_id.clone(),
+            lead_organization_name: name,
+            score: r.aggregate.total,
+            criteria: r.aggregate.criteria,
+            experts_scored: scored.len(),
+            fully_scored: !assigned.is_empty() && assigned.iter().all(|e| scored.contains(&e)),
+            status: b.status.clone(),
+            reviews,
+        });
+    }
+    Ok(Computed { entries })
+}
+
+/// The ranking of the eligible bids (publisher, officials); after the award also the bidders of
+/// the challenge, with every expert's scores and name (公示). Ties: see docs/api.md.
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/ranking", tag = "evaluation", security(("bearer" = [])),
+    responses((status = 200, body = Vec<RankingEntry>), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn ranking(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let v = state
+        .read(move |conn| {
+            let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
+            let acc = access(conn, &c, Some(&auth))?;
+            let bidder = auth.role.is_organization_user()
+                && auth.organization_id().is_some_and(|o| {
+                    jiebang_db::bids::for_challenge(conn, &c.id, Some(o))
+                        .map(|b| b.iter().any(|b| b.status().was_submitted()))
+                        .unwrap_or(false)
+                });
+            let allowed = acc == Access::Owner || acc == Access::Staff || (awarded(&c) && bidder);
+            if !allowed
+                || !matches!(
+                    c.status(),
+                    ChallengeStatus::Evaluating
+                        | ChallengeStatus::Awarded
+                        | ChallengeStatus::Contracted
+                        | ChallengeStatus::Completed
+                )
+            {
+                return Err(not_found());
+            }
+            Ok(compute_ranking(conn, &c, awarded(&c))?.entries)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+// ---------------------------------------------------------------- award
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SelectRequest {
+    /// 1 … max_winners eligible, fully scored bids.
+    pub bid_ids: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SelectionView {
+    pub challenge_id: String,
+    pub bid_ids: Vec<String>,
+}
+
+/// Select the winning bid(s) (the publisher): 1 … max_winners eligible bids that every assigned
+/// expert has scored. Replaces an earlier selection until an official confirms.
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/awards", tag = "evaluation", request_body = SelectRequest, security(("bearer" = [])),
+    responses((status = 200, body = SelectionView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn select(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<SelectRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let mut chosen = body.0.bid_ids;
+    chosen.sort();
+    chosen.dedup();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (c, acc) = load(conn, &id, &auth)?;
+            if acc != Access::Owner {
+                return Err(ApiError::forbidden("not_publisher", "只有发榜单位可以选定揭榜单位 / only the publisher selects the winners"));
+            }
+            if c.status() != ChallengeStatus::Evaluating {
+                return Err(ApiError::conflict("challenge_not_evaluating", "榜单不在评审阶段 / the challenge is not being evaluated"));
+            }
+            if chosen.is_empty() || chosen.len() as i64 > c.max_winners {
+                return Err(ApiError::field("bid_ids", "count_out_of_range", format!("应选定 1 到 {} 个申报 / select 1 to {} bids", c.max_winners, c.max_winners)));
+            }
+            let ranking = compute_ranking(conn, &c, false)?;
+            for (i, bid) in chosen.iter().enumerate() {
+                let field = format!("bid_ids[{i}]");
+                let entry = ranking.entries.iter().find(|e| e.bid_id == *bid).ok_or_else(|| {
+                    ApiError::field(&field, "not_eligible", "该申报不是本榜单的有效申报 / not an eligible bid of this challenge")
+                })?;
+                if !entry.fully_scored {
+                    return Err(ApiError::field(&field, "not_fully_scored", "该申报尚未完成全部专家评分 / not every assigned expert has scored this bid"));
+                }
+            }
+            let now = st.now();
+            jiebang_db::evaluation::set_selection(conn, &c.id, &chosen, &auth.user.id, now.naive_utc())?;
+            audit::record(conn, &actor, now, "challenge", &c.id, "select_winners", None::<&()>, Some(&chosen), None)?;
+            Ok(SelectionView { challenge_id: c.id, bid_ids: chosen })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AwardView {
+    pub challenge_id: String,
+    /// `awarded`
+    pub status: String,
+    pub winners: Vec<String>,
+    /// One agreement per winner, `drafted`.
+    pub agreement_ids: Vec<String>,
+}
+
+/// Confirm the award (立项, officials): the challenge becomes `awarded`, the selected bids
+/// `awarded`, the other eligible bids `not_awarded`, and one agreement per winner is drafted.
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/awards/confirm", tag = "evaluation", security(("bearer" = [])),
+    responses((status = 200, body = AwardView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem)))]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Official])?;
+    let id = id.into_inner();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (c, _) = load(conn, &id, &auth)?;
+            let to = challenge::transition(c.status(), Action::Award).map_err(wrong_state)?;
+            let winners = jiebang_db::evaluation::selection(conn, &c.id)?;
+            if winners.is_empty() {
+                return Err(ApiError::conflict(
+                    "no_selection",
+                    "发榜单位尚未选定揭榜单位 / the publisher has not selected the winners",
+                ));
+            }
+            let now = st.now();
+            let change = StatusChange {
+                status: Some(to.as_str().into()),
+                ..Default::default()
+            };
+            if !jiebang_db::challenges::change_status(
+                conn,
+                &c.id,
+                &c.status,
+                &change,
+                now.naive_utc(),
+            )? {
+                return Err(crate::handlers::organizations::version_conflict());
+            }
+            let publisher = jiebang_db::organizations::find(conn, &c.organization_id)?
+                .ok_or_else(|| ApiError::internal("no publisher"))?;
+            let mut agreement_ids = Vec::new();
+            let mut bidder_users = Vec::new();
+            for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
+                if b.status() != BidStatus::Submitted {
+                    continue;
+                }
+                let won = winners.contains(&b.id);
+                let action = if won {
+                    BidAction::Award
+                } else {
+                    BidAction::NotAward
+                };
+                let to = bid_domain::transition(b.status(), action)
+                    .map_err(|e| ApiError::conflict(e.code(), "申报状态已变 / the bid changed"))?;
+                let change = jiebang_db::bids::BidStatusChange {
+                    status: Some(to.as_str().into()),
+                    ..Default::default()
+                };
+                jiebang_db::bids::change_status(
+                    conn,
+                    &b.id,
+                    "submitted",
+                    &change,
+                    now.naive_utc(),
+                )?;
+                bidder_users.extend(notify::organization_users(conn, &b.lead_organization_id)?);
+                if won {
+                    let lead = jiebang_db::organizations::find(conn, &b.lead_organization_id)?
+                        .ok_or_else(|| ApiError::internal("no lead"))?;
+                    let terms = agreement_terms(&c, &b, &publisher, &lead);
+                    let a = Agreement {
+                        id: jiebang_db::new_id(),
+                        challenge_id: c.id.clone(),
+                        bid_id: b.id.clone(),
+                        status: "drafted".into(),
+                        terms_json: serde_json::to_string(&terms).map_err(ApiError::internal)?,
+                        terms_hash: agreement::terms_hash(&terms),
+                        version: 1,
+                        created_at: now.naive_utc(),
+                        updated_at: now.naive_utc(),
+                    };
+                    jiebang_db::evaluation::insert_agreement(conn, &a)?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        now,
+                        "agreement",
+                        &a.id,
+                        "create",
+                        None::<&()>,
+                        Some(&terms),
+                        None,
+                    )?;
+                    agreement_ids.push(a.id);
+                }
+            }
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "challenge",
+                &c.id,
+                "confirm_award",
+                None::<&()>,
+                Some(&winners),
+                None,
+            )?;
+            let event = Event::Awarded {
+                challenge_id: c.id.clone(),
+                title: c.title.clone(),
+            };
+            let mut recipients = bidder_users;
+            recipients.extend(notify::organization_users(conn, &c.organization_id)?);
+            notify::notify(conn, &st.config.public_url, &recipients, &event, now)?;
+            Ok(AwardView {
+                challenge_id: c.id,
+                status: to.as_str().into(),
+                winners,
+                agreement_ids,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The terms of the agreement between the publisher and a winning bid.
+fn agreement_terms(
+    c: &Challenge,
+    b: &Bid,
+    publisher: &jiebang_db::models::Organization,
+    lead: &jiebang_db::models::Organization,
+) -> agreement::Terms {
+    let answers = b.kpi_answers();
+    agreement::Terms {
+        challenge_id: c.id.clone(),
+        bid_id: b.id.clone(),
+        title: c.title.clone(),
+        parties: vec![
+            Party {
+                role: "publisher".into(),
+                organization_id: publisher.id.clone(),
+                name: publisher.name.clone(),
+                credit_code: publisher.credit_code.clone(),
+            },
+            Party {
+                role: "bidder".into(),
+                organization_id: lead.id.clone(),
+                name: lead.name.clone(),
+                credit_code: lead.credit_code.clone(),
+            },
+        ],
+        fiscal_amount: b.requested_fiscal,
+        enterprise_amount: c.enterprise_funds,
+        term_months: c.duration_months as u32,
+        ip_ownership: c.ip_ownership.clone(),
+        kpis: c
+            .kpis()
+            .into_iter()
+            .map(|k| AgreedKpi {
+                committed: answers
+                    .iter()
+                    .find(|a| a.kpi_id == k.id)
+                    .map(|a| a.value.clone())
+                    .unwrap_or_default(),
+                name: k.name,
+                target: k.target,
+                unit: k.unit,
+            })
+            .collect(),
+        milestones: b
+            .milestones()
+            .into_iter()
+            .map(|m| AgreedMilestone {
+                month: m.month,
+                deliverable: m.deliverable,
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,157 @@
+//! Agreements (协议/任务书): their terms and the content hash the parties sign.
+//!
+//! The hash is SHA-256 over the canonical serialisation of the terms: JSON with every object's
+//! keys sorted by their UTF-8 bytes, no insignificant whitespace, strings escaped as serde_json
+//! escapes them (non-ASCII characters written as themselves), integers in decimal. Anyone can
+//! recompute it from the `terms` object the API returns: `sha256(canonical_json(terms))`.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A party to an agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    /// `publisher` (发榜方) or `bidder` (揭榜方)
+    pub role: String,
+    pub organization_id: String,
+    pub name: String,
+    pub credit_code: String,
+}
+
+/// A committed KPI of the agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgreedKpi {
+    pub name: String,
+    pub target: String,
+    pub unit: String,
+    pub committed: String,
+}
+
+/// A milestone of the agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgreedMilestone {
+    pub month: u32,
+    pub deliverable: String,
+}
+
+/// The terms both parties sign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Terms {
+    pub challenge_id: String,
+    pub bid_id: String,
+    pub title: String,
+    pub parties: Vec<Party>,
+    /// 财政资金, yuan
+    pub fiscal_amount: i64,
+    /// 企业出资, yuan
+    pub enterprise_amount: i64,
+    pub term_months: u32,
+    pub ip_ownership: String,
+    pub kpis: Vec<AgreedKpi>,
+    pub milestones: Vec<AgreedMilestone>,
+}
+
+/// Writes `value` canonically (see the module documentation).
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write(value, &mut out);
+    out
+}
+
+fn write(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).expect("a string serialises"));
+                out.push(':');
+                write(&map[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&serde_json::to_string(other).expect("a scalar serialises")),
+    }
+}
+
+/// The content hash of `terms`, lower-case hex.
+pub fn terms_hash(terms: &Terms) -> String {
+    let value = serde_json::to_value(terms).expect("terms serialise");
+    hex_sha256(canonical_json(&value).as_bytes())
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms() -> Terms {
+        Terms {
+            challenge_id: "c1".into(),
+            bid_id: "b1".into(),
+            title: "电解水制氢装备".into(),
+            parties: vec![Party {
+                role: "publisher".into(),
+                organization_id: "o1".into(),
+                name: "草原氢能".into(),
+                credit_code: "X".into(),
+            }],
+            fiscal_amount: 3_000_000,
+            enterprise_amount: 6_000_000,
+            term_months: 24,
+            ip_ownership: "shared".into(),
+            kpis: vec![],
+            milestones: vec![AgreedMilestone {
+                month: 6,
+                deliverable: "样机".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn canonical_form_sorts_keys_and_keeps_chinese() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"b": 1, "a": {"d": [2, {"z": "制氢", "y": null}], "c": true}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":{"c":true,"d":[2,{"y":null,"z":"制氢"}]},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn the_hash_changes_with_any_term() {
+        let h = terms_hash(&terms());
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, terms_hash(&terms()));
+        let mut t = terms();
+        t.fiscal_amount += 1;
+        assert_ne!(h, terms_hash(&t));
+        // and it can be recomputed from the JSON alone
+        let json = serde_json::to_string_pretty(&terms()).unwrap();
+        let reparsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(hex_sha256(canonical_json(&reparsed).as_bytes()), h);
+    }
+}
