@@ -51,6 +51,7 @@ impl Application {
     /// actix system (the `jiebang` binary and the test harness do).
     pub fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Application, StartError> {
         let db = open_database(&config)?;
+        let (mailer, delivery) = crate::outbox::mailer(&config).map_err(StartError::Config)?;
         let secret = secret::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)
             .map_err(StartError::Secret)?;
         let state = web::Data::new(AppState {
@@ -60,6 +61,8 @@ impl Application {
             hasher: Hasher::new(config.hash_concurrency()),
             throttle: LoginThrottle::new(chrono::Duration::minutes(15), 5, 50),
             rules: config.challenge_rules().map_err(StartError::Config)?,
+            mailer,
+            delivery,
             config: config.clone(),
         });
         let listener = TcpListener::bind(&config.bind)
@@ -106,6 +109,7 @@ impl Application {
         .map_err(|e| StartError::Bind(config.bind.clone(), e))?
         .run();
         crate::scheduler::spawn(state.clone());
+        crate::outbox::spawn(state.clone());
         Ok(Application {
             port,
             server,

@@ -146,6 +146,42 @@ pub struct Config {
     )]
     pub home_region: String,
 
+    /// Sender of e-mails.
+    #[arg(
+        long,
+        env = "JIEBANG_MAIL_FROM",
+        default_value = "揭榜挂帅平台 <noreply@jiebang.local>",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// Delivery attempts before an e-mail is marked failed.
+    #[arg(
+        long,
+        env = "JIEBANG_MAIL_MAX_ATTEMPTS",
+        default_value_t = 8,
+        global = true
+    )]
+    pub mail_max_attempts: i64,
+
+    /// Delay before the first retry of a failed e-mail, in seconds (doubling, at most an hour).
+    #[arg(
+        long,
+        env = "JIEBANG_MAIL_RETRY_SECONDS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub mail_retry_seconds: i64,
+
+    /// How often the outbox worker looks for e-mails to send, in milliseconds.
+    #[arg(
+        long,
+        env = "JIEBANG_OUTBOX_INTERVAL_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub outbox_interval_ms: u64,
+
     /// How often the scheduler looks for deadlines that passed, in milliseconds.
 
     #[arg(

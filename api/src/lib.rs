@@ -12,6 +12,7 @@ pub mod extract;
 pub mod handlers;
 pub mod notify;
 pub mod openapi;
+pub mod outbox;
 pub mod request_id;
 pub mod scheduler;
 pub mod state;

@@ -44,7 +44,12 @@ pub fn notify(
                 created_at: now.naive_utc(),
             },
         )?;
+        // in-app always; e-mail unless the user turned this kind off
+        if !jiebang_db::settings::email_enabled(conn, &user.id, event.kind())? {
+            continue;
+        }
         let outbox_id = jiebang_db::new_id();
+
         jiebang_db::notifications::insert_email(
             conn,
             &OutboxEmail {
@@ -84,4 +89,41 @@ pub fn officials(conn: &mut DbConnection) -> ApiResult<Vec<String>> {
         .into_iter()
         .map(|u| u.id)
         .collect())
+}
+
+/// Tells the subscribers whose industries or keywords match a newly published challenge
+/// (never the publisher's own users; for a directed challenge only users of invited
+/// organisations).
+pub fn notify_subscribers(
+    conn: &mut DbConnection,
+    base_url: &str,
+    c: &jiebang_db::challenges::Challenge,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let invited = jiebang_db::challenges::invitations(conn, &c.id)?;
+    let mut recipients = Vec::new();
+    for s in jiebang_db::settings::all_subscriptions(conn)? {
+        let matches = s.industries().iter().any(|i| *i == c.industry)
+            || s.keywords()
+                .iter()
+                .any(|k| c.search_text.contains(k.as_str()));
+        if !matches {
+            continue;
+        }
+        let Some(user) = jiebang_db::users::find(conn, &s.user_id)? else {
+            continue;
+        };
+        let org = user.organization_id.clone().unwrap_or_default();
+        if org == c.organization_id || (c.mode == "directed" && !invited.contains(&org)) {
+            continue;
+        }
+        recipients.push(user.id);
+    }
+    let event = Event::ChallengeMatchesSubscription {
+        challenge_id: c.id.clone(),
+        title: c.title.clone(),
+        industry: c.industry.clone(),
+        deadline: crate::views::utc(c.bidding_deadline),
+    };
+    notify(conn, base_url, &recipients, &event, now)
 }

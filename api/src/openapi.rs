@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use crate::handlers::{
-    admin, auth, bids, challenges, evaluation, me, ops, organizations, questions,
+    admin, auth, bids, challenges, evaluation, inbox, me, ops, organizations, questions,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -43,6 +43,8 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         bids::create, bids::list, bids::read, bids::update, bids::submit, bids::withdraw,
         evaluation::put_rubric, evaluation::get_rubric, evaluation::assign_experts, evaluation::list_experts,
         evaluation::put_scores, evaluation::get_scores, evaluation::ranking, evaluation::select, evaluation::confirm,
+        inbox::list, inbox::mark_read, inbox::mark_all_read, inbox::get_preferences, inbox::put_preferences,
+        inbox::get_subscriptions, inbox::put_subscriptions, inbox::outbox, inbox::retry,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemFieldError)),
     modifiers(&BearerAuth),
@@ -54,6 +56,7 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         (name = "questions", description = "Questions and answers (答疑)"),
         (name = "bids", description = "Bids (揭榜申报), sealed until the deadline"),
         (name = "evaluation", description = "Expert evaluation (专家评审) and award (立项)"),
+        (name = "notifications", description = "In-app notifications, e-mail preferences, subscriptions"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

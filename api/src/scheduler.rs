@@ -46,9 +46,79 @@ pub fn spawn(state: web::Data<AppState>) {
         loop {
             ticker.tick().await;
             let st = state.clone();
-            if let Err(e) = web::block(move || tick(&st)).await {
+            if let Err(e) = web::block(move || {
+                tick(&st);
+                remind(&st)
+            })
+            .await
+            {
                 tracing::error!(error = %e, "scheduler tick failed");
             }
         }
     });
+}
+
+/// Deadline reminders (截止提醒): 3 days and 1 day before the bidding deadline, the author of each
+/// draft bid is told, once per bid and reminder — the record of sent reminders is written in the
+/// same transaction as the message, and a second instance's attempt fails on its primary key.
+pub fn remind(state: &AppState) -> usize {
+    let now = state.now();
+    let soon = match state.db.read(|conn| {
+        jiebang_db::challenges::closing_between(
+            conn,
+            now.naive_utc(),
+            (now + chrono::Duration::days(3)).naive_utc(),
+        )
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "scheduler: cannot list closing challenges");
+            return 0;
+        }
+    };
+    let mut sent = 0;
+    for c in soon {
+        let deadline = crate::views::utc(c.bidding_deadline);
+        let days = if deadline - now <= chrono::Duration::days(1) {
+            1
+        } else {
+            3
+        };
+        let result = state.db.write(|conn| -> crate::error::ApiResult<usize> {
+            let mut n = 0;
+            for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
+                if b.status != "draft"
+                    || !jiebang_db::settings::record_reminder(
+                        conn,
+                        &format!("deadline-{days}d:{}", b.id),
+                        now.naive_utc(),
+                    )?
+                {
+                    continue;
+                }
+                let event = jiebang_notifications::Event::DeadlineReminder {
+                    challenge_id: c.id.clone(),
+                    title: c.title.clone(),
+                    deadline,
+                    days,
+                };
+                crate::notify::notify(
+                    conn,
+                    &state.config.public_url,
+                    std::slice::from_ref(&b.created_by),
+                    &event,
+                    now,
+                )?;
+                n += 1;
+            }
+            Ok(n)
+        });
+        match result {
+            Ok(n) => sent += n,
+            Err(e) => {
+                tracing::warn!(challenge_id = %c.id, error = %e, "scheduler: reminders not sent this time")
+            }
+        }
+    }
+    sent
 }

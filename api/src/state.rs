@@ -16,6 +16,8 @@ pub struct AppState {
     pub throttle: LoginThrottle,
     pub config: Config,
     pub rules: jiebang_domain::challenge::Rules,
+    pub mailer: jiebang_notifications::delivery::Mailer,
+    pub delivery: jiebang_notifications::delivery::DeliveryConfig,
 }
 
 impl AppState {

@@ -396,3 +396,17 @@ pub fn list(conn: &mut DbConnection, f: &ListFilter) -> Result<Vec<Challenge>, D
     }
     q.limit(f.limit).load(conn)
 }
+
+/// Published challenges whose bidding deadline lies in `(from, to]` (deadline reminders).
+pub fn closing_between(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<Challenge>, DbError> {
+    c::challenges
+        .filter(c::status.eq("published"))
+        .filter(c::bidding_deadline.gt(from))
+        .filter(c::bidding_deadline.le(to))
+        .select(Challenge::as_select())
+        .load(conn)
+}

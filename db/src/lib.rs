@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod organizations;
 pub mod questions;
 pub mod schema;
+pub mod settings;
 pub mod tokens;
 pub mod users;
 

@@ -76,3 +76,173 @@ pub fn emails_of_kind(conn: &mut DbConnection, kind: &str) -> Result<Vec<OutboxE
         .select(OutboxEmail::as_select())
         .load(conn)
 }
+
+/// Outbox messages due for a delivery attempt (pending, due, not claimed by a live worker).
+pub fn due_emails(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<String>, DbError> {
+    o::email_outbox
+        .filter(o::status.eq("pending"))
+        .filter(o::next_attempt_at.le(now))
+        .filter(o::claimed_until.is_null().or(o::claimed_until.lt(now)))
+        .order((o::next_attempt_at.asc(), o::id.asc()))
+        .limit(limit)
+        .select(o::id)
+        .load(conn)
+}
+
+/// Claims one message for `until`: a conditional update that succeeds for one worker only — on
+/// PostgreSQL a second worker waits for the first's row lock, then finds the claim taken.
+/// Returns the message when this call claimed it.
+pub fn claim_email(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> Result<Option<OutboxEmail>, DbError> {
+    let n = diesel::update(
+        o::email_outbox
+            .find(id)
+            .filter(o::status.eq("pending"))
+            .filter(o::claimed_until.is_null().or(o::claimed_until.lt(now))),
+    )
+    .set(o::claimed_until.eq(Some(until)))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    o::email_outbox
+        .find(id)
+        .select(OutboxEmail::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks a claimed message sent.
+pub fn mark_sent(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> Result<(), DbError> {
+    diesel::update(o::email_outbox.find(id).filter(o::status.eq("pending")))
+        .set((
+            o::status.eq("sent"),
+            o::sent_at.eq(Some(at)),
+            o::attempts.eq(o::attempts + 1),
+            o::claimed_until.eq(None::<NaiveDateTime>),
+            o::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records a failed attempt: retried at `next` or, when `give_up`, marked `failed`.
+pub fn mark_attempt_failed(
+    conn: &mut DbConnection,
+    id: &str,
+    error: &str,
+    next: NaiveDateTime,
+    give_up: bool,
+) -> Result<(), DbError> {
+    diesel::update(o::email_outbox.find(id).filter(o::status.eq("pending")))
+        .set((
+            o::status.eq(if give_up { "failed" } else { "pending" }),
+            o::attempts.eq(o::attempts + 1),
+            o::next_attempt_at.eq(next),
+            o::claimed_until.eq(None::<NaiveDateTime>),
+            o::last_error.eq(Some(error)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Outbox messages in a state, newest first (the admins' view).
+pub fn emails_with_status(
+    conn: &mut DbConnection,
+    status: &str,
+    limit: i64,
+) -> Result<Vec<OutboxEmail>, DbError> {
+    o::email_outbox
+        .filter(o::status.eq(status))
+        .order(o::id.desc())
+        .limit(limit)
+        .select(OutboxEmail::as_select())
+        .load(conn)
+}
+
+/// Puts a failed message back in the queue. False when it was not failed.
+pub fn retry_email(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+    diesel::update(o::email_outbox.find(id).filter(o::status.eq("failed")))
+        .set((
+            o::status.eq("pending"),
+            o::attempts.eq(0_i64),
+            o::next_attempt_at.eq(now),
+            o::claimed_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+pub fn find_email(conn: &mut DbConnection, id: &str) -> Result<Option<OutboxEmail>, DbError> {
+    o::email_outbox
+        .find(id)
+        .select(OutboxEmail::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A page of a user's notifications, newest first, before the `before` id (cursor).
+pub fn page_for_user(
+    conn: &mut DbConnection,
+    user: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Notification>, DbError> {
+    let mut q = n::notifications
+        .filter(n::user_id.eq(user))
+        .select(Notification::as_select())
+        .into_boxed();
+    if let Some(b) = before {
+        q = q.filter(n::id.lt(b.to_owned()));
+    }
+    q.order(n::id.desc()).limit(limit).load(conn)
+}
+
+pub fn unread_count(conn: &mut DbConnection, user: &str) -> Result<i64, DbError> {
+    n::notifications
+        .filter(n::user_id.eq(user))
+        .filter(n::read_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Marks one (or, with `None`, every) notification of a user read. Returns how many changed.
+pub fn mark_read(
+    conn: &mut DbConnection,
+    user: &str,
+    id: Option<&str>,
+    at: NaiveDateTime,
+) -> Result<usize, DbError> {
+    match id {
+        Some(id) => diesel::update(
+            n::notifications
+                .find(id)
+                .filter(n::user_id.eq(user))
+                .filter(n::read_at.is_null()),
+        )
+        .set(n::read_at.eq(Some(at)))
+        .execute(conn),
+        None => diesel::update(
+            n::notifications
+                .filter(n::user_id.eq(user))
+                .filter(n::read_at.is_null()),
+        )
+        .set(n::read_at.eq(Some(at)))
+        .execute(conn),
+    }
+}
+
+pub fn notification_exists(conn: &mut DbConnection, user: &str, id: &str) -> Result<bool, DbError> {
+    diesel::select(diesel::dsl::exists(
+        n::notifications.find(id).filter(n::user_id.eq(user)),
+    ))
+    .get_result(conn)
+}

@@ -249,6 +249,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_preferences (user_id, kind) {
+        user_id -> Text,
+        kind -> Text,
+        email_enabled -> Bool,
+    }
+}
+
+diesel::table! {
+    subscriptions (user_id) {
+        user_id -> Text,
+        industries_json -> Text,
+        keywords_json -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reminders_sent (key) {
+        key -> Text,
+        sent_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(bids -> challenges (challenge_id));
 diesel::joinable!(bid_members -> bids (bid_id));
 diesel::joinable!(challenges -> organizations (organization_id));
@@ -273,4 +297,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     scores,
     award_selections,
     agreements,
+    notification_preferences,
+    subscriptions,
+    reminders_sent,
 );

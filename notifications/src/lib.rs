@@ -6,6 +6,7 @@
 //! Texts are rendered when the event happens, inside the transaction of the change, so that
 //! what is delivered is exactly what was true then.
 
+pub mod delivery;
 pub mod templates;
 
 pub use templates::{render, Event, Locale, Rendered};

@@ -84,6 +84,20 @@ pub enum Event {
     },
     /// No eligible bid: the challenge ended unsuccessful (to the publisher).
     ChallengeUnsuccessful { challenge_id: String, title: String },
+    /// A new challenge matches a subscription (to the subscriber).
+    ChallengeMatchesSubscription {
+        challenge_id: String,
+        title: String,
+        industry: String,
+        deadline: DateTime<Utc>,
+    },
+    /// The bidding deadline is near and a draft bid is not submitted (to its author).
+    DeadlineReminder {
+        challenge_id: String,
+        title: String,
+        deadline: DateTime<Utc>,
+        days: i64,
+    },
     /// An expert was assigned to evaluate a challenge (to the expert).
     ExpertAssigned { challenge_id: String, title: String },
     /// The award was confirmed (to every bidder and the publisher).
@@ -106,6 +120,8 @@ impl Event {
             Event::BidIneligible { .. } => "bid_ineligible",
             Event::ChallengeUnsuccessful { .. } => "challenge_unsuccessful",
             Event::ExpertAssigned { .. } => "expert_assigned",
+            Event::ChallengeMatchesSubscription { .. } => "challenge_matches_subscription",
+            Event::DeadlineReminder { .. } => "deadline_reminder",
             Event::Awarded { .. } => "award",
         }
     }
@@ -123,6 +139,8 @@ impl Event {
             | Event::BidIneligible { challenge_id, .. }
             | Event::ChallengeUnsuccessful { challenge_id, .. }
             | Event::ExpertAssigned { challenge_id, .. }
+            | Event::ChallengeMatchesSubscription { challenge_id, .. }
+            | Event::DeadlineReminder { challenge_id, .. }
             | Event::Awarded { challenge_id, .. } => {
                 format!("/challenges/{challenge_id}")
             }
@@ -357,7 +375,24 @@ pub fn render(event: &Event, locale: Locale, base_url: &str) -> Rendered {
             format!("【揭榜挂帅】榜单无有效申报：{title}"),
             vec![format!("榜单「{title}」揭榜截止后无通过形式审查的申报，榜单已结束（未成功揭榜）。")],
         ),
+        (Event::ChallengeMatchesSubscription { title, industry, deadline, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】新榜单：{title}"),
+            vec![format!("有符合您订阅条件的新榜单发布：「{title}」（{industry}）。"), format!("揭榜截止时间：{}", shanghai(*deadline))],
+        ),
+        (Event::ChallengeMatchesSubscription { title, industry, deadline, .. }, Locale::En) => (
+            format!("[Jiebang] New challenge: {title}"),
+            vec![format!("A new challenge matching your subscription was published: \"{title}\" ({industry})."), format!("Bidding closes {}", english_time(*deadline))],
+        ),
+        (Event::DeadlineReminder { title, deadline, days, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】揭榜截止提醒（{days} 天）：{title}"),
+            vec![format!("您对榜单「{title}」的申报仍为草稿，揭榜将于 {} 截止，请及时提交。", shanghai(*deadline))],
+        ),
+        (Event::DeadlineReminder { title, deadline, days, .. }, Locale::En) => (
+            format!("[Jiebang] Deadline in {days} day(s): {title}"),
+            vec![format!("Your bid on \"{title}\" is still a draft; bidding closes {}. Please submit it in time.", english_time(*deadline))],
+        ),
         (Event::ExpertAssigned { title, .. }, Locale::Zh) => (
+
             format!("【揭榜挂帅】评审邀请：{title}"),
             vec![format!("您已被指派为榜单「{title}」的评审专家，请登录平台对有效申报逐项打分并填写评语。")],
         ),

@@ -624,3 +624,91 @@ impl TestApp {
         }
     }
 }
+
+/// A real SMTP server (Debian's aiosmtpd, `tests/smtp_sink.py`) on a free port, keeping what it
+/// receives as JSON files. Stopped on drop.
+pub struct SmtpSink {
+    pub port: u16,
+    pub dir: PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl SmtpSink {
+    /// A free port for a sink that is started later (to simulate an SMTP outage).
+    pub fn reserve_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    pub fn start() -> SmtpSink {
+        Self::start_on(Self::reserve_port())
+    }
+
+    pub fn start_on(port: u16) -> SmtpSink {
+        use std::io::BufRead;
+        let dir = std::env::temp_dir().join(format!("jiebang-smtp-{}", unique()));
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/smtp_sink.py");
+        let mut child = std::process::Command::new("/usr/bin/python3")
+            .args([script, &port.to_string(), dir.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the SMTP sink (needs Debian's python3-aiosmtpd)");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "SMTP sink did not start");
+        SmtpSink {
+            port,
+            dir,
+            child: Some(child),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far.
+    pub fn messages(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "json") {
+                    out.push(serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap());
+                }
+            }
+        }
+        out
+    }
+
+    /// Waits (up to 15 s) until at least `n` messages arrived; returns them.
+    pub fn wait_for(&self, n: usize) -> Vec<Value> {
+        let start = std::time::Instant::now();
+        loop {
+            let m = self.messages();
+            if m.len() >= n || start.elapsed() > std::time::Duration::from_secs(15) {
+                return m;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -1176,15 +1176,21 @@ pub async fn review(
                 return Err(version_conflict());
             }
             let org = c.organization_id.clone();
-            transitioned(conn, &st, &actor, &c, if approve { "approve" } else { "return" }, comment.as_deref(), now, |c, _| {
+            let v = transitioned(conn, &st, &actor, &c, if approve { "approve" } else { "return" }, comment.as_deref(), now, |c, _| {
                 let e = if approve {
                     Event::ChallengePublished { challenge_id: c.id.clone(), title: c.title.clone(), deadline: utc(c.bidding_deadline) }
                 } else {
                     Event::ChallengeReturned { challenge_id: c.id.clone(), title: c.title.clone(), comment: comment.clone().unwrap_or_default() }
                 };
                 vec![(Some(org), e)]
-            })
+            })?;
+            if approve {
+                let published = jiebang_db::challenges::find(conn, &c.id)?.ok_or_else(not_found)?;
+                notify::notify_subscribers(conn, &st.config.public_url, &published, now)?;
+            }
+            Ok(v)
         })
+
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }

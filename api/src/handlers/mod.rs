@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bids;
 pub mod challenges;
 pub mod evaluation;
+pub mod inbox;
 pub mod me;
 pub mod ops;
 pub mod organizations;
@@ -23,6 +24,27 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/auth/refresh").route(web::post().to(auth::refresh)))
             .service(web::resource("/auth/logout").route(web::post().to(auth::logout)))
             .service(web::resource("/me").route(web::get().to(me::me)))
+            .service(web::resource("/me/notifications").route(web::get().to(inbox::list)))
+            .service(
+                web::resource("/me/notifications/read-all")
+                    .route(web::post().to(inbox::mark_all_read)),
+            )
+            .service(
+                web::resource("/me/notifications/{id}/read")
+                    .route(web::post().to(inbox::mark_read)),
+            )
+            .service(
+                web::resource("/me/notification-preferences")
+                    .route(web::get().to(inbox::get_preferences))
+                    .route(web::put().to(inbox::put_preferences)),
+            )
+            .service(
+                web::resource("/me/subscriptions")
+                    .route(web::get().to(inbox::get_subscriptions))
+                    .route(web::put().to(inbox::put_subscriptions)),
+            )
+            .service(web::resource("/admin/outbox").route(web::get().to(inbox::outbox)))
+            .service(web::resource("/admin/outbox/{id}/retry").route(web::post().to(inbox::retry)))
             .service(
                 web::resource("/organizations/{id}")
                     .route(web::get().to(organizations::read))

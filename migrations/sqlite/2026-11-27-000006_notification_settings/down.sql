@@ -1,0 +1,3 @@
+DROP TABLE reminders_sent;
+DROP TABLE subscriptions;
+DROP TABLE notification_preferences;

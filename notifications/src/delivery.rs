@@ -1,0 +1,196 @@
+//! Delivery of the outbox: a worker claims due messages, sends them over SMTP (or writes `.eml`
+//! files when no SMTP server is configured), and records the outcome. Failures are retried with
+//! exponential backoff up to a maximum number of attempts, then the message is `failed` with its
+//! last error (admins can put it back in the queue).
+//!
+//! Every message carries the Message-ID fixed when it was enqueued, so a crash between the SMTP
+//! server's acceptance and marking it sent produces at most a duplicate with the same Message-ID.
+//! Claims are conditional updates: two workers on one PostgreSQL never hold the same message.
+
+use chrono::{DateTime, Duration, Utc};
+use jiebang_db::notifications::OutboxEmail;
+use jiebang_db::Database;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{FileTransport, Message, SmtpTransport, Transport};
+use std::path::PathBuf;
+
+/// Where mail goes.
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp(SmtpTransport),
+    /// `.eml` files in a directory (the default install, with no mail server).
+    Files(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    pub from: Mailbox,
+    /// Attempts before a message is `failed`.
+    pub max_attempts: i64,
+    /// The first retry's delay; each later one doubles, up to an hour.
+    pub base_backoff: Duration,
+    /// How long a claim protects a message from other workers.
+    pub claim_for: Duration,
+    pub batch: i64,
+}
+
+impl Mailer {
+    /// An SMTP mailer from a URL: `smtp://host:25` (plain), `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS), `smtps://user:pass@host:465` (TLS). Without a URL, files under `outbox_dir`.
+    pub fn from_config(smtp_url: Option<&str>, outbox_dir: PathBuf) -> Result<Mailer, String> {
+        match smtp_url.filter(|u| !u.trim().is_empty()) {
+            Some(url) => SmtpTransport::from_url(url)
+                .map(|b| Mailer::Smtp(b.timeout(Some(std::time::Duration::from_secs(20))).build()))
+                .map_err(|e| format!("JIEBANG_SMTP_URL: {e}")),
+            None => {
+                std::fs::create_dir_all(&outbox_dir)
+                    .map_err(|e| format!("cannot create {}: {e}", outbox_dir.display()))?;
+                Ok(Mailer::Files(outbox_dir))
+            }
+        }
+    }
+
+    fn send(&self, message: &Message) -> Result<(), String> {
+        match self {
+            Mailer::Smtp(t) => t.send(message).map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::Files(dir) => FileTransport::new(dir)
+                .send(message)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// Builds the MIME message of an outbox row: plain text and HTML alternatives, the stored
+/// Message-ID. Addresses are parsed (a malformed one is a permanent failure); the subject was
+/// made header-safe when it was rendered and lettre encodes it.
+pub fn build_message(row: &OutboxEmail, from: &Mailbox) -> Result<Message, String> {
+    let to: Mailbox = row
+        .to_address
+        .parse()
+        .map_err(|e| format!("bad recipient address: {e}"))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(crate::header_safe(&row.subject))
+        .message_id(Some(row.message_id.clone()))
+        .multipart(MultiPart::alternative_plain_html(
+            row.body_text.clone(),
+            row.body_html.clone(),
+        ))
+        .map_err(|e| format!("cannot build the message: {e}"))
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+/// The delay before attempt `attempts + 1`: base · 2^attempts, at most an hour.
+pub fn backoff(base: Duration, attempts: i64) -> Duration {
+    let factor = 1_i64 << attempts.clamp(0, 16);
+    std::cmp::min(base * factor as i32, Duration::hours(1))
+}
+
+/// One pass of the worker: claims due messages one by one and delivers them. Blocking: run it on
+/// a blocking thread. `now` is read from the caller's clock.
+pub fn deliver_due(
+    db: &Database,
+    mailer: &Mailer,
+    config: &DeliveryConfig,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<Report, jiebang_db::DbError> {
+    let mut report = Report::default();
+    let start = now();
+    let due =
+        db.read(|c| jiebang_db::notifications::due_emails(c, start.naive_utc(), config.batch))?;
+    for id in due {
+        let t = now();
+        let claimed = db.read(|c| {
+            jiebang_db::notifications::claim_email(
+                c,
+                &id,
+                t.naive_utc(),
+                (t + config.claim_for).naive_utc(),
+            )
+        })?;
+        let Some(row) = claimed else { continue };
+        let result = build_message(&row, &config.from).and_then(|m| mailer.send(&m));
+        let t = now();
+        match result {
+            Ok(()) => {
+                db.read(|c| jiebang_db::notifications::mark_sent(c, &row.id, t.naive_utc()))?;
+                tracing::info!(outbox_id = %row.id, kind = %row.kind, to = %jiebang_domain::email::mask(&row.to_address), "e-mail sent");
+                report.sent += 1;
+            }
+            Err(e) => {
+                let give_up = row.attempts + 1 >= config.max_attempts;
+                let next = t + backoff(config.base_backoff, row.attempts);
+                db.read(|c| {
+                    jiebang_db::notifications::mark_attempt_failed(
+                        c,
+                        &row.id,
+                        &e,
+                        next.naive_utc(),
+                        give_up,
+                    )
+                })?;
+                tracing::warn!(outbox_id = %row.id, attempt = row.attempts + 1, give_up, error = %e, "e-mail delivery failed");
+                if give_up {
+                    report.failed += 1;
+                } else {
+                    report.retried += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let b = Duration::seconds(5);
+        assert_eq!(backoff(b, 0), Duration::seconds(5));
+        assert_eq!(backoff(b, 3), Duration::seconds(40));
+        assert_eq!(backoff(b, 30), Duration::hours(1));
+    }
+
+    fn row(to: &str, subject: &str) -> OutboxEmail {
+        let now = Utc::now().naive_utc();
+        OutboxEmail {
+            id: "m1".into(),
+            user_id: None,
+            kind: "challenge_published".into(),
+            to_address: to.into(),
+            subject: subject.into(),
+            body_text: "正文".into(),
+            body_html: "<p>正文</p>".into(),
+            message_id: "<m1@jiebang.local>".into(),
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now,
+            claimed_until: None,
+            last_error: None,
+            created_at: now,
+            sent_at: None,
+        }
+    }
+
+    #[test]
+    fn messages_carry_the_stored_message_id_and_cannot_inject_headers() {
+        let from: Mailbox = "揭榜挂帅平台 <noreply@jiebang.local>".parse().unwrap();
+        let m = build_message(&row("zhang@imu.edu.cn", "标题\r\nBcc: evil@x.cn"), &from).unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        assert!(raw.contains("Message-ID: <m1@jiebang.local>"), "{raw}");
+        assert!(!raw.contains("\r\nBcc:"), "{raw}");
+        assert!(raw.contains("multipart/alternative"));
+        assert!(build_message(&row("not an address\r\nBcc: x@y.cn", "x"), &from).is_err());
+    }
+}
