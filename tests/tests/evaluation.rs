@@ -107,6 +107,11 @@ on_both_databases! {
         assert_eq!(assigned.as_array().unwrap().len(), 5);
         let invites = app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "expert_assigned")).unwrap();
         assert_eq!(invites.len(), 5);
+        // assigned experts read the bids they score; an unassigned one does not
+        app.get(&format!("/api/v1/bids/{bid1}"), Some(&experts[0])).expect(200);
+        assert_eq!(app.get(&format!("/api/v1/challenges/{challenge}/bids"), Some(&experts[0])).expect(200).json.as_array().unwrap().len(), 3);
+        let outsider = app.platform_user("expert", "unassigned@experts.cn", None);
+        app.get(&format!("/api/v1/bids/{bid1}"), Some(&outsider)).problem(404, "not_found");
 
         // an assigned expert reads the bids' scores; before scoring only their own (none)
         score(&app, &bid1, &experts[0], [90, 80]);
@@ -164,6 +169,9 @@ on_both_databases! {
         let terms: Value = serde_json::from_str(&agreements[0].terms_json).unwrap();
         assert_eq!(terms["parties"][0]["role"], "publisher");
         assert_eq!(terms["kpis"][0]["committed"], "95%");
+        // 赛马: the enterprise funds are split between the two winners
+        assert_eq!(terms["enterprise_amount"], 3_000_000);
+        assert_eq!(terms["fiscal_amount"], 1_500_000);
 
         // 公示: bidders now read the ranking with every expert's scores and name, and their own scores
         let public = app.get(&format!("/api/v1/challenges/{challenge}/ranking"), Some(&b2)).expect(200).json;

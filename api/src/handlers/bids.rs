@@ -209,12 +209,25 @@ pub fn bidding_closed(c: &Challenge, now: DateTime<Utc>) -> bool {
 
 /// May the caller read bid `b` of challenge `c`? Its lead organisation always; after the
 /// deadline the publisher's users, officials and admins read bids that were handed in.
-pub fn may_read(auth: &Auth, b: &Bid, c: &Challenge, now: DateTime<Utc>) -> bool {
+/// `assigned_expert`: the caller is an expert assigned to the challenge.
+pub fn may_read(
+    auth: &Auth,
+    b: &Bid,
+    c: &Challenge,
+    now: DateTime<Utc>,
+    assigned_expert: bool,
+) -> bool {
     if auth.belongs_to(&b.lead_organization_id) {
         return true;
     }
-    let party = auth.belongs_to(&c.organization_id) || auth.is_staff();
+    let party = auth.belongs_to(&c.organization_id) || auth.is_staff() || assigned_expert;
     party && bidding_closed(c, now) && b.status().was_submitted()
+}
+
+/// Whether the caller is an expert assigned to challenge `c`.
+pub fn is_assigned_expert(conn: &mut DbConnection, auth: &Auth, c: &Challenge) -> ApiResult<bool> {
+    Ok(auth.role == jiebang_domain::Role::Expert
+        && jiebang_db::evaluation::is_assigned(conn, &c.id, &auth.user.id)?)
 }
 
 fn to_content(r: &BidRequest) -> BidContent {
@@ -436,7 +449,8 @@ pub async fn read(
             let b = jiebang_db::bids::find(conn, &id)?.ok_or_else(not_found)?;
 
             let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
-            if !may_read(&auth, &b, &c, st.now()) {
+            let expert = is_assigned_expert(conn, &auth, &c)?;
+            if !may_read(&auth, &b, &c, st.now(), expert) {
                 return Err(not_found());
             }
             view(conn, &b)
@@ -446,7 +460,7 @@ pub async fn read(
 }
 
 /// The bids of a challenge the caller may read: a bidder's own; after the deadline, for the
-/// publisher and officials, every bid that was handed in.
+/// publisher, officials and the assigned experts, every bid that was handed in.
 #[utoipa::path(get, path = "/api/v1/challenges/{id}/bids", tag = "bids", security(("bearer" = [])),
     responses((status = 200, body = Vec<BidView>), (status = 404, body = crate::error::Problem)))]
 pub async fn list(
@@ -469,12 +483,13 @@ pub async fn list(
                 Some(o) => !jiebang_db::bids::for_challenge(conn, &c.id, Some(o))?.is_empty(),
                 None => false,
             };
-            if acc == Access::None && !own_bid {
+            let expert = is_assigned_expert(conn, &auth, &c)?;
+            if acc == Access::None && !own_bid && !expert {
                 return Err(ApiError::not_found("榜单 / challenge"));
             }
             let now = st.now();
-            let rows = if (acc == Access::Owner || acc == Access::Staff) && bidding_closed(&c, now)
-            {
+            let reader = acc == Access::Owner || acc == Access::Staff || expert;
+            let rows = if reader && bidding_closed(&c, now) {
                 jiebang_db::bids::for_challenge(conn, &c.id, None)?
             } else if let Some(o) = &own_org {
                 jiebang_db::bids::for_challenge(conn, &c.id, Some(o))?
@@ -482,7 +497,7 @@ pub async fn list(
                 Vec::new()
             };
             rows.iter()
-                .filter(|b| may_read(&auth, b, &c, now))
+                .filter(|b| may_read(&auth, b, &c, now, expert))
                 .map(|b| view(conn, b))
                 .collect::<ApiResult<Vec<_>>>()
         })

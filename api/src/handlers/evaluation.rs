@@ -434,7 +434,8 @@ pub async fn get_scores(
                 return scores_view(conn, &b, (!own_in).then_some(auth.user.id.as_str()));
             }
             let party = auth.belongs_to(&c.organization_id) || auth.is_staff();
-            let readable = (party && crate::handlers::bids::may_read(&auth, &b, &c, st.now()))
+            let readable = (party
+                && crate::handlers::bids::may_read(&auth, &b, &c, st.now(), false))
                 || (auth.belongs_to(&b.lead_organization_id) && awarded(&c));
             if !readable {
                 return Err(ApiError::not_found("申报 / bid"));
@@ -601,9 +602,17 @@ pub async fn select(
     body: Json<SelectRequest>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let mut chosen = body.0.bid_ids;
+    let requested = body.0.bid_ids;
+    let mut chosen = requested.clone();
     chosen.sort();
     chosen.dedup();
+    if chosen.len() != requested.len() {
+        return Err(ApiError::field(
+            "bid_ids",
+            "duplicate",
+            "同一申报重复选定 / a bid is selected twice",
+        ));
+    }
     let actor = Actor::user(&auth, audit::request_id(&req));
     let st = state.clone();
     let v = state
@@ -619,7 +628,7 @@ pub async fn select(
                 return Err(ApiError::field("bid_ids", "count_out_of_range", format!("应选定 1 到 {} 个申报 / select 1 to {} bids", c.max_winners, c.max_winners)));
             }
             let ranking = compute_ranking(conn, &c, false)?;
-            for (i, bid) in chosen.iter().enumerate() {
+            for (i, bid) in requested.iter().enumerate() {
                 let field = format!("bid_ids[{i}]");
                 let entry = ranking.entries.iter().find(|e| e.bid_id == *bid).ok_or_else(|| {
                     ApiError::field(&field, "not_eligible", "该申报不是本榜单的有效申报 / not an eligible bid of this challenge")
@@ -668,57 +677,41 @@ pub async fn confirm(
             let to = challenge::transition(c.status(), Action::Award).map_err(wrong_state)?;
             let winners = jiebang_db::evaluation::selection(conn, &c.id)?;
             if winners.is_empty() {
-                return Err(ApiError::conflict(
-                    "no_selection",
-                    "发榜单位尚未选定揭榜单位 / the publisher has not selected the winners",
-                ));
+                return Err(ApiError::conflict("no_selection", "发榜单位尚未选定揭榜单位 / the publisher has not selected the winners"));
+            }
+            // an expert assigned after the selection must have scored the winners too
+            let ranking = compute_ranking(conn, &c, false)?;
+            if winners.iter().any(|w| !ranking.entries.iter().any(|e| e.bid_id == *w && e.fully_scored)) {
+                return Err(ApiError::conflict("not_fully_scored", "选定的申报尚未完成全部专家评分 / a selected bid is not scored by every assigned expert"));
             }
             let now = st.now();
-            let change = StatusChange {
-                status: Some(to.as_str().into()),
-                ..Default::default()
-            };
-            if !jiebang_db::challenges::change_status(
-                conn,
-                &c.id,
-                &c.status,
-                &change,
-                now.naive_utc(),
-            )? {
+            let change = StatusChange { status: Some(to.as_str().into()), ..Default::default() };
+            if !jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {
                 return Err(crate::handlers::organizations::version_conflict());
             }
-            let publisher = jiebang_db::organizations::find(conn, &c.organization_id)?
-                .ok_or_else(|| ApiError::internal("no publisher"))?;
+            let publisher = jiebang_db::organizations::find(conn, &c.organization_id)?.ok_or_else(|| ApiError::internal("no publisher"))?;
+            let shares = split(c.enterprise_funds, winners.len());
             let mut agreement_ids = Vec::new();
-            let mut bidder_users = Vec::new();
+            let mut recipients = notify::organization_users(conn, &c.organization_id)?;
             for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
+                if b.status().was_submitted() {
+                    // every bidder hears the result, the ineligible ones too
+                    recipients.extend(notify::organization_users(conn, &b.lead_organization_id)?);
+                }
                 if b.status() != BidStatus::Submitted {
                     continue;
                 }
                 let won = winners.contains(&b.id);
-                let action = if won {
-                    BidAction::Award
-                } else {
-                    BidAction::NotAward
-                };
-                let to = bid_domain::transition(b.status(), action)
-                    .map_err(|e| ApiError::conflict(e.code(), "申报状态已变 / the bid changed"))?;
-                let change = jiebang_db::bids::BidStatusChange {
-                    status: Some(to.as_str().into()),
-                    ..Default::default()
-                };
-                jiebang_db::bids::change_status(
-                    conn,
-                    &b.id,
-                    "submitted",
-                    &change,
-                    now.naive_utc(),
-                )?;
-                bidder_users.extend(notify::organization_users(conn, &b.lead_organization_id)?);
+                let action = if won { BidAction::Award } else { BidAction::NotAward };
+                let to = bid_domain::transition(b.status(), action).map_err(|e| ApiError::conflict(e.code(), "申报状态已变 / the bid changed"))?;
+                let change = jiebang_db::bids::BidStatusChange { status: Some(to.as_str().into()), ..Default::default() };
+                if !jiebang_db::bids::change_status(conn, &b.id, "submitted", &change, now.naive_utc())? {
+                    return Err(crate::handlers::organizations::version_conflict());
+                }
                 if won {
-                    let lead = jiebang_db::organizations::find(conn, &b.lead_organization_id)?
-                        .ok_or_else(|| ApiError::internal("no lead"))?;
-                    let terms = agreement_terms(&c, &b, &publisher, &lead);
+                    let lead = jiebang_db::organizations::find(conn, &b.lead_organization_id)?.ok_or_else(|| ApiError::internal("no lead"))?;
+                    let share = shares[winners.iter().position(|w| *w == b.id).unwrap_or(0)];
+                    let terms = agreement_terms(&c, &b, &publisher, &lead, share);
                     let a = Agreement {
                         id: jiebang_db::new_id(),
                         challenge_id: c.id.clone(),
@@ -731,55 +724,35 @@ pub async fn confirm(
                         updated_at: now.naive_utc(),
                     };
                     jiebang_db::evaluation::insert_agreement(conn, &a)?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        now,
-                        "agreement",
-                        &a.id,
-                        "create",
-                        None::<&()>,
-                        Some(&terms),
-                        None,
-                    )?;
+                    audit::record(conn, &actor, now, "agreement", &a.id, "create", None::<&()>, Some(&terms), None)?;
                     agreement_ids.push(a.id);
                 }
             }
-            audit::record(
-                conn,
-                &actor,
-                now,
-                "challenge",
-                &c.id,
-                "confirm_award",
-                None::<&()>,
-                Some(&winners),
-                None,
-            )?;
-            let event = Event::Awarded {
-                challenge_id: c.id.clone(),
-                title: c.title.clone(),
-            };
-            let mut recipients = bidder_users;
-            recipients.extend(notify::organization_users(conn, &c.organization_id)?);
+            audit::record(conn, &actor, now, "challenge", &c.id, "confirm_award", None::<&()>, Some(&winners), None)?;
+            let event = Event::Awarded { challenge_id: c.id.clone(), title: c.title.clone() };
             notify::notify(conn, &st.config.public_url, &recipients, &event, now)?;
-            Ok(AwardView {
-                challenge_id: c.id,
-                status: to.as_str().into(),
-                winners,
-                agreement_ids,
-            })
+            Ok(AwardView { challenge_id: c.id, status: to.as_str().into(), winners, agreement_ids })
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
-/// The terms of the agreement between the publisher and a winning bid.
+/// Splits `total` yuan into `n` integer shares, the remainder going to the first ones.
+fn split(total: i64, n: usize) -> Vec<i64> {
+    let n = n.max(1) as i64;
+    (0..n)
+        .map(|i| total / n + i64::from(i < total % n))
+        .collect()
+}
+
+/// The terms of the agreement between the publisher and a winning bid. With several winners
+/// (赛马) the enterprise funds are split evenly between them (`enterprise_share`).
 fn agreement_terms(
     c: &Challenge,
     b: &Bid,
     publisher: &jiebang_db::models::Organization,
     lead: &jiebang_db::models::Organization,
+    enterprise_share: i64,
 ) -> agreement::Terms {
     let answers = b.kpi_answers();
     agreement::Terms {
@@ -801,7 +774,7 @@ fn agreement_terms(
             },
         ],
         fiscal_amount: b.requested_fiscal,
-        enterprise_amount: c.enterprise_funds,
+        enterprise_amount: enterprise_share,
         term_months: c.duration_months as u32,
         ip_ownership: c.ip_ownership.clone(),
         kpis: c
@@ -826,5 +799,14 @@ fn agreement_terms(
                 deliverable: m.deliverable,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn enterprise_funds_are_split_to_the_yuan() {
+        assert_eq!(super::split(6_000_000, 2), vec![3_000_000, 3_000_000]);
+        assert_eq!(super::split(10, 3), vec![4, 3, 3]);
     }
 }
