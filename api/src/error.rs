@@ -80,11 +80,13 @@ impl ApiError {
     }
 
     /// 404 for a missing object, or one the caller may not know exists.
+    /// `what` is "中文 / English", e.g. "榜单 / challenge".
     pub fn not_found(what: &str) -> Self {
+        let (zh, en) = what.split_once(" / ").unwrap_or((what, what));
         Self::new(
             StatusCode::NOT_FOUND,
             "not_found",
-            format!("未找到{what} / {what} not found"),
+            format!("未找到{zh} / {en} not found"),
         )
     }
 

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use crate::handlers::{
-    admin, auth, bids, challenges, evaluation, inbox, me, ops, organizations, questions,
+    admin, agreements, auth, bids, challenges, evaluation, inbox, me, ops, organizations, questions,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -45,6 +45,8 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         evaluation::put_scores, evaluation::get_scores, evaluation::ranking, evaluation::select, evaluation::confirm,
         inbox::list, inbox::mark_read, inbox::mark_all_read, inbox::get_preferences, inbox::put_preferences,
         inbox::get_subscriptions, inbox::put_subscriptions, inbox::outbox, inbox::retry,
+        agreements::list, agreements::read, agreements::update, agreements::sign, agreements::register,
+        agreements::report, agreements::confirm, agreements::pay, agreements::terminate, agreements::complete, agreements::history,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemFieldError)),
     modifiers(&BearerAuth),
@@ -57,6 +59,7 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         (name = "bids", description = "Bids (揭榜申报), sealed until the deadline"),
         (name = "evaluation", description = "Expert evaluation (专家评审) and award (立项)"),
         (name = "notifications", description = "In-app notifications, e-mail preferences, subscriptions"),
+        (name = "agreements", description = "Agreements (协议/任务书): signing, registration, milestones, payments"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

@@ -196,6 +196,11 @@ pub struct Agreement {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub signed_at: Option<NaiveDateTime>,
+    pub registered_at: Option<NaiveDateTime>,
+    pub registered_by: Option<String>,
+    pub end_reason: Option<String>,
+    pub ended_at: Option<NaiveDateTime>,
 }
 
 pub fn insert_agreement(conn: &mut DbConnection, a: &Agreement) -> Result<(), DbError> {

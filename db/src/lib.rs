@@ -1,6 +1,7 @@
 //! Jiebang's persistence. The only crate that knows diesel: schema, row types, queries.
 //! Every query is written once against [`DbConnection`] and runs on SQLite and PostgreSQL.
 
+pub mod agreements;
 pub mod audit;
 pub mod bids;
 pub mod challenges;

@@ -246,6 +246,51 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        signed_at -> Nullable<Timestamp>,
+        registered_at -> Nullable<Timestamp>,
+        registered_by -> Nullable<Text>,
+        end_reason -> Nullable<Text>,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    signatures (agreement_id, organization_id) {
+        agreement_id -> Text,
+        organization_id -> Text,
+        user_id -> Text,
+        terms_hash -> Text,
+        signed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    milestones (id) {
+        id -> Text,
+        agreement_id -> Text,
+        seq -> BigInt,
+        month -> BigInt,
+        deliverable -> Text,
+        due_at -> Timestamp,
+        status -> Text,
+        evidence -> Nullable<Text>,
+        reported_at -> Nullable<Timestamp>,
+        reported_by -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
+        confirmed_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        agreement_id -> Text,
+        milestone_id -> Text,
+        source -> Text,
+        amount -> BigInt,
+        paid_at -> Timestamp,
+        recorded_by -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -300,4 +345,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_preferences,
     subscriptions,
     reminders_sent,
+    signatures,
+    milestones,
+    payments,
 );

@@ -155,3 +155,119 @@ mod tests {
         assert_eq!(hex_sha256(canonical_json(&reparsed).as_bytes()), h);
     }
 }
+
+/// The states of an agreement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgreementStatus {
+    Drafted,
+    PartiallySigned,
+    Signed,
+    Registered,
+    Completed,
+    Terminated,
+}
+
+impl AgreementStatus {
+    pub const ALL: [AgreementStatus; 6] =
+        [Self::Drafted, Self::PartiallySigned, Self::Signed, Self::Registered, Self::Completed, Self::Terminated];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Drafted => "drafted",
+            Self::PartiallySigned => "partially_signed",
+            Self::Signed => "signed",
+            Self::Registered => "registered",
+            Self::Completed => "completed",
+            Self::Terminated => "terminated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Completed | Self::Terminated)
+    }
+}
+
+/// Why an agreement action is refused in its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrongAgreementState {
+    pub current: AgreementStatus,
+    pub required: &'static str,
+}
+
+impl WrongAgreementState {
+    pub fn code(&self) -> String {
+        format!("agreement_not_{}", self.required)
+    }
+}
+
+/// After a party signs: `signed` once every party has, `partially_signed` before.
+pub fn after_signature(from: AgreementStatus, signed_parties: usize, parties: usize) -> Result<AgreementStatus, WrongAgreementState> {
+    match from {
+        AgreementStatus::Drafted | AgreementStatus::PartiallySigned => Ok(if signed_parties >= parties {
+            AgreementStatus::Signed
+        } else {
+            AgreementStatus::PartiallySigned
+        }),
+        current => Err(WrongAgreementState { current, required: "unsigned" }),
+    }
+}
+
+/// Terms may change until both parties signed; a change clears every signature.
+pub fn after_terms_change(from: AgreementStatus) -> Result<AgreementStatus, WrongAgreementState> {
+    match from {
+        AgreementStatus::Drafted | AgreementStatus::PartiallySigned => Ok(AgreementStatus::Drafted),
+        current => Err(WrongAgreementState { current, required: "unsigned" }),
+    }
+}
+
+/// Registration (备案) by an official, once signed.
+pub fn register(from: AgreementStatus) -> Result<AgreementStatus, WrongAgreementState> {
+    match from {
+        AgreementStatus::Signed => Ok(AgreementStatus::Registered),
+        current => Err(WrongAgreementState { current, required: "signed" }),
+    }
+}
+
+/// Termination (with a reason, e.g. 赛马淘汰) from any state that is not final.
+pub fn terminate(from: AgreementStatus) -> Result<AgreementStatus, WrongAgreementState> {
+    if from.is_final() {
+        Err(WrongAgreementState { current: from, required: "open" })
+    } else {
+        Ok(AgreementStatus::Terminated)
+    }
+}
+
+/// Completion, once registered and every milestone is met.
+pub fn complete(from: AgreementStatus, all_milestones_met: bool) -> Result<AgreementStatus, WrongAgreementState> {
+    match from {
+        AgreementStatus::Registered if all_milestones_met => Ok(AgreementStatus::Completed),
+        AgreementStatus::Registered => Err(WrongAgreementState { current: from, required: "all_milestones_met" }),
+        current => Err(WrongAgreementState { current, required: "registered" }),
+    }
+}
+
+#[cfg(test)]
+mod state_tests {
+    use super::AgreementStatus as S;
+    use super::*;
+
+    #[test]
+    fn signing_state() {
+        assert_eq!(after_signature(S::Drafted, 1, 2), Ok(S::PartiallySigned));
+        assert_eq!(after_signature(S::PartiallySigned, 2, 2), Ok(S::Signed));
+        assert_eq!(after_signature(S::Signed, 2, 2).unwrap_err().code(), "agreement_not_unsigned");
+        assert_eq!(after_terms_change(S::PartiallySigned), Ok(S::Drafted));
+        assert!(after_terms_change(S::Signed).is_err());
+        assert_eq!(register(S::Signed), Ok(S::Registered));
+        assert_eq!(register(S::PartiallySigned).unwrap_err().code(), "agreement_not_signed");
+        assert_eq!(terminate(S::Registered), Ok(S::Terminated));
+        assert!(terminate(S::Completed).is_err());
+        assert_eq!(complete(S::Registered, true), Ok(S::Completed));
+        assert_eq!(complete(S::Registered, false).unwrap_err().code(), "agreement_not_all_milestones_met");
+    }
+}

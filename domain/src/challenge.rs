@@ -115,6 +115,10 @@ pub enum Action {
     NoEligibleBid,
     /// An official confirmed the award (立项).
     Award,
+    /// Every agreement is registered (备案).
+    Contract,
+    /// Every agreement is completed or terminated.
+    Complete,
 }
 
 /// Why an action is refused in the current state.
@@ -190,7 +194,22 @@ pub fn transition(from: ChallengeStatus, action: Action) -> Result<ChallengeStat
                 refuse("evaluating")
             }
         }
+        Action::Contract => {
+            if from == S::Awarded {
+                Ok(S::Contracted)
+            } else {
+                refuse("awarded")
+            }
+        }
+        Action::Complete => {
+            if matches!(from, S::Awarded | S::Contracted) {
+                Ok(S::Completed)
+            } else {
+                refuse("contracted")
+            }
+        }
         Action::NoEligibleBid => {
+
             if from == S::Evaluating {
                 Ok(S::Unsuccessful)
             } else {

@@ -98,6 +98,14 @@ pub enum Event {
         deadline: DateTime<Utc>,
         days: i64,
     },
+    /// Terms were drafted or changed: the parties are asked to sign (to both parties).
+    SignatureRequested {
+        agreement_id: String,
+        title: String,
+        terms_hash: String,
+    },
+    /// Both parties signed (to both parties).
+    AgreementSigned { agreement_id: String, title: String },
     /// An expert was assigned to evaluate a challenge (to the expert).
     ExpertAssigned { challenge_id: String, title: String },
     /// The award was confirmed (to every bidder and the publisher).
@@ -120,6 +128,8 @@ impl Event {
             Event::BidIneligible { .. } => "bid_ineligible",
             Event::ChallengeUnsuccessful { .. } => "challenge_unsuccessful",
             Event::ExpertAssigned { .. } => "expert_assigned",
+            Event::SignatureRequested { .. } => "signature_requested",
+            Event::AgreementSigned { .. } => "agreement_signed",
             Event::ChallengeMatchesSubscription { .. } => "challenge_matches_subscription",
             Event::DeadlineReminder { .. } => "deadline_reminder",
             Event::Awarded { .. } => "award",
@@ -145,6 +155,10 @@ impl Event {
                 format!("/challenges/{challenge_id}")
             }
             Event::BidSubmitted { bid_id, .. } => format!("/bids/{bid_id}"),
+            Event::SignatureRequested { agreement_id, .. }
+            | Event::AgreementSigned { agreement_id, .. } => {
+                format!("/agreements/{agreement_id}")
+            }
         }
     }
 }
@@ -391,7 +405,24 @@ pub fn render(event: &Event, locale: Locale, base_url: &str) -> Rendered {
             format!("[Jiebang] Deadline in {days} day(s): {title}"),
             vec![format!("Your bid on \"{title}\" is still a draft; bidding closes {}. Please submit it in time.", english_time(*deadline))],
         ),
+        (Event::SignatureRequested { title, terms_hash, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】请签署协议：{title}"),
+            vec![format!("榜单「{title}」的协议（任务书）条款已拟定或修改，请核对后签署。"), format!("条款摘要（SHA-256）：{terms_hash}")],
+        ),
+        (Event::SignatureRequested { title, terms_hash, .. }, Locale::En) => (
+            format!("[Jiebang] Please sign the agreement: {title}"),
+            vec![format!("The terms of the agreement for \"{title}\" were drafted or changed; please review and sign."), format!("Terms hash (SHA-256): {terms_hash}")],
+        ),
+        (Event::AgreementSigned { title, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】协议已签署：{title}"),
+            vec![format!("榜单「{title}」的协议已由双方签署，待科技厅备案。")],
+        ),
+        (Event::AgreementSigned { title, .. }, Locale::En) => (
+            format!("[Jiebang] Agreement signed: {title}"),
+            vec![format!("Both parties signed the agreement for \"{title}\"; it awaits registration by the department.")],
+        ),
         (Event::ExpertAssigned { title, .. }, Locale::Zh) => (
+
 
             format!("【揭榜挂帅】评审邀请：{title}"),
             vec![format!("您已被指派为榜单「{title}」的评审专家，请登录平台对有效申报逐项打分并填写评语。")],

@@ -722,8 +722,21 @@ pub async fn confirm(
                         version: 1,
                         created_at: now.naive_utc(),
                         updated_at: now.naive_utc(),
+                        signed_at: None,
+                        registered_at: None,
+                        registered_by: None,
+                        end_reason: None,
+                        ended_at: None,
                     };
                     jiebang_db::evaluation::insert_agreement(conn, &a)?;
+                    let parties = [c.organization_id.clone(), b.lead_organization_id.clone()];
+                    let mut users = Vec::new();
+                    for org in &parties {
+                        users.extend(notify::organization_users(conn, org)?);
+                    }
+                    let event = Event::SignatureRequested { agreement_id: a.id.clone(), title: c.title.clone(), terms_hash: a.terms_hash.clone() };
+                    notify::notify(conn, &st.config.public_url, &users, &event, now)?;
+
                     audit::record(conn, &actor, now, "agreement", &a.id, "create", None::<&()>, Some(&terms), None)?;
                     agreement_ids.push(a.id);
                 }

@@ -30,6 +30,8 @@ pub const KINDS: &[&str] = &[
     "challenge_unsuccessful",
     "expert_assigned",
     "award",
+    "signature_requested",
+    "agreement_signed",
 ];
 
 #[derive(Debug, Serialize, ToSchema)]

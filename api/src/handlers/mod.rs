@@ -2,6 +2,7 @@
 //! database in one transaction, map the result.
 
 pub mod admin;
+pub mod agreements;
 pub mod auth;
 pub mod bids;
 pub mod challenges;
@@ -132,6 +133,39 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/challenges/{id}/awards/confirm")
                     .route(web::post().to(evaluation::confirm)),
+            )
+            .service(web::resource("/agreements").route(web::get().to(agreements::list)))
+            .service(
+                web::resource("/agreements/{id}")
+                    .route(web::get().to(agreements::read))
+                    .route(web::patch().to(agreements::update)),
+            )
+            .service(web::resource("/agreements/{id}/sign").route(web::post().to(agreements::sign)))
+            .service(
+                web::resource("/agreements/{id}/register")
+                    .route(web::post().to(agreements::register)),
+            )
+            .service(
+                web::resource("/agreements/{id}/milestones/{mid}/report")
+                    .route(web::post().to(agreements::report)),
+            )
+            .service(
+                web::resource("/agreements/{id}/milestones/{mid}/confirm")
+                    .route(web::post().to(agreements::confirm)),
+            )
+            .service(
+                web::resource("/agreements/{id}/payments").route(web::post().to(agreements::pay)),
+            )
+            .service(
+                web::resource("/agreements/{id}/terminate")
+                    .route(web::post().to(agreements::terminate)),
+            )
+            .service(
+                web::resource("/agreements/{id}/complete")
+                    .route(web::post().to(agreements::complete)),
+            )
+            .service(
+                web::resource("/agreements/{id}/history").route(web::get().to(agreements::history)),
             )
             .service(web::resource("/bids/{id}/submit").route(web::post().to(bids::submit)))
             .service(web::resource("/bids/{id}/withdraw").route(web::post().to(bids::withdraw)))

@@ -1,0 +1,882 @@
+//! Agreements (协议/任务书): reading, changing terms (which clears signatures), signing against the
+//! terms hash, registration (备案), milestones, payments, termination and completion — and the
+//! challenge's `contracted` / `completed` that follow from them.
+
+use crate::audit::{self, Actor};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Query};
+use crate::handlers::organizations::version_conflict;
+use crate::notify;
+use crate::state::AppState;
+use crate::views::utc;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Duration, Utc};
+use jiebang_db::agreements::{AgreementChange, MilestoneRow, Payment, Signature};
+use jiebang_db::evaluation::Agreement;
+use jiebang_db::DbConnection;
+use jiebang_domain::agreement::{
+    self, AgreedMilestone, AgreementStatus, Terms, WrongAgreementState,
+};
+use jiebang_domain::challenge::{self as challenge_domain, Action, ChallengeStatus};
+use jiebang_domain::validation::bounded_text;
+use jiebang_domain::{Role, Violations};
+use jiebang_notifications::Event;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+fn not_found() -> ApiError {
+    ApiError::not_found("协议 / agreement")
+}
+
+fn wrong_state(e: WrongAgreementState) -> ApiError {
+    ApiError::conflict(
+        e.code(),
+        format!(
+            "协议当前状态为 {}，不能执行此操作 / the agreement is {}",
+            e.current.as_str(),
+            e.current.as_str()
+        ),
+    )
+}
+
+fn terms_of(a: &Agreement) -> ApiResult<Terms> {
+    serde_json::from_str(&a.terms_json).map_err(ApiError::internal)
+}
+
+fn status_of(a: &Agreement) -> AgreementStatus {
+    AgreementStatus::parse(&a.status).expect("valid agreement status")
+}
+
+/// The caller's side of an agreement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Publisher,
+    Bidder,
+    Staff,
+    None,
+}
+
+fn side(auth: &Auth, terms: &Terms) -> Side {
+    let org_of = |role: &str| {
+        terms
+            .parties
+            .iter()
+            .find(|p| p.role == role)
+            .map(|p| p.organization_id.clone())
+    };
+    if org_of("publisher").is_some_and(|o| auth.belongs_to(&o)) {
+        Side::Publisher
+    } else if org_of("bidder").is_some_and(|o| auth.belongs_to(&o)) {
+        Side::Bidder
+    } else if auth.is_staff() {
+        Side::Staff
+    } else {
+        Side::None
+    }
+}
+
+/// Loads an agreement (locked) the caller may see.
+fn load(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Agreement, Terms, Side)> {
+    let a = jiebang_db::agreements::find_for_update(conn, id)?.ok_or_else(not_found)?;
+    let terms = terms_of(&a)?;
+    let s = side(auth, &terms);
+    if s == Side::None {
+        return Err(not_found());
+    }
+    Ok((a, terms, s))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureView {
+    pub organization_id: String,
+    pub user_id: String,
+    /// The terms hash the signer saw.
+    pub terms_hash: String,
+    pub signed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MilestoneView {
+    pub id: String,
+    pub seq: i64,
+    pub month: i64,
+    pub deliverable: String,
+    pub due_at: DateTime<Utc>,
+    /// `scheduled` | `reported` | `met` | `not_met`
+    pub status: String,
+    /// Not met and past its due date.
+    pub overdue: bool,
+    pub evidence: Option<String>,
+    pub reported_at: Option<DateTime<Utc>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub id: String,
+    pub milestone_id: String,
+    /// `fiscal` | `enterprise`
+    pub source: String,
+    pub amount: i64,
+    pub paid_at: DateTime<Utc>,
+}
+
+/// An agreement. `terms_hash` = SHA-256 (hex) of the canonical JSON of `terms` (docs/api.md).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgreementView {
+    pub id: String,
+    pub challenge_id: String,
+    pub bid_id: String,
+    /// `drafted` | `partially_signed` | `signed` | `registered` | `completed` | `terminated`
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub terms: serde_json::Value,
+    pub terms_hash: String,
+    pub signatures: Vec<SignatureView>,
+    pub milestones: Vec<MilestoneView>,
+    pub payments: Vec<PaymentView>,
+    pub paid_fiscal: i64,
+    pub paid_enterprise: i64,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub registered_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+fn view(conn: &mut DbConnection, a: &Agreement, now: DateTime<Utc>) -> ApiResult<AgreementView> {
+    let signatures = jiebang_db::agreements::signatures(conn, &a.id)?
+        .into_iter()
+        .map(|s| SignatureView {
+            organization_id: s.organization_id,
+            user_id: s.user_id,
+            terms_hash: s.terms_hash,
+            signed_at: utc(s.signed_at),
+        })
+        .collect();
+    let milestones = jiebang_db::agreements::milestones(conn, &a.id)?
+        .into_iter()
+        .map(|m| MilestoneView {
+            overdue: !matches!(m.status.as_str(), "met") && utc(m.due_at) < now,
+            id: m.id,
+            seq: m.seq,
+            month: m.month,
+            deliverable: m.deliverable,
+            due_at: utc(m.due_at),
+            status: m.status,
+            evidence: m.evidence,
+            reported_at: m.reported_at.map(utc),
+            confirmed_at: m.confirmed_at.map(utc),
+        })
+        .collect();
+    let payments: Vec<Payment> = jiebang_db::agreements::payments(conn, &a.id)?;
+    let paid = |src: &str| {
+        payments
+            .iter()
+            .filter(|p| p.source == src)
+            .map(|p| p.amount)
+            .sum()
+    };
+    Ok(AgreementView {
+        id: a.id.clone(),
+        challenge_id: a.challenge_id.clone(),
+        bid_id: a.bid_id.clone(),
+        status: a.status.clone(),
+        terms: serde_json::from_str(&a.terms_json).map_err(ApiError::internal)?,
+        terms_hash: a.terms_hash.clone(),
+        signatures,
+        milestones,
+        paid_fiscal: paid("fiscal"),
+        paid_enterprise: paid("enterprise"),
+        payments: payments
+            .iter()
+            .map(|p| PaymentView {
+                id: p.id.clone(),
+                milestone_id: p.milestone_id.clone(),
+                source: p.source.clone(),
+                amount: p.amount,
+                paid_at: utc(p.paid_at),
+            })
+            .collect(),
+        signed_at: a.signed_at.map(utc),
+        registered_at: a.registered_at.map(utc),
+        end_reason: a.end_reason.clone(),
+        version: a.version,
+        created_at: utc(a.created_at),
+    })
+}
+
+fn party_users(conn: &mut DbConnection, terms: &Terms) -> ApiResult<Vec<String>> {
+    let mut users = Vec::new();
+    for p in &terms.parties {
+        users.extend(notify::organization_users(conn, &p.organization_id)?);
+    }
+    Ok(users)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub industry: Option<String>,
+    /// Publisher region (province or prefecture code).
+    pub region: Option<String>,
+    /// Signed on or after (RFC 3339).
+    pub signed_from: Option<String>,
+    pub signed_to: Option<String>,
+}
+
+/// Agreements: the parties see theirs, officials and admins all, with filters.
+#[utoipa::path(get, path = "/api/v1/agreements", tag = "agreements", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<AgreementView>)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.0;
+    let time = |field: &str, v: &Option<String>| -> ApiResult<Option<chrono::NaiveDateTime>> {
+        v.as_deref()
+            .map(|s| {
+                DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.with_timezone(&Utc).naive_utc())
+                    .map_err(|_| {
+                        ApiError::field(
+                            field,
+                            "invalid_datetime",
+                            "时间格式应为 RFC 3339 / expected an RFC 3339 date-time",
+                        )
+                    })
+            })
+            .transpose()
+    };
+    let mut f = jiebang_db::agreements::Filter {
+        status: q.status.clone(),
+        industry: q.industry.clone(),
+        signed_from: time("signed_from", &q.signed_from)?,
+        signed_to: time("signed_to", &q.signed_to)?,
+        ..Default::default()
+    };
+    if let Some(r) = &q.region {
+        let code = jiebang_domain::RegionCode::parse(r)
+            .map_err(|e| ApiError::field("region", &e.code, e.message))?;
+        f.region_prefix = Some(code.as_str().trim_end_matches("00").to_owned());
+    }
+    if !auth.is_staff() {
+        let org = auth
+            .organization_id()
+            .filter(|_| auth.role.is_organization_user())
+            .ok_or_else(|| {
+                ApiError::forbidden("forbidden", "无权查看协议 / you see no agreements")
+            })?;
+        f.party = Some(org.to_owned());
+    }
+    let now = state.now();
+    let items = state
+        .read(move |conn| {
+            let rows = jiebang_db::agreements::list(conn, &f)?;
+            rows.iter()
+                .map(|a| view(conn, a, now))
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(items))
+}
+
+/// An agreement (its parties, officials, admins).
+#[utoipa::path(get, path = "/api/v1/agreements/{id}", tag = "agreements", security(("bearer" = [])),
+    responses((status = 200, body = AgreementView), (status = 404, body = crate::error::Problem)))]
+pub async fn read(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let now = state.now();
+    let v = state
+        .read(move |conn| {
+            let a = jiebang_db::agreements::find(conn, &id)?.ok_or_else(not_found)?;
+            if side(&auth, &terms_of(&a)?) == Side::None {
+                return Err(not_found());
+            }
+            view(conn, &a, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneInput {
+    pub month: u32,
+    pub deliverable: String,
+}
+
+/// Changes to the terms while the agreement is not fully signed; every signature is cleared.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTermsRequest {
+    pub version: i64,
+    pub fiscal_amount: Option<i64>,
+    pub enterprise_amount: Option<i64>,
+    pub term_months: Option<u32>,
+    /// `publisher` | `bidder` | `shared` | `negotiable`
+    pub ip_ownership: Option<String>,
+    pub milestones: Option<Vec<MilestoneInput>>,
+}
+
+/// Change the terms (either party or an official) before both parties signed: the hash changes
+/// and every signature is cleared.
+#[utoipa::path(patch, path = "/api/v1/agreements/{id}", tag = "agreements", request_body = UpdateTermsRequest, security(("bearer" = [])),
+    responses((status = 200, body = AgreementView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<UpdateTermsRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let b = body.0;
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (a, mut terms, s) = load(conn, &id, &auth)?;
+            if s == Side::Staff && auth.role != Role::Official {
+                return Err(ApiError::forbidden("forbidden", "只有协议双方或科技厅可以修改条款 / only the parties or an official change the terms"));
+            }
+            let to = agreement::after_terms_change(status_of(&a)).map_err(wrong_state)?;
+            if a.version != b.version {
+                return Err(version_conflict());
+            }
+            let mut v = Violations::new();
+            let before = terms.clone();
+            if let Some(x) = b.fiscal_amount {
+                if !(0..=jiebang_domain::challenge::MAX_YUAN).contains(&x) {
+                    v.push("fiscal_amount", "out_of_range", "金额超出范围 / amount out of range");
+                }
+                terms.fiscal_amount = x;
+            }
+            if let Some(x) = b.enterprise_amount {
+                if !(0..=jiebang_domain::challenge::MAX_YUAN).contains(&x) {
+                    v.push("enterprise_amount", "out_of_range", "金额超出范围 / amount out of range");
+                }
+                terms.enterprise_amount = x;
+            }
+            if let Some(x) = b.term_months {
+                if !(1..=120).contains(&x) {
+                    v.push("term_months", "out_of_range", "期限应为 1–120 个月 / the term is 1–120 months");
+                }
+                terms.term_months = x;
+            }
+            if let Some(x) = &b.ip_ownership {
+                if jiebang_domain::challenge::IpOwnership::parse(x).is_none() {
+                    v.push("ip_ownership", "invalid_value", "取值无效 / invalid value");
+                }
+                terms.ip_ownership = x.clone();
+            }
+            if let Some(ms) = &b.milestones {
+                if ms.is_empty() {
+                    v.push("milestones", "required", "至少需要一个里程碑 / at least one milestone");
+                }
+                terms.milestones = Vec::new();
+                for (i, m) in ms.iter().enumerate() {
+                    if m.month == 0 || m.month > terms.term_months {
+                        v.push(format!("milestones[{i}].month"), "out_of_range", "里程碑月份超出期限 / the month is outside the term");
+                    }
+                    let d = v.take(&format!("milestones[{i}].deliverable"), bounded_text(&m.deliverable, 1, 500));
+                    terms.milestones.push(AgreedMilestone { month: m.month, deliverable: d.unwrap_or_default() });
+                }
+                terms.milestones.sort_by_key(|m| m.month);
+            }
+            v.into_result()?;
+            let now = st.now();
+            let hash = agreement::terms_hash(&terms);
+            let change = AgreementChange {
+                status: Some(to.as_str().into()),
+                terms_json: Some(serde_json::to_string(&terms).map_err(ApiError::internal)?),
+                terms_hash: Some(hash.clone()),
+                ..Default::default()
+            };
+            if !jiebang_db::agreements::change(conn, &a.id, &a.status, &change, now.naive_utc())? {
+                return Err(version_conflict());
+            }
+            let cleared = jiebang_db::agreements::clear_signatures(conn, &a.id)?;
+            audit::record(conn, &actor, now, "agreement", &a.id, "change_terms", Some(&before), Some(&terms), Some(&format!("signatures cleared: {cleared}")))?;
+            let users = party_users(conn, &terms)?;
+            let event = Event::SignatureRequested { agreement_id: a.id.clone(), title: terms.title.clone(), terms_hash: hash };
+            notify::notify(conn, &st.config.public_url, &users, &event, now)?;
+            let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
+            view(conn, &after, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignRequest {
+    /// The `terms_hash` the signer read; a stale one is refused.
+    pub terms_hash: String,
+}
+
+/// Sign for one's organisation (an `org_admin` of a party), against the terms hash one read.
+#[utoipa::path(post, path = "/api/v1/agreements/{id}/sign", tag = "agreements", request_body = SignRequest, security(("bearer" = [])),
+    responses((status = 200, body = AgreementView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem)))]
+pub async fn sign(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<SignRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let seen = body.0.terms_hash.trim().to_lowercase();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (a, terms, s) = load(conn, &id, &auth)?;
+            if !matches!(s, Side::Publisher | Side::Bidder) {
+                return Err(ApiError::forbidden("not_a_party", "只有协议双方可以签署 / only the parties sign"));
+            }
+            if auth.role != Role::OrgAdmin {
+                return Err(ApiError::forbidden("not_authorised_signatory", "须由本单位管理员签署 / an organisation admin signs for it"));
+            }
+            let org = auth.organization_id().unwrap_or_default().to_owned();
+            let signatures = jiebang_db::agreements::signatures(conn, &a.id)?;
+            if signatures.iter().any(|x| x.organization_id == org) {
+                return Err(ApiError::conflict("already_signed", "本单位已签署 / your organisation has already signed"));
+            }
+            let to = agreement::after_signature(status_of(&a), signatures.len() + 1, terms.parties.len()).map_err(wrong_state)?;
+            if seen != a.terms_hash {
+                return Err(ApiError::conflict("terms_hash_mismatch", "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again"));
+            }
+            let now = st.now();
+            jiebang_db::agreements::add_signature(conn, &Signature { agreement_id: a.id.clone(), organization_id: org, user_id: auth.user.id.clone(), terms_hash: seen, signed_at: now.naive_utc() })?;
+            let change = AgreementChange {
+                status: Some(to.as_str().into()),
+                signed_at: (to == AgreementStatus::Signed).then_some(Some(now.naive_utc())),
+                ..Default::default()
+            };
+            if !jiebang_db::agreements::change(conn, &a.id, &a.status, &change, now.naive_utc())? {
+                return Err(version_conflict());
+            }
+            audit::record(conn, &actor, now, "agreement", &a.id, "sign", None::<&()>, Some(&to.as_str()), None)?;
+            if to == AgreementStatus::Signed {
+                let users = party_users(conn, &terms)?;
+                let event = Event::AgreementSigned { agreement_id: a.id.clone(), title: terms.title.clone() };
+                notify::notify(conn, &st.config.public_url, &users, &event, now)?;
+            }
+            let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
+            view(conn, &after, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// After an agreement changed: the challenge becomes `contracted` when every agreement that was
+/// not terminated is registered, and `completed` when all are completed or terminated.
+fn settle_challenge(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let Some(c) = jiebang_db::challenges::find_for_update(conn, challenge_id)? else {
+        return Ok(());
+    };
+    let all = jiebang_db::evaluation::agreements_of_challenge(conn, challenge_id)?;
+    let statuses: Vec<AgreementStatus> = all.iter().map(status_of).collect();
+    let action = if statuses.iter().all(|s| s.is_final()) {
+        Some(Action::Complete)
+    } else if c.status() == ChallengeStatus::Awarded
+        && statuses.iter().all(|s| {
+            matches!(
+                s,
+                AgreementStatus::Registered
+                    | AgreementStatus::Completed
+                    | AgreementStatus::Terminated
+            )
+        })
+    {
+        Some(Action::Contract)
+    } else {
+        None
+    };
+    let Some(action) = action else { return Ok(()) };
+    let Ok(to) = challenge_domain::transition(c.status(), action) else {
+        return Ok(());
+    };
+    let change = jiebang_db::challenges::StatusChange {
+        status: Some(to.as_str().into()),
+        ..Default::default()
+    };
+    if jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {
+        audit::record(
+            conn,
+            actor,
+            now,
+            "challenge",
+            &c.id,
+            to.as_str(),
+            Some(&c.status),
+            Some(&to.as_str()),
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+/// Register (备案) a signed agreement (officials): its milestones are scheduled from today.
+#[utoipa::path(post, path = "/api/v1/agreements/{id}/register", tag = "agreements", security(("bearer" = [])),
+    responses((status = 200, body = AgreementView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn register(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Official])?;
+    let id = id.into_inner();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (a, terms, _) = load(conn, &id, &auth)?;
+            let to = agreement::register(status_of(&a)).map_err(wrong_state)?;
+            let now = st.now();
+            let change = AgreementChange {
+                status: Some(to.as_str().into()),
+                registered_at: Some(now.naive_utc()),
+                registered_by: Some(auth.user.id.clone()),
+                ..Default::default()
+            };
+            if !jiebang_db::agreements::change(conn, &a.id, &a.status, &change, now.naive_utc())? {
+                return Err(version_conflict());
+            }
+            for (i, m) in terms.milestones.iter().enumerate() {
+                jiebang_db::agreements::insert_milestone(
+                    conn,
+                    &MilestoneRow {
+                        id: jiebang_db::new_id(),
+                        agreement_id: a.id.clone(),
+                        seq: i as i64 + 1,
+                        month: i64::from(m.month),
+                        deliverable: m.deliverable.clone(),
+                        // a month is counted as 30 days from registration
+                        due_at: (now + Duration::days(30 * i64::from(m.month))).naive_utc(),
+                        status: "scheduled".into(),
+                        evidence: None,
+                        reported_at: None,
+                        reported_by: None,
+                        confirmed_at: None,
+                        confirmed_by: None,
+                    },
+                )?;
+            }
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "agreement",
+                &a.id,
+                "register",
+                None::<&()>,
+                Some(&to.as_str()),
+                None,
+            )?;
+            settle_challenge(conn, &a.challenge_id, &actor, now)?;
+            let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
+            view(conn, &after, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    /// 证明材料说明
+    pub evidence: String,
+}
+
+/// The bidder reports a milestone done, with evidence.
+#[utoipa::path(post, path = "/api/v1/agreements/{id}/milestones/{mid}/report", tag = "agreements", request_body = ReportRequest,
+    security(("bearer" = [])), responses((status = 200, body = AgreementView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn report(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Json<ReportRequest>,
+) -> ApiResult<HttpResponse> {
+    let (id, mid) = path.into_inner();
+    let evidence = bounded_text(&body.0.evidence, 2, 5000)
+        .map_err(|e| ApiError::field("evidence", &e.code, e.message))?;
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (a, _, s) = load(conn, &id, &auth)?;
+            if s != Side::Bidder {
+                return Err(ApiError::forbidden("not_bidder", "里程碑由揭榜方报告 / the bidder reports milestones"));
+            }
+            if status_of(&a) != AgreementStatus::Registered {
+                return Err(ApiError::conflict("agreement_not_registered", "协议备案后方可报告里程碑 / milestones are reported once the agreement is registered"));
+            }
+            let m = jiebang_db::agreements::find_milestone(conn, &a.id, &mid)?.ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;
+            let now = st.now();
+            if !jiebang_db::agreements::report_milestone(conn, &m.id, &evidence, &auth.user.id, now.naive_utc())? {
+                return Err(ApiError::conflict("milestone_not_open", "该里程碑已报告或已确认 / the milestone is already reported or confirmed"));
+            }
+            audit::record(conn, &actor, now, "agreement", &a.id, "milestone_report", None::<&()>, Some(&m.id), Some(&evidence))?;
+            let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
+            view(conn, &after, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRequest {
+    /// `true`: met; `false`: not met (the bidder may report again).
+    pub met: bool,
+}
+
+/// The publisher confirms a reported milestone met or not met.
+#[utoipa::path(post, path = "/api/v1/agreements/{id}/milestones/{mid}/confirm", tag = "agreements", request_body = ConfirmRequest,
+    security(("bearer" = [])), responses((status = 200, body = AgreementView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Json<ConfirmRequest>,
+) -> ApiResult<HttpResponse> {
+    let (id, mid) = path.into_inner();
+    let met = body.0.met;
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (a, _, s) = load(conn, &id, &auth)?;
+            if s != Side::Publisher {
+                return Err(ApiError::forbidden(
+                    "not_publisher",
+                    "里程碑由发榜方确认 / the publisher confirms milestones",
+                ));
+            }
+            let m = jiebang_db::agreements::find_milestone(conn, &a.id, &mid)?
+                .ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;
+            let now = st.now();
+            if !jiebang_db::agreements::confirm_milestone(
+                conn,
+                &m.id,
+                met,
+                &auth.user.id,
+                now.naive_utc(),
+            )? {
+                return Err(ApiError::conflict(
+                    "milestone_not_reported",
+                    "该里程碑尚未报告 / the milestone is not reported",
+                ));
+            }
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "agreement",
+                &a.id,
+                if met {
+                    "milestone_met"
+                } else {
+                    "milestone_not_met"
+                },
+                None::<&()>,
+                Some(&m.id),
+                None,
+            )?;
+            let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
+            view(conn, &after, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequest {
+    pub milestone_id: String,
+    /// `fiscal` (recorded by an official) or `enterprise` (recorded by the publisher)
+    pub source: String,
+    /// Yuan, > 0.
+    pub amount: i64,
+}
+
+/// Record a payment tranche against a milestone. The total paid from a source never exceeds the
+/// agreed amount.
+#[utoipa::path(post, path = "/api/v1/agreements/{id}/payments", tag = "agreements", request_body = PaymentRequest,
+    security(("bearer" = [])), responses((status = 200, body = AgreementView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+    (status = 422, body = crate::error::Problem)))]
+pub async fn pay(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<PaymentRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let b = body.0;
+    if b.amount <= 0 {
+        return Err(ApiError::field(
+            "amount",
+            "out_of_range",
+            "金额须大于 0 / the amount must be positive",
+        ));
+    }
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (a, terms, s) = load(conn, &id, &auth)?;
+            let allowed = match b.source.as_str() {
+                "fiscal" => auth.role == Role::Official,
+                "enterprise" => s == Side::Publisher,
+                _ => return Err(ApiError::field("source", "invalid_value", "source 应为 fiscal 或 enterprise / source must be fiscal or enterprise")),
+            };
+            if !allowed {
+                return Err(ApiError::forbidden("forbidden", "财政资金由科技厅登记，企业资金由发榜方登记 / officials record fiscal money, the publisher enterprise money"));
+            }
+            if !matches!(status_of(&a), AgreementStatus::Registered | AgreementStatus::Completed) {
+                return Err(ApiError::conflict("agreement_not_registered", "协议备案后方可登记拨付 / payments are recorded once the agreement is registered"));
+            }
+            jiebang_db::agreements::find_milestone(conn, &a.id, &b.milestone_id)?
+                .ok_or_else(|| ApiError::field("milestone_id", "unknown_milestone", "没有该里程碑 / no such milestone"))?;
+            let agreed = if b.source == "fiscal" { terms.fiscal_amount } else { terms.enterprise_amount };
+            let paid = jiebang_db::agreements::paid(conn, &a.id, &b.source)?;
+            if paid + b.amount > agreed {
+                return Err(ApiError::conflict("overpayment", format!("累计拨付将超过协议金额 {agreed} 元（已拨付 {paid} 元）/ the total paid would exceed the agreed {agreed} yuan")));
+            }
+            let now = st.now();
+            let p = Payment {
+                id: jiebang_db::new_id(),
+                agreement_id: a.id.clone(),
+                milestone_id: b.milestone_id.clone(),
+                source: b.source.clone(),
+                amount: b.amount,
+                paid_at: now.naive_utc(),
+                recorded_by: auth.user.id.clone(),
+                created_at: now.naive_utc(),
+            };
+            jiebang_db::agreements::insert_payment(conn, &p)?;
+            audit::record(conn, &actor, now, "agreement", &a.id, "payment", None::<&()>, Some(&p), None)?;
+            let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
+            view(conn, &after, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TerminateRequest {
+    /// e.g. 赛马淘汰
+    pub reason: String,
+}
+
+/// Terminate an agreement with a reason (an official, or the publisher).
+#[utoipa::path(post, path = "/api/v1/agreements/{id}/terminate", tag = "agreements", request_body = TerminateRequest,
+    security(("bearer" = [])), responses((status = 200, body = AgreementView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn terminate(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<TerminateRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let reason = bounded_text(&body.0.reason, 2, 500)
+        .map_err(|e| ApiError::field("reason", &e.code, e.message))?;
+    end(state, auth, req, id, Some(reason)).await
+}
+
+/// Complete an agreement once every milestone is met (an official, or the publisher).
+#[utoipa::path(post, path = "/api/v1/agreements/{id}/complete", tag = "agreements", security(("bearer" = [])),
+    responses((status = 200, body = AgreementView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn complete(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    end(state, auth, req, id.into_inner(), None).await
+}
+
+async fn end(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: String,
+    reason: Option<String>,
+) -> ApiResult<HttpResponse> {
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let (a, _, s) = load(conn, &id, &auth)?;
+            if !(s == Side::Publisher || auth.role == Role::Official) {
+                return Err(ApiError::forbidden("forbidden", "只有科技厅或发榜方可以执行此操作 / only an official or the publisher may do this"));
+            }
+            let to = match &reason {
+                Some(_) => agreement::terminate(status_of(&a)),
+                None => {
+                    let ms = jiebang_db::agreements::milestones(conn, &a.id)?;
+                    agreement::complete(status_of(&a), !ms.is_empty() && ms.iter().all(|m| m.status == "met"))
+                }
+            }
+            .map_err(wrong_state)?;
+            let now = st.now();
+            let change = AgreementChange { status: Some(to.as_str().into()), end_reason: reason.clone(), ended_at: Some(now.naive_utc()), ..Default::default() };
+            if !jiebang_db::agreements::change(conn, &a.id, &a.status, &change, now.naive_utc())? {
+                return Err(version_conflict());
+            }
+            audit::record(conn, &actor, now, "agreement", &a.id, to.as_str(), Some(&a.status), Some(&to.as_str()), reason.as_deref())?;
+            settle_challenge(conn, &a.challenge_id, &actor, now)?;
+            let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
+            view(conn, &after, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The audit log of an agreement (its parties, officials, admins).
+#[utoipa::path(get, path = "/api/v1/agreements/{id}/history", tag = "agreements", security(("bearer" = [])),
+    responses((status = 200, body = Vec<crate::views::HistoryEntry>), (status = 404, body = crate::error::Problem)))]
+pub async fn history(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let entries = state
+        .read(move |conn| {
+            let a = jiebang_db::agreements::find(conn, &id)?.ok_or_else(not_found)?;
+            if side(&auth, &terms_of(&a)?) == Side::None {
+                return Err(not_found());
+            }
+            Ok(jiebang_db::audit::history(conn, "agreement", &id)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(
+        entries
+            .iter()
+            .map(crate::views::HistoryEntry::from)
+            .collect::<Vec<_>>(),
+    ))
+}

@@ -1,0 +1,202 @@
+//! Agreements: signing against the terms hash, changes clearing signatures, registration,
+//! milestones, payments within the agreed amounts, and the challenge following its agreements.
+
+use jiebang_domain::agreement::canonical_json;
+use jiebang_tests::{on_both_databases, Cast, TestApp};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const PROBLEM: &str = "针对风光发电功率大范围波动的特点，研制千标方级碱性电解水制氢装备，解决宽功率适应性与快速启停难题。";
+
+/// A 赛马 challenge awarded to two bids; returns (challenge, [agreement ids], second bidder token).
+fn awarded(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String) {
+    let mut body = app.challenge_body("赛马制：千标方级电解水制氢关键装备", "新能源", PROBLEM, 10);
+    body["max_winners"] = json!(2);
+    let challenge = app.publish(&cast.publisher, &cast.official, &body);
+    let (_, other) = app.verified_org(
+        "lead@iee.ac.cn",
+        "中国科学院电工研究所",
+        "institute",
+        "110108",
+    );
+    let bid_body = json!({
+        "approach": "采用宽功率碱性电解槽与多槽协同调度，结合风光功率预测实现快速响应与稳定运行。",
+        "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
+        "milestones": [{"month": 6, "deliverable": "总体方案"}, {"month": 18, "deliverable": "样机与示范运行"}],
+        "requested_fiscal": 1_500_000, "own_funds": 500_000
+    });
+    let mut bids = Vec::new();
+    for token in [&cast.bidder, &other] {
+        let id = app
+            .post(
+                &format!("/api/v1/challenges/{challenge}/bids"),
+                Some(token),
+                &bid_body,
+            )
+            .expect(201)
+            .json["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.post(
+            &format!("/api/v1/bids/{id}/submit"),
+            Some(token),
+            &json!({}),
+        )
+        .expect(200);
+        bids.push(id);
+    }
+    app.put(&format!("/api/v1/challenges/{challenge}/rubric"), Some(&cast.publisher),
+        &json!({"criteria": [{"name": "技术方案", "weight": 60}, {"name": "团队实力", "weight": 40}]})).expect(200);
+    let expert = app.platform_user("expert", "expert@experts.cn", None);
+    let expert_id = app.get("/api/v1/me", Some(&expert)).json["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
+    cast.relogin(app);
+    let expert = app.token("expert@experts.cn");
+    let other = app.token("lead@iee.ac.cn");
+    app.wait_until("close", || {
+        app.get(
+            &format!("/api/v1/challenges/{challenge}"),
+            Some(&cast.official),
+        )
+        .json["status"]
+            == "evaluating"
+    });
+    app.post(
+        &format!("/api/v1/challenges/{challenge}/experts"),
+        Some(&cast.official),
+        &json!({"expert_ids": [expert_id]}),
+    )
+    .expect(200);
+    for b in &bids {
+        app.put(&format!("/api/v1/bids/{b}/scores"), Some(&expert), &json!({"scores": [
+            {"criterion": "c1", "score": 80, "comment": "可行"}, {"criterion": "c2", "score": 80, "comment": "可靠"}]})).expect(200);
+    }
+    app.post(
+        &format!("/api/v1/challenges/{challenge}/awards"),
+        Some(&cast.publisher),
+        &json!({"bid_ids": bids}),
+    )
+    .expect(200);
+    let award = app
+        .post(
+            &format!("/api/v1/challenges/{challenge}/awards/confirm"),
+            Some(&cast.official),
+            &json!({}),
+        )
+        .expect(200)
+        .json;
+    let ids = award["agreement_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    (challenge, ids, other)
+}
+
+fn hash_of(terms: &Value) -> String {
+    Sha256::digest(canonical_json(terms).as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+on_both_databases! {
+    fn signing_registration_milestones_and_payments(app) {
+        let mut cast = app.cast();
+        let (challenge, ids, other) = awarded(&app, &mut cast);
+        let a = app.get(&format!("/api/v1/agreements/{}", ids[0]), Some(&cast.publisher)).expect(200).json;
+        // the hash can be recomputed from the JSON the API returns
+        assert_eq!(a["terms_hash"], hash_of(&a["terms"]).as_str());
+        assert_eq!(a["status"], "drafted");
+        let a_is_ours = a["terms"]["parties"][1]["organization_id"] == cast.bidder_org.as_str();
+        let bidder_of_a = if a_is_ours { cast.bidder.clone() } else { other.clone() };
+        // strangers do not see it; the list shows each party its own
+        let (_, stranger) = app.verified_org("x@y.edu.cn", "某大学", "university", "150100");
+        app.get(&format!("/api/v1/agreements/{}", ids[0]), Some(&stranger)).problem(404, "not_found");
+        assert_eq!(app.get("/api/v1/agreements", Some(&cast.publisher)).expect(200).json.as_array().unwrap().len(), 2);
+        assert_eq!(app.get("/api/v1/agreements", Some(&bidder_of_a)).expect(200).json.as_array().unwrap().len(), 1);
+        assert_eq!(app.get("/api/v1/agreements?status=drafted", Some(&cast.official)).expect(200).json.as_array().unwrap().len(), 2);
+
+        // one party signs → partially_signed
+        let hash = a["terms_hash"].as_str().unwrap().to_owned();
+        app.post(&format!("/api/v1/agreements/{}/sign", ids[0]), Some(&cast.publisher), &json!({"terms_hash": "0".repeat(64)})).problem(409, "terms_hash_mismatch");
+        let signed1 = app.post(&format!("/api/v1/agreements/{}/sign", ids[0]), Some(&cast.publisher), &json!({"terms_hash": hash})).expect(200).json;
+        assert_eq!(signed1["status"], "partially_signed");
+        assert_eq!(signed1["signatures"][0]["terms_hash"], hash.as_str());
+        app.post(&format!("/api/v1/agreements/{}/sign", ids[0]), Some(&cast.publisher), &json!({"terms_hash": hash})).problem(409, "already_signed");
+        // a change of terms clears the signature and changes the hash
+        let changed = app.patch(&format!("/api/v1/agreements/{}", ids[0]), Some(&bidder_of_a),
+            &json!({"version": signed1["version"], "fiscal_amount": 1_200_000})).expect(200).json;
+        assert_eq!(changed["status"], "drafted");
+        assert_eq!(changed["signatures"], json!([]));
+        let new_hash = changed["terms_hash"].as_str().unwrap().to_owned();
+        assert_ne!(new_hash, hash);
+        assert_eq!(new_hash, hash_of(&changed["terms"]));
+        // the old hash is stale now
+        app.post(&format!("/api/v1/agreements/{}/sign", ids[0]), Some(&bidder_of_a), &json!({"terms_hash": hash})).problem(409, "terms_hash_mismatch");
+        app.post(&format!("/api/v1/agreements/{}/register", ids[0]), Some(&cast.official), &json!({})).problem(409, "agreement_not_signed");
+        app.post(&format!("/api/v1/agreements/{}/sign", ids[0]), Some(&bidder_of_a), &json!({"terms_hash": new_hash})).expect(200);
+        let signed = app.post(&format!("/api/v1/agreements/{}/sign", ids[0]), Some(&cast.publisher), &json!({"terms_hash": new_hash})).expect(200).json;
+        assert_eq!(signed["status"], "signed");
+        assert!(signed["signed_at"].is_string());
+        app.patch(&format!("/api/v1/agreements/{}", ids[0]), Some(&cast.publisher), &json!({"version": signed["version"], "fiscal_amount": 1})).problem(409, "agreement_not_unsigned");
+        app.post(&format!("/api/v1/agreements/{}/register", ids[0]), Some(&cast.publisher), &json!({})).problem(403, "forbidden");
+        let registered = app.post(&format!("/api/v1/agreements/{}/register", ids[0]), Some(&cast.official), &json!({})).expect(200).json;
+        assert_eq!(registered["status"], "registered");
+        assert_eq!(registered["milestones"].as_array().unwrap().len(), 2);
+        // one agreement registered, the other not: the challenge is still awarded
+        assert_eq!(app.get(&format!("/api/v1/challenges/{challenge}"), None).json["status"], "awarded");
+
+        // milestones: reported by the bidder, confirmed by the publisher, paid within the agreed amounts
+        let m1 = registered["milestones"][0]["id"].as_str().unwrap().to_owned();
+        let m2 = registered["milestones"][1]["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/api/v1/agreements/{}/milestones/{m1}/report", ids[0]), Some(&cast.publisher), &json!({"evidence": "方案已完成"})).problem(403, "not_bidder");
+        app.post(&format!("/api/v1/agreements/{}/milestones/{m1}/confirm", ids[0]), Some(&cast.publisher), &json!({"met": true})).problem(409, "milestone_not_reported");
+        app.post(&format!("/api/v1/agreements/{}/milestones/{m1}/report", ids[0]), Some(&bidder_of_a), &json!({"evidence": "总体方案已通过专家论证，附论证意见"})).expect(200);
+        app.post(&format!("/api/v1/agreements/{}/milestones/{m1}/confirm", ids[0]), Some(&cast.publisher), &json!({"met": true})).expect(200);
+        app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(&cast.official), &json!({"milestone_id": m1, "source": "fiscal", "amount": 700_000})).expect(200);
+        app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(&cast.publisher), &json!({"milestone_id": m1, "source": "fiscal", "amount": 1})).problem(403, "forbidden");
+        app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(&cast.official), &json!({"milestone_id": m2, "source": "fiscal", "amount": 500_001}))
+            .problem(409, "overpayment");
+        let paid = app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(&cast.official), &json!({"milestone_id": m2, "source": "fiscal", "amount": 500_000})).expect(200).json;
+        assert_eq!(paid["paid_fiscal"], 1_200_000);
+        app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(&cast.publisher), &json!({"milestone_id": m2, "source": "enterprise", "amount": 3_000_000})).expect(200);
+        // completion needs every milestone met
+        app.post(&format!("/api/v1/agreements/{}/complete", ids[0]), Some(&cast.official), &json!({})).problem(409, "agreement_not_all_milestones_met");
+        app.advance(chrono::Duration::days(600));
+        cast.relogin(&app);
+        let bidder_of_a = app.token(if a_is_ours { "bidder@imu.edu.cn" } else { "lead@iee.ac.cn" });
+        let overdue = app.get(&format!("/api/v1/agreements/{}", ids[0]), Some(&cast.official)).json;
+        assert_eq!(overdue["milestones"][1]["overdue"], true);
+        app.post(&format!("/api/v1/agreements/{}/milestones/{m2}/report", ids[0]), Some(&bidder_of_a), &json!({"evidence": "样机通过第三方检测"})).expect(200);
+        app.post(&format!("/api/v1/agreements/{}/milestones/{m2}/confirm", ids[0]), Some(&cast.publisher), &json!({"met": true})).expect(200);
+        app.post(&format!("/api/v1/agreements/{}/complete", ids[0]), Some(&cast.official), &json!({})).expect(200);
+        // the other team is eliminated (赛马淘汰): every agreement is final, the challenge completes
+        app.post(&format!("/api/v1/agreements/{}/terminate", ids[1]), Some(&cast.official), &json!({"reason": "赛马淘汰"})).expect(200);
+        assert_eq!(app.get(&format!("/api/v1/challenges/{challenge}"), None).json["status"], "completed");
+        let history = app.get(&format!("/api/v1/agreements/{}/history", ids[0]), Some(&cast.publisher)).expect(200).json;
+        let actions: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert!(actions.starts_with(&["create", "sign", "change_terms", "sign", "sign", "register"]), "{actions:?}");
+    }
+
+    fn registering_every_agreement_contracts_the_challenge(app) {
+        let mut cast = app.cast();
+        let (challenge, ids, other) = awarded(&app, &mut cast);
+        for id in &ids {
+            let a = app.get(&format!("/api/v1/agreements/{id}"), Some(&cast.publisher)).json;
+            let hash = a["terms_hash"].as_str().unwrap();
+            let bidder = if a["terms"]["parties"][1]["organization_id"] == cast.bidder_org.as_str() { &cast.bidder } else { &other };
+            app.post(&format!("/api/v1/agreements/{id}/sign"), Some(&cast.publisher), &json!({"terms_hash": hash})).expect(200);
+            app.post(&format!("/api/v1/agreements/{id}/sign"), Some(bidder), &json!({"terms_hash": hash})).expect(200);
+            app.post(&format!("/api/v1/agreements/{id}/register"), Some(&cast.official), &json!({})).expect(200);
+        }
+        assert_eq!(app.get(&format!("/api/v1/challenges/{challenge}"), None).json["status"], "contracted");
+        let signed_mails = app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "agreement_signed")).unwrap();
+        assert_eq!(signed_mails.len(), 4, "both parties of both agreements");
+    }
+}
