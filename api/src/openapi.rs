@@ -1,7 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use crate::handlers::{
-    admin, agreements, auth, bids, challenges, evaluation, inbox, me, ops, organizations, questions,
+    admin, agreements, auth, bids, challenges, consortia, evaluation, inbox, me, ops,
+    organizations, questions, stats,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -47,6 +48,8 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         inbox::get_subscriptions, inbox::put_subscriptions, inbox::outbox, inbox::retry,
         agreements::list, agreements::read, agreements::update, agreements::sign, agreements::register,
         agreements::report, agreements::confirm, agreements::pay, agreements::terminate, agreements::complete, agreements::history,
+        consortia::create, consortia::list, consortia::read, consortia::file, consortia::revoke,
+        stats::overview, stats::funnel, stats::agreements_csv,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemFieldError)),
     modifiers(&BearerAuth),
@@ -60,6 +63,8 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         (name = "evaluation", description = "Expert evaluation (专家评审) and award (立项)"),
         (name = "notifications", description = "In-app notifications, e-mail preferences, subscriptions"),
         (name = "agreements", description = "Agreements (协议/任务书): signing, registration, milestones, payments"),
+        (name = "consortia", description = "Innovation consortia (创新联合体) and their filing (备案)"),
+        (name = "stats", description = "Officials' statistics and exports"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bids;
 pub mod challenges;
 pub mod connection;
+pub mod consortia;
 pub mod evaluation;
 pub mod idempotency;
 pub mod models;
@@ -14,6 +15,7 @@ pub mod organizations;
 pub mod questions;
 pub mod schema;
 pub mod settings;
+pub mod stats;
 pub mod tokens;
 pub mod users;
 

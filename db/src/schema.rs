@@ -318,6 +318,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    consortia (id) {
+        id -> Text,
+        lead_organization_id -> Text,
+        created_by -> Text,
+        name -> Text,
+        industry_direction -> Text,
+        national_platforms -> BigInt,
+        provincial_platforms -> BigInt,
+        regional_platforms -> BigInt,
+        mechanisms -> Text,
+        status -> Text,
+        registration_no -> Nullable<Text>,
+        filed_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        revoke_reason -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consortium_members (consortium_id, organization_id) {
+        consortium_id -> Text,
+        organization_id -> Text,
+    }
+}
+
+diesel::table! {
+    registration_counters (year) {
+        year -> BigInt,
+        last_value -> BigInt,
+    }
+}
+
 diesel::joinable!(bids -> challenges (challenge_id));
 diesel::joinable!(bid_members -> bids (bid_id));
 diesel::joinable!(challenges -> organizations (organization_id));
@@ -348,4 +384,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     signatures,
     milestones,
     payments,
+    consortia,
+    consortium_members,
+    registration_counters,
 );

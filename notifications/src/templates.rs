@@ -106,6 +106,12 @@ pub enum Event {
     },
     /// Both parties signed (to both parties).
     AgreementSigned { agreement_id: String, title: String },
+    /// A consortium was filed (to its lead organisation).
+    ConsortiumFiled {
+        consortium_id: String,
+        name: String,
+        registration_no: String,
+    },
     /// An expert was assigned to evaluate a challenge (to the expert).
     ExpertAssigned { challenge_id: String, title: String },
     /// The award was confirmed (to every bidder and the publisher).
@@ -128,6 +134,7 @@ impl Event {
             Event::BidIneligible { .. } => "bid_ineligible",
             Event::ChallengeUnsuccessful { .. } => "challenge_unsuccessful",
             Event::ExpertAssigned { .. } => "expert_assigned",
+            Event::ConsortiumFiled { .. } => "consortium_filed",
             Event::SignatureRequested { .. } => "signature_requested",
             Event::AgreementSigned { .. } => "agreement_signed",
             Event::ChallengeMatchesSubscription { .. } => "challenge_matches_subscription",
@@ -155,6 +162,7 @@ impl Event {
                 format!("/challenges/{challenge_id}")
             }
             Event::BidSubmitted { bid_id, .. } => format!("/bids/{bid_id}"),
+            Event::ConsortiumFiled { consortium_id, .. } => format!("/consortia/{consortium_id}"),
             Event::SignatureRequested { agreement_id, .. }
             | Event::AgreementSigned { agreement_id, .. } => {
                 format!("/agreements/{agreement_id}")
@@ -421,7 +429,16 @@ pub fn render(event: &Event, locale: Locale, base_url: &str) -> Rendered {
             format!("[Jiebang] Agreement signed: {title}"),
             vec![format!("Both parties signed the agreement for \"{title}\"; it awaits registration by the department.")],
         ),
+        (Event::ConsortiumFiled { name, registration_no, .. }, Locale::Zh) => (
+            format!("【创新联合体】备案成功：{name}"),
+            vec![format!("创新联合体「{name}」已备案，备案编号：{registration_no}。")],
+        ),
+        (Event::ConsortiumFiled { name, registration_no, .. }, Locale::En) => (
+            format!("[Jiebang] Consortium filed: {name}"),
+            vec![format!("The consortium \"{name}\" was filed under number {registration_no}.")],
+        ),
         (Event::ExpertAssigned { title, .. }, Locale::Zh) => (
+
 
 
             format!("【揭榜挂帅】评审邀请：{title}"),

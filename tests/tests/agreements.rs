@@ -198,5 +198,16 @@ on_both_databases! {
         assert_eq!(app.get(&format!("/api/v1/challenges/{challenge}"), None).json["status"], "contracted");
         let signed_mails = app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "agreement_signed")).unwrap();
         assert_eq!(signed_mails.len(), 4, "both parties of both agreements");
+        // the statistics and the CSV count the two signed agreements
+        let funnel = app.get("/api/v1/stats/funnel", Some(&cast.official)).expect(200).json;
+        assert_eq!(funnel["funnel"]["contracted"], 1);
+        assert_eq!(funnel["agreements_signed"], 2);
+        assert_eq!(funnel["fiscal_signed"], 3_000_000);
+        assert_eq!(funnel["enterprise_signed"], 6_000_000);
+        assert_eq!(funnel["leverage"], 2.0);
+        let csv = app.raw("GET", "/api/v1/exports/agreements.csv", Some(&cast.official), None, vec![]);
+        assert_eq!(csv.body.lines().count(), 3);
+        assert!(csv.body.contains("赛马制：千标方级电解水制氢关键装备"));
+        assert!(csv.body.contains("registered"));
     }
 }

@@ -76,6 +76,9 @@ pub struct BidRequest {
     /// Consortium members other than the lead (the caller's organisation).
     #[serde(default)]
     pub members: Vec<MemberInput>,
+    /// Or a filed consortium (创新联合体) led by the caller's organisation: its members are copied
+    /// in, sharing the work equally with the lead.
+    pub consortium_id: Option<String>,
     pub chief_scientist: Option<ChiefScientistInput>,
     /// 实施方案
     #[serde(default)]
@@ -305,6 +308,36 @@ fn checked_content(
     }
 }
 
+/// The members of a filed consortium led by `lead`, each with an equal share of the work.
+fn consortium_members(
+    conn: &mut DbConnection,
+    consortium: &str,
+    lead: &str,
+) -> ApiResult<Vec<Member>> {
+    let c = jiebang_db::consortia::find(conn, consortium)?
+        .filter(|c| c.status == "filed" && c.lead_organization_id == lead)
+        .ok_or_else(|| {
+            ApiError::field(
+                "consortium_id",
+                "unknown_consortium",
+                "须为本单位牵头且已备案的创新联合体 / a filed consortium led by your organisation",
+            )
+        })?;
+    let ids: Vec<String> = jiebang_db::consortia::members(conn, &c.id)?
+        .into_iter()
+        .filter(|m| m != lead)
+        .collect();
+    let share = (100 / (ids.len() as u32 + 1)).max(1);
+    Ok(ids
+        .into_iter()
+        .map(|organization_id| Member {
+            organization_id,
+            role: "联合体成员".into(),
+            share_percent: share,
+        })
+        .collect())
+}
+
 fn wrong_state(e: bid::WrongBidState) -> ApiError {
     ApiError::conflict(
         e.code(),
@@ -353,7 +386,11 @@ pub async fn create(
         _ => return Err(ApiError::forbidden("not_a_bidder", "只有高校、科研院所和企业的用户可以揭榜 / only users of universities, institutes and enterprises bid")),
     };
     let id = id.into_inner();
-    let content = to_content(&body.0);
+    let mut content = to_content(&body.0);
+    let consortium_id = body.0.consortium_id.clone();
+    if consortium_id.is_some() && !content.members.is_empty() {
+        return Err(ApiError::field("members", "members_with_consortium", "引用创新联合体时不再单独填写成员 / members come from the consortium; do not list them too"));
+    }
     let actor = Actor::user(&auth, audit::request_id(&req));
     let st = state.clone();
     let v = state
@@ -375,6 +412,9 @@ pub async fn create(
                 return Err(ApiError::forbidden("not_invited", "该榜单为定向委托，本单位未受邀 / this directed challenge did not invite your organisation"));
             }
             open_for_bids(&c, now)?;
+            if let Some(cid) = &consortium_id {
+                content.members = consortium_members(conn, cid, &org.id)?;
+            }
             // one lead's bids are decided one at a time (限项 across challenges)
             jiebang_db::organizations::lock(conn, &org.id)?;
             if jiebang_db::bids::has_live_bid(conn, &c.id, &org.id)? {

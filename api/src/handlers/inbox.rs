@@ -32,6 +32,7 @@ pub const KINDS: &[&str] = &[
     "award",
     "signature_requested",
     "agreement_signed",
+    "consortium_filed",
 ];
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -6,12 +6,14 @@ pub mod agreements;
 pub mod auth;
 pub mod bids;
 pub mod challenges;
+pub mod consortia;
 pub mod evaluation;
 pub mod inbox;
 pub mod me;
 pub mod ops;
 pub mod organizations;
 pub mod questions;
+pub mod stats;
 
 use actix_web::web;
 
@@ -133,6 +135,22 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/challenges/{id}/awards/confirm")
                     .route(web::post().to(evaluation::confirm)),
+            )
+            .service(
+                web::resource("/consortia")
+                    .route(web::get().to(consortia::list))
+                    .route(web::post().to(consortia::create)),
+            )
+            .service(web::resource("/consortia/{id}").route(web::get().to(consortia::read)))
+            .service(web::resource("/consortia/{id}/file").route(web::post().to(consortia::file)))
+            .service(
+                web::resource("/consortia/{id}/revoke").route(web::post().to(consortia::revoke)),
+            )
+            .service(web::resource("/stats/overview").route(web::get().to(stats::overview)))
+            .service(web::resource("/stats/funnel").route(web::get().to(stats::funnel)))
+            .service(
+                web::resource("/exports/agreements.csv")
+                    .route(web::get().to(stats::agreements_csv)),
             )
             .service(web::resource("/agreements").route(web::get().to(agreements::list)))
             .service(

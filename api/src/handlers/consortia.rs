@@ -1,0 +1,422 @@
+//! Innovation consortia (创新联合体): a lead enterprise drafts one with its members; filing (备案) is
+//! accepted at once with a registration number, unique and gap-free per year; an official may
+//! revoke it with a reason. Bids may reference a filed consortium.
+
+use crate::audit::{self, Actor};
+use crate::auth::{Auth, MaybeAuth};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Query};
+use crate::notify;
+use crate::state::AppState;
+use crate::views::utc;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Datelike, Utc};
+use jiebang_db::consortia::{Consortium, ConsortiumChange};
+use jiebang_db::DbConnection;
+use jiebang_domain::validation::bounded_text;
+use jiebang_domain::{FieldError, OrganizationKind, Role, Violations};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+fn not_found() -> ApiError {
+    ApiError::not_found("创新联合体 / consortium")
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsortiumRequest {
+    pub name: String,
+    /// 产业方向
+    pub industry_direction: String,
+    /// Member organisations other than the lead (registered on the platform).
+    pub members: Vec<String>,
+    /// Innovation platforms of the consortium: national, provincial, regional (counts).
+    #[serde(default)]
+    pub national_platforms: i64,
+    #[serde(default)]
+    pub provincial_platforms: i64,
+    #[serde(default)]
+    pub regional_platforms: i64,
+    /// 合作机制 (free text)
+    #[serde(default)]
+    pub mechanisms: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub organization_id: String,
+    pub name: String,
+    /// The organisation's kind.
+    pub kind: String,
+    pub region_code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsortiumView {
+    pub id: String,
+    /// `draft` | `filed` | `revoked`
+    pub status: String,
+    pub name: String,
+    pub lead_organization_id: String,
+    pub lead_organization_name: String,
+    pub industry_direction: String,
+    pub members: Vec<MemberView>,
+    pub national_platforms: i64,
+    pub provincial_platforms: i64,
+    pub regional_platforms: i64,
+    pub mechanisms: String,
+    /// 备案编号, e.g. `NMCX-2026-0001`
+    pub registration_no: Option<String>,
+    pub filed_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn view(conn: &mut DbConnection, c: &Consortium) -> ApiResult<ConsortiumView> {
+    let mut members = Vec::new();
+    for id in jiebang_db::consortia::members(conn, &c.id)? {
+        if let Some(o) = jiebang_db::organizations::find(conn, &id)? {
+            members.push(MemberView {
+                organization_id: o.id,
+                name: o.name,
+                kind: o.kind,
+                region_code: o.region_code,
+            });
+        }
+    }
+    let lead = jiebang_db::organizations::find(conn, &c.lead_organization_id)?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    Ok(ConsortiumView {
+        id: c.id.clone(),
+        status: c.status.clone(),
+        name: c.name.clone(),
+        lead_organization_id: c.lead_organization_id.clone(),
+        lead_organization_name: lead,
+        industry_direction: c.industry_direction.clone(),
+        members,
+        national_platforms: c.national_platforms,
+        provincial_platforms: c.provincial_platforms,
+        regional_platforms: c.regional_platforms,
+        mechanisms: c.mechanisms.clone(),
+        registration_no: c.registration_no.clone(),
+        filed_at: c.filed_at.map(utc),
+        revoked_at: c.revoked_at.map(utc),
+        revoke_reason: c.revoke_reason.clone(),
+        created_at: utc(c.created_at),
+    })
+}
+
+/// Draft a consortium led by the caller's (enterprise) organisation.
+#[utoipa::path(post, path = "/api/v1/consortia", tag = "consortia", request_body = ConsortiumRequest, security(("bearer" = [])),
+    responses((status = 201, body = ConsortiumView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: Json<ConsortiumRequest>,
+) -> ApiResult<HttpResponse> {
+    let org = match (&auth.organization, auth.role.is_organization_user()) {
+        (Some(o), true)
+            if OrganizationKind::parse(&o.kind) == Some(OrganizationKind::Enterprise) =>
+        {
+            o.clone()
+        }
+        _ => {
+            return Err(ApiError::forbidden(
+                "not_an_enterprise",
+                "创新联合体由企业牵头组建 / a consortium is led by an enterprise",
+            ))
+        }
+    };
+    let b = body.0;
+    let mut v = Violations::new();
+    let name = v.take("name", bounded_text(&b.name, 2, 100));
+    let direction = v.take(
+        "industry_direction",
+        bounded_text(&b.industry_direction, 1, 100),
+    );
+    let mechanisms = v.take("mechanisms", bounded_text(&b.mechanisms, 0, 5000));
+    for (field, n) in [
+        ("national_platforms", b.national_platforms),
+        ("provincial_platforms", b.provincial_platforms),
+        ("regional_platforms", b.regional_platforms),
+    ] {
+        if !(0..=10_000).contains(&n) {
+            v.push(
+                field,
+                "out_of_range",
+                "平台数量应在 0 到 10000 之间 / a count is 0–10000",
+            );
+        }
+    }
+    let mut members: Vec<String> = b.members.iter().map(|m| m.trim().to_owned()).collect();
+    if members.is_empty() {
+        v.push("members", "required", "创新联合体至少需要一个成员单位 / a consortium has at least one member besides its lead");
+    }
+    if members.len() > 300 {
+        v.push("members", "too_many", "成员过多 / too many members");
+    }
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let now = state.now();
+    let user = auth.user.id.clone();
+    let v2 = state
+        .write(move |conn| {
+            for (i, m) in members.iter().enumerate() {
+                if *m == org.id {
+                    v.0.push(FieldError::new(
+                        format!("members[{i}]"),
+                        "is_lead",
+                        "牵头单位不必列为成员 / the lead is not listed as a member",
+                    ));
+                } else if jiebang_db::organizations::find(conn, m)?.is_none() {
+                    v.0.push(FieldError::new(
+                        format!("members[{i}]"),
+                        "unknown_organization",
+                        "单位不存在 / no such organisation",
+                    ));
+                }
+            }
+            v.into_result()?;
+            members.sort();
+            members.dedup();
+            let row = Consortium {
+                id: jiebang_db::new_id(),
+                lead_organization_id: org.id.clone(),
+                created_by: user,
+                name: name.unwrap_or_default(),
+                industry_direction: direction.unwrap_or_default(),
+                national_platforms: b.national_platforms,
+                provincial_platforms: b.provincial_platforms,
+                regional_platforms: b.regional_platforms,
+                mechanisms: mechanisms.unwrap_or_default(),
+                status: "draft".into(),
+                registration_no: None,
+                filed_at: None,
+                revoked_at: None,
+                revoke_reason: None,
+                version: 1,
+                created_at: now.naive_utc(),
+                updated_at: now.naive_utc(),
+            };
+            jiebang_db::consortia::insert(conn, &row, &members)?;
+            let v = view(conn, &row)?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "consortium",
+                &row.id,
+                "create",
+                None::<&()>,
+                Some(&v),
+                None,
+            )?;
+            Ok(v)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(v2))
+}
+
+fn visible(c: &Consortium, auth: Option<&Auth>) -> bool {
+    c.status == "filed"
+        || auth.is_some_and(|a| a.belongs_to(&c.lead_organization_id) || a.is_staff())
+}
+
+/// A consortium: filed ones are public; drafts and revoked ones for the lead and staff.
+#[utoipa::path(get, path = "/api/v1/consortia/{id}", tag = "consortia",
+    responses((status = 200, body = ConsortiumView), (status = 404, body = crate::error::Problem)))]
+pub async fn read(
+    state: web::Data<AppState>,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let v = state
+        .read(move |conn| {
+            let c = jiebang_db::consortia::find(conn, &id)?.ok_or_else(not_found)?;
+            if !visible(&c, auth.0.as_ref()) {
+                return Err(not_found());
+            }
+            view(conn, &c)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// `true`: the caller's organisation's consortia in any state.
+    pub mine: Option<String>,
+}
+
+/// Filed consortia (public), or with `mine=true` the caller's own.
+#[utoipa::path(get, path = "/api/v1/consortia", tag = "consortia", params(ListQuery),
+    responses((status = 200, body = Vec<ConsortiumView>)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: MaybeAuth,
+    query: Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let lead = match query.0.mine.as_deref() {
+        Some("true") => Some(
+            auth.0
+                .as_ref()
+                .and_then(|a| {
+                    a.organization_id()
+                        .filter(|_| a.role.is_organization_user())
+                        .map(str::to_owned)
+                })
+                .ok_or_else(|| {
+                    ApiError::unauthorized("unauthenticated", "请先登录 / authentication required")
+                })?,
+        ),
+        None | Some("false") => None,
+        _ => {
+            return Err(ApiError::field(
+                "mine",
+                "invalid_value",
+                "mine 应为 true 或 false / mine must be true or false",
+            ))
+        }
+    };
+    let v = state
+        .read(move |conn| {
+            let rows = jiebang_db::consortia::list(conn, lead.as_deref())?;
+            rows.iter()
+                .map(|c| view(conn, c))
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// File (备案) a drafted consortium (its lead organisation): accepted at once with the next
+/// registration number of the year.
+#[utoipa::path(post, path = "/api/v1/consortia/{id}/file", tag = "consortia", security(("bearer" = [])),
+    responses((status = 200, body = ConsortiumView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn file(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let c = jiebang_db::consortia::find(conn, &id)?.ok_or_else(not_found)?;
+            if !visible(&c, Some(&auth)) {
+                return Err(not_found());
+            }
+            if !auth.belongs_to(&c.lead_organization_id) {
+                return Err(ApiError::forbidden(
+                    "not_lead",
+                    "由牵头单位备案 / the lead organisation files it",
+                ));
+            }
+            if c.status != "draft" {
+                return Err(ApiError::conflict(
+                    "consortium_not_draft",
+                    "该联合体已备案或已撤销 / the consortium is already filed or revoked",
+                ));
+            }
+            let now = st.now();
+            let year = i64::from(
+                now.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+                    .year(),
+            );
+            let n = jiebang_db::consortia::next_number(conn, year)?;
+            let number = format!("NMCX-{year}-{n:04}");
+            let change = ConsortiumChange {
+                status: Some("filed".into()),
+                registration_no: Some(number.clone()),
+                filed_at: Some(now.naive_utc()),
+                ..Default::default()
+            };
+            if !jiebang_db::consortia::change(conn, &c.id, "draft", &change, now.naive_utc())? {
+                return Err(crate::handlers::organizations::version_conflict());
+            }
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "consortium",
+                &c.id,
+                "file",
+                None::<&()>,
+                Some(&number),
+                None,
+            )?;
+            let users = notify::organization_users(conn, &c.lead_organization_id)?;
+            let event = jiebang_notifications::Event::ConsortiumFiled {
+                consortium_id: c.id.clone(),
+                name: c.name.clone(),
+                registration_no: number,
+            };
+            notify::notify(conn, &st.config.public_url, &users, &event, now)?;
+            let after = jiebang_db::consortia::find(conn, &c.id)?.ok_or_else(not_found)?;
+            view(conn, &after)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    pub reason: String,
+}
+
+/// Revoke a filed consortium (officials), with a reason.
+#[utoipa::path(post, path = "/api/v1/consortia/{id}/revoke", tag = "consortia", request_body = RevokeRequest, security(("bearer" = [])),
+    responses((status = 200, body = ConsortiumView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<RevokeRequest>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Official])?;
+    let id = id.into_inner();
+    let reason = bounded_text(&body.0.reason, 2, 500)
+        .map_err(|e| ApiError::field("reason", &e.code, e.message))?;
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
+    let v = state
+        .write(move |conn| {
+            let c = jiebang_db::consortia::find(conn, &id)?.ok_or_else(not_found)?;
+            let now = st.now();
+            let change = ConsortiumChange {
+                status: Some("revoked".into()),
+                revoked_at: Some(now.naive_utc()),
+                revoke_reason: Some(reason.clone()),
+                ..Default::default()
+            };
+            if !jiebang_db::consortia::change(conn, &c.id, "filed", &change, now.naive_utc())? {
+                return Err(ApiError::conflict(
+                    "consortium_not_filed",
+                    "只有已备案的联合体可以撤销 / only a filed consortium is revoked",
+                ));
+            }
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "consortium",
+                &c.id,
+                "revoke",
+                None::<&()>,
+                None::<&()>,
+                Some(&reason),
+            )?;
+            let after = jiebang_db::consortia::find(conn, &c.id)?.ok_or_else(not_found)?;
+            view(conn, &after)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}

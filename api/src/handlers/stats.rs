@@ -1,0 +1,393 @@
+//! Officials' view (统计): the public overview, the funnel with its breakdowns, and the CSV export
+//! of agreements. Amounts are the agreed terms of signed agreements (signed, registered,
+//! completed); leverage is enterprise money per yuan of fiscal money.
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::views::utc;
+use actix_web::{web, HttpResponse};
+use jiebang_domain::agreement::Terms;
+use jiebang_domain::Role;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use utoipa::ToSchema;
+
+const SIGNED: &[&str] = &["signed", "registered", "completed"];
+const AWARDED: &[&str] = &["awarded", "contracted", "completed"];
+const HANDED_IN: &[&str] = &["submitted", "ineligible", "awarded", "not_awarded"];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Overview {
+    pub challenges_published: i64,
+    pub challenges_open: i64,
+    pub challenges_awarded: i64,
+    pub bids: i64,
+    pub agreements_signed: i64,
+    /// 财政资金 of signed agreements, yuan
+    pub fiscal_signed: i64,
+    /// 企业出资 of signed agreements, yuan
+    pub enterprise_signed: i64,
+    pub consortia_filed: i64,
+    pub organizations_verified: i64,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Funnel {
+    /// Challenges ever submitted for review.
+    pub submitted: i64,
+    pub published: i64,
+    /// Published challenges with at least one bid handed in.
+    pub with_bids: i64,
+    pub awarded: i64,
+    pub contracted: i64,
+    pub completed: i64,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Breakdown {
+    /// Industry, 盟市 code (first four digits + "00") or organisation kind.
+    pub key: String,
+    /// A readable name (the 盟市's name for regions).
+    pub name: String,
+    pub published: i64,
+    pub bids: i64,
+    pub awarded: i64,
+    pub agreements_signed: i64,
+    pub fiscal_signed: i64,
+    pub enterprise_signed: i64,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct ConsortiumFigures {
+    pub filed: i64,
+    /// Member organisations, leads included.
+    pub members: i64,
+    pub national_platforms: i64,
+    pub provincial_platforms: i64,
+    pub regional_platforms: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FunnelReport {
+    pub funnel: Funnel,
+    pub bids: i64,
+    pub bids_awarded: i64,
+    pub agreements_signed: i64,
+    pub fiscal_signed: i64,
+    pub enterprise_signed: i64,
+    /// Enterprise money per yuan of fiscal money (撬动比), two decimals; null without fiscal money.
+    pub leverage: Option<f64>,
+    pub by_industry: Vec<Breakdown>,
+    pub by_region: Vec<Breakdown>,
+    /// By the kind of the bidding lead organisation.
+    pub by_organization_kind: Vec<Breakdown>,
+    pub consortia: ConsortiumFigures,
+}
+
+struct Data {
+    challenges: Vec<jiebang_db::stats::ChallengeRow>,
+    bids: Vec<(String, String, String)>,
+    orgs: HashMap<String, (String, String)>,
+    agreements: Vec<(jiebang_db::evaluation::Agreement, Terms)>,
+    consortia: Vec<jiebang_db::consortia::Consortium>,
+    consortium_members: Vec<(String, String)>,
+}
+
+async fn load(state: &AppState) -> ApiResult<Data> {
+    state
+        .read(|conn| {
+            let agreements = jiebang_db::stats::agreements(conn)?
+                .into_iter()
+                .map(|a| {
+                    serde_json::from_str::<Terms>(&a.terms_json)
+                        .map(|t| (a, t))
+                        .map_err(ApiError::internal)
+                })
+                .collect::<ApiResult<Vec<_>>>()?;
+            Ok(Data {
+                challenges: jiebang_db::stats::challenges(conn)?,
+                bids: jiebang_db::stats::bids(conn)?,
+                orgs: jiebang_db::stats::organizations(conn)?
+                    .into_iter()
+                    .map(|(id, kind, status)| (id, (kind, status)))
+                    .collect(),
+                agreements,
+                consortia: jiebang_db::consortia::with_status(conn, "filed")?,
+                consortium_members: jiebang_db::stats::filed_consortium_members(conn)?,
+            })
+        })
+        .await
+}
+
+fn signed(d: &Data) -> impl Iterator<Item = &(jiebang_db::evaluation::Agreement, Terms)> {
+    d.agreements
+        .iter()
+        .filter(|(a, _)| SIGNED.contains(&a.status.as_str()))
+}
+
+/// Headline figures (public).
+#[utoipa::path(get, path = "/api/v1/stats/overview", tag = "stats", responses((status = 200, body = Overview)))]
+pub async fn overview(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let d = load(&state).await?;
+    Ok(HttpResponse::Ok().json(Overview {
+        challenges_published: d.challenges.iter().filter(|c| c.5.is_some()).count() as i64,
+        challenges_open: d.challenges.iter().filter(|c| c.1 == "published").count() as i64,
+        challenges_awarded: d
+            .challenges
+            .iter()
+            .filter(|c| AWARDED.contains(&c.1.as_str()))
+            .count() as i64,
+        bids: d
+            .bids
+            .iter()
+            .filter(|b| HANDED_IN.contains(&b.2.as_str()))
+            .count() as i64,
+        agreements_signed: signed(&d).count() as i64,
+        fiscal_signed: signed(&d).map(|(_, t)| t.fiscal_amount).sum(),
+        enterprise_signed: signed(&d).map(|(_, t)| t.enterprise_amount).sum(),
+        consortia_filed: d.consortia.len() as i64,
+        organizations_verified: d.orgs.values().filter(|(_, s)| s == "verified").count() as i64,
+    }))
+}
+
+fn prefecture(region: &str) -> (String, String) {
+    let code = format!("{}00", &region[..region.len().min(4)]);
+    let name = jiebang_domain::region::lookup(&code)
+        .map(|r| r.name.to_owned())
+        .unwrap_or_default();
+    (code, name)
+}
+
+/// The funnel, money and breakdowns (officials and admins).
+#[utoipa::path(get, path = "/api/v1/stats/funnel", tag = "stats", security(("bearer" = [])),
+    responses((status = 200, body = FunnelReport), (status = 403, body = crate::error::Problem)))]
+pub async fn funnel(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Official, Role::Admin])?;
+    let d = load(&state).await?;
+    let handed_in: Vec<&(String, String, String)> = d
+        .bids
+        .iter()
+        .filter(|b| HANDED_IN.contains(&b.2.as_str()))
+        .collect();
+    let with_bids: HashSet<&str> = handed_in.iter().map(|b| b.0.as_str()).collect();
+    let f = Funnel {
+        submitted: d.challenges.iter().filter(|c| c.4.is_some()).count() as i64,
+        published: d.challenges.iter().filter(|c| c.5.is_some()).count() as i64,
+        with_bids: d
+            .challenges
+            .iter()
+            .filter(|c| c.5.is_some() && with_bids.contains(c.0.as_str()))
+            .count() as i64,
+        awarded: d
+            .challenges
+            .iter()
+            .filter(|c| AWARDED.contains(&c.1.as_str()))
+            .count() as i64,
+        contracted: d
+            .challenges
+            .iter()
+            .filter(|c| c.1 == "contracted" || c.1 == "completed")
+            .count() as i64,
+        completed: d.challenges.iter().filter(|c| c.1 == "completed").count() as i64,
+    };
+    let challenge: HashMap<&str, &jiebang_db::stats::ChallengeRow> =
+        d.challenges.iter().map(|c| (c.0.as_str(), c)).collect();
+    let mut by_industry: BTreeMap<String, Breakdown> = BTreeMap::new();
+    let mut by_region: BTreeMap<String, Breakdown> = BTreeMap::new();
+    let mut by_kind: BTreeMap<String, Breakdown> = BTreeMap::new();
+    for c in d.challenges.iter().filter(|c| c.5.is_some()) {
+        let (code, name) = prefecture(&c.3);
+        for (map, key, name) in [
+            (&mut by_industry, c.2.clone(), c.2.clone()),
+            (&mut by_region, code, name),
+        ] {
+            let e = map.entry(key.clone()).or_insert_with(|| Breakdown {
+                key,
+                name,
+                ..Default::default()
+            });
+            e.published += 1;
+            e.awarded += i64::from(AWARDED.contains(&c.1.as_str()));
+        }
+    }
+    for b in &handed_in {
+        let Some(c) = challenge.get(b.0.as_str()) else {
+            continue;
+        };
+        let kind = d.orgs.get(&b.1).map(|o| o.0.clone()).unwrap_or_default();
+        let (code, name) = prefecture(&c.3);
+        for (map, key, name) in [
+            (&mut by_industry, c.2.clone(), c.2.clone()),
+            (&mut by_region, code, name),
+            (&mut by_kind, kind.clone(), kind),
+        ] {
+            let e = map.entry(key.clone()).or_insert_with(|| Breakdown {
+                key,
+                name,
+                ..Default::default()
+            });
+            e.bids += 1;
+        }
+        if b.2 == "awarded" {
+            let kind = d.orgs.get(&b.1).map(|o| o.0.clone()).unwrap_or_default();
+            by_kind
+                .entry(kind.clone())
+                .or_insert_with(|| Breakdown {
+                    key: kind.clone(),
+                    name: kind,
+                    ..Default::default()
+                })
+                .awarded += 1;
+        }
+    }
+    for (a, t) in signed(&d) {
+        let Some(c) = challenge.get(a.challenge_id.as_str()) else {
+            continue;
+        };
+        let (code, name) = prefecture(&c.3);
+        let lead = t
+            .parties
+            .iter()
+            .find(|p| p.role == "bidder")
+            .map(|p| p.organization_id.clone())
+            .unwrap_or_default();
+        let kind = d.orgs.get(&lead).map(|o| o.0.clone()).unwrap_or_default();
+        for (map, key, name) in [
+            (&mut by_industry, c.2.clone(), c.2.clone()),
+            (&mut by_region, code, name),
+            (&mut by_kind, kind.clone(), kind),
+        ] {
+            let e = map.entry(key.clone()).or_insert_with(|| Breakdown {
+                key,
+                name,
+                ..Default::default()
+            });
+            e.agreements_signed += 1;
+            e.fiscal_signed += t.fiscal_amount;
+            e.enterprise_signed += t.enterprise_amount;
+        }
+    }
+    let fiscal: i64 = signed(&d).map(|(_, t)| t.fiscal_amount).sum();
+    let enterprise: i64 = signed(&d).map(|(_, t)| t.enterprise_amount).sum();
+    let members: HashSet<(&str, &str)> = d
+        .consortium_members
+        .iter()
+        .map(|(c, o)| (c.as_str(), o.as_str()))
+        .collect();
+    let consortia = ConsortiumFigures {
+        filed: d.consortia.len() as i64,
+        members: (members.len() + d.consortia.len()) as i64,
+        national_platforms: d.consortia.iter().map(|c| c.national_platforms).sum(),
+        provincial_platforms: d.consortia.iter().map(|c| c.provincial_platforms).sum(),
+        regional_platforms: d.consortia.iter().map(|c| c.regional_platforms).sum(),
+    };
+    Ok(HttpResponse::Ok().json(FunnelReport {
+        funnel: f,
+        bids: handed_in.len() as i64,
+        bids_awarded: handed_in.iter().filter(|b| b.2 == "awarded").count() as i64,
+        agreements_signed: signed(&d).count() as i64,
+        fiscal_signed: fiscal,
+        enterprise_signed: enterprise,
+        leverage: (fiscal > 0).then(|| (enterprise as f64 / fiscal as f64 * 100.0).round() / 100.0),
+        by_industry: by_industry.into_values().collect(),
+        by_region: by_region.into_values().collect(),
+        by_organization_kind: by_kind.into_values().collect(),
+        consortia,
+    }))
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The columns of `/exports/agreements.csv`, in order.
+pub const CSV_COLUMNS: &[&str] = &[
+    "协议编号 agreement_id",
+    "榜单 challenge",
+    "产业领域 industry",
+    "发榜单位 publisher",
+    "发榜单位信用代码 publisher_credit_code",
+    "揭榜单位 bidder",
+    "揭榜单位信用代码 bidder_credit_code",
+    "所在盟市 prefecture",
+    "状态 status",
+    "财政资金(元) fiscal_yuan",
+    "企业出资(元) enterprise_yuan",
+    "签署时间 signed_at",
+    "备案时间 registered_at",
+    "条款摘要 terms_hash",
+];
+
+/// Every agreement as CSV (officials and admins): UTF-8 with a byte-order mark so that
+/// spreadsheet programs show Chinese correctly; columns in `CSV_COLUMNS`.
+#[utoipa::path(get, path = "/api/v1/exports/agreements.csv", tag = "stats", security(("bearer" = [])),
+    responses((status = 200, description = "text/csv; charset=utf-8, with BOM"), (status = 403, body = crate::error::Problem)))]
+pub async fn agreements_csv(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Official, Role::Admin])?;
+    let d = load(&state).await?;
+    let challenge: HashMap<&str, &jiebang_db::stats::ChallengeRow> =
+        d.challenges.iter().map(|c| (c.0.as_str(), c)).collect();
+    let mut out = String::from("\u{feff}");
+    out.push_str(
+        &CSV_COLUMNS
+            .iter()
+            .map(|c| csv_field(c))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    out.push_str("\r\n");
+    for (a, t) in &d.agreements {
+        let party = |role: &str| t.parties.iter().find(|p| p.role == role).cloned();
+        let (publisher, bidder) = (party("publisher"), party("bidder"));
+        let c = challenge.get(a.challenge_id.as_str());
+        let region = c.map(|c| prefecture(&c.3).1).unwrap_or_default();
+        let time = |t: Option<chrono::NaiveDateTime>| {
+            t.map(|t| jiebang_domain::challenge::shanghai(utc(t)))
+                .unwrap_or_default()
+        };
+        let row = [
+            a.id.clone(),
+            t.title.clone(),
+            c.map(|c| c.2.clone()).unwrap_or_default(),
+            publisher
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
+            publisher
+                .as_ref()
+                .map(|p| p.credit_code.clone())
+                .unwrap_or_default(),
+            bidder.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+            bidder
+                .as_ref()
+                .map(|p| p.credit_code.clone())
+                .unwrap_or_default(),
+            region,
+            a.status.clone(),
+            t.fiscal_amount.to_string(),
+            t.enterprise_amount.to_string(),
+            time(a.signed_at),
+            time(a.registered_at),
+            a.terms_hash.clone(),
+        ];
+        out.push_str(
+            &row.iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"agreements.csv\"",
+        ))
+        .body(out))
+}
