@@ -103,7 +103,7 @@ pub fn notify_subscribers(
     let invited = jiebang_db::challenges::invitations(conn, &c.id)?;
     let mut recipients = Vec::new();
     for s in jiebang_db::settings::all_subscriptions(conn)? {
-        let matches = s.industries().iter().any(|i| *i == c.industry)
+        let matches = s.industries().contains(&c.industry)
             || s.keywords()
                 .iter()
                 .any(|k| c.search_text.contains(k.as_str()));
