@@ -482,12 +482,292 @@ fn fill(
             None,
         )?;
     }
+    contracted_project(conn, rules, now, &org_ids, &user_ids)?;
+    consortia(conn, now, &org_ids, &user_ids)?;
     Ok(format!(
-        "demo data: {} organisations, {} accounts (password {PASSWORD}), {} challenges",
+        "demo data: {} organisations, {} accounts (password {PASSWORD}), {} challenges (one contracted, with a registered agreement), 2 filed consortia",
         ORGANIZATIONS.len(),
         ACCOUNTS.len(),
-        CHALLENGES.len()
+        CHALLENGES.len() + 1
     ))
+}
+
+/// A challenge carried through to a registered agreement: the dairy enterprise's challenge, won
+/// by the university; one milestone met and paid.
+fn contracted_project(
+    conn: &mut DbConnection,
+    rules: &Rules,
+    now: DateTime<Utc>,
+    org_ids: &std::collections::HashMap<&str, String>,
+    user_ids: &std::collections::HashMap<&str, String>,
+) -> ApiResult<()> {
+    use jiebang_db::agreements::{MilestoneRow, Payment, Signature};
+    let created = now - Duration::days(200);
+    let deadline = created + Duration::days(60);
+    let input = TermsInput {
+        title: "乳制品加工副产物乳清高值化利用关键技术".into(),
+        kind: "transformation".into(),
+        mode: "open".into(),
+        industry: "乳业".into(),
+        industry_chain: "乳制品".into(),
+        problem: "针对乳制品加工副产物乳清利用率低、附加值不高的问题，开发乳清蛋白分离纯化与功能性配料制备技术，实现产业化应用。".into(),
+        kpis: vec![("乳清蛋白回收率".into(), "≥90".into(), "%".into())],
+        expected_outcomes: "建成示范生产线一条".into(),
+        duration_months: 24,
+        enterprise_funds: 8_000_000,
+        fiscal_support: 4_000_000,
+        max_winners: 1,
+        consortium_required: false,
+        max_members: 5,
+        min_in_region_percent: 0,
+        chief_scientist_required: false,
+        ip_ownership: "shared".into(),
+        bidding_deadline: deadline,
+        questions_deadline: deadline - Duration::days(7),
+        contact_name: "赵总工".into(),
+        contact_phone: "0471-6610099".into(),
+        contact_email: "dairy@demo.jiebang.cn".into(),
+        invited_organizations: vec![],
+    };
+    let terms = challenge::validate(
+        &input,
+        &Rules {
+            min_bidding_hours: 0,
+            ..rules.clone()
+        },
+        created,
+        None,
+    )
+    .map_err(|v| ApiError::internal(format!("demo contracted challenge invalid: {v:?}")))?;
+    let cid = jiebang_db::new_id();
+    let publisher = jiebang_db::organizations::find(conn, &org_ids["dairy"])?
+        .ok_or_else(|| ApiError::internal("demo org"))?;
+    let winner = jiebang_db::organizations::find(conn, &org_ids["university"])?
+        .ok_or_else(|| ApiError::internal("demo org"))?;
+    jiebang_db::challenges::insert(
+        conn,
+        &NewChallenge {
+            id: cid.clone(),
+            organization_id: publisher.id.clone(),
+            created_by: user_ids["dairy"].clone(),
+            status: "contracted".into(),
+            region_code: publisher.region_code.clone(),
+            terms: TermsRow::from_terms(&terms),
+            version: 1,
+            created_at: created.naive_utc(),
+            updated_at: now.naive_utc(),
+        },
+        &[],
+    )?;
+    jiebang_db::challenges::change_status(
+        conn,
+        &cid,
+        "contracted",
+        &StatusChange {
+            submitted_at: Some((created + Duration::days(1)).naive_utc()),
+            published_at: Some((created + Duration::days(3)).naive_utc()),
+            closed_at: Some(deadline.naive_utc()),
+            ..Default::default()
+        },
+        now.naive_utc(),
+    )?;
+    let bid = jiebang_db::bids::Bid {
+        id: jiebang_db::new_id(),
+        challenge_id: cid.clone(),
+        lead_organization_id: winner.id.clone(),
+        created_by: user_ids["university"].clone(),
+        status: "awarded".into(),
+        chief_scientist_json: None,
+        approach: "采用膜分离与层析耦合工艺分离纯化乳清蛋白，开发功能性配料。".into(),
+        kpi_answers_json: r#"[{"kpi_id":"kpi-1","value":"92%"}]"#.into(),
+        milestones_json:
+            r#"[{"month":6,"deliverable":"中试工艺包"},{"month":18,"deliverable":"示范生产线"}]"#
+                .into(),
+        requested_fiscal: 4_000_000,
+        own_funds: 1_000_000,
+        ineligible_reasons_json: None,
+        submitted_at: Some((deadline - Duration::days(2)).naive_utc()),
+        withdrawn_at: None,
+        version: 1,
+        created_at: (deadline - Duration::days(20)).naive_utc(),
+        updated_at: now.naive_utc(),
+    };
+    jiebang_db::bids::insert(conn, &bid, &[])?;
+    let aterms = jiebang_domain::agreement::Terms {
+        challenge_id: cid.clone(),
+        bid_id: bid.id.clone(),
+        title: terms.title.clone(),
+        parties: vec![
+            jiebang_domain::agreement::Party {
+                role: "publisher".into(),
+                organization_id: publisher.id.clone(),
+                name: publisher.name.clone(),
+                credit_code: publisher.credit_code.clone(),
+            },
+            jiebang_domain::agreement::Party {
+                role: "bidder".into(),
+                organization_id: winner.id.clone(),
+                name: winner.name.clone(),
+                credit_code: winner.credit_code.clone(),
+            },
+        ],
+        fiscal_amount: 4_000_000,
+        enterprise_amount: 8_000_000,
+        term_months: 24,
+        ip_ownership: "shared".into(),
+        kpis: vec![jiebang_domain::agreement::AgreedKpi {
+            name: "乳清蛋白回收率".into(),
+            target: "≥90".into(),
+            unit: "%".into(),
+            committed: "92%".into(),
+        }],
+        milestones: vec![
+            jiebang_domain::agreement::AgreedMilestone {
+                month: 6,
+                deliverable: "中试工艺包".into(),
+            },
+            jiebang_domain::agreement::AgreedMilestone {
+                month: 18,
+                deliverable: "示范生产线".into(),
+            },
+        ],
+    };
+    let hash = jiebang_domain::agreement::terms_hash(&aterms);
+    let signed = deadline + Duration::days(30);
+    let registered = signed + Duration::days(5);
+    let agreement = jiebang_db::evaluation::Agreement {
+        id: jiebang_db::new_id(),
+        challenge_id: cid.clone(),
+        bid_id: bid.id.clone(),
+        status: "registered".into(),
+        terms_json: serde_json::to_string(&aterms).map_err(ApiError::internal)?,
+        terms_hash: hash.clone(),
+        version: 1,
+        created_at: (deadline + Duration::days(20)).naive_utc(),
+        updated_at: registered.naive_utc(),
+        signed_at: Some(signed.naive_utc()),
+        registered_at: Some(registered.naive_utc()),
+        registered_by: None,
+        end_reason: None,
+        ended_at: None,
+    };
+    jiebang_db::evaluation::insert_agreement(conn, &agreement)?;
+    for (org, user) in [
+        (&publisher.id, &user_ids["dairy"]),
+        (&winner.id, &user_ids["university"]),
+    ] {
+        jiebang_db::agreements::add_signature(
+            conn,
+            &Signature {
+                agreement_id: agreement.id.clone(),
+                organization_id: org.clone(),
+                user_id: user.clone(),
+                terms_hash: hash.clone(),
+                signed_at: signed.naive_utc(),
+            },
+        )?;
+    }
+    let mut first = String::new();
+    for (i, m) in aterms.milestones.iter().enumerate() {
+        let met = i == 0;
+        let row = MilestoneRow {
+            id: jiebang_db::new_id(),
+            agreement_id: agreement.id.clone(),
+            seq: i as i64 + 1,
+            month: i64::from(m.month),
+            deliverable: m.deliverable.clone(),
+            due_at: (registered + Duration::days(30 * i64::from(m.month))).naive_utc(),
+            status: if met {
+                "met".into()
+            } else {
+                "scheduled".into()
+            },
+            evidence: met.then(|| "中试工艺包通过专家验收".to_owned()),
+            reported_at: met.then(|| (registered + Duration::days(170)).naive_utc()),
+            reported_by: met.then(|| user_ids["university"].clone()),
+            confirmed_at: met.then(|| (registered + Duration::days(175)).naive_utc()),
+            confirmed_by: met.then(|| user_ids["dairy"].clone()),
+        };
+        if met {
+            first = row.id.clone();
+        }
+        jiebang_db::agreements::insert_milestone(conn, &row)?;
+    }
+    for (source, amount, by) in [
+        ("fiscal", 1_500_000, user_ids["dairy"].clone()),
+        ("enterprise", 3_000_000, user_ids["dairy"].clone()),
+    ] {
+        jiebang_db::agreements::insert_payment(
+            conn,
+            &Payment {
+                id: jiebang_db::new_id(),
+                agreement_id: agreement.id.clone(),
+                milestone_id: first.clone(),
+                source: source.into(),
+                amount,
+                paid_at: (registered + Duration::days(180)).naive_utc(),
+                recorded_by: by,
+                created_at: (registered + Duration::days(180)).naive_utc(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Two filed consortia, after the seed article's examples.
+fn consortia(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    org_ids: &std::collections::HashMap<&str, String>,
+    user_ids: &std::collections::HashMap<&str, String>,
+) -> ApiResult<()> {
+    use jiebang_db::consortia::Consortium;
+    // (lead, name, industry direction, members, [national, provincial, regional platforms], mechanisms)
+    type Spec<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], [i64; 3], &'a str);
+    let specs: [Spec; 2] = [
+        (
+            "hydrogen",
+            "风光制氢装备创新联合体",
+            "新能源",
+            &["energy_institute", "university"],
+            [1, 3, 2],
+            "联合立项、联合研制、联合验证",
+        ),
+        (
+            "cattle",
+            "肉牛种业创新联合体",
+            "种业",
+            &["agri_academy", "university"],
+            [0, 2, 4],
+            "出资入股、贡献激励、利益共享",
+        ),
+    ];
+    for (n, (lead, name, direction, members, platforms, mechanisms)) in specs.iter().enumerate() {
+        let year = 2026;
+        let number = jiebang_db::consortia::next_number(conn, year)?;
+        let row = Consortium {
+            id: jiebang_db::new_id(),
+            lead_organization_id: org_ids[lead].clone(),
+            created_by: user_ids[lead].clone(),
+            name: (*name).into(),
+            industry_direction: (*direction).into(),
+            national_platforms: platforms[0],
+            provincial_platforms: platforms[1],
+            regional_platforms: platforms[2],
+            mechanisms: (*mechanisms).into(),
+            status: "filed".into(),
+            registration_no: Some(format!("NMCX-{year}-{number:04}")),
+            filed_at: Some((now - Duration::days(30 - n as i64)).naive_utc()),
+            revoked_at: None,
+            revoke_reason: None,
+            version: 1,
+            created_at: (now - Duration::days(40)).naive_utc(),
+            updated_at: now.naive_utc(),
+        };
+        let member_ids: Vec<String> = members.iter().map(|m| org_ids[m].clone()).collect();
+        jiebang_db::consortia::insert(conn, &row, &member_ids)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

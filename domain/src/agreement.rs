@@ -169,8 +169,14 @@ pub enum AgreementStatus {
 }
 
 impl AgreementStatus {
-    pub const ALL: [AgreementStatus; 6] =
-        [Self::Drafted, Self::PartiallySigned, Self::Signed, Self::Registered, Self::Completed, Self::Terminated];
+    pub const ALL: [AgreementStatus; 6] = [
+        Self::Drafted,
+        Self::PartiallySigned,
+        Self::Signed,
+        Self::Registered,
+        Self::Completed,
+        Self::Terminated,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -206,14 +212,23 @@ impl WrongAgreementState {
 }
 
 /// After a party signs: `signed` once every party has, `partially_signed` before.
-pub fn after_signature(from: AgreementStatus, signed_parties: usize, parties: usize) -> Result<AgreementStatus, WrongAgreementState> {
+pub fn after_signature(
+    from: AgreementStatus,
+    signed_parties: usize,
+    parties: usize,
+) -> Result<AgreementStatus, WrongAgreementState> {
     match from {
-        AgreementStatus::Drafted | AgreementStatus::PartiallySigned => Ok(if signed_parties >= parties {
-            AgreementStatus::Signed
-        } else {
-            AgreementStatus::PartiallySigned
+        AgreementStatus::Drafted | AgreementStatus::PartiallySigned => {
+            Ok(if signed_parties >= parties {
+                AgreementStatus::Signed
+            } else {
+                AgreementStatus::PartiallySigned
+            })
+        }
+        current => Err(WrongAgreementState {
+            current,
+            required: "unsigned",
         }),
-        current => Err(WrongAgreementState { current, required: "unsigned" }),
     }
 }
 
@@ -221,7 +236,10 @@ pub fn after_signature(from: AgreementStatus, signed_parties: usize, parties: us
 pub fn after_terms_change(from: AgreementStatus) -> Result<AgreementStatus, WrongAgreementState> {
     match from {
         AgreementStatus::Drafted | AgreementStatus::PartiallySigned => Ok(AgreementStatus::Drafted),
-        current => Err(WrongAgreementState { current, required: "unsigned" }),
+        current => Err(WrongAgreementState {
+            current,
+            required: "unsigned",
+        }),
     }
 }
 
@@ -229,25 +247,40 @@ pub fn after_terms_change(from: AgreementStatus) -> Result<AgreementStatus, Wron
 pub fn register(from: AgreementStatus) -> Result<AgreementStatus, WrongAgreementState> {
     match from {
         AgreementStatus::Signed => Ok(AgreementStatus::Registered),
-        current => Err(WrongAgreementState { current, required: "signed" }),
+        current => Err(WrongAgreementState {
+            current,
+            required: "signed",
+        }),
     }
 }
 
 /// Termination (with a reason, e.g. 赛马淘汰) from any state that is not final.
 pub fn terminate(from: AgreementStatus) -> Result<AgreementStatus, WrongAgreementState> {
     if from.is_final() {
-        Err(WrongAgreementState { current: from, required: "open" })
+        Err(WrongAgreementState {
+            current: from,
+            required: "open",
+        })
     } else {
         Ok(AgreementStatus::Terminated)
     }
 }
 
 /// Completion, once registered and every milestone is met.
-pub fn complete(from: AgreementStatus, all_milestones_met: bool) -> Result<AgreementStatus, WrongAgreementState> {
+pub fn complete(
+    from: AgreementStatus,
+    all_milestones_met: bool,
+) -> Result<AgreementStatus, WrongAgreementState> {
     match from {
         AgreementStatus::Registered if all_milestones_met => Ok(AgreementStatus::Completed),
-        AgreementStatus::Registered => Err(WrongAgreementState { current: from, required: "all_milestones_met" }),
-        current => Err(WrongAgreementState { current, required: "registered" }),
+        AgreementStatus::Registered => Err(WrongAgreementState {
+            current: from,
+            required: "all_milestones_met",
+        }),
+        current => Err(WrongAgreementState {
+            current,
+            required: "registered",
+        }),
     }
 }
 
@@ -260,14 +293,23 @@ mod state_tests {
     fn signing_state() {
         assert_eq!(after_signature(S::Drafted, 1, 2), Ok(S::PartiallySigned));
         assert_eq!(after_signature(S::PartiallySigned, 2, 2), Ok(S::Signed));
-        assert_eq!(after_signature(S::Signed, 2, 2).unwrap_err().code(), "agreement_not_unsigned");
+        assert_eq!(
+            after_signature(S::Signed, 2, 2).unwrap_err().code(),
+            "agreement_not_unsigned"
+        );
         assert_eq!(after_terms_change(S::PartiallySigned), Ok(S::Drafted));
         assert!(after_terms_change(S::Signed).is_err());
         assert_eq!(register(S::Signed), Ok(S::Registered));
-        assert_eq!(register(S::PartiallySigned).unwrap_err().code(), "agreement_not_signed");
+        assert_eq!(
+            register(S::PartiallySigned).unwrap_err().code(),
+            "agreement_not_signed"
+        );
         assert_eq!(terminate(S::Registered), Ok(S::Terminated));
         assert!(terminate(S::Completed).is_err());
         assert_eq!(complete(S::Registered, true), Ok(S::Completed));
-        assert_eq!(complete(S::Registered, false).unwrap_err().code(), "agreement_not_all_milestones_met");
+        assert_eq!(
+            complete(S::Registered, false).unwrap_err().code(),
+            "agreement_not_all_milestones_met"
+        );
     }
 }

@@ -209,7 +209,6 @@ pub fn transition(from: ChallengeStatus, action: Action) -> Result<ChallengeStat
             }
         }
         Action::NoEligibleBid => {
-
             if from == S::Evaluating {
                 Ok(S::Unsuccessful)
             } else {

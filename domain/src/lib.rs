@@ -8,6 +8,8 @@ pub mod clock;
 pub mod credit_code;
 pub mod email;
 pub mod evaluation;
+pub mod matching;
+pub mod ocds;
 pub mod organization;
 pub mod password;
 pub mod region;

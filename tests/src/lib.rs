@@ -712,3 +712,36 @@ impl Drop for SmtpSink {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Validates an OCDS release package against `shared/ocds-1.1.5/` with `scripts/validate_ocds.py`
+/// (Debian's python3-jsonschema). Panics when the validator cannot run.
+pub fn validate_ocds(package: &Value) -> Result<(), String> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let schemas = std::env::var_os("OCDS_SCHEMA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            manifest
+                .ancestors()
+                .map(|a| a.join("shared").join("ocds-1.1.5"))
+                .find(|d| d.join("release-schema.json").is_file())
+                .expect("shared/ocds-1.1.5 next to the checkout (or OCDS_SCHEMA_DIR)")
+        });
+    let file = std::env::temp_dir().join(format!("jiebang-ocds-e2e-{}.json", unique()));
+    std::fs::write(&file, serde_json::to_vec_pretty(package).unwrap()).unwrap();
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg(manifest.join("../scripts/validate_ocds.py"))
+        .arg(&schemas)
+        .arg(&file)
+        .output()
+        .expect("run /usr/bin/python3");
+    let _ = std::fs::remove_file(&file);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(1) => Err(stdout),
+        _ => panic!(
+            "the OCDS validator did not run: {stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}

@@ -209,5 +209,13 @@ on_both_databases! {
         assert_eq!(csv.body.lines().count(), 3);
         assert!(csv.body.contains("赛马制：千标方级电解水制氢关键装备"));
         assert!(csv.body.contains("registered"));
+        // the OCDS export validates against the 1.1.5 release package schema
+        let package = app.get("/api/v1/exports/ocds", Some(&cast.official)).expect(200).json;
+        assert_eq!(package["releases"].as_array().unwrap().len(), 1);
+        assert_eq!(package["releases"][0]["contracts"].as_array().unwrap().len(), 2);
+        if let Err(errors) = jiebang_tests::validate_ocds(&package) {
+            panic!("invalid OCDS export:\n{errors}");
+        }
+        app.get("/api/v1/exports/ocds", Some(&cast.publisher)).problem(403, "forbidden");
     }
 }

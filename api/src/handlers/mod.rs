@@ -152,6 +152,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
                 web::resource("/exports/agreements.csv")
                     .route(web::get().to(stats::agreements_csv)),
             )
+            .service(web::resource("/exports/ocds").route(web::get().to(stats::ocds)))
             .service(web::resource("/agreements").route(web::get().to(agreements::list)))
             .service(
                 web::resource("/agreements/{id}")

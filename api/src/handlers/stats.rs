@@ -391,3 +391,146 @@ pub async fn agreements_csv(state: web::Data<AppState>, auth: Auth) -> ApiResult
         ))
         .body(out))
 }
+
+/// The OCDS 1.1.5 release package of every challenge that was published (tender = challenge,
+/// awards, contracts with milestones and transactions), for officials and admins. Validated in
+/// the tests against `shared/ocds-1.1.5/release-package-schema.json`.
+#[utoipa::path(get, path = "/api/v1/exports/ocds", tag = "stats", security(("bearer" = [])),
+    responses((status = 200, description = "OCDS 1.1.5 release package (application/json)"), (status = 403, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem)))]
+pub async fn ocds(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    use jiebang_domain::ocds::{
+        self, AwardRecord, ChallengeRecord, ContractRecord, MilestoneRecord, Party, PaymentRecord,
+    };
+    auth.require(&[Role::Official, Role::Admin])?;
+    let now = state.now();
+    let base = state.config.public_url.clone();
+    let package = state
+        .read(move |conn| {
+            let party = |conn: &mut jiebang_db::DbConnection, id: &str| -> ApiResult<Party> {
+                let o = jiebang_db::organizations::find(conn, id)?
+                    .ok_or_else(|| ApiError::internal("missing organisation"))?;
+                Ok(Party {
+                    id: o.id,
+                    name: o.name,
+                    credit_code: o.credit_code,
+                    region_code: o.region_code,
+                    kind: o.kind,
+                })
+            };
+            let funder = Party {
+                id: ocds::FUNDER_ID.into(),
+                name: ocds::FUNDER_NAME.into(),
+                credit_code: String::new(),
+                region_code: "150000".into(),
+                kind: "government".into(),
+            };
+            let mut records = Vec::new();
+            for (id, ..) in jiebang_db::stats::challenges(conn)?
+                .into_iter()
+                .filter(|c| c.5.is_some())
+            {
+                let c = jiebang_db::challenges::find(conn, &id)?
+                    .ok_or_else(|| ApiError::internal("lost challenge"))?;
+                let publisher = party(conn, &c.organization_id)?;
+                let bids = jiebang_db::bids::for_challenge(conn, &c.id, None)?;
+                let mut awards = Vec::new();
+                for b in bids.iter().filter(|b| {
+                    matches!(b.status.as_str(), "awarded" | "not_awarded" | "ineligible")
+                }) {
+                    awards.push(AwardRecord {
+                        bid_id: b.id.clone(),
+                        supplier: party(conn, &b.lead_organization_id)?,
+                        bid_status: b.status.clone(),
+                        value: b.requested_fiscal + b.own_funds,
+                        date: (b.status != "ineligible").then(|| utc(b.updated_at)),
+                    });
+                }
+                let mut contracts = Vec::new();
+                for a in jiebang_db::evaluation::agreements_of_challenge(conn, &c.id)? {
+                    let t: Terms =
+                        serde_json::from_str(&a.terms_json).map_err(ApiError::internal)?;
+                    let milestones = jiebang_db::agreements::milestones(conn, &a.id)?
+                        .into_iter()
+                        .map(|m| MilestoneRecord {
+                            id: m.id,
+                            seq: m.seq,
+                            deliverable: m.deliverable,
+                            due_at: utc(m.due_at),
+                            status: m.status,
+                            confirmed_at: m.confirmed_at.map(utc),
+                        })
+                        .collect();
+                    let mut payments = Vec::new();
+                    for p in jiebang_db::agreements::payments(conn, &a.id)? {
+                        let payer = if p.source == "fiscal" {
+                            funder.clone()
+                        } else {
+                            publisher.clone()
+                        };
+                        payments.push(PaymentRecord {
+                            id: p.id,
+                            milestone_id: p.milestone_id,
+                            source: p.source,
+                            amount: p.amount,
+                            paid_at: utc(p.paid_at),
+                            payer,
+                        });
+                    }
+                    contracts.push(ContractRecord {
+                        agreement_id: a.id.clone(),
+                        bid_id: a.bid_id.clone(),
+                        status: a.status.clone(),
+                        fiscal_amount: t.fiscal_amount,
+                        enterprise_amount: t.enterprise_amount,
+                        signed_at: a.signed_at.map(utc),
+                        registered_at: a.registered_at.map(utc),
+                        term_months: t.term_months,
+                        milestones,
+                        payments,
+                    });
+                }
+                records.push((
+                    ChallengeRecord {
+                        bid_count: bids.iter().filter(|b| b.status().was_submitted()).count()
+                            as i64,
+                        kpis: c
+                            .kpis()
+                            .into_iter()
+                            .map(|k| (k.name, k.target, k.unit))
+                            .collect(),
+                        id: c.id.clone(),
+                        title: c.title.clone(),
+                        problem: c.problem.clone(),
+                        status: c.status.clone(),
+                        mode: c.mode.clone(),
+                        industry: c.industry.clone(),
+                        enterprise_funds: c.enterprise_funds,
+                        fiscal_support: c.fiscal_support,
+                        max_winners: c.max_winners,
+                        bidding_deadline: utc(c.bidding_deadline),
+                        published_at: c.published_at.map(utc),
+                        closed_at: c.closed_at.map(utc),
+                        publisher,
+                    },
+                    awards,
+                    contracts,
+                ));
+            }
+            if records.is_empty() {
+                return Err(ApiError::conflict(
+                    "nothing_to_export",
+                    "尚无已发布的榜单可导出 / no challenge has been published yet",
+                ));
+            }
+            Ok(ocds::release_package(
+                ocds::FUNDER_NAME,
+                &format!("{}/api/v1/exports/ocds", base.trim_end_matches('/')),
+                now,
+                ocds::DEFAULT_OCID_PREFIX,
+                &records,
+            ))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(package))
+}
