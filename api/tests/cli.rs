@@ -279,5 +279,60 @@ fn demo_fills_a_fresh_data_dir() {
         body.contains("蒙药材"),
         "the review queue shows the pending challenge: {body}"
     );
+    // the officials' figures match a hand count of the demo data (see api/src/demo.rs)
+    let (status, body) = http(port, "GET", "/api/v1/stats/funnel", Some(&token), None);
+    assert_eq!(status, 200, "{body}");
+    let f: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        f["funnel"],
+        serde_json::json!({"submitted": 8, "published": 7, "with_bids": 1, "awarded": 1, "contracted": 1, "completed": 0})
+    );
+    assert_eq!(
+        (f["bids"].as_i64(), f["agreements_signed"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        (f["fiscal_signed"].as_i64(), f["enterprise_signed"].as_i64()),
+        (Some(4_000_000), Some(8_000_000))
+    );
+    assert_eq!(f["leverage"], 2.0);
+    assert_eq!(
+        f["consortia"],
+        serde_json::json!({"filed": 2, "members": 6, "national_platforms": 1, "provincial_platforms": 5, "regional_platforms": 6})
+    );
+    let regions: Vec<(String, i64)> = f["by_region"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["published"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, i64)> = [
+        ("呼和浩特市", 2),
+        ("包头市", 3),
+        ("鄂尔多斯市", 1),
+        ("锡林郭勒盟", 1),
+    ]
+    .iter()
+    .map(|(n, c)| (n.to_string(), *c))
+    .collect();
+    assert_eq!(regions, expected);
+    let industries: Vec<(String, i64)> = f["by_industry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_owned(),
+                r["published"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(industries.iter().map(|(_, n)| n).sum::<i64>(), 7);
+    assert!(industries.contains(&("乳业".to_owned(), 1)));
     let _ = std::fs::remove_dir_all(&dir);
 }
