@@ -63,8 +63,13 @@ impl Application {
             rules: config.challenge_rules().map_err(StartError::Config)?,
             mailer,
             delivery,
+            search: crate::search::SearchIndex::empty(),
             config: config.clone(),
         });
+        state
+            .db
+            .read(|conn| state.search.rebuild(conn))
+            .map_err(|e| StartError::Config(format!("search index: {e}")))?;
         let listener = TcpListener::bind(&config.bind)
             .map_err(|e| StartError::Bind(config.bind.clone(), e))?;
         let port = listener
@@ -110,6 +115,7 @@ impl Application {
         .run();
         crate::scheduler::spawn(state.clone());
         crate::outbox::spawn(state.clone());
+        crate::search::spawn(state.clone());
         Ok(Application {
             port,
             server,

@@ -182,6 +182,16 @@ pub struct Config {
     )]
     pub outbox_interval_ms: u64,
 
+    /// How often the matching index checks the database for changes made through other
+    /// instances, in milliseconds.
+    #[arg(
+        long,
+        env = "JIEBANG_INDEX_REFRESH_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub index_refresh_ms: u64,
+
     /// How often the scheduler looks for deadlines that passed, in milliseconds.
 
     #[arg(

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod outbox;
 pub mod request_id;
 pub mod scheduler;
+pub mod search;
 pub mod state;
 pub mod views;
 

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use crate::handlers::{
-    admin, agreements, auth, bids, challenges, consortia, evaluation, inbox, me, ops,
+    admin, agreements, auth, bids, challenges, consortia, evaluation, inbox, matching, me, ops,
     organizations, questions, stats,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -50,6 +50,7 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         agreements::report, agreements::confirm, agreements::pay, agreements::terminate, agreements::complete, agreements::history,
         consortia::create, consortia::list, consortia::read, consortia::file, consortia::revoke,
         stats::overview, stats::funnel, stats::agreements_csv, stats::ocds,
+        matching::put_profile, matching::get_profile, matching::my_recommendations, matching::recommended_organizations,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemFieldError)),
     modifiers(&BearerAuth),
@@ -65,6 +66,7 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         (name = "agreements", description = "Agreements (协议/任务书): signing, registration, milestones, payments"),
         (name = "consortia", description = "Innovation consortia (创新联合体) and their filing (备案)"),
         (name = "stats", description = "Officials' statistics and exports"),
+        (name = "matching", description = "Capability profiles and recommendations"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

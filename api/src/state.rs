@@ -18,6 +18,7 @@ pub struct AppState {
     pub rules: jiebang_domain::challenge::Rules,
     pub mailer: jiebang_notifications::delivery::Mailer,
     pub delivery: jiebang_notifications::delivery::DeliveryConfig,
+    pub search: crate::search::SearchIndex,
 }
 
 impl AppState {

@@ -312,6 +312,8 @@ pub struct ListFilter {
     pub deadline_to: Option<NaiveDateTime>,
     /// Lower-cased keywords, all of which must occur.
     pub keywords: Vec<String>,
+    /// Only these ids (the matching index's keyword search).
+    pub ids: Option<Vec<String>>,
     /// Keyset cursor: the (sort key, id) of the last item of the previous page.
     pub after: Option<(NaiveDateTime, String)>,
     pub limit: i64,
@@ -370,6 +372,9 @@ pub fn list(conn: &mut DbConnection, f: &ListFilter) -> Result<Vec<Challenge>, D
     if let Some(t) = f.deadline_to {
         q = q.filter(c::bidding_deadline.le(t));
     }
+    if let Some(ids) = &f.ids {
+        q = q.filter(c::id.eq_any(ids.clone()));
+    }
     for k in &f.keywords {
         q = q.filter(c::search_text.like(like_pattern(k)).escape('\\'));
     }
@@ -408,5 +413,13 @@ pub fn closing_between(
         .filter(c::bidding_deadline.gt(from))
         .filter(c::bidding_deadline.le(to))
         .select(Challenge::as_select())
+        .load(conn)
+}
+
+/// The challenges an organisation is invited to (directed challenges).
+pub fn invitations_of(conn: &mut DbConnection, org: &str) -> Result<Vec<String>, DbError> {
+    inv::challenge_invitations
+        .filter(inv::organization_id.eq(org))
+        .select(inv::challenge_id)
         .load(conn)
 }

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod models;
 pub mod notifications;
 pub mod organizations;
+pub mod profiles;
 pub mod questions;
 pub mod schema;
 pub mod settings;

@@ -354,6 +354,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    profiles (organization_id) {
+        organization_id -> Text,
+        industries_json -> Text,
+        keywords_json -> Text,
+        statement -> Text,
+        platforms_json -> Text,
+        past_projects_json -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(bids -> challenges (challenge_id));
 diesel::joinable!(bid_members -> bids (bid_id));
 diesel::joinable!(challenges -> organizations (organization_id));
@@ -387,4 +399,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     consortia,
     consortium_members,
     registration_counters,
+    profiles,
 );

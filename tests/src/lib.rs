@@ -204,6 +204,7 @@ impl TestApp {
         config.jwt_secret = None;
         config.smtp_url = None;
         config.scheduler_interval_ms = 50;
+        config.index_refresh_ms = 100;
         let pg_schema = match db {
             Db::Sqlite => {
                 config.database_url = Some(format!(

@@ -766,11 +766,32 @@ pub async fn list(
     if let Some(words) = &q.q {
         let words =
             bounded_text(words, 0, 100).map_err(|e| ApiError::field("q", &e.code, e.message))?;
-        f.keywords = words
-            .to_lowercase()
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
+        // the public list searches with the matching index (word segmentation: 制氢 finds
+        // 电解水制氢, 苜蓿 does not find 肉牛); other lists, and queries without a searchable word,
+        // look for the text itself
+        let matched = if f.public_only && f.organization_id.is_none() {
+            state
+                .search
+                .matcher
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .keyword_search(&words)
+        } else {
+            None
+        };
+        match matched {
+            Some(mut ids) => {
+                ids.truncate(5_000);
+                f.ids = Some(ids);
+            }
+            None => {
+                f.keywords = words
+                    .to_lowercase()
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect()
+            }
+        }
     }
     if let Some(c) = &q.cursor {
         f.after = Some(decode_cursor(c).ok_or_else(|| {
@@ -987,6 +1008,7 @@ pub async fn update(
             Ok(after_view)
         })
         .await?;
+    crate::search::changed(&state).await;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -1192,6 +1214,7 @@ pub async fn review(
         })
 
         .await?;
+    crate::search::changed(&state).await;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -1242,6 +1265,7 @@ pub async fn cancel(
             Ok(v)
         })
         .await?;
+    crate::search::changed(&state).await;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -1303,6 +1327,7 @@ pub async fn extend(
             Ok(v)
         })
         .await?;
+    crate::search::changed(&state).await;
     Ok(HttpResponse::Ok().json(v))
 }
 

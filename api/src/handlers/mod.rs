@@ -9,6 +9,7 @@ pub mod challenges;
 pub mod consortia;
 pub mod evaluation;
 pub mod inbox;
+pub mod matching;
 pub mod me;
 pub mod ops;
 pub mod organizations;
@@ -27,6 +28,19 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/auth/refresh").route(web::post().to(auth::refresh)))
             .service(web::resource("/auth/logout").route(web::post().to(auth::logout)))
             .service(web::resource("/me").route(web::get().to(me::me)))
+            .service(
+                web::resource("/me/recommendations")
+                    .route(web::get().to(matching::my_recommendations)),
+            )
+            .service(
+                web::resource("/organizations/{id}/profile")
+                    .route(web::get().to(matching::get_profile))
+                    .route(web::put().to(matching::put_profile)),
+            )
+            .service(
+                web::resource("/challenges/{id}/recommended-organizations")
+                    .route(web::get().to(matching::recommended_organizations)),
+            )
             .service(web::resource("/me/notifications").route(web::get().to(inbox::list)))
             .service(
                 web::resource("/me/notifications/read-all")

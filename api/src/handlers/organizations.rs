@@ -189,6 +189,7 @@ pub async fn verify(
             Ok(after)
         })
         .await?;
+    crate::search::changed(&state).await;
     Ok(HttpResponse::Ok().json(OrganizationView::from(&org)))
 }
 

@@ -1,0 +1,311 @@
+//! Capability profiles and recommendations both ways, each with its reasons (matched terms,
+//! industry, region). Only what the caller may see is ever recommended: open challenges that are
+//! published (directed ones only to their invited organisations), and verified organisations.
+
+use crate::auth::{Auth, MaybeAuth};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::handlers::challenges::{access, Access};
+use crate::state::AppState;
+use crate::views::utc;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use jiebang_db::profiles::Profile;
+use jiebang_domain::matching::Hit;
+use jiebang_domain::validation::bounded_text;
+use jiebang_domain::{Role, Violations};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileBody {
+    /// Industries (产业领域) from the configured list.
+    #[serde(default)]
+    pub industries: Vec<String>,
+    /// Technical keywords, e.g. 电解水制氢, 碱性电解槽.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Capability statement (能力描述), Chinese free text.
+    #[serde(default)]
+    pub statement: String,
+    /// Innovation platforms (国家/自治区重点实验室、工程中心…).
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    /// Past projects (代表性项目).
+    #[serde(default)]
+    pub past_projects: Vec<String>,
+}
+
+fn items(
+    v: &mut Violations,
+    field: &str,
+    list: &[String],
+    max_items: usize,
+    max_len: usize,
+) -> Vec<String> {
+    if list.len() > max_items {
+        v.push(
+            field,
+            "too_many",
+            format!("最多 {max_items} 项 / at most {max_items} items"),
+        );
+    }
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, s)| v.take(&format!("{field}[{i}]"), bounded_text(s, 1, max_len)))
+        .collect()
+}
+
+/// Set an organisation's capability profile (its admin).
+#[utoipa::path(put, path = "/api/v1/organizations/{id}/profile", tag = "matching", request_body = ProfileBody, security(("bearer" = [])),
+    responses((status = 200, body = ProfileBody), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn put_profile(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+    body: Json<ProfileBody>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    if !(auth.role == Role::OrgAdmin && auth.belongs_to(&id)) {
+        return Err(if auth.belongs_to(&id) || auth.is_staff() {
+            ApiError::forbidden("forbidden", "只有本单位管理员可以修改能力画像 / only the organisation's admin edits its profile")
+        } else {
+            ApiError::not_found("单位 / organization")
+        });
+    }
+    let b = body.0;
+    let mut v = Violations::new();
+    for (i, ind) in b.industries.iter().enumerate() {
+        if !state.rules.industries.contains(ind) {
+            v.push(
+                format!("industries[{i}]"),
+                "unknown_industry",
+                "不在产业领域列表中 / not a configured industry",
+            );
+        }
+    }
+    let keywords = items(&mut v, "keywords", &b.keywords, 50, 30);
+    let platforms = items(&mut v, "platforms", &b.platforms, 50, 100);
+    let past = items(&mut v, "past_projects", &b.past_projects, 50, 200);
+    let statement = v
+        .take("statement", bounded_text(&b.statement, 0, 5000))
+        .unwrap_or_default();
+    v.into_result()?;
+    let now = state.now();
+    let row = Profile {
+        organization_id: id,
+        industries_json: serde_json::to_string(&b.industries).map_err(ApiError::internal)?,
+        keywords_json: serde_json::to_string(&keywords).map_err(ApiError::internal)?,
+        statement: statement.clone(),
+        platforms_json: serde_json::to_string(&platforms).map_err(ApiError::internal)?,
+        past_projects_json: serde_json::to_string(&past).map_err(ApiError::internal)?,
+        updated_at: now.naive_utc(),
+    };
+    state
+        .write(move |conn| Ok(jiebang_db::profiles::put(conn, &row)?))
+        .await?;
+    crate::search::changed(&state).await;
+    Ok(HttpResponse::Ok().json(ProfileBody {
+        industries: b.industries,
+        keywords,
+        statement,
+        platforms,
+        past_projects: past,
+    }))
+}
+
+/// An organisation's capability profile (whoever may see the organisation).
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/profile", tag = "matching",
+    responses((status = 200, body = ProfileBody), (status = 404, body = crate::error::Problem)))]
+pub async fn get_profile(
+    state: web::Data<AppState>,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let p = state
+        .read(move |conn| {
+            let org = jiebang_db::organizations::find(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("单位 / organization"))?;
+            let insider = auth
+                .0
+                .as_ref()
+                .is_some_and(|a| a.belongs_to(&org.id) || a.is_staff());
+            if org.status != "verified" && !insider {
+                return Err(ApiError::not_found("单位 / organization"));
+            }
+            Ok(jiebang_db::profiles::find(conn, &org.id)?)
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("能力画像 / profile"))?;
+    Ok(HttpResponse::Ok().json(ProfileBody {
+        industries: p.industries(),
+        keywords: p.keywords(),
+        statement: p.statement.clone(),
+        platforms: p.platforms(),
+        past_projects: p.past_projects(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonsView {
+    /// Words the two texts share, most telling first.
+    pub matched_terms: Vec<String>,
+    /// The industry both name, if any.
+    pub matched_industry: Option<String>,
+    /// `same_prefecture` | `same_province` | `other`… (how close the regions are)
+    pub region: String,
+}
+
+fn reasons(h: &Hit) -> ReasonsView {
+    ReasonsView {
+        matched_terms: h.reasons.matched_terms.clone(),
+        matched_industry: h.reasons.matched_industry.clone(),
+        region: serde_json::to_value(h.reasons.region)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChallengeRecommendation {
+    pub challenge_id: String,
+    pub title: String,
+    pub industry: String,
+    pub bidding_deadline: DateTime<Utc>,
+    pub score: f32,
+    pub reasons: ReasonsView,
+}
+
+/// Open challenges ranked for the caller's organisation by its capability profile.
+#[utoipa::path(get, path = "/api/v1/me/recommendations", tag = "matching", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ChallengeRecommendation>), (status = 409, body = crate::error::Problem)))]
+pub async fn my_recommendations(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let org = auth
+        .organization_id()
+        .filter(|_| auth.role.is_organization_user())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            ApiError::forbidden(
+                "no_organization",
+                "您不属于任何单位 / you belong to no organisation",
+            )
+        })?;
+    let org2 = org.clone();
+    let (profile, name, region, invited) = state
+        .read(move |conn| {
+            let o = jiebang_db::organizations::find(conn, &org2)?
+                .ok_or_else(|| ApiError::internal("no organisation"))?;
+            let p = jiebang_db::profiles::find(conn, &org2)?;
+            let invited: std::collections::HashSet<String> =
+                jiebang_db::challenges::invitations_of(conn, &org2)?
+                    .into_iter()
+                    .collect();
+            Ok((p, o.name, o.region_code, invited))
+        })
+        .await?;
+    let profile = profile.ok_or_else(|| {
+        ApiError::conflict(
+            "no_profile",
+            "请先填写本单位能力画像 / fill in your organisation's capability profile first",
+        )
+    })?;
+    let doc = crate::search::profile_doc(&profile, &name, &region);
+    let now = state.now().naive_utc();
+    let meta = state
+        .search
+        .challenges
+        .read()
+        .unwrap_or_else(|e| e.into_inner());
+    let hits = state
+        .search
+        .matcher
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .recommend_challenges_where(&doc, 20, |id| {
+            meta.get(id).is_some_and(|m| {
+                m.status == "published"
+                    && m.bidding_deadline > now
+                    && m.organization_id != org
+                    && (m.mode == "open" || invited.contains(id))
+            })
+        });
+    let out: Vec<ChallengeRecommendation> = hits
+        .iter()
+        .filter_map(|h| {
+            meta.get(&h.id).map(|m| ChallengeRecommendation {
+                challenge_id: h.id.clone(),
+                title: m.title.clone(),
+                industry: m.industry.clone(),
+                bidding_deadline: utc(m.bidding_deadline),
+                score: h.score,
+                reasons: reasons(h),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationRecommendation {
+    pub organization_id: String,
+    pub name: String,
+    pub region_code: String,
+    pub score: f32,
+    pub reasons: ReasonsView,
+}
+
+/// Organisations ranked for a challenge (its publisher, officials): verified organisations with a
+/// profile, never the publisher; for a directed challenge only the invited ones.
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/recommended-organizations", tag = "matching", security(("bearer" = [])),
+    responses((status = 200, body = Vec<OrganizationRecommendation>), (status = 404, body = crate::error::Problem)))]
+pub async fn recommended_organizations(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let (c, invited) = state
+        .read(move |conn| {
+            let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(|| ApiError::not_found("榜单 / challenge"))?;
+            match access(conn, &c, Some(&auth))? {
+                Access::Owner | Access::Staff => {}
+                Access::Public => return Err(ApiError::forbidden("forbidden", "只有发榜单位和科技厅可以查看推荐 / only the publisher and officials see recommendations")),
+                Access::None => return Err(ApiError::not_found("榜单 / challenge")),
+            }
+            let invited = jiebang_db::challenges::invitations(conn, &c.id)?;
+            Ok((c, invited))
+        })
+        .await?;
+    let doc = crate::search::challenge_doc(&c);
+    let orgs = state
+        .search
+        .organizations
+        .read()
+        .unwrap_or_else(|e| e.into_inner());
+    let hits = state
+        .search
+        .matcher
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .recommend_organizations_where(&doc, 20, |org| {
+            org != c.organization_id
+                && orgs.contains_key(org)
+                && (c.mode == "open" || invited.iter().any(|i| i == org))
+        });
+    let out: Vec<OrganizationRecommendation> = hits
+        .iter()
+        .filter_map(|h| {
+            orgs.get(&h.id).map(|o| OrganizationRecommendation {
+                organization_id: h.id.clone(),
+                name: o.name.clone(),
+                region_code: o.region_code.clone(),
+                score: h.score,
+                reasons: reasons(h),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}

@@ -1,0 +1,93 @@
+//! Capability profiles (能力画像) and what the matching index is built from.
+
+use crate::schema::profiles::dsl as p;
+use crate::{DbConnection, DbError};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::profiles)]
+pub struct Profile {
+    pub organization_id: String,
+    pub industries_json: String,
+    pub keywords_json: String,
+    pub statement: String,
+    pub platforms_json: String,
+    pub past_projects_json: String,
+    pub updated_at: NaiveDateTime,
+}
+
+fn list(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+impl Profile {
+    pub fn industries(&self) -> Vec<String> {
+        list(&self.industries_json)
+    }
+    pub fn keywords(&self) -> Vec<String> {
+        list(&self.keywords_json)
+    }
+    pub fn platforms(&self) -> Vec<String> {
+        list(&self.platforms_json)
+    }
+    pub fn past_projects(&self) -> Vec<String> {
+        list(&self.past_projects_json)
+    }
+}
+
+pub fn find(conn: &mut DbConnection, org: &str) -> Result<Option<Profile>, DbError> {
+    p::profiles
+        .find(org)
+        .select(Profile::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn put(conn: &mut DbConnection, row: &Profile) -> Result<(), DbError> {
+    diesel::delete(p::profiles.find(&row.organization_id)).execute(conn)?;
+    diesel::insert_into(p::profiles)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Profiles of verified organisations, with the organisation's name and region.
+pub fn verified(conn: &mut DbConnection) -> Result<Vec<(Profile, String, String)>, DbError> {
+    use crate::schema::organizations::dsl as o;
+    p::profiles
+        .inner_join(o::organizations.on(o::id.eq(p::organization_id)))
+        .filter(o::status.eq("verified"))
+        .select((Profile::as_select(), o::name, o::region_code))
+        .load(conn)
+}
+
+/// A cheap fingerprint of what the matching index holds: it changes when a challenge is
+/// published, amended or changes state, or a profile or a verification changes.
+pub fn watermark(conn: &mut DbConnection) -> Result<String, DbError> {
+    use crate::schema::challenges::dsl as c;
+    use crate::schema::organizations::dsl as o;
+    let challenges: (i64, Option<NaiveDateTime>) = c::challenges
+        .filter(c::published_at.is_not_null())
+        .select((diesel::dsl::count_star(), diesel::dsl::max(c::updated_at)))
+        .first(conn)?;
+    let profiles: (i64, Option<NaiveDateTime>) = p::profiles
+        .select((diesel::dsl::count_star(), diesel::dsl::max(p::updated_at)))
+        .first(conn)?;
+    let orgs: (i64, Option<NaiveDateTime>) = o::organizations
+        .filter(o::status.eq("verified"))
+        .select((diesel::dsl::count_star(), diesel::dsl::max(o::updated_at)))
+        .first(conn)?;
+    Ok(format!("{challenges:?}|{profiles:?}|{orgs:?}"))
+}
+
+/// Every challenge that was ever published (the index of the public list and recommendations).
+pub fn published_challenges(
+    conn: &mut DbConnection,
+) -> Result<Vec<crate::challenges::Challenge>, DbError> {
+    use crate::schema::challenges::dsl as c;
+    c::challenges
+        .filter(c::published_at.is_not_null())
+        .select(crate::challenges::Challenge::as_select())
+        .load(conn)
+}

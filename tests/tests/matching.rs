@@ -1,0 +1,76 @@
+//! Matching over HTTP on the demo programme: Chinese-aware search, recommendations both ways with
+//! their reasons, and nothing private leaking through them.
+
+use jiebang_tests::{on_both_databases, TestApp};
+use serde_json::json;
+
+const H2: &str = "适应宽范围功率波动的千标方级电解水制氢关键装备研制与示范应用";
+
+fn demo(app: &TestApp) {
+    let rules = app.state.config.challenge_rules().unwrap();
+    jiebang_api::demo::run(&app.state.db, &rules).unwrap();
+    app.state.search.refresh(&app.state.db).unwrap();
+}
+
+fn login(app: &TestApp, who: &str) -> String {
+    app.login(
+        &format!("{who}@demo.jiebang.cn"),
+        jiebang_api::demo::PASSWORD,
+    )["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn titles(v: &serde_json::Value, key: &str) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[key].as_str().unwrap().to_owned())
+        .collect()
+}
+
+on_both_databases! {
+    fn search_and_recommendations_on_the_demo_programme(app) {
+        demo(&app);
+        // word-level search: 制氢 inside 电解水制氢; 苜蓿 finds the alfalfa challenge, not the cattle one
+        let found = app.get("/api/v1/challenges?q=%E5%88%B6%E6%B0%A2", None).expect(200).json;
+        assert!(titles(&found["items"], "title").contains(&H2.to_owned()));
+        let alfalfa = app.get("/api/v1/challenges?q=%E8%8B%9C%E8%93%BF", None).expect(200).json;
+        let t = titles(&alfalfa["items"], "title");
+        assert!(t.iter().any(|x| x.contains("苜蓿")), "{t:?}");
+        assert!(!t.iter().any(|x| x.contains("肉牛")), "{t:?}");
+
+        // a bidder about 氢能 and 电解槽: the hydrogen challenge first, with the matched terms
+        let uni = login(&app, "university");
+        let me = app.get("/api/v1/me", Some(&uni)).json;
+        let org = me["organization"]["id"].as_str().unwrap().to_owned();
+        app.get("/api/v1/me/recommendations", Some(&uni)).problem(409, "no_profile");
+        app.put(&format!("/api/v1/organizations/{org}/profile"), Some(&uni), &json!({
+            "industries": ["新能源"], "keywords": ["氢能", "电解槽", "可再生能源制氢"],
+            "statement": "学校在氢能领域长期开展碱性电解槽与质子交换膜电解技术研究，拥有自治区氢能重点实验室。",
+            "platforms": ["内蒙古自治区氢能重点实验室"], "past_projects": ["风光互补制氢示范项目"]
+        })).expect(200);
+        app.put(&format!("/api/v1/organizations/{org}/profile"), Some(&uni), &json!({"industries": ["房地产"]}))
+            .problem(422, "validation_failed").has_field_error("industries[0]", "unknown_industry");
+        let recs = app.get("/api/v1/me/recommendations", Some(&uni)).expect(200).json;
+        assert_eq!(recs[0]["title"], H2, "{recs:#}");
+        assert!(!recs[0]["reasons"]["matched_terms"].as_array().unwrap().is_empty());
+        assert_eq!(recs[0]["reasons"]["matched_industry"], "新能源");
+        // nothing private: no draft, no pending, no closed challenge, no directed one it is not invited to
+        let rec_titles = titles(&recs, "title");
+        for private in ["煤基固废", "蒙药材", "露天煤矿", "钕铁硼", "退役光伏"] {
+            assert!(!rec_titles.iter().any(|t| t.contains(private)), "{private} leaked: {rec_titles:?}");
+        }
+
+        // the publisher sees organisations ranked for its challenge, never itself
+        let hydrogen = login(&app, "hydrogen");
+        let h2_id = found["items"].as_array().unwrap().iter().find(|c| c["title"] == H2).unwrap()["id"].as_str().unwrap().to_owned();
+        let orgs = app.get(&format!("/api/v1/challenges/{h2_id}/recommended-organizations"), Some(&hydrogen)).expect(200).json;
+        assert_eq!(orgs[0]["organization_id"], org.as_str(), "{orgs:#}");
+        assert!(!orgs[0]["reasons"]["matched_terms"].as_array().unwrap().is_empty());
+        let publisher_org = app.get("/api/v1/me", Some(&hydrogen)).json["organization"]["id"].clone();
+        assert!(orgs.as_array().unwrap().iter().all(|o| o["organization_id"] != publisher_org));
+        app.get(&format!("/api/v1/challenges/{h2_id}/recommended-organizations"), Some(&uni)).problem(403, "forbidden");
+    }
+}
