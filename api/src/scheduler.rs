@@ -48,7 +48,8 @@ pub fn spawn(state: web::Data<AppState>) {
             let st = state.clone();
             if let Err(e) = web::block(move || {
                 tick(&st);
-                remind(&st)
+                remind(&st);
+                milestone_notices(&st)
             })
             .await
             {
@@ -56,6 +57,86 @@ pub fn spawn(state: web::Data<AppState>) {
             }
         }
     });
+}
+
+/// Milestone notices to both parties of a registered agreement: a week before a milestone falls
+/// due, and once when it is past due and not met — each once, like the deadline reminders.
+pub fn milestone_notices(state: &AppState) -> usize {
+    let now = state.now();
+    let due = match state.db.read(|conn| {
+        jiebang_db::agreements::open_milestones_due_before(
+            conn,
+            (now + chrono::Duration::days(7)).naive_utc(),
+        )
+    }) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "scheduler: cannot list milestones");
+            return 0;
+        }
+    };
+    let mut sent = 0;
+    for m in due {
+        let due_at = crate::views::utc(m.due_at);
+        let overdue = due_at <= now;
+        if !overdue && m.status != "scheduled" {
+            continue;
+        }
+        let key = format!(
+            "{}:{}",
+            if overdue {
+                "milestone-overdue"
+            } else {
+                "milestone-due"
+            },
+            m.id
+        );
+        let result = state.db.write(|conn| -> crate::error::ApiResult<bool> {
+            if !jiebang_db::settings::record_reminder(conn, &key, now.naive_utc())? {
+                return Ok(false);
+            }
+            let Some(a) = jiebang_db::agreements::find(conn, &m.agreement_id)? else {
+                return Ok(false);
+            };
+            let terms: jiebang_domain::agreement::Terms =
+                serde_json::from_str(&a.terms_json).map_err(crate::error::ApiError::internal)?;
+            let mut users = Vec::new();
+            for p in &terms.parties {
+                users.extend(crate::notify::organization_users(conn, &p.organization_id)?);
+            }
+            let (agreement_id, title, deliverable, due) = (
+                a.id.clone(),
+                terms.title.clone(),
+                m.deliverable.clone(),
+                due_at,
+            );
+            let event = if overdue {
+                jiebang_notifications::Event::MilestoneOverdue {
+                    agreement_id,
+                    title,
+                    deliverable,
+                    due,
+                }
+            } else {
+                jiebang_notifications::Event::MilestoneDue {
+                    agreement_id,
+                    title,
+                    deliverable,
+                    due,
+                }
+            };
+            crate::notify::notify(conn, &state.config.public_url, &users, &event, now)?;
+            Ok(true)
+        });
+        match result {
+            Ok(true) => sent += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(milestone = %m.id, error = %e, "scheduler: milestone notice not sent this time")
+            }
+        }
+    }
+    sent
 }
 
 /// Deadline reminders (截止提醒): 3 days and 1 day before the bidding deadline, the author of each

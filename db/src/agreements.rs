@@ -253,3 +253,17 @@ pub fn paid(conn: &mut DbConnection, agreement: &str, source: &str) -> Result<i6
         .load(conn)?;
     Ok(amounts.iter().sum())
 }
+
+/// Milestones of registered agreements that are not met and fall due before `until`.
+pub fn open_milestones_due_before(
+    conn: &mut DbConnection,
+    until: NaiveDateTime,
+) -> Result<Vec<MilestoneRow>, DbError> {
+    m::milestones
+        .inner_join(a::agreements.on(a::id.eq(m::agreement_id)))
+        .filter(a::status.eq("registered"))
+        .filter(m::status.ne("met"))
+        .filter(m::due_at.le(until))
+        .select(MilestoneRow::as_select())
+        .load(conn)
+}

@@ -106,6 +106,20 @@ pub enum Event {
     },
     /// Both parties signed (to both parties).
     AgreementSigned { agreement_id: String, title: String },
+    /// A milestone falls due within a week (to both parties).
+    MilestoneDue {
+        agreement_id: String,
+        title: String,
+        deliverable: String,
+        due: DateTime<Utc>,
+    },
+    /// A milestone is past due and not met (to both parties).
+    MilestoneOverdue {
+        agreement_id: String,
+        title: String,
+        deliverable: String,
+        due: DateTime<Utc>,
+    },
     /// A consortium was filed (to its lead organisation).
     ConsortiumFiled {
         consortium_id: String,
@@ -135,6 +149,9 @@ impl Event {
             Event::ChallengeUnsuccessful { .. } => "challenge_unsuccessful",
             Event::ExpertAssigned { .. } => "expert_assigned",
             Event::ConsortiumFiled { .. } => "consortium_filed",
+            Event::MilestoneDue { .. } => "milestone_due",
+            Event::MilestoneOverdue { .. } => "milestone_overdue",
+
             Event::SignatureRequested { .. } => "signature_requested",
             Event::AgreementSigned { .. } => "agreement_signed",
             Event::ChallengeMatchesSubscription { .. } => "challenge_matches_subscription",
@@ -164,7 +181,9 @@ impl Event {
             Event::BidSubmitted { bid_id, .. } => format!("/bids/{bid_id}"),
             Event::ConsortiumFiled { consortium_id, .. } => format!("/consortia/{consortium_id}"),
             Event::SignatureRequested { agreement_id, .. }
-            | Event::AgreementSigned { agreement_id, .. } => {
+            | Event::AgreementSigned { agreement_id, .. }
+            | Event::MilestoneDue { agreement_id, .. }
+            | Event::MilestoneOverdue { agreement_id, .. } => {
                 format!("/agreements/{agreement_id}")
             }
         }
@@ -428,6 +447,22 @@ pub fn render(event: &Event, locale: Locale, base_url: &str) -> Rendered {
         (Event::AgreementSigned { title, .. }, Locale::En) => (
             format!("[Jiebang] Agreement signed: {title}"),
             vec![format!("Both parties signed the agreement for \"{title}\"; it awaits registration by the department.")],
+        ),
+        (Event::MilestoneDue { title, deliverable, due, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】里程碑即将到期：{title}"),
+            vec![format!("协议「{title}」的里程碑「{deliverable}」将于 {} 到期，请按时报告。", shanghai(*due))],
+        ),
+        (Event::MilestoneDue { title, deliverable, due, .. }, Locale::En) => (
+            format!("[Jiebang] Milestone due soon: {title}"),
+            vec![format!("The milestone \"{deliverable}\" of \"{title}\" falls due {}.", english_time(*due))],
+        ),
+        (Event::MilestoneOverdue { title, deliverable, due, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】里程碑已逾期：{title}"),
+            vec![format!("协议「{title}」的里程碑「{deliverable}」已于 {} 到期，尚未确认达成。", shanghai(*due))],
+        ),
+        (Event::MilestoneOverdue { title, deliverable, due, .. }, Locale::En) => (
+            format!("[Jiebang] Milestone overdue: {title}"),
+            vec![format!("The milestone \"{deliverable}\" of \"{title}\" was due {} and is not met.", english_time(*due))],
         ),
         (Event::ConsortiumFiled { name, registration_no, .. }, Locale::Zh) => (
             format!("【创新联合体】备案成功：{name}"),

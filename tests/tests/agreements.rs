@@ -173,6 +173,11 @@ on_both_databases! {
         let bidder_of_a = app.token(if a_is_ours { "bidder@imu.edu.cn" } else { "lead@iee.ac.cn" });
         let overdue = app.get(&format!("/api/v1/agreements/{}", ids[0]), Some(&cast.official)).json;
         assert_eq!(overdue["milestones"][1]["overdue"], true);
+        // both parties are told once that it is overdue
+        let overdue_mails = || app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "milestone_overdue")).unwrap().len();
+        app.wait_until("overdue notices", || overdue_mails() == 2);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(overdue_mails(), 2);
         app.post(&format!("/api/v1/agreements/{}/milestones/{m2}/report", ids[0]), Some(&bidder_of_a), &json!({"evidence": "样机通过第三方检测"})).expect(200);
         app.post(&format!("/api/v1/agreements/{}/milestones/{m2}/confirm", ids[0]), Some(&cast.publisher), &json!({"met": true})).expect(200);
         app.post(&format!("/api/v1/agreements/{}/complete", ids[0]), Some(&cast.official), &json!({})).expect(200);

@@ -33,6 +33,8 @@ pub const KINDS: &[&str] = &[
     "signature_requested",
     "agreement_signed",
     "consortium_filed",
+    "milestone_due",
+    "milestone_overdue",
 ];
 
 #[derive(Debug, Serialize, ToSchema)]
