@@ -72,3 +72,24 @@ pub fn set_active(
         .execute(conn)
         .map(|n| n == 1)
 }
+
+/// Changes a user's name and/or notification language.
+pub fn update_profile(
+    conn: &mut DbConnection,
+    id: &str,
+    name: Option<&str>,
+    locale: Option<&str>,
+    at: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    if let Some(n) = name {
+        diesel::update(u::users.find(id))
+            .set((u::name.eq(n), u::updated_at.eq(at)))
+            .execute(conn)?;
+    }
+    if let Some(l) = locale {
+        diesel::update(u::users.find(id))
+            .set((u::locale.eq(l), u::updated_at.eq(at)))
+            .execute(conn)?;
+    }
+    Ok(())
+}

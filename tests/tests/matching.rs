@@ -72,5 +72,16 @@ on_both_databases! {
         let publisher_org = app.get("/api/v1/me", Some(&hydrogen)).json["organization"]["id"].clone();
         assert!(orgs.as_array().unwrap().iter().all(|o| o["organization_id"] != publisher_org));
         app.get(&format!("/api/v1/challenges/{h2_id}/recommended-organizations"), Some(&uni)).problem(403, "forbidden");
+
+        // another instance on the same database sees a challenge published through this one
+        let peer = app.spawn_peer();
+        let official = login(&app, "official");
+        let body = app.challenge_body("大规模储氢罐复合材料关键技术研究", "新能源",
+            "针对高压储氢罐复合材料成本高、寿命短的问题，研发碳纤维缠绕与内胆成型关键技术。", 30);
+        app.publish(&hydrogen, &official, &body);
+        peer.wait_until("the peer's index", || {
+            let r = peer.get("/api/v1/challenges?q=%E5%82%A8%E6%B0%A2%E7%BD%90", None).json; // 储氢罐
+            r["items"].as_array().is_some_and(|a| a.iter().any(|c| c["title"] == "大规模储氢罐复合材料关键技术研究"))
+        });
     }
 }

@@ -146,6 +146,78 @@ fn events_reach_a_real_smtp_server(db: Db) {
         .json["unread_count"],
         0
     );
+
+    // the award reaches the bidder (in English, its user's choice) and the publisher
+    app.patch("/api/v1/me", Some(&cast.bidder), &json!({"locale": "en"}))
+        .expect(200);
+    app.patch("/api/v1/me", Some(&cast.bidder), &json!({"locale": "fr"}))
+        .problem(422, "validation_failed")
+        .has_field_error("locale", "invalid_value");
+    app.put(&format!("/api/v1/challenges/{challenge}/rubric"), Some(&cast.publisher),
+        &json!({"criteria": [{"name": "技术方案", "weight": 60}, {"name": "团队实力", "weight": 40}]})).expect(200);
+    let expert = app.platform_user("expert", "expert@experts.cn", None);
+    let expert_id = app.get("/api/v1/me", Some(&expert)).json["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
+    let mut cast = cast;
+    cast.relogin(&app);
+    let expert = app.token("expert@experts.cn");
+    app.wait_until("close", || {
+        app.get(
+            &format!("/api/v1/challenges/{challenge}"),
+            Some(&cast.official),
+        )
+        .json["status"]
+            == "evaluating"
+    });
+    app.post(
+        &format!("/api/v1/challenges/{challenge}/experts"),
+        Some(&cast.official),
+        &json!({"expert_ids": [expert_id]}),
+    )
+    .expect(200);
+    app.put(&format!("/api/v1/bids/{bid}/scores"), Some(&expert), &json!({"scores": [
+        {"criterion": "c1", "score": 85, "comment": "方案可行"}, {"criterion": "c2", "score": 80, "comment": "团队可靠"}]})).expect(200);
+    app.post(
+        &format!("/api/v1/challenges/{challenge}/awards"),
+        Some(&cast.publisher),
+        &json!({"bid_ids": [bid]}),
+    )
+    .expect(200);
+    app.post(
+        &format!("/api/v1/challenges/{challenge}/awards/confirm"),
+        Some(&cast.official),
+        &json!({}),
+    )
+    .expect(200);
+    let start = std::time::Instant::now();
+    let awards = loop {
+        let a: Vec<Value> = sink
+            .messages()
+            .into_iter()
+            .filter(|m| {
+                let s = m["subject"].as_str().unwrap_or("");
+                s.contains("立项结果公示") || s.contains("Award confirmed")
+            })
+            .collect();
+        if a.len() >= 2 || start.elapsed() > std::time::Duration::from_secs(15) {
+            break a;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let english = awards
+        .iter()
+        .find(|m| to(m) == "bidder@imu.edu.cn")
+        .expect("award to the bidder");
+    assert!(english["subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("[Jiebang] Award confirmed"));
+    assert!(english["text"].as_str().unwrap().contains("was confirmed"));
+    assert!(awards.iter().any(|m| to(m) == "publisher@bfhi.com.cn"
+        && m["subject"].as_str().unwrap().contains("立项结果公示")));
 }
 
 #[test]

@@ -25,3 +25,59 @@ pub async fn me(auth: Auth) -> ApiResult<HttpResponse> {
         organization: auth.organization.as_ref().map(OrganizationView::from),
     }))
 }
+
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    /// The user's name.
+    pub name: Option<String>,
+    /// `zh` (default) or `en`: the language of e-mails and in-app notifications.
+    pub locale: Option<String>,
+}
+
+/// Update one's own name or notification language.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "auth", request_body = UpdateMeRequest, security(("bearer" = [])),
+    responses((status = 200, body = MeResponse), (status = 422, body = crate::error::Problem)))]
+pub async fn update(
+    state: actix_web::web::Data<crate::state::AppState>,
+    auth: Auth,
+    body: crate::extract::Json<UpdateMeRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let mut v = jiebang_domain::Violations::new();
+    let name = b
+        .name
+        .as_deref()
+        .and_then(|n| v.take("name", jiebang_domain::validation::bounded_text(n, 1, 50)));
+    if let Some(l) = &b.locale {
+        if l != "zh" && l != "en" {
+            v.push(
+                "locale",
+                "invalid_value",
+                "语言应为 zh 或 en / locale must be zh or en",
+            );
+        }
+    }
+    v.into_result()?;
+    let now = state.now();
+    let id = auth.user.id.clone();
+    let locale = b.locale.clone();
+    let user = state
+        .write(move |conn| {
+            jiebang_db::users::update_profile(
+                conn,
+                &id,
+                name.as_deref(),
+                locale.as_deref(),
+                now.naive_utc(),
+            )?;
+            jiebang_db::users::find(conn, &id)?
+                .ok_or_else(|| crate::error::ApiError::internal("lost user"))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(MeResponse {
+        user: UserView::from(&user),
+        role: auth.role.as_str().to_owned(),
+        organization: auth.organization.as_ref().map(OrganizationView::from),
+    }))
+}

@@ -27,7 +27,11 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/auth/login").route(web::post().to(auth::login)))
             .service(web::resource("/auth/refresh").route(web::post().to(auth::refresh)))
             .service(web::resource("/auth/logout").route(web::post().to(auth::logout)))
-            .service(web::resource("/me").route(web::get().to(me::me)))
+            .service(
+                web::resource("/me")
+                    .route(web::get().to(me::me))
+                    .route(web::patch().to(me::update)),
+            )
             .service(
                 web::resource("/me/recommendations")
                     .route(web::get().to(matching::my_recommendations)),
