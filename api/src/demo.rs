@@ -743,7 +743,9 @@ fn consortia(
         ),
     ];
     for (n, (lead, name, direction, members, platforms, mechanisms)) in specs.iter().enumerate() {
-        let year = 2026;
+        let year = i64::from(chrono::Datelike::year(
+            &now.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")),
+        ));
         let number = jiebang_db::consortia::next_number(conn, year)?;
         let row = Consortium {
             id: jiebang_db::new_id(),

@@ -1,8 +1,8 @@
 //! The in-memory matching index (jieba segmentation + BM25, `jiebang_domain::matching`) of this
 //! instance: every challenge ever published and every verified organisation's profile. Built at
-//! start, updated right after local changes, and re-synchronised with the database whenever its
-//! fingerprint changes (changes made through other instances on the same PostgreSQL), checked
-//! every `JIEBANG_INDEX_REFRESH_MS`.
+//! start; afterwards kept in step incrementally — right after changes made through this instance,
+//! and every `JIEBANG_INDEX_REFRESH_MS` for changes made through other instances on the same
+//! PostgreSQL — by reading the rows whose `updated_at` moved since the last sync.
 
 use crate::state::AppState;
 use actix_web::web;
@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 /// What results are shown with, without going back to the database.
 #[derive(Debug, Clone)]
 pub struct ChallengeMeta {
+    pub updated_at: chrono::NaiveDateTime,
     pub status: String,
     pub mode: String,
     pub organization_id: String,
@@ -32,8 +33,14 @@ pub struct SearchIndex {
     pub matcher: RwLock<Matcher>,
     pub challenges: RwLock<HashMap<String, ChallengeMeta>>,
     pub organizations: RwLock<HashMap<String, OrgMeta>>,
-    watermark: Mutex<String>,
+    /// The latest `updated_at` the index has seen; the next sync reads what changed since (with
+    /// a margin for clocks of other instances and transactions that commit late).
+    synced_until: Mutex<Option<chrono::NaiveDateTime>>,
 }
+
+/// How far back each incremental sync looks again: longer than any write transaction and the
+/// clock differences between instances.
+const SYNC_MARGIN_SECONDS: i64 = 5;
 
 /// The analyzer (jieba's dictionary and the domain dictionary) is loaded once per process.
 fn analyzer() -> Arc<Analyzer> {
@@ -60,6 +67,7 @@ pub fn profile_doc(p: &jiebang_db::profiles::Profile, name: &str, region: &str) 
 
 fn meta(c: &jiebang_db::challenges::Challenge) -> ChallengeMeta {
     ChallengeMeta {
+        updated_at: c.updated_at,
         status: c.status.clone(),
         mode: c.mode.clone(),
         organization_id: c.organization_id.clone(),
@@ -75,13 +83,13 @@ impl SearchIndex {
             matcher: RwLock::new(Matcher::with(analyzer(), Params::default())),
             challenges: RwLock::new(HashMap::new()),
             organizations: RwLock::new(HashMap::new()),
-            watermark: Mutex::new(String::new()),
+            synced_until: Mutex::new(None),
         }
     }
 
     /// Rebuilds everything from the database.
     pub fn rebuild(&self, conn: &mut DbConnection) -> Result<(), jiebang_db::DbError> {
-        let mark = jiebang_db::profiles::watermark(conn)?;
+        let started = chrono::Utc::now().naive_utc();
         let challenges = jiebang_db::profiles::published_challenges(conn)?;
         let profiles = jiebang_db::profiles::verified(conn)?;
         let docs: Vec<ChallengeDoc> = challenges.iter().map(challenge_doc).collect();
@@ -108,28 +116,163 @@ impl SearchIndex {
                 )
             })
             .collect();
-        *self.watermark.lock().unwrap_or_else(|e| e.into_inner()) = mark;
+        let newest = challenges
+            .iter()
+            .map(|c| c.updated_at)
+            .chain(profiles.iter().map(|(p, ..)| p.updated_at))
+            .max();
+        *self.synced_until.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(newest.unwrap_or(started).max(started));
         Ok(())
     }
 
-    /// Rebuilds when the database's fingerprint differs from the one the index was built at.
-    pub fn refresh(&self, db: &Database) -> Result<bool, jiebang_db::DbError> {
-        let mark = db.read(jiebang_db::profiles::watermark)?;
-        if *self.watermark.lock().unwrap_or_else(|e| e.into_inner()) == mark {
-            return Ok(false);
+    /// Brings the index up to date with what changed in the database since the last sync:
+    /// challenges published, amended, closed or cancelled, profiles written, organisations
+    /// verified — through this instance or any other on the same database. Cheap: it reads only
+    /// the rows changed since then (and a margin), and upserts them.
+    pub fn refresh(&self, db: &Database) -> Result<usize, jiebang_db::DbError> {
+        let since = self
+            .synced_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_default()
+            - chrono::Duration::seconds(SYNC_MARGIN_SECONDS);
+        let (challenges, profiles) = db.read(|conn| {
+            Ok::<_, jiebang_db::DbError>((
+                jiebang_db::profiles::challenges_changed_since(conn, since)?,
+                jiebang_db::profiles::profiles_changed_since(conn, since)?,
+            ))
+        })?;
+        if challenges.is_empty() && profiles.is_empty() {
+            return Ok(0);
         }
-        db.read(|conn| self.rebuild(conn))?;
-        Ok(true)
+        let mut newest = since;
+        {
+            let mut matcher = self.matcher.write().unwrap_or_else(|e| e.into_inner());
+            let mut metas = self.challenges.write().unwrap_or_else(|e| e.into_inner());
+            for c in &challenges {
+                newest = newest.max(c.updated_at);
+                if metas
+                    .get(&c.id)
+                    .is_some_and(|m| m.updated_at == c.updated_at)
+                {
+                    continue; // seen already (the margin reads some rows twice)
+                }
+                matcher.upsert_challenge(&challenge_doc(c));
+                metas.insert(c.id.clone(), meta(c));
+            }
+            let mut orgs = self
+                .organizations
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            for (p, name, region, status, org_updated) in &profiles {
+                if status == "verified" {
+                    matcher.upsert_profile(&profile_doc(p, name, region));
+                    orgs.insert(
+                        p.organization_id.clone(),
+                        OrgMeta {
+                            name: name.clone(),
+                            region_code: region.clone(),
+                        },
+                    );
+                } else {
+                    matcher.remove_profile(&p.organization_id);
+                    orgs.remove(&p.organization_id);
+                }
+                newest = newest.max(p.updated_at).max(*org_updated);
+            }
+        }
+        let mut synced = self.synced_until.lock().unwrap_or_else(|e| e.into_inner());
+        *synced = Some(synced.unwrap_or(newest).max(newest));
+        Ok(challenges.len() + profiles.len())
     }
 }
 
-/// Brings the index up to date after a change made by this instance (call after the commit).
-pub async fn changed(state: &web::Data<AppState>) {
+impl SearchIndex {
+    /// Puts one challenge's current state in the index (a challenge never published is left out).
+    pub fn sync_challenge(
+        &self,
+        conn: &mut DbConnection,
+        id: &str,
+    ) -> Result<(), jiebang_db::DbError> {
+        if let Some(c) =
+            jiebang_db::challenges::find(conn, id)?.filter(|c| c.published_at.is_some())
+        {
+            self.matcher
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .upsert_challenge(&challenge_doc(&c));
+            self.challenges
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(c.id.clone(), meta(&c));
+        }
+        Ok(())
+    }
+
+    /// Puts one organisation's profile in the index, or takes it out when the organisation is not
+    /// verified or has no profile.
+    pub fn sync_profile(
+        &self,
+        conn: &mut DbConnection,
+        org: &str,
+    ) -> Result<(), jiebang_db::DbError> {
+        let o = jiebang_db::organizations::find(conn, org)?;
+        let p = jiebang_db::profiles::find(conn, org)?;
+        let mut matcher = self.matcher.write().unwrap_or_else(|e| e.into_inner());
+        let mut orgs = self
+            .organizations
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        match (o, p) {
+            (Some(o), Some(p)) if o.status == "verified" => {
+                matcher.upsert_profile(&profile_doc(&p, &o.name, &o.region_code));
+                orgs.insert(
+                    o.id.clone(),
+                    OrgMeta {
+                        name: o.name,
+                        region_code: o.region_code,
+                    },
+                );
+            }
+            _ => {
+                matcher.remove_profile(org);
+                orgs.remove(org);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What changed through this instance, to bring into the index at once (after the commit).
+pub enum Change {
+    Challenge(String),
+    Organization(String),
+}
+
+pub async fn changed(state: &web::Data<AppState>, change: Change) {
+    let st = state.clone();
+    let result = web::block(move || {
+        st.db.read(|conn| match &change {
+            Change::Challenge(id) => st.search.sync_challenge(conn, id),
+            Change::Organization(id) => st.search.sync_profile(conn, id),
+        })
+    })
+    .await;
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "search index update failed"),
+        Err(e) => tracing::warn!(error = %e, "search index update failed"),
+    }
+}
+
+/// One pass of the loop: changes made through other instances.
+async fn sync(state: &web::Data<AppState>) {
     let st = state.clone();
     match web::block(move || st.search.refresh(&st.db)).await {
         Ok(Ok(_)) => {}
-        Ok(Err(e)) => tracing::warn!(error = %e, "search index refresh failed"),
-        Err(e) => tracing::warn!(error = %e, "search index refresh failed"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "search index sync failed"),
+        Err(e) => tracing::warn!(error = %e, "search index sync failed"),
     }
 }
 
@@ -141,7 +284,7 @@ pub fn spawn(state: web::Data<AppState>) {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            changed(&state).await;
+            sync(&state).await;
         }
     });
 }

@@ -62,25 +62,6 @@ pub fn verified(conn: &mut DbConnection) -> Result<Vec<(Profile, String, String)
         .load(conn)
 }
 
-/// A cheap fingerprint of what the matching index holds: it changes when a challenge is
-/// published, amended or changes state, or a profile or a verification changes.
-pub fn watermark(conn: &mut DbConnection) -> Result<String, DbError> {
-    use crate::schema::challenges::dsl as c;
-    use crate::schema::organizations::dsl as o;
-    let challenges: (i64, Option<NaiveDateTime>) = c::challenges
-        .filter(c::published_at.is_not_null())
-        .select((diesel::dsl::count_star(), diesel::dsl::max(c::updated_at)))
-        .first(conn)?;
-    let profiles: (i64, Option<NaiveDateTime>) = p::profiles
-        .select((diesel::dsl::count_star(), diesel::dsl::max(p::updated_at)))
-        .first(conn)?;
-    let orgs: (i64, Option<NaiveDateTime>) = o::organizations
-        .filter(o::status.eq("verified"))
-        .select((diesel::dsl::count_star(), diesel::dsl::max(o::updated_at)))
-        .first(conn)?;
-    Ok(format!("{challenges:?}|{profiles:?}|{orgs:?}"))
-}
-
 /// Every challenge that was ever published (the index of the public list and recommendations).
 pub fn published_challenges(
     conn: &mut DbConnection,
@@ -89,5 +70,41 @@ pub fn published_challenges(
     c::challenges
         .filter(c::published_at.is_not_null())
         .select(crate::challenges::Challenge::as_select())
+        .load(conn)
+}
+
+/// Published challenges changed at or after `since` (the matching index's incremental sync).
+pub fn challenges_changed_since(
+    conn: &mut DbConnection,
+    since: NaiveDateTime,
+) -> Result<Vec<crate::challenges::Challenge>, DbError> {
+    use crate::schema::challenges::dsl as c;
+    c::challenges
+        .filter(c::published_at.is_not_null())
+        .filter(c::updated_at.ge(since))
+        .select(crate::challenges::Challenge::as_select())
+        .load(conn)
+}
+
+/// A profile with its organisation's name, region, status and last update.
+pub type ChangedProfile = (Profile, String, String, String, NaiveDateTime);
+
+/// Profiles, with their organisation's name, region and status, whose profile or organisation
+/// changed at or after `since`.
+pub fn profiles_changed_since(
+    conn: &mut DbConnection,
+    since: NaiveDateTime,
+) -> Result<Vec<ChangedProfile>, DbError> {
+    use crate::schema::organizations::dsl as o;
+    p::profiles
+        .inner_join(o::organizations.on(o::id.eq(p::organization_id)))
+        .filter(p::updated_at.ge(since).or(o::updated_at.ge(since)))
+        .select((
+            Profile::as_select(),
+            o::name,
+            o::region_code,
+            o::status,
+            o::updated_at,
+        ))
         .load(conn)
 }

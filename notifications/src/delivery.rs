@@ -118,7 +118,11 @@ pub fn deliver_due(
             )
         })?;
         let Some(row) = claimed else { continue };
-        let result = build_message(&row, &config.from).and_then(|m| mailer.send(&m));
+        // a message that cannot be built (a malformed address) will never go out: fail it now
+        let (result, permanent) = match build_message(&row, &config.from) {
+            Ok(m) => (mailer.send(&m), false),
+            Err(e) => (Err(e), true),
+        };
         let t = now();
         match result {
             Ok(()) => {
@@ -127,7 +131,7 @@ pub fn deliver_due(
                 report.sent += 1;
             }
             Err(e) => {
-                let give_up = row.attempts + 1 >= config.max_attempts;
+                let give_up = permanent || row.attempts + 1 >= config.max_attempts;
                 let next = t + backoff(config.base_backoff, row.attempts);
                 db.read(|c| {
                     jiebang_db::notifications::mark_attempt_failed(

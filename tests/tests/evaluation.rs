@@ -163,6 +163,13 @@ on_both_databases! {
         assert_eq!(app.get(&format!("/api/v1/bids/{bid1}"), Some(&cast.bidder)).json["status"], "awarded");
         assert_eq!(app.get(&format!("/api/v1/bids/{bid3}"), Some(&b3)).json["status"], "awarded");
         assert_eq!(app.get(&format!("/api/v1/bids/{bid2}"), Some(&b2)).json["status"], "not_awarded");
+        // the public view of the challenge shows the winners
+        let public = app.get(&format!("/api/v1/challenges/{challenge}"), None).expect(200).json;
+        let mut won: Vec<&str> = public["winners"].as_array().unwrap().iter().map(|w| w["bid_id"].as_str().unwrap()).collect();
+        won.sort();
+        let mut expected = vec![bid1.as_str(), bid3.as_str()];
+        expected.sort();
+        assert_eq!(won, expected);
         let agreements = app.state.db.read(|c| jiebang_db::evaluation::agreements_of_challenge(c, &challenge)).unwrap();
         assert_eq!(agreements.len(), 2);
         assert!(agreements.iter().all(|a| a.status == "drafted" && a.terms_hash.len() == 64));

@@ -145,7 +145,7 @@ on_both_databases! {
         app.get("/api/v1/nowhere", None).problem(404, "not_found");
         app.get("/nowhere", None).problem(404, "not_found");
         let r = app.raw("DELETE", "/api/v1/me", None, None, vec![]).problem(405, "method_not_allowed");
-        assert_eq!(r.header("allow"), Some("GET"));
+        assert_eq!(r.header("allow"), Some("GET, PATCH"));
         app.get("/api/v1/me", None).problem(401, "unauthenticated");
     }
 

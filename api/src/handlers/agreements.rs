@@ -378,6 +378,9 @@ pub async fn update(
                 }
                 terms.ip_ownership = x.clone();
             }
+            if b.milestones.is_none() && terms.milestones.iter().any(|m| m.month > terms.term_months) {
+                v.push("term_months", "milestones_outside_term", "已有里程碑超出新的期限 / existing milestones fall outside the new term");
+            }
             if let Some(ms) = &b.milestones {
                 if ms.is_empty() {
                     v.push("milestones", "required", "至少需要一个里程碑 / at least one milestone");
@@ -671,6 +674,9 @@ pub async fn confirm(
                     "not_publisher",
                     "里程碑由发榜方确认 / the publisher confirms milestones",
                 ));
+            }
+            if status_of(&a) != AgreementStatus::Registered {
+                return Err(ApiError::conflict("agreement_not_registered", "只有已备案的协议可以确认里程碑 / milestones are confirmed on registered agreements"));
             }
             let m = jiebang_db::agreements::find_milestone(conn, &a.id, &mid)?
                 .ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;

@@ -174,6 +174,9 @@ pub struct ChallengeView {
     pub publisher: PublisherView,
     /// How many bids were handed in: a count only, while bids are sealed.
     pub bid_count: i64,
+    /// After the award (公示): the winning bids' lead organisations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub winners: Option<Vec<WinnerView>>,
     pub published_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
@@ -237,6 +240,7 @@ fn view(
             region_code: c.region_code.clone(),
         },
         bid_count,
+        winners: None,
         published_at: c.published_at.map(utc),
         closed_at: c.closed_at.map(utc),
         cancel_reason: c.cancel_reason.clone(),
@@ -335,7 +339,39 @@ fn full_view(conn: &mut DbConnection, c: &Challenge) -> ApiResult<ChallengeView>
     let name = publisher_name(conn, &c.organization_id)?;
     let invited = jiebang_db::challenges::invitations(conn, &c.id)?;
     let count = jiebang_db::bids::submitted_count(conn, &c.id)?;
-    Ok(view(c, &name, count, true, Some(invited)))
+    let mut v = view(c, &name, count, true, Some(invited));
+    v.winners = winners(conn, c)?;
+    Ok(v)
+}
+
+/// A winning bid, shown publicly once the award is confirmed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WinnerView {
+    pub bid_id: String,
+    pub organization_id: String,
+    pub organization_name: String,
+}
+
+/// The winners of an awarded (contracted, completed) challenge; `None` before the award.
+fn winners(conn: &mut DbConnection, c: &Challenge) -> ApiResult<Option<Vec<WinnerView>>> {
+    if !matches!(
+        c.status(),
+        ChallengeStatus::Awarded | ChallengeStatus::Contracted | ChallengeStatus::Completed
+    ) {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
+        if b.status == "awarded" {
+            let organization_name = publisher_name(conn, &b.lead_organization_id)?;
+            out.push(WinnerView {
+                bid_id: b.id,
+                organization_id: b.lead_organization_id,
+                organization_name,
+            });
+        }
+    }
+    Ok(Some(out))
 }
 
 fn only_owner(access: Access) -> ApiResult<()> {
@@ -592,7 +628,9 @@ pub async fn read(
                 Access::Public => {
                     let name = publisher_name(conn, &c.organization_id)?;
                     let count = jiebang_db::bids::submitted_count(conn, &c.id)?;
-                    Ok(view(&c, &name, count, false, None))
+                    let mut v = view(&c, &name, count, false, None);
+                    v.winners = winners(conn, &c)?;
+                    Ok(v)
                 }
             }
         })
@@ -1008,7 +1046,7 @@ pub async fn update(
             Ok(after_view)
         })
         .await?;
-    crate::search::changed(&state).await;
+    crate::search::changed(&state, crate::search::Change::Challenge(v.id.clone())).await;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -1214,7 +1252,7 @@ pub async fn review(
         })
 
         .await?;
-    crate::search::changed(&state).await;
+    crate::search::changed(&state, crate::search::Change::Challenge(v.id.clone())).await;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -1265,7 +1303,7 @@ pub async fn cancel(
             Ok(v)
         })
         .await?;
-    crate::search::changed(&state).await;
+    crate::search::changed(&state, crate::search::Change::Challenge(v.id.clone())).await;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -1327,7 +1365,7 @@ pub async fn extend(
             Ok(v)
         })
         .await?;
-    crate::search::changed(&state).await;
+    crate::search::changed(&state, crate::search::Change::Challenge(v.id.clone())).await;
     Ok(HttpResponse::Ok().json(v))
 }
 

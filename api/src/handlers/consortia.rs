@@ -269,8 +269,15 @@ pub async fn list(
                         .filter(|_| a.role.is_organization_user())
                         .map(str::to_owned)
                 })
-                .ok_or_else(|| {
-                    ApiError::unauthorized("unauthenticated", "请先登录 / authentication required")
+                .ok_or_else(|| match &auth.0 {
+                    Some(_) => ApiError::forbidden(
+                        "no_organization",
+                        "您不属于任何单位 / you belong to no organisation",
+                    ),
+                    None => ApiError::unauthorized(
+                        "unauthenticated",
+                        "请先登录 / authentication required",
+                    ),
                 })?,
         ),
         None | Some("false") => None,

@@ -282,12 +282,15 @@ pub async fn put_subscriptions(
             keywords.push(k.to_lowercase());
         }
     }
-    if body.0.industries.len() > 20 || keywords.len() > 30 {
+    if body.0.industries.len() > 20 {
         v.push(
-            "keywords",
+            "industries",
             "too_many",
-            "订阅条件过多 / too many subscription terms",
+            "订阅的产业领域过多 / too many industries",
         );
+    }
+    if keywords.len() > 30 {
+        v.push("keywords", "too_many", "订阅关键词过多 / too many keywords");
     }
     v.into_result()?;
     let now = state.now();

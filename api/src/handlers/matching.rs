@@ -102,10 +102,11 @@ pub async fn put_profile(
         past_projects_json: serde_json::to_string(&past).map_err(ApiError::internal)?,
         updated_at: now.naive_utc(),
     };
+    let org = row.organization_id.clone();
     state
         .write(move |conn| Ok(jiebang_db::profiles::put(conn, &row)?))
         .await?;
-    crate::search::changed(&state).await;
+    crate::search::changed(&state, crate::search::Change::Organization(org)).await;
     Ok(HttpResponse::Ok().json(ProfileBody {
         industries: b.industries,
         keywords,
@@ -154,7 +155,7 @@ pub struct ReasonsView {
     pub matched_terms: Vec<String>,
     /// The industry both name, if any.
     pub matched_industry: Option<String>,
-    /// `same_prefecture` | `same_province` | `other`… (how close the regions are)
+    /// `same_prefecture` | `same_province` | `none` (how close the regions are)
     pub region: String,
 }
 

@@ -189,7 +189,7 @@ pub async fn verify(
             Ok(after)
         })
         .await?;
-    crate::search::changed(&state).await;
+    crate::search::changed(&state, crate::search::Change::Organization(org.id.clone())).await;
     Ok(HttpResponse::Ok().json(OrganizationView::from(&org)))
 }
 
