@@ -17,7 +17,7 @@ fi
 ./target/release/jiebang user create --role official --email deadline-official@kjt.jiebang.cn \
   --password 'Load-Test-Password-2026' --name 压测处长 >/dev/null
 ./target/release/jiebang serve & pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 echo "backend: $backend"
 python3 scripts/deadline.py "http://127.0.0.1:$port" deadline-official@kjt.jiebang.cn 'Load-Test-Password-2026' "$n"

@@ -26,13 +26,28 @@ pub fn mailer(config: &crate::config::Config) -> Result<(Mailer, DeliveryConfig)
     ))
 }
 
-/// One pass (also used by tests).
+/// One pass (also used by tests): batches until the queue has nothing due, or for at most a
+/// few seconds, so that a backlog drains quickly.
 pub fn tick(state: &AppState) -> delivery::Report {
-    match delivery::deliver_due(&state.db, &state.mailer, &state.delivery, || state.now()) {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "outbox: delivery pass failed");
-            delivery::Report::default()
+    let start = std::time::Instant::now();
+    let mut total = delivery::Report::default();
+    loop {
+        match delivery::deliver_due(&state.db, &state.mailer, &state.delivery, || state.now()) {
+            Ok(r) => {
+                let handled = r.sent + r.retried + r.failed;
+                total.sent += r.sent;
+                total.retried += r.retried;
+                total.failed += r.failed;
+                if (handled as i64) < state.delivery.batch
+                    || start.elapsed() > std::time::Duration::from_secs(5)
+                {
+                    return total;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "outbox: delivery pass failed");
+                return total;
+            }
         }
     }
 }

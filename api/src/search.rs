@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 #[derive(Debug, Clone)]
 pub struct ChallengeMeta {
     pub updated_at: chrono::NaiveDateTime,
+    pub published_at: chrono::NaiveDateTime,
+    pub kind: String,
+    pub region_code: String,
     pub status: String,
     pub mode: String,
     pub organization_id: String,
@@ -68,6 +71,9 @@ pub fn profile_doc(p: &jiebang_db::profiles::Profile, name: &str, region: &str) 
 fn meta(c: &jiebang_db::challenges::Challenge) -> ChallengeMeta {
     ChallengeMeta {
         updated_at: c.updated_at,
+        published_at: c.published_at.unwrap_or(c.created_at),
+        kind: c.kind.clone(),
+        region_code: c.region_code.clone(),
         status: c.status.clone(),
         mode: c.mode.clone(),
         organization_id: c.organization_id.clone(),

@@ -666,6 +666,57 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
+/// The page of a keyword search over the public list, chosen in memory from the index's
+/// matches (status, visibility and the list's filters, newest publication first, after the
+/// cursor): the database then reads only those few rows.
+async fn page_of_matches(
+    state: &web::Data<AppState>,
+    f: &ListFilter,
+    ids: Vec<String>,
+    limit: i64,
+) -> ApiResult<Vec<String>> {
+    let invited: std::collections::HashSet<String> = match (&f.viewer_organization, f.all_directed)
+    {
+        (Some(org), false) => {
+            let org = org.clone();
+            state
+                .read(move |conn| Ok(jiebang_db::challenges::invitations_of(conn, &org)?))
+                .await?
+                .into_iter()
+                .collect()
+        }
+        _ => Default::default(),
+    };
+    let metas = state
+        .search
+        .challenges
+        .read()
+        .unwrap_or_else(|e| e.into_inner());
+    let mut page: Vec<(chrono::NaiveDateTime, String)> = ids
+        .into_iter()
+        .filter_map(|id| {
+            let m = metas.get(&id)?;
+            let ok = (f.statuses.is_empty() || f.statuses.contains(&m.status))
+                && (f.all_directed || m.mode == "open" || invited.contains(&id))
+                && f.industry.as_ref().is_none_or(|v| *v == m.industry)
+                && f.kind.as_ref().is_none_or(|v| *v == m.kind)
+                && f.mode.as_ref().is_none_or(|v| *v == m.mode)
+                && f.region_prefix
+                    .as_ref()
+                    .is_none_or(|p| m.region_code.starts_with(p.as_str()))
+                && f.deadline_from.is_none_or(|t| m.bidding_deadline >= t)
+                && f.deadline_to.is_none_or(|t| m.bidding_deadline <= t)
+                && f.after
+                    .as_ref()
+                    .is_none_or(|(t, cid)| (m.published_at, &id) < (*t, cid));
+            ok.then_some((m.published_at, id))
+        })
+        .collect();
+    page.sort_by(|a, b| b.cmp(a));
+    page.truncate(limit as usize + 1);
+    Ok(page.into_iter().map(|(_, id)| id).collect())
+}
+
 fn encode_cursor(t: chrono::NaiveDateTime, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}|{id}", t.and_utc().timestamp_micros()))
 }
@@ -837,6 +888,9 @@ pub async fn list(
         })?);
     }
     let by_creation = f.by_creation;
+    if let Some(ids) = f.ids.take() {
+        f.ids = Some(page_of_matches(&state, &f, ids, limit).await?);
+    }
     let page = state
         .read(move |conn| {
             let mut rows = jiebang_db::challenges::list(conn, &f)?;
