@@ -621,28 +621,20 @@ pub async fn report(
     let (id, mid) = path.into_inner();
     let evidence = bounded_text(&body.0.evidence, 2, 5000)
         .map_err(|e| ApiError::field("evidence", &e.code, e.message))?;
-    let actor = Actor::user(&auth, audit::request_id(&req));
-    let st = state.clone();
-    let v = state
-        .write(move |conn| {
-            let (a, _, s) = load(conn, &id, &auth)?;
-            if s != Side::Bidder {
-                return Err(ApiError::forbidden("not_bidder", "里程碑由揭榜方报告 / the bidder reports milestones"));
-            }
-            if status_of(&a) != AgreementStatus::Registered {
-                return Err(ApiError::conflict("agreement_not_registered", "协议备案后方可报告里程碑 / milestones are reported once the agreement is registered"));
-            }
-            let m = jiebang_db::agreements::find_milestone(conn, &a.id, &mid)?.ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;
-            let now = st.now();
-            if !jiebang_db::agreements::report_milestone(conn, &m.id, &evidence, &auth.user.id, now.naive_utc())? {
-                return Err(ApiError::conflict("milestone_not_open", "该里程碑已报告或已确认 / the milestone is already reported or confirmed"));
-            }
-            audit::record(conn, &actor, now, "agreement", &a.id, "milestone_report", None::<&()>, Some(&m.id), Some(&evidence))?;
-            let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
-            view(conn, &after, now)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    act(state, auth, req, id, move |cx| {
+        if cx.side != Side::Bidder {
+            return Err(ApiError::forbidden("not_bidder", "里程碑由揭榜方报告 / the bidder reports milestones"));
+        }
+        if status_of(cx.agreement) != AgreementStatus::Registered {
+            return Err(ApiError::conflict("agreement_not_registered", "协议备案后方可报告里程碑 / milestones are reported once the agreement is registered"));
+        }
+        let m = jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &mid)?.ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;
+        if !jiebang_db::agreements::report_milestone(cx.conn, &m.id, &evidence, &cx.auth.user.id, cx.now.naive_utc())? {
+            return Err(ApiError::conflict("milestone_not_open", "该里程碑已报告或已确认 / the milestone is already reported or confirmed"));
+        }
+        cx.audit("milestone_report", Some(&m.id), Some(&evidence))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -664,55 +656,20 @@ pub async fn confirm(
 ) -> ApiResult<HttpResponse> {
     let (id, mid) = path.into_inner();
     let met = body.0.met;
-    let actor = Actor::user(&auth, audit::request_id(&req));
-    let st = state.clone();
-    let v = state
-        .write(move |conn| {
-            let (a, _, s) = load(conn, &id, &auth)?;
-            if s != Side::Publisher {
-                return Err(ApiError::forbidden(
-                    "not_publisher",
-                    "里程碑由发榜方确认 / the publisher confirms milestones",
-                ));
-            }
-            if status_of(&a) != AgreementStatus::Registered {
-                return Err(ApiError::conflict("agreement_not_registered", "只有已备案的协议可以确认里程碑 / milestones are confirmed on registered agreements"));
-            }
-            let m = jiebang_db::agreements::find_milestone(conn, &a.id, &mid)?
-                .ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;
-            let now = st.now();
-            if !jiebang_db::agreements::confirm_milestone(
-                conn,
-                &m.id,
-                met,
-                &auth.user.id,
-                now.naive_utc(),
-            )? {
-                return Err(ApiError::conflict(
-                    "milestone_not_reported",
-                    "该里程碑尚未报告 / the milestone is not reported",
-                ));
-            }
-            audit::record(
-                conn,
-                &actor,
-                now,
-                "agreement",
-                &a.id,
-                if met {
-                    "milestone_met"
-                } else {
-                    "milestone_not_met"
-                },
-                None::<&()>,
-                Some(&m.id),
-                None,
-            )?;
-            let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
-            view(conn, &after, now)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    act(state, auth, req, id, move |cx| {
+        if cx.side != Side::Publisher {
+            return Err(ApiError::forbidden("not_publisher", "里程碑由发榜方确认 / the publisher confirms milestones"));
+        }
+        if status_of(cx.agreement) != AgreementStatus::Registered {
+            return Err(ApiError::conflict("agreement_not_registered", "只有已备案的协议可以确认里程碑 / milestones are confirmed on registered agreements"));
+        }
+        let m = jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &mid)?.ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;
+        if !jiebang_db::agreements::confirm_milestone(cx.conn, &m.id, met, &cx.auth.user.id, cx.now.naive_utc())? {
+            return Err(ApiError::conflict("milestone_not_reported", "该里程碑尚未报告 / the milestone is not reported"));
+        }
+        cx.audit(if met { "milestone_met" } else { "milestone_not_met" }, Some(&m.id), None)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -737,7 +694,6 @@ pub async fn pay(
     id: web::Path<String>,
     body: Json<PaymentRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let b = body.0;
     if b.amount <= 0 {
         return Err(ApiError::field(
@@ -746,47 +702,39 @@ pub async fn pay(
             "金额须大于 0 / the amount must be positive",
         ));
     }
-    let actor = Actor::user(&auth, audit::request_id(&req));
-    let st = state.clone();
-    let v = state
-        .write(move |conn| {
-            let (a, terms, s) = load(conn, &id, &auth)?;
-            let allowed = match b.source.as_str() {
-                "fiscal" => auth.role == Role::Official,
-                "enterprise" => s == Side::Publisher,
-                _ => return Err(ApiError::field("source", "invalid_value", "source 应为 fiscal 或 enterprise / source must be fiscal or enterprise")),
-            };
-            if !allowed {
-                return Err(ApiError::forbidden("forbidden", "财政资金由科技厅登记，企业资金由发榜方登记 / officials record fiscal money, the publisher enterprise money"));
-            }
-            if !matches!(status_of(&a), AgreementStatus::Registered | AgreementStatus::Completed) {
-                return Err(ApiError::conflict("agreement_not_registered", "协议备案后方可登记拨付 / payments are recorded once the agreement is registered"));
-            }
-            jiebang_db::agreements::find_milestone(conn, &a.id, &b.milestone_id)?
-                .ok_or_else(|| ApiError::field("milestone_id", "unknown_milestone", "没有该里程碑 / no such milestone"))?;
-            let agreed = if b.source == "fiscal" { terms.fiscal_amount } else { terms.enterprise_amount };
-            let paid = jiebang_db::agreements::paid(conn, &a.id, &b.source)?;
-            if paid + b.amount > agreed {
-                return Err(ApiError::conflict("overpayment", format!("累计拨付将超过协议金额 {agreed} 元（已拨付 {paid} 元）/ the total paid would exceed the agreed {agreed} yuan")));
-            }
-            let now = st.now();
-            let p = Payment {
-                id: jiebang_db::new_id(),
-                agreement_id: a.id.clone(),
-                milestone_id: b.milestone_id.clone(),
-                source: b.source.clone(),
-                amount: b.amount,
-                paid_at: now.naive_utc(),
-                recorded_by: auth.user.id.clone(),
-                created_at: now.naive_utc(),
-            };
-            jiebang_db::agreements::insert_payment(conn, &p)?;
-            audit::record(conn, &actor, now, "agreement", &a.id, "payment", None::<&()>, Some(&p), None)?;
-            let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
-            view(conn, &after, now)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    act(state, auth, req, id.into_inner(), move |cx| {
+        let allowed = match b.source.as_str() {
+            "fiscal" => cx.auth.role == Role::Official,
+            "enterprise" => cx.side == Side::Publisher,
+            _ => return Err(ApiError::field("source", "invalid_value", "source 应为 fiscal 或 enterprise / source must be fiscal or enterprise")),
+        };
+        if !allowed {
+            return Err(ApiError::forbidden("forbidden", "财政资金由科技厅登记，企业资金由发榜方登记 / officials record fiscal money, the publisher enterprise money"));
+        }
+        if !matches!(status_of(cx.agreement), AgreementStatus::Registered | AgreementStatus::Completed) {
+            return Err(ApiError::conflict("agreement_not_registered", "协议备案后方可登记拨付 / payments are recorded once the agreement is registered"));
+        }
+        jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &b.milestone_id)?
+            .ok_or_else(|| ApiError::field("milestone_id", "unknown_milestone", "没有该里程碑 / no such milestone"))?;
+        let agreed = if b.source == "fiscal" { cx.terms.fiscal_amount } else { cx.terms.enterprise_amount };
+        let paid = jiebang_db::agreements::paid(cx.conn, &cx.agreement.id, &b.source)?;
+        if paid + b.amount > agreed {
+            return Err(ApiError::conflict("overpayment", format!("累计拨付将超过协议金额 {agreed} 元（已拨付 {paid} 元）/ the total paid would exceed the agreed {agreed} yuan")));
+        }
+        let p = Payment {
+            id: jiebang_db::new_id(),
+            agreement_id: cx.agreement.id.clone(),
+            milestone_id: b.milestone_id.clone(),
+            source: b.source.clone(),
+            amount: b.amount,
+            paid_at: cx.now.naive_utc(),
+            recorded_by: cx.auth.user.id.clone(),
+            created_at: cx.now.naive_utc(),
+        };
+        jiebang_db::agreements::insert_payment(cx.conn, &p)?;
+        cx.audit("payment", Some(&p), None)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -831,29 +779,104 @@ async fn end(
     id: String,
     reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
+    act(state, auth, req, id, move |cx| {
+        if !(cx.side == Side::Publisher || cx.auth.role == Role::Official) {
+            return Err(ApiError::forbidden(
+                "forbidden",
+                "只有科技厅或发榜方可以执行此操作 / only an official or the publisher may do this",
+            ));
+        }
+        let to = match &reason {
+            Some(_) => agreement::terminate(status_of(cx.agreement)),
+            None => {
+                let ms = jiebang_db::agreements::milestones(cx.conn, &cx.agreement.id)?;
+                agreement::complete(
+                    status_of(cx.agreement),
+                    !ms.is_empty() && ms.iter().all(|m| m.status == "met"),
+                )
+            }
+        }
+        .map_err(wrong_state)?;
+        let change = AgreementChange {
+            status: Some(to.as_str().into()),
+            end_reason: reason.clone(),
+            ended_at: Some(cx.now.naive_utc()),
+            ..Default::default()
+        };
+        if !jiebang_db::agreements::change(
+            cx.conn,
+            &cx.agreement.id,
+            &cx.agreement.status,
+            &change,
+            cx.now.naive_utc(),
+        )? {
+            return Err(version_conflict());
+        }
+        cx.audit(to.as_str(), Some(&to.as_str()), reason.as_deref())?;
+        settle_challenge(cx.conn, &cx.agreement.challenge_id, cx.actor, cx.now)
+    })
+    .await
+}
+
+/// What an agreement action works with, inside its transaction.
+struct Cx<'a> {
+    conn: &'a mut DbConnection,
+    auth: &'a Auth,
+    actor: &'a Actor,
+    agreement: &'a Agreement,
+    terms: &'a Terms,
+    side: Side,
+    now: DateTime<Utc>,
+}
+
+impl Cx<'_> {
+    fn audit<T: Serialize>(
+        &mut self,
+        action: &str,
+        after: Option<&T>,
+        comment: Option<&str>,
+    ) -> ApiResult<()> {
+        audit::record(
+            self.conn,
+            self.actor,
+            self.now,
+            "agreement",
+            &self.agreement.id,
+            action,
+            None::<&()>,
+            after,
+            comment,
+        )
+    }
+}
+
+/// Runs an action on agreement `id` in one write transaction: loads it (locked) for a caller who
+/// may see it, runs `f`, and answers with the agreement as it is afterwards.
+async fn act<F>(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: String,
+    f: F,
+) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&mut Cx<'_>) -> ApiResult<()> + Send + 'static,
+{
     let actor = Actor::user(&auth, audit::request_id(&req));
     let st = state.clone();
     let v = state
         .write(move |conn| {
-            let (a, _, s) = load(conn, &id, &auth)?;
-            if !(s == Side::Publisher || auth.role == Role::Official) {
-                return Err(ApiError::forbidden("forbidden", "只有科技厅或发榜方可以执行此操作 / only an official or the publisher may do this"));
-            }
-            let to = match &reason {
-                Some(_) => agreement::terminate(status_of(&a)),
-                None => {
-                    let ms = jiebang_db::agreements::milestones(conn, &a.id)?;
-                    agreement::complete(status_of(&a), !ms.is_empty() && ms.iter().all(|m| m.status == "met"))
-                }
-            }
-            .map_err(wrong_state)?;
+            let (a, terms, side) = load(conn, &id, &auth)?;
             let now = st.now();
-            let change = AgreementChange { status: Some(to.as_str().into()), end_reason: reason.clone(), ended_at: Some(now.naive_utc()), ..Default::default() };
-            if !jiebang_db::agreements::change(conn, &a.id, &a.status, &change, now.naive_utc())? {
-                return Err(version_conflict());
-            }
-            audit::record(conn, &actor, now, "agreement", &a.id, to.as_str(), Some(&a.status), Some(&to.as_str()), reason.as_deref())?;
-            settle_challenge(conn, &a.challenge_id, &actor, now)?;
+            f(&mut Cx {
+                conn,
+                auth: &auth,
+                actor: &actor,
+                agreement: &a,
+                terms: &terms,
+                side,
+                now,
+            })?;
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
             view(conn, &after, now)
         })
