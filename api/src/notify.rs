@@ -83,9 +83,32 @@ pub fn organization_users(conn: &mut DbConnection, org: &str) -> ApiResult<Vec<S
         .collect())
 }
 
+/// The ids of the active users of several organisations.
+pub fn users_of<S: AsRef<str>>(
+    conn: &mut DbConnection,
+    orgs: impl IntoIterator<Item = S>,
+) -> ApiResult<Vec<String>> {
+    let mut users = Vec::new();
+    for org in orgs {
+        users.extend(organization_users(conn, org.as_ref())?);
+    }
+    Ok(users)
+}
+
+/// The ids of the active users of the parties to an agreement.
+pub fn party_users(
+    conn: &mut DbConnection,
+    terms: &jiebang_domain::agreement::Terms,
+) -> ApiResult<Vec<String>> {
+    users_of(
+        conn,
+        terms.parties.iter().map(|p| p.organization_id.as_str()),
+    )
+}
+
 /// The ids of every active official.
 pub fn officials(conn: &mut DbConnection) -> ApiResult<Vec<String>> {
-    Ok(jiebang_db::users::list_by_role(conn, "official")?
+    Ok(jiebang_db::users::list_by_role(conn, "official", false)?
         .into_iter()
         .map(|u| u.id)
         .collect())

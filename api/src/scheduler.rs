@@ -100,10 +100,7 @@ pub fn milestone_notices(state: &AppState) -> usize {
             };
             let terms: jiebang_domain::agreement::Terms =
                 serde_json::from_str(&a.terms_json).map_err(crate::error::ApiError::internal)?;
-            let mut users = Vec::new();
-            for p in &terms.parties {
-                users.extend(crate::notify::organization_users(conn, &p.organization_id)?);
-            }
+            let users = crate::notify::party_users(conn, &terms)?;
             let (agreement_id, title, deliverable, due) = (
                 a.id.clone(),
                 terms.title.clone(),

@@ -43,22 +43,21 @@ pub fn list_by_organization(conn: &mut DbConnection, org: &str) -> Result<Vec<Us
         .load(conn)
 }
 
-/// Active users of a role (e.g. every official, to notify them).
-pub fn list_by_role(conn: &mut DbConnection, role: &str) -> Result<Vec<User>, DbError> {
-    u::users
-        .filter(u::role.eq(role).and(u::active.eq(true)))
-        .order(u::created_at.asc())
-        .select(User::as_select())
-        .load(conn)
-}
-
-/// Every user of a role, deactivated ones included (the admins' list).
-pub fn list_all_by_role(conn: &mut DbConnection, role: &str) -> Result<Vec<User>, DbError> {
-    u::users
+/// Users of a role, oldest first: only active ones (to notify them), or with `include_inactive`
+/// deactivated ones too (the admins' list).
+pub fn list_by_role(
+    conn: &mut DbConnection,
+    role: &str,
+    include_inactive: bool,
+) -> Result<Vec<User>, DbError> {
+    let mut q = u::users
         .filter(u::role.eq(role))
-        .order(u::created_at.asc())
         .select(User::as_select())
-        .load(conn)
+        .into_boxed();
+    if !include_inactive {
+        q = q.filter(u::active.eq(true));
+    }
+    q.order(u::created_at.asc()).load(conn)
 }
 
 pub fn set_active(

@@ -1,7 +1,7 @@
 //! Bids (揭榜申报): their content, state machine and the formal check (形式审查).
 
 use crate::challenge::{Eligibility, Kpi};
-use crate::validation::{bounded_text, FieldError, Violations};
+use crate::validation::{bounded_text, Violations};
 use serde::{Deserialize, Serialize};
 
 /// The states of a bid.
@@ -438,11 +438,6 @@ pub fn formal_check(
         }
     }
     reasons
-}
-
-/// A field error for a refused bid field (helper for the API).
-pub fn field(field: &str, code: &str, message: &str) -> FieldError {
-    FieldError::new(field, code, message)
 }
 
 #[cfg(test)]

@@ -361,6 +361,42 @@ pub struct TermsInput {
     pub invited_organizations: Vec<String>,
 }
 
+impl From<&Terms> for TermsInput {
+    /// The input that validates back into `t`: the starting point of an edit, and what a
+    /// submission re-checks against the clock.
+    fn from(t: &Terms) -> TermsInput {
+        TermsInput {
+            title: t.title.clone(),
+            kind: t.kind.as_str().to_owned(),
+            mode: t.mode.as_str().to_owned(),
+            industry: t.industry.clone(),
+            industry_chain: t.industry_chain.clone(),
+            problem: t.problem.clone(),
+            kpis: t
+                .kpis
+                .iter()
+                .map(|k| (k.name.clone(), k.target.clone(), k.unit.clone()))
+                .collect(),
+            expected_outcomes: t.expected_outcomes.clone(),
+            duration_months: i64::from(t.duration_months),
+            enterprise_funds: t.enterprise_funds,
+            fiscal_support: t.fiscal_support,
+            max_winners: i64::from(t.max_winners),
+            consortium_required: t.eligibility.consortium_required,
+            max_members: i64::from(t.eligibility.max_members),
+            min_in_region_percent: i64::from(t.eligibility.min_in_region_percent),
+            chief_scientist_required: t.eligibility.chief_scientist_required,
+            ip_ownership: t.ip_ownership.as_str().to_owned(),
+            bidding_deadline: t.bidding_deadline,
+            questions_deadline: t.questions_deadline,
+            contact_name: t.contact.name.clone(),
+            contact_phone: t.contact.phone.clone(),
+            contact_email: t.contact.email.clone(),
+            invited_organizations: t.invited_organizations.clone(),
+        }
+    }
+}
+
 pub const MAX_KPIS: usize = 30;
 /// Upper bound of one amount, in yuan (100 billion): far above any real challenge.
 pub const MAX_YUAN: i64 = 100_000_000_000;
@@ -873,6 +909,16 @@ mod tests {
         for s in ChallengeStatus::ALL {
             assert_eq!(ChallengeStatus::parse(s.as_str()), Some(*s));
         }
+    }
+
+    #[test]
+    fn terms_round_trip_through_their_input() {
+        let now = Utc::now();
+        let t = validate(&input(now), &Rules::default(), now, None).unwrap();
+        assert_eq!(
+            validate(&TermsInput::from(&t), &Rules::default(), now, Some(&t)).unwrap(),
+            t
+        );
     }
 
     #[test]

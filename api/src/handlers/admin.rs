@@ -175,7 +175,7 @@ pub async fn list_users(
         .read(move |conn| {
             let mut all = Vec::new();
             for r in roles {
-                all.extend(jiebang_db::users::list_all_by_role(conn, r.as_str())?);
+                all.extend(jiebang_db::users::list_by_role(conn, r.as_str(), true)?);
             }
             Ok(all)
         })

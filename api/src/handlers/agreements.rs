@@ -207,14 +207,6 @@ fn view(conn: &mut DbConnection, a: &Agreement, now: DateTime<Utc>) -> ApiResult
     })
 }
 
-fn party_users(conn: &mut DbConnection, terms: &Terms) -> ApiResult<Vec<String>> {
-    let mut users = Vec::new();
-    for p in &terms.parties {
-        users.extend(notify::organization_users(conn, &p.organization_id)?);
-    }
-    Ok(users)
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
@@ -409,7 +401,7 @@ pub async fn update(
             }
             let cleared = jiebang_db::agreements::clear_signatures(conn, &a.id)?;
             audit::record(conn, &actor, now, "agreement", &a.id, "change_terms", Some(&before), Some(&terms), Some(&format!("signatures cleared: {cleared}")))?;
-            let users = party_users(conn, &terms)?;
+            let users = notify::party_users(conn, &terms)?;
             let event = Event::SignatureRequested { agreement_id: a.id.clone(), title: terms.title.clone(), terms_hash: hash };
             notify::notify(conn, &st.config.public_url, &users, &event, now)?;
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
@@ -471,7 +463,7 @@ pub async fn sign(
             }
             audit::record(conn, &actor, now, "agreement", &a.id, "sign", None::<&()>, Some(&to.as_str()), None)?;
             if to == AgreementStatus::Signed {
-                let users = party_users(conn, &terms)?;
+                let users = notify::party_users(conn, &terms)?;
                 let event = Event::AgreementSigned { agreement_id: a.id.clone(), title: terms.title.clone() };
                 notify::notify(conn, &st.config.public_url, &users, &event, now)?;
             }

@@ -871,11 +871,8 @@ pub fn reopen_submitted(
 
 /// Users of the organisations leading live bids on a challenge.
 pub fn bidder_users(conn: &mut DbConnection, challenge: &str) -> ApiResult<Vec<String>> {
-    let mut users = Vec::new();
-    for org in jiebang_db::bids::live_leads(conn, challenge)? {
-        users.extend(notify::organization_users(conn, &org)?);
-    }
-    Ok(users)
+    let leads = jiebang_db::bids::live_leads(conn, challenge)?;
+    notify::users_of(conn, &leads)
 }
 
 /// Frees the 限项 places of bids that can no longer go anywhere: drafts left when bidding

@@ -958,74 +958,49 @@ fn expected_version(req: &HttpRequest, body_version: i64) -> ApiResult<i64> {
 }
 
 fn merged_input(c: &Terms, b: &UpdateChallengeRequest) -> TermsInput {
-    let e = b.eligibility.clone().unwrap_or_default();
-    TermsInput {
-        title: b.title.clone().unwrap_or_else(|| c.title.clone()),
-        kind: b.kind.clone().unwrap_or_else(|| c.kind.as_str().to_owned()),
-        mode: b.mode.clone().unwrap_or_else(|| c.mode.as_str().to_owned()),
-        industry: b.industry.clone().unwrap_or_else(|| c.industry.clone()),
-        industry_chain: b
-            .industry_chain
-            .clone()
-            .unwrap_or_else(|| c.industry_chain.clone()),
-        problem: b.problem.clone().unwrap_or_else(|| c.problem.clone()),
-        kpis: match &b.kpis {
-            Some(k) => k
-                .iter()
-                .map(|k| (k.name.clone(), k.target.clone(), k.unit.clone()))
-                .collect(),
-            None => c
-                .kpis
-                .iter()
-                .map(|k| (k.name.clone(), k.target.clone(), k.unit.clone()))
-                .collect(),
-        },
-        expected_outcomes: b
-            .expected_outcomes
-            .clone()
-            .unwrap_or_else(|| c.expected_outcomes.clone()),
-        duration_months: b.duration_months.unwrap_or(i64::from(c.duration_months)),
-        enterprise_funds: b.enterprise_funds.unwrap_or(c.enterprise_funds),
-        fiscal_support: b.fiscal_support.unwrap_or(c.fiscal_support),
-        max_winners: b.max_winners.unwrap_or(i64::from(c.max_winners)),
-        consortium_required: e
-            .consortium_required
-            .unwrap_or(c.eligibility.consortium_required),
-        max_members: e
-            .max_members
-            .unwrap_or(i64::from(c.eligibility.max_members)),
-        min_in_region_percent: e
-            .min_in_region_percent
-            .unwrap_or(i64::from(c.eligibility.min_in_region_percent)),
-        chief_scientist_required: e
-            .chief_scientist_required
-            .unwrap_or(c.eligibility.chief_scientist_required),
-        ip_ownership: b
-            .ip_ownership
-            .clone()
-            .unwrap_or_else(|| c.ip_ownership.as_str().to_owned()),
-        bidding_deadline: b.bidding_deadline.unwrap_or(c.bidding_deadline),
-        questions_deadline: b.questions_deadline.unwrap_or(c.questions_deadline),
-        contact_name: b
-            .contact
-            .as_ref()
-            .map(|x| x.name.clone())
-            .unwrap_or_else(|| c.contact.name.clone()),
-        contact_phone: b
-            .contact
-            .as_ref()
-            .map(|x| x.phone.clone())
-            .unwrap_or_else(|| c.contact.phone.clone()),
-        contact_email: b
-            .contact
-            .as_ref()
-            .map(|x| x.email.clone())
-            .unwrap_or_else(|| c.contact.email.clone()),
-        invited_organizations: b
-            .invited_organizations
-            .clone()
-            .unwrap_or_else(|| c.invited_organizations.clone()),
+    let mut i = TermsInput::from(c);
+    let set = |field: &mut String, v: &Option<String>| {
+        if let Some(v) = v {
+            field.clone_from(v);
+        }
+    };
+    set(&mut i.title, &b.title);
+    set(&mut i.kind, &b.kind);
+    set(&mut i.mode, &b.mode);
+    set(&mut i.industry, &b.industry);
+    set(&mut i.industry_chain, &b.industry_chain);
+    set(&mut i.problem, &b.problem);
+    set(&mut i.expected_outcomes, &b.expected_outcomes);
+    set(&mut i.ip_ownership, &b.ip_ownership);
+    if let Some(k) = &b.kpis {
+        i.kpis = k
+            .iter()
+            .map(|k| (k.name.clone(), k.target.clone(), k.unit.clone()))
+            .collect();
     }
+    i.duration_months = b.duration_months.unwrap_or(i.duration_months);
+    i.enterprise_funds = b.enterprise_funds.unwrap_or(i.enterprise_funds);
+    i.fiscal_support = b.fiscal_support.unwrap_or(i.fiscal_support);
+    i.max_winners = b.max_winners.unwrap_or(i.max_winners);
+    if let Some(e) = &b.eligibility {
+        i.consortium_required = e.consortium_required.unwrap_or(i.consortium_required);
+        i.max_members = e.max_members.unwrap_or(i.max_members);
+        i.min_in_region_percent = e.min_in_region_percent.unwrap_or(i.min_in_region_percent);
+        i.chief_scientist_required = e
+            .chief_scientist_required
+            .unwrap_or(i.chief_scientist_required);
+    }
+    i.bidding_deadline = b.bidding_deadline.unwrap_or(i.bidding_deadline);
+    i.questions_deadline = b.questions_deadline.unwrap_or(i.questions_deadline);
+    if let Some(ct) = &b.contact {
+        i.contact_name.clone_from(&ct.name);
+        i.contact_phone.clone_from(&ct.phone);
+        i.contact_email.clone_from(&ct.email);
+    }
+    if let Some(inv) = &b.invited_organizations {
+        i.invited_organizations.clone_from(inv);
+    }
+    i
 }
 
 /// Edit a draft, or amend a published challenge (with a `reason`). An amendment of KPIs,
@@ -1135,7 +1110,7 @@ pub async fn submit(
             }
             // the deadlines must still leave the bidding window
             let terms = c.terms(jiebang_db::challenges::invitations(conn, &c.id)?);
-            challenge::validate(&merged_input(&terms, &empty_update(c.version)), &st.rules, now, None)?;
+            challenge::validate(&TermsInput::from(&terms), &st.rules, now, None)?;
             let change = StatusChange { status: Some(to.as_str().into()), submitted_at: Some(now.naive_utc()), ..Default::default() };
             if !jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {
                 return Err(version_conflict());
@@ -1146,31 +1121,6 @@ pub async fn submit(
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
-}
-
-fn empty_update(version: i64) -> UpdateChallengeRequest {
-    UpdateChallengeRequest {
-        version,
-        reason: None,
-        title: None,
-        kind: None,
-        mode: None,
-        industry: None,
-        industry_chain: None,
-        problem: None,
-        kpis: None,
-        expected_outcomes: None,
-        duration_months: None,
-        enterprise_funds: None,
-        fiscal_support: None,
-        max_winners: None,
-        eligibility: None,
-        ip_ownership: None,
-        bidding_deadline: None,
-        questions_deadline: None,
-        contact: None,
-        invited_organizations: None,
-    }
 }
 
 /// After a state change: audit it and notify. `events` gives, per event, its recipients

@@ -7,6 +7,7 @@ use crate::audit::{self, Actor};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::handlers::bids::is_assigned_expert;
 use crate::handlers::challenges::{access, Access};
 use crate::notify;
 use crate::state::AppState;
@@ -34,8 +35,7 @@ fn not_found() -> ApiError {
 fn load(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Challenge, Access)> {
     let c = jiebang_db::challenges::find_for_update(conn, id)?.ok_or_else(not_found)?;
     let acc = access(conn, &c, Some(auth))?;
-    let expert = auth.role == Role::Expert
-        && jiebang_db::evaluation::is_assigned(conn, &c.id, &auth.user.id)?;
+    let expert = is_assigned_expert(conn, auth, &c)?;
     if acc == Access::None && !expert {
         return Err(not_found());
     }
@@ -133,7 +133,7 @@ pub async fn get_rubric(
     let v = state
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
-            let expert = jiebang_db::evaluation::is_assigned(conn, &c.id, &auth.user.id)?;
+            let expert = is_assigned_expert(conn, &auth, &c)?;
             if access(conn, &c, Some(&auth))? == Access::None && !expert {
                 return Err(not_found());
             }
@@ -339,9 +339,7 @@ pub async fn put_scores(
                 .ok_or_else(|| ApiError::not_found("申报 / bid"))?;
             let c = jiebang_db::challenges::find_for_update(conn, &b.challenge_id)?
                 .ok_or_else(not_found)?;
-            if !(auth.role == Role::Expert
-                && jiebang_db::evaluation::is_assigned(conn, &c.id, &auth.user.id)?)
-            {
+            if !is_assigned_expert(conn, &auth, &c)? {
                 return Err(ApiError::not_found("申报 / bid"));
             }
             if c.status() != ChallengeStatus::Evaluating {
@@ -427,9 +425,7 @@ pub async fn get_scores(
             let b = jiebang_db::bids::find(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("申报 / bid"))?;
             let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
-            if auth.role == Role::Expert
-                && jiebang_db::evaluation::is_assigned(conn, &c.id, &auth.user.id)?
-            {
+            if is_assigned_expert(conn, &auth, &c)? {
                 let own_in = jiebang_db::evaluation::has_scored(conn, &b.id, &auth.user.id)?;
                 return scores_view(conn, &b, (!own_in).then_some(auth.user.id.as_str()));
             }
@@ -729,11 +725,7 @@ pub async fn confirm(
                         ended_at: None,
                     };
                     jiebang_db::evaluation::insert_agreement(conn, &a)?;
-                    let parties = [c.organization_id.clone(), b.lead_organization_id.clone()];
-                    let mut users = Vec::new();
-                    for org in &parties {
-                        users.extend(notify::organization_users(conn, org)?);
-                    }
+                    let users = notify::party_users(conn, &terms)?;
                     let event = Event::SignatureRequested { agreement_id: a.id.clone(), title: c.title.clone(), terms_hash: a.terms_hash.clone() };
                     notify::notify(conn, &st.config.public_url, &users, &event, now)?;
 
