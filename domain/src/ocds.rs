@@ -5,7 +5,7 @@
 //! the challenge (榜单) is the `tender`, each decided bid (揭榜申报) an `award`, each agreement
 //! (协议/任务书) a `contract` whose `implementation` carries its milestones and payments.
 //! Jiebang's states are mapped onto the OCDS codelists by the `*_status` functions below.
-//! The output is checked against the schema in `shared/ocds-1.1.5/` by this module's tests.
+//! The output is checked against the schema in `domain/data/ocds-1.1.5/` by this module's tests.
 //!
 //! Identifiers:
 //! - `ocid` is `{ocid_prefix}-{challenge id}`. OCDS ocids start with a prefix registered with the
@@ -1162,22 +1162,12 @@ mod tests {
 
     // ---- the schema and its codelists ----
 
-    /// `shared/ocds-1.1.5/`: `OCDS_SCHEMA_DIR` if set, else the nearest `shared/ocds-1.1.5` above
-    /// the crate (the workspace's sibling `shared/`, in development and in CI alike).
+    /// The schema directory: `OCDS_SCHEMA_DIR` if set, else the crate's `data/ocds-1.1.5/`.
     fn schema_dir() -> PathBuf {
-        if let Some(dir) = std::env::var_os("OCDS_SCHEMA_DIR") {
-            return PathBuf::from(dir);
-        }
-        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        manifest
-            .ancestors()
-            .map(|a| a.join("shared").join("ocds-1.1.5"))
-            .find(|d| d.join("release-schema.json").is_file())
+        std::env::var_os("OCDS_SCHEMA_DIR")
+            .map(PathBuf::from)
             .unwrap_or_else(|| {
-                panic!(
-                    "no shared/ocds-1.1.5/ above {}; set OCDS_SCHEMA_DIR",
-                    manifest.display()
-                )
+                PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/ocds-1.1.5"))
             })
     }
 
