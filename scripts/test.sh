@@ -8,14 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-# --- system packages: C toolchain, libpq and OpenSSL headers (diesel's PostgreSQL driver,
-# lettre's TLS), and for the end-to-end tests a real SMTP server (aiosmtpd) and a JSON Schema
-# validator (the OCDS export), both on the system Python ---
+# --- system packages: a C toolchain with make and perl (SQLite, libpq and OpenSSL are built
+# from source into the binary; no -dev package is needed), and for the end-to-end tests a real
+# SMTP server (aiosmtpd) and a JSON Schema validator (the OCDS export), both on the system Python ---
 need=()
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
-command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
-[ -f /usr/include/postgresql/libpq-fe.h ] || need+=(libpq-dev)
-[ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v perl >/dev/null 2>&1 || need+=(perl)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 /usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1 || need+=(python3-jsonschema)
 if [ ${#need[@]} -gt 0 ]; then
