@@ -4,6 +4,7 @@ use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
 use jiebang_db::models::{NewUser, User};
 use jiebang_db::DbConnection;
+use jiebang_domain::codes::Code;
 use jiebang_domain::validation::bounded_text;
 use jiebang_domain::{Email, Password, Role, Violations};
 
@@ -54,8 +55,8 @@ impl From<ParsedAccount> for NewAccount {
 }
 
 pub fn email_taken() -> ApiError {
-    ApiError::conflict(
-        "email_taken",
+    ApiError::with(
+        Code::EmailTaken,
         "该邮箱已注册 / this e-mail address is already registered",
     )
 }

@@ -10,6 +10,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use jiebang_db::Database;
+use jiebang_domain::codes::Code;
 use jiebang_domain::Clock;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -101,9 +102,8 @@ impl Application {
                 )
                 .configure(handlers::api_v1)
                 .default_service(web::to(|| async {
-                    Err::<actix_web::HttpResponse, _>(ApiError::new(
-                        actix_web::http::StatusCode::NOT_FOUND,
-                        "not_found",
+                    Err::<actix_web::HttpResponse, _>(ApiError::with(
+                        Code::NotFound,
                         "请求的地址不存在 / no such resource",
                     ))
                 }))

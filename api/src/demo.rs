@@ -322,7 +322,7 @@ fn fill(
         .count()
         .get_result(conn)?;
     if existing > 0 {
-        return Err(ApiError::conflict("not_empty", "数据库已有数据；演示数据只写入空数据库 / the database is not empty; demo data fills only an empty database"));
+        return Err(ApiError::with(jiebang_domain::Code::NotEmpty, "数据库已有数据；演示数据只写入空数据库 / the database is not empty; demo data fills only an empty database"));
     }
     let actor = Actor::system();
     let mut org_ids = std::collections::HashMap::new();

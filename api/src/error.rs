@@ -8,19 +8,19 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
+use jiebang_domain::codes::{Code, FieldCode};
 use jiebang_domain::{FieldError, Violations};
 use serde::Serialize;
-use std::borrow::Cow;
 use std::fmt;
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// An error answered to the client.
+/// An error answered to the client. Its HTTP status is its code's, from the catalogue
+/// (`jiebang_domain::codes`).
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: Cow<'static, str>,
+    pub code: Code,
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub retry_after: Option<u64>,
@@ -53,67 +53,47 @@ pub struct ProblemFieldError {
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: impl Into<Cow<'static, str>>,
-        detail: impl Into<String>,
-    ) -> Self {
+    /// The code with its catalogue text.
+    pub fn of(code: Code) -> Self {
+        Self::with(code, code.text())
+    }
+
+    /// The code with a more specific detail ("中文 / English").
+    pub fn with(code: Code, detail: impl Into<String>) -> Self {
         Self {
-            status,
-            code: code.into(),
+            code,
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: None,
         }
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, detail)
-    }
-
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, detail)
-    }
-
-    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, code, detail)
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// 404 for a missing object, or one the caller may not know exists.
     /// `what` is "中文 / English", e.g. "榜单 / challenge".
     pub fn not_found(what: &str) -> Self {
         let (zh, en) = what.split_once(" / ").unwrap_or((what, what));
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("未找到{zh} / {en} not found"),
-        )
-    }
-
-    pub fn conflict(code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, detail)
+        Self::with(Code::NotFound, format!("未找到{zh} / {en} not found"))
     }
 
     /// 422 with field errors.
     pub fn validation(violations: Violations) -> Self {
-        let mut e = Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "请求内容有误，请检查标出的字段 / the request has invalid fields",
-        );
+        let mut e = Self::of(Code::ValidationFailed);
         e.errors = violations.0;
         e
     }
 
     /// 422 for one field.
-    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+    pub fn field(field: &str, code: FieldCode, message: impl Into<String>) -> Self {
         Self::validation(Violations(vec![FieldError::new(field, code, message)]))
     }
 
     pub fn too_many_requests(retry_after: u64) -> Self {
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
+        let mut e = Self::with(
+            Code::TooManyRequests,
             format!("尝试次数过多，请 {retry_after} 秒后再试 / too many attempts, retry in {retry_after} s"),
         );
         e.retry_after = Some(retry_after.max(1));
@@ -121,11 +101,7 @@ impl ApiError {
     }
 
     pub fn busy() -> Self {
-        let mut e = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_busy",
-            "服务器繁忙，请稍后再试 / the server is busy, please retry shortly",
-        );
+        let mut e = Self::of(Code::ServerBusy);
         e.retry_after = Some(1);
         e
     }
@@ -133,18 +109,14 @@ impl ApiError {
     /// An unexpected failure: logged here, once, with its cause; the client sees nothing of it.
     pub fn internal(cause: impl fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "服务器内部错误，请稍后再试 / internal server error",
-        )
+        Self::of(Code::InternalError)
     }
 
-    fn problem(&self) -> Problem {
+    fn problem(&self, status: StatusCode) -> Problem {
         Problem {
             type_: format!("urn:jiebang:problem:{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: self.status.as_u16(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.to_string(),
             errors: self
@@ -152,7 +124,7 @@ impl ApiError {
                 .iter()
                 .map(|e| ProblemFieldError {
                     field: e.field.clone(),
-                    code: e.code.clone(),
+                    code: e.code.to_string(),
                     message: e.message.clone(),
                 })
                 .collect(),
@@ -162,22 +134,23 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.status.as_u16(), self.code)
+        write!(f, "{} {}", self.code.status(), self.code)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
-        let mut resp = HttpResponse::build(self.status);
+        let status = self.status();
+        let mut resp = HttpResponse::build(status);
         resp.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
         if let Some(s) = self.retry_after {
             resp.insert_header((header::RETRY_AFTER, s.to_string()));
         }
-        resp.json(self.problem()).map_into_boxed_body()
+        resp.json(self.problem(status)).map_into_boxed_body()
     }
 }
 
@@ -206,36 +179,6 @@ impl From<actix_web::error::BlockingError> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-fn code_for_status(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::REQUEST_TIMEOUT => "request_timeout",
-        StatusCode::URI_TOO_LONG => "uri_too_long",
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
-        s if s.is_server_error() => "internal_error",
-        _ => "error",
-    }
-}
-
-fn detail_for_status(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::NOT_FOUND => "请求的地址不存在 / no such resource",
-        StatusCode::METHOD_NOT_ALLOWED => {
-            "该地址不支持此请求方法 / method not allowed on this resource"
-        }
-        StatusCode::PAYLOAD_TOO_LARGE => "请求内容过大 / the request body is too large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "请使用 application/json / use application/json",
-        s if s.is_server_error() => "服务器内部错误，请稍后再试 / internal server error",
-        _ => "请求无法处理 / the request cannot be processed",
-    }
-}
-
 /// The catch-all of the `ErrorHandlers` middleware: any error response that is not already a
 /// problem document (actix's own 404/405/413, extractor failures) is rewritten into one.
 pub fn render_problem<B: MessageBody + 'static>(
@@ -250,8 +193,8 @@ pub fn render_problem<B: MessageBody + 'static>(
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
-    let err = ApiError::new(status, code_for_status(status), detail_for_status(status));
-    let body = serde_json::to_vec(&err.problem()).unwrap_or_default();
+    let err = ApiError::of(Code::for_status(status.as_u16()));
+    let body = serde_json::to_vec(&err.problem(status)).unwrap_or_default();
     let (req, mut resp) = res.into_parts();
     let retry = resp.headers().get(header::RETRY_AFTER).cloned();
     let mut new = HttpResponse::build(status);

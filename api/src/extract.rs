@@ -8,15 +8,16 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
+use jiebang_domain::codes::Code;
+use jiebang_domain::codes::FieldCode;
 use jiebang_domain::{FieldError, Violations};
 use serde::de::DeserializeOwned;
 
 pub struct Json<T>(pub T);
 
 fn too_large() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+    ApiError::with(
+        Code::PayloadTooLarge,
         "请求内容过大 / the request body is too large",
     )
 }
@@ -27,11 +28,9 @@ pub fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiErro
     let path = err.path().to_string();
     let inner = err.into_inner();
     match inner.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
-            "malformed_json",
+        Category::Syntax | Category::Eof | Category::Io => ApiError::with(Code::MalformedJson,
             format!("请求体不是合法的 JSON（第 {} 行第 {} 列）/ the body is not valid JSON (line {}, column {})",
-                inner.line(), inner.column(), inner.line(), inner.column()),
-        ),
+                inner.line(), inner.column(), inner.line(), inner.column())),
         Category::Data => {
             let msg = inner.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
@@ -47,13 +46,13 @@ pub fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiErro
             let join = |b: &str, n: &str| if b.is_empty() { n.to_owned() } else { format!("{b}.{n}") };
             let (field, code, message) = if msg.starts_with("unknown field") {
                 // the path already ends with the unknown field's name
-                (if base.is_empty() { named.clone() } else { base }, "unknown_field", format!("不允许的字段 / unknown field: {named}"))
+                (if base.is_empty() { named.clone() } else { base }, FieldCode::UnknownField, format!("不允许的字段 / unknown field: {named}"))
             } else if msg.starts_with("missing field") {
-                (join(&base, &named), "required", "缺少必填字段 / this field is required".to_owned())
+                (join(&base, &named), FieldCode::Required, "缺少必填字段 / this field is required".to_owned())
             } else if msg.starts_with("unknown variant") {
-                (base, "invalid_value", format!("取值不在允许范围内 / {msg}"))
+                (base, FieldCode::InvalidValue, format!("取值不在允许范围内 / {msg}"))
             } else {
-                (base, "invalid_type", format!("字段类型或取值错误 / {msg}"))
+                (base, FieldCode::InvalidType, format!("字段类型或取值错误 / {msg}"))
             };
             ApiError::validation(Violations(vec![FieldError::new(field, code, message)]))
         }
@@ -65,8 +64,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(json_error)?;
     de.end().map_err(|e| {
-        ApiError::bad_request(
-            "malformed_json",
+        ApiError::with(
+            Code::MalformedJson,
             format!("JSON 之后有多余内容 / trailing characters after the JSON value: {e}"),
         )
     })?;
@@ -107,17 +106,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 return Err(too_large());
             }
             if !content_type_ok {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "请求体须为 JSON（Content-Type: application/json）/ send the body as application/json",
-                ));
+                return Err(ApiError::with(Code::UnsupportedMediaType,
+                    "请求体须为 JSON（Content-Type: application/json）/ send the body as application/json"));
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|_| {
-                    ApiError::bad_request(
-                        "malformed_body",
+                    ApiError::with(
+                        Code::MalformedBody,
                         "请求体读取失败 / the body could not be read",
                     )
                 })?;
@@ -154,7 +150,7 @@ fn serde_urlencoded_value(qs: &str) -> Result<serde_json::Value, ApiError> {
         .map_err(|_| {
             ApiError::field(
                 "query",
-                "invalid_query",
+                FieldCode::InvalidQuery,
                 "查询字符串格式错误 / malformed query string",
             )
         })?
@@ -166,7 +162,7 @@ fn serde_urlencoded_value(qs: &str) -> Result<serde_json::Value, ApiError> {
         {
             return Err(ApiError::field(
                 &k,
-                "duplicate_parameter",
+                FieldCode::DuplicateParameter,
                 "查询参数重复 / the parameter is given twice",
             ));
         }

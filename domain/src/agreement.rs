@@ -206,8 +206,10 @@ pub struct WrongAgreementState {
 }
 
 impl WrongAgreementState {
-    pub fn code(&self) -> String {
-        format!("agreement_not_{}", self.required)
+    /// The catalogue code `agreement_not_<required>`.
+    pub fn code(&self) -> crate::codes::Code {
+        crate::codes::Code::parse(&format!("agreement_not_{}", self.required))
+            .expect("every required state has a catalogue code (test: every_refusal_has_a_code)")
     }
 }
 
@@ -288,6 +290,25 @@ pub fn complete(
 mod state_tests {
     use super::AgreementStatus as S;
     use super::*;
+
+    #[test]
+    fn every_refusal_has_a_code() {
+        for from in AgreementStatus::ALL {
+            let results = [
+                after_signature(from, 1, 2),
+                after_terms_change(from),
+                register(from),
+                terminate(from),
+                complete(from, false),
+                complete(from, true),
+            ];
+            for r in results {
+                if let Err(e) = r {
+                    assert_eq!(e.code().status(), 409, "{from:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn signing_state() {

@@ -1,6 +1,7 @@
 //! Bids (揭榜申报): their content, state machine and the formal check (形式审查).
 
 use crate::challenge::{Eligibility, Kpi};
+use crate::codes::FieldCode;
 use crate::validation::{bounded_text, Violations};
 use serde::{Deserialize, Serialize};
 
@@ -76,8 +77,10 @@ pub struct WrongBidState {
 }
 
 impl WrongBidState {
-    pub fn code(&self) -> String {
-        format!("bid_not_{}", self.required)
+    /// The catalogue code `bid_not_<required>`.
+    pub fn code(&self) -> crate::codes::Code {
+        crate::codes::Code::parse(&format!("bid_not_{}", self.required))
+            .expect("every required state has a catalogue code (test: every_refusal_has_a_code)")
     }
 }
 
@@ -208,7 +211,7 @@ pub fn validate(
         if m.organization_id == lead {
             v.push(
                 format!("{f}.organization_id"),
-                "is_lead",
+                FieldCode::IsLead,
                 "牵头单位不必列为成员 / the lead is not listed as a member",
             );
         }
@@ -218,7 +221,7 @@ pub fn validate(
         {
             v.push(
                 format!("{f}.organization_id"),
-                "duplicate",
+                FieldCode::Duplicate,
                 "成员单位重复 / duplicate member",
             );
         }
@@ -226,7 +229,7 @@ pub fn validate(
         if m.share_percent == 0 || m.share_percent > 100 {
             v.push(
                 format!("{f}.share_percent"),
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "分工占比应在 1 到 100 之间 / share must be 1–100",
             );
         }
@@ -237,7 +240,7 @@ pub fn validate(
         });
     }
     if members.iter().map(|m| m.share_percent).sum::<u32>() >= 100 && !members.is_empty() {
-        v.push("members", "shares_too_high", "成员分工合计须小于 100%（牵头单位承担其余）/ members' shares must leave a share to the lead");
+        v.push("members", FieldCode::SharesTooHigh, "成员分工合计须小于 100%（牵头单位承担其余）/ members' shares must leave a share to the lead");
     }
     let chief = content.chief_scientist.as_ref().map(|c| ChiefScientist {
         name: text(&mut v, "chief_scientist.name", &c.name, 1, 50).unwrap_or_default(),
@@ -256,14 +259,14 @@ pub fn validate(
         if !kpis.iter().any(|k| k.id == a.kpi_id) {
             v.push(
                 format!("kpi_answers[{i}].kpi_id"),
-                "unknown_kpi",
+                FieldCode::UnknownKpi,
                 "榜单没有该考核指标 / the challenge has no such KPI",
             );
         }
         if answers.iter().any(|x: &KpiAnswer| x.kpi_id == a.kpi_id) {
             v.push(
                 format!("kpi_answers[{i}].kpi_id"),
-                "duplicate",
+                FieldCode::Duplicate,
                 "重复回答同一指标 / this KPI is answered twice",
             );
         }
@@ -276,7 +279,7 @@ pub fn validate(
     let mut milestones = Vec::new();
     for (i, m) in content.milestones.iter().enumerate() {
         if m.month == 0 || m.month > duration_months {
-            v.push(format!("milestones[{i}].month"), "out_of_range", format!("里程碑月份应在 1 到 {duration_months} 之间 / month must be within the duration"));
+            v.push(format!("milestones[{i}].month"), FieldCode::OutOfRange, format!("里程碑月份应在 1 到 {duration_months} 之间 / month must be within the duration"));
         }
         let d = text(
             &mut v,
@@ -294,22 +297,22 @@ pub fn validate(
     if content.milestones.len() > 50 {
         v.push(
             "milestones",
-            "too_many",
+            FieldCode::TooMany,
             "里程碑最多 50 个 / at most 50 milestones",
         );
     }
     if content.requested_fiscal < 0 || content.requested_fiscal > fiscal_support {
-        v.push("requested_fiscal", "out_of_range", format!("申请财政资金应在 0 到 {fiscal_support} 元之间 / the requested fiscal support must be within the challenge's"));
+        v.push("requested_fiscal", FieldCode::OutOfRange, format!("申请财政资金应在 0 到 {fiscal_support} 元之间 / the requested fiscal support must be within the challenge's"));
     }
     if content.own_funds < 0 || content.own_funds > crate::challenge::MAX_YUAN {
         v.push(
             "own_funds",
-            "out_of_range",
+            FieldCode::OutOfRange,
             "自筹资金超出范围 / own funds out of range",
         );
     }
     if content.members.len() > 49 {
-        v.push("members", "too_many", "成员过多 / too many members");
+        v.push("members", FieldCode::TooMany, "成员过多 / too many members");
     }
     v.into_result()?;
     Ok(BidContent {
@@ -327,13 +330,13 @@ pub fn validate(
 pub fn check_complete(content: &BidContent, kpis: &[Kpi]) -> Result<(), Violations> {
     let mut v = Violations::new();
     if content.approach.trim().chars().count() < 20 {
-        v.push("approach", "required", "请填写实施方案（至少 20 字）/ describe the technical approach (20 characters at least)");
+        v.push("approach", FieldCode::Required, "请填写实施方案（至少 20 字）/ describe the technical approach (20 characters at least)");
     }
     for k in kpis {
         if !content.kpi_answers.iter().any(|a| a.kpi_id == k.id) {
             v.push(
                 "kpi_answers",
-                "kpi_unanswered",
+                FieldCode::KpiUnanswered,
                 format!("未回答考核指标「{}」/ KPI {} is not answered", k.name, k.id),
             );
         }
@@ -341,7 +344,7 @@ pub fn check_complete(content: &BidContent, kpis: &[Kpi]) -> Result<(), Violatio
     if content.milestones.is_empty() {
         v.push(
             "milestones",
-            "required",
+            FieldCode::Required,
             "至少需要一个里程碑 / at least one milestone",
         );
     }
@@ -443,6 +446,26 @@ pub fn formal_check(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_refusal_has_a_code() {
+        use BidAction as A;
+        for from in BidStatus::ALL {
+            for a in [
+                A::Edit,
+                A::Submit,
+                A::Withdraw,
+                A::Reopen,
+                A::MarkIneligible,
+                A::Award,
+                A::NotAward,
+            ] {
+                if let Err(e) = transition(from, a) {
+                    assert_eq!(e.code().status(), 409, "{from:?} {a:?}");
+                }
+            }
+        }
+    }
 
     fn kpis() -> Vec<Kpi> {
         vec![

@@ -1,5 +1,6 @@
 //! Challenges (榜单): their terms, validation and state machine.
 
+use crate::codes::FieldCode;
 use crate::validation::{bounded_text, FieldError, Violations};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -130,8 +131,10 @@ pub struct WrongState {
 }
 
 impl WrongState {
-    pub fn code(&self) -> String {
-        format!("challenge_not_{}", self.required)
+    /// The catalogue code `challenge_not_<required>`.
+    pub fn code(&self) -> crate::codes::Code {
+        crate::codes::Code::parse(&format!("challenge_not_{}", self.required))
+            .expect("every required state has a catalogue code (test: every_refusal_has_a_code)")
     }
 }
 
@@ -412,7 +415,7 @@ fn enum_field<T>(
     if parsed.is_none() {
         v.push(
             field,
-            "invalid_value",
+            FieldCode::InvalidValue,
             format!("取值应为 {names} 之一 / must be one of {names}"),
         );
     }
@@ -423,7 +426,7 @@ fn range(v: &mut Violations, field: &str, value: i64, min: i64, max: i64) -> Opt
     if value < min || value > max {
         v.push(
             field,
-            "out_of_range",
+            FieldCode::OutOfRange,
             format!("应在 {min} 到 {max} 之间 / must be between {min} and {max}"),
         );
         None
@@ -439,7 +442,7 @@ fn phone(value: &str) -> Result<String, FieldError> {
     } else {
         Err(FieldError::new(
             "",
-            "invalid_phone",
+            FieldCode::InvalidPhone,
             "电话号码格式不正确 / not a valid phone number",
         ))
     }
@@ -469,7 +472,7 @@ pub fn validate(
     if !rules.industries.contains(&industry) {
         v.push(
             "industry",
-            "unknown_industry",
+            FieldCode::UnknownIndustry,
             format!(
                 "产业领域应为 {} 之一 / industry must be one of the configured list",
                 rules.industries.join("、")
@@ -488,13 +491,13 @@ pub fn validate(
     if input.kpis.is_empty() {
         v.push(
             "kpis",
-            "required",
+            FieldCode::Required,
             "至少需要一项考核指标 / at least one KPI is required",
         );
     } else if input.kpis.len() > MAX_KPIS {
         v.push(
             "kpis",
-            "too_many",
+            FieldCode::TooMany,
             format!("考核指标最多 {MAX_KPIS} 项 / at most {MAX_KPIS} KPIs"),
         );
     }
@@ -507,7 +510,7 @@ pub fn validate(
             if kpis.iter().any(|k: &Kpi| k.name == name) {
                 v.push(
                     format!("kpis[{i}].name"),
-                    "duplicate",
+                    FieldCode::Duplicate,
                     "考核指标名称重复 / duplicate KPI name",
                 );
             }
@@ -533,14 +536,14 @@ pub fn validate(
         if e * rf < f * re {
             v.push(
                 "enterprise_funds",
-                "funding_ratio_too_low",
+                FieldCode::FundingRatioTooLow,
                 format!("企业出资与财政资金之比不得低于 {re}:{rf} / enterprise funds must be at least {re}:{rf} of the fiscal support"),
             );
         }
         if e + f == 0 {
             v.push(
                 "enterprise_funds",
-                "required",
+                FieldCode::Required,
                 "须填写出资金额 / the funding must not be zero",
             );
         }
@@ -557,7 +560,7 @@ pub fn validate(
     if input.consortium_required && max_members.is_some_and(|m| m < 2) {
         v.push(
             "eligibility.max_members",
-            "out_of_range",
+            FieldCode::OutOfRange,
             "要求联合体时成员上限至少为 2 / a consortium needs room for two members",
         );
     }
@@ -576,19 +579,19 @@ pub fn validate(
     if bidding_changed && (input.bidding_deadline <= now || input.bidding_deadline < now + window) {
         v.push(
             "bidding_deadline",
-            "deadline_too_soon",
+            FieldCode::DeadlineTooSoon,
             format!("揭榜截止时间须晚于当前时间至少 {} 小时 / the bidding deadline must be at least {} hours from now", rules.min_bidding_hours, rules.min_bidding_hours),
         );
     }
     if questions_changed && input.questions_deadline <= now {
         v.push(
             "questions_deadline",
-            "in_the_past",
+            FieldCode::InThePast,
             "答疑截止时间须在将来 / the questions deadline must be in the future",
         );
     }
     if input.questions_deadline > input.bidding_deadline {
-        v.push("questions_deadline", "after_bidding_deadline", "答疑截止时间不得晚于揭榜截止时间 / the questions deadline must not be after the bidding deadline");
+        v.push("questions_deadline", FieldCode::AfterBiddingDeadline, "答疑截止时间不得晚于揭榜截止时间 / the questions deadline must not be after the bidding deadline");
     }
     let contact_name = v.take("contact.name", bounded_text(&input.contact_name, 1, 50));
     let contact_phone = v.take("contact.phone", phone(&input.contact_phone));
@@ -606,14 +609,14 @@ pub fn validate(
         Some(Mode::Directed) if invited.is_empty() => {
             v.push(
                 "invited_organizations",
-                "required",
+                FieldCode::Required,
                 "定向委托须指定受邀单位 / a directed challenge names the invited organisations",
             );
         }
         Some(Mode::Open) if !invited.is_empty() => {
             v.push(
                 "invited_organizations",
-                "not_allowed",
+                FieldCode::NotAllowed,
                 "揭榜挂帅类榜单不指定受邀单位 / an open challenge invites no one",
             );
         }
@@ -622,7 +625,7 @@ pub fn validate(
     if invited.len() > 50 {
         v.push(
             "invited_organizations",
-            "too_many",
+            FieldCode::TooMany,
             "受邀单位最多 50 家 / at most 50 invited organisations",
         );
     }
@@ -706,6 +709,31 @@ pub fn shanghai(t: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_refusal_has_a_code() {
+        use Action as A;
+        for &from in ChallengeStatus::ALL {
+            for a in [
+                A::Edit,
+                A::Submit,
+                A::Approve,
+                A::Return,
+                A::Amend,
+                A::Extend,
+                A::Cancel,
+                A::Close,
+                A::NoEligibleBid,
+                A::Award,
+                A::Contract,
+                A::Complete,
+            ] {
+                if let Err(e) = transition(from, a) {
+                    assert_eq!(e.code().status(), 409, "{from:?} {a:?}");
+                }
+            }
+        }
+    }
+
     pub fn input(now: DateTime<Utc>) -> TermsInput {
         TermsInput {
             title: "适应宽范围功率波动的千标方级电解水制氢关键装备研制与示范应用".into(),
@@ -736,7 +764,11 @@ mod tests {
 
     fn codes(r: Result<Terms, Violations>) -> Vec<(String, String)> {
         r.err()
-            .map(|v| v.0.into_iter().map(|e| (e.field, e.code)).collect())
+            .map(|v| {
+                v.0.into_iter()
+                    .map(|e| (e.field, e.code.to_string()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

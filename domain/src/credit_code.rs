@@ -5,6 +5,7 @@
 //! (6 digits), the organisation's identifier (9, GB 11714), and a check character computed over
 //! the first 17 with weights 3^i mod 31.
 
+use crate::codes::FieldCode;
 use crate::validation::FieldError;
 use serde::Serialize;
 use std::fmt;
@@ -44,14 +45,14 @@ impl CreditCode {
         if bytes.len() != 18 {
             return Err(FieldError::new(
                 "",
-                "invalid_length",
+                FieldCode::InvalidLength,
                 "统一社会信用代码应为 18 位 / the unified social credit code must have 18 characters",
             ));
         }
         if let Some(bad) = bytes.iter().find(|&&b| value_of(b).is_none()) {
             return Err(FieldError::new(
                 "",
-                "invalid_character",
+                FieldCode::InvalidCharacter,
                 format!(
                     "统一社会信用代码含有不允许的字符「{}」/ character '{}' is not allowed (I, O, S, V, Z are never used)",
                     *bad as char, *bad as char
@@ -61,7 +62,7 @@ impl CreditCode {
         if !bytes[2..8].iter().all(u8::is_ascii_digit) {
             return Err(FieldError::new(
                 "",
-                "invalid_region_part",
+                FieldCode::InvalidRegionPart,
                 "统一社会信用代码第 3–8 位应为行政区划代码 / characters 3–8 must be a region code",
             ));
         }
@@ -69,7 +70,7 @@ impl CreditCode {
         if bytes[17] as char != expected {
             return Err(FieldError::new(
                 "",
-                "invalid_checksum",
+                FieldCode::InvalidChecksum,
                 "统一社会信用代码校验位错误 / the check character of the unified social credit code is wrong",
             ));
         }

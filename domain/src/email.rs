@@ -1,5 +1,6 @@
 //! E-mail addresses, parsed once at the edge.
 
+use crate::codes::FieldCode;
 use crate::validation::FieldError;
 use serde::Serialize;
 use std::fmt;
@@ -13,7 +14,7 @@ pub struct Email(String);
 fn invalid() -> FieldError {
     FieldError::new(
         "",
-        "invalid_email",
+        FieldCode::InvalidEmail,
         "邮箱地址格式不正确 / not a valid e-mail address",
     )
 }

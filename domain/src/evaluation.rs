@@ -6,6 +6,7 @@
 //! score on the heaviest criterion (then the next heaviest, …), then the earlier submission,
 //! then the bid id — so the ranking never depends on the order rows are read.
 
+use crate::codes::FieldCode;
 use crate::validation::{bounded_text, Violations};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -29,7 +30,7 @@ pub const TRIM_FROM: usize = 5;
 pub fn rubric(criteria: &[(String, i64)]) -> Result<Vec<Criterion>, Violations> {
     let mut v = Violations::new();
     if criteria.len() < MIN_CRITERIA || criteria.len() > MAX_CRITERIA {
-        v.push("criteria", "count_out_of_range", format!("评审指标应为 {MIN_CRITERIA}–{MAX_CRITERIA} 项 / a rubric has {MIN_CRITERIA}–{MAX_CRITERIA} criteria"));
+        v.push("criteria", FieldCode::CountOutOfRange, format!("评审指标应为 {MIN_CRITERIA}–{MAX_CRITERIA} 项 / a rubric has {MIN_CRITERIA}–{MAX_CRITERIA} criteria"));
     }
     let mut out: Vec<Criterion> = Vec::new();
     for (i, (name, weight)) in criteria.iter().enumerate() {
@@ -37,7 +38,7 @@ pub fn rubric(criteria: &[(String, i64)]) -> Result<Vec<Criterion>, Violations> 
         if *weight < 1 || *weight > 100 {
             v.push(
                 format!("criteria[{i}].weight"),
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "权重应在 1 到 100 之间 / weight must be 1–100",
             );
         }
@@ -45,7 +46,7 @@ pub fn rubric(criteria: &[(String, i64)]) -> Result<Vec<Criterion>, Violations> 
             if out.iter().any(|c| c.name == n) {
                 v.push(
                     format!("criteria[{i}].name"),
-                    "duplicate",
+                    FieldCode::Duplicate,
                     "评审指标名称重复 / duplicate criterion",
                 );
             }
@@ -60,7 +61,7 @@ pub fn rubric(criteria: &[(String, i64)]) -> Result<Vec<Criterion>, Violations> 
     if total != 100 {
         v.push(
             "criteria",
-            "weights_not_100",
+            FieldCode::WeightsNot100,
             format!("权重合计应为 100，当前为 {total} / weights must sum to 100, not {total}"),
         );
     }
@@ -88,20 +89,20 @@ pub fn scores(
         if !rubric.iter().any(|c| c.key == *criterion) {
             v.push(
                 format!("scores[{i}].criterion"),
-                "unknown_criterion",
+                FieldCode::UnknownCriterion,
                 "没有该评审指标 / no such criterion",
             );
         } else if out.iter().any(|s| s.criterion == *criterion) {
             v.push(
                 format!("scores[{i}].criterion"),
-                "duplicate",
+                FieldCode::Duplicate,
                 "同一指标重复打分 / this criterion is scored twice",
             );
         }
         if *score < 0 || *score > 100 {
             v.push(
                 format!("scores[{i}].score"),
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "分数应在 0 到 100 之间 / a score is 0–100",
             );
         }
@@ -119,7 +120,7 @@ pub fn scores(
         if !input.iter().any(|(k, _, _)| *k == c.key) {
             v.push(
                 "scores",
-                "criterion_unscored",
+                FieldCode::CriterionUnscored,
                 format!("未对「{}」打分 / criterion {} has no score", c.name, c.key),
             );
         }

@@ -5,6 +5,7 @@ pub mod agreement;
 pub mod bid;
 pub mod challenge;
 pub mod clock;
+pub mod codes;
 pub mod credit_code;
 pub mod email;
 pub mod evaluation;
@@ -17,6 +18,7 @@ pub mod user;
 pub mod validation;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use codes::{Code, FieldCode};
 pub use credit_code::CreditCode;
 pub use email::Email;
 pub use organization::{OrganizationKind, OrganizationStatus};

@@ -1,6 +1,7 @@
 //! The password policy: 10–128 characters, not a common password, not built from the user's own
 //! e-mail or name. Passwords are never logged (no `Debug` of the content).
 
+use crate::codes::FieldCode;
 use crate::validation::FieldError;
 use std::collections::HashSet;
 use std::fmt;
@@ -29,7 +30,7 @@ pub struct Password(String);
 fn too_common() -> FieldError {
     FieldError::new(
         "",
-        "password_too_common",
+        FieldCode::PasswordTooCommon,
         "密码过于常见或容易猜测 / the password is too common or easy to guess",
     )
 }
@@ -67,14 +68,14 @@ impl Password {
         if len < MIN_CHARS {
             return Err(FieldError::new(
                 "",
-                "password_too_short",
+                FieldCode::PasswordTooShort,
                 format!("密码至少 {MIN_CHARS} 个字符 / the password must have at least {MIN_CHARS} characters"),
             ));
         }
         if len > MAX_CHARS {
             return Err(FieldError::new(
                 "",
-                "password_too_long",
+                FieldCode::PasswordTooLong,
                 format!("密码最多 {MAX_CHARS} 个字符 / the password must have at most {MAX_CHARS} characters"),
             ));
         }
@@ -88,7 +89,7 @@ impl Password {
             if local.chars().count() >= 4 && lower.contains(local) {
                 return Err(FieldError::new(
                     "",
-                    "password_contains_personal_data",
+                    FieldCode::PasswordContainsPersonalData,
                     "密码不能包含邮箱或姓名 / the password must not contain your e-mail or name",
                 ));
             }

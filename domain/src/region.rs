@@ -1,6 +1,7 @@
 //! Administrative division codes (行政区划代码), GB/T 2260. The full list of provinces,
 //! prefectures and counties ships with the binary (`data/gbt2260.csv`).
 
+use crate::codes::FieldCode;
 use crate::validation::FieldError;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -75,14 +76,14 @@ impl RegionCode {
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(FieldError::new(
                 "",
-                "invalid_format",
+                FieldCode::InvalidFormat,
                 "行政区划代码应为 6 位数字 / the region code must be 6 digits",
             ));
         }
         if lookup(code).is_none() {
             return Err(FieldError::new(
                 "",
-                "unknown_region",
+                FieldCode::UnknownRegion,
                 format!("未知的行政区划代码 {code} / unknown GB/T 2260 region code {code}"),
             ));
         }

@@ -1,5 +1,6 @@
 //! Field-level validation errors, collected so that a client learns every problem at once.
 
+use crate::codes::FieldCode;
 use serde::Serialize;
 
 /// One problem with one input field. `field` is a JSON pointer-like path (`organization.credit_code`),
@@ -7,19 +8,15 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,
-    pub code: String,
+    pub code: FieldCode,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(field: impl Into<String>, code: FieldCode, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
-            code: code.into(),
+            code,
             message: message.into(),
         }
     }
@@ -34,12 +31,7 @@ impl Violations {
         Self::default()
     }
 
-    pub fn push(
-        &mut self,
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) {
+    pub fn push(&mut self, field: impl Into<String>, code: FieldCode, message: impl Into<String>) {
         self.0.push(FieldError::new(field, code, message));
     }
 
@@ -86,21 +78,21 @@ pub fn bounded_text(value: &str, min: usize, max: usize) -> Result<String, Field
     if min > 0 && trimmed.is_empty() {
         return Err(FieldError::new(
             "",
-            "required",
+            FieldCode::Required,
             "不能为空 / must not be empty",
         ));
     }
     if len < min {
         return Err(FieldError::new(
             "",
-            "too_short",
+            FieldCode::TooShort,
             format!("至少 {min} 个字符 / must be at least {min} characters"),
         ));
     }
     if len > max {
         return Err(FieldError::new(
             "",
-            "too_long",
+            FieldCode::TooLong,
             format!("不能超过 {max} 个字符 / must be at most {max} characters"),
         ));
     }
@@ -110,7 +102,7 @@ pub fn bounded_text(value: &str, min: usize, max: usize) -> Result<String, Field
     {
         return Err(FieldError::new(
             "",
-            "invalid_characters",
+            FieldCode::InvalidCharacters,
             "包含控制字符 / contains control characters",
         ));
     }
@@ -141,11 +133,14 @@ mod tests {
         let mut v = Violations::new();
         let r: Option<i32> = v.take(
             "organization",
-            Err(FieldError::new("credit_code", "x", "y")),
+            Err(FieldError::new("credit_code", FieldCode::InvalidValue, "y")),
         );
         assert!(r.is_none());
         assert_eq!(v.0[0].field, "organization.credit_code");
-        v.take::<()>("email", Err(FieldError::new("", "x", "y")));
+        v.take::<()>(
+            "email",
+            Err(FieldError::new("", FieldCode::InvalidValue, "y")),
+        );
         assert_eq!(v.0[1].field, "email");
     }
 }

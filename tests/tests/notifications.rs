@@ -494,8 +494,9 @@ fn a_rolled_back_change_sends_nothing() {
                 &event,
                 now,
             )?;
-            Err(jiebang_api::error::ApiError::conflict(
-                "simulated",
+            // a refusal after the notice was enqueued rolls the whole change back
+            Err(jiebang_api::error::ApiError::with(
+                jiebang_domain::Code::VersionConflict,
                 "the change fails after enqueuing",
             ))
         });

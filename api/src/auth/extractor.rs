@@ -7,6 +7,7 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use jiebang_db::models::{Organization, User};
+use jiebang_domain::codes::Code;
 use jiebang_domain::Role;
 
 /// The authenticated caller.
@@ -28,8 +29,8 @@ impl Auth {
         if self.is(roles) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(
-                "forbidden",
+            Err(ApiError::with(
+                Code::Forbidden,
                 "无权执行此操作 / you are not allowed to do this",
             ))
         }
@@ -59,8 +60,8 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 }
 
 fn invalid_token() -> ApiError {
-    ApiError::unauthorized(
-        "invalid_token",
+    ApiError::with(
+        Code::InvalidToken,
         "登录凭证无效或已过期，请重新登录 / the access token is invalid or expired",
     )
 }
@@ -108,7 +109,7 @@ impl FromRequest for Auth {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("no state"))?;
             authenticate(state, token).await?.ok_or_else(|| {
-                ApiError::unauthorized("unauthenticated", "请先登录 / authentication required")
+                ApiError::with(Code::Unauthenticated, "请先登录 / authentication required")
             })
         })
     }

@@ -8,6 +8,8 @@ use crate::extract::{Json, Query};
 use crate::state::AppState;
 use crate::views::UserView;
 use actix_web::{web, HttpRequest, HttpResponse};
+use jiebang_domain::codes::Code;
+use jiebang_domain::codes::FieldCode;
 use jiebang_domain::{Role, Violations};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -42,7 +44,7 @@ pub async fn create_user(
         _ => {
             v.push(
                 "role",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "角色应为 official、expert 或 admin / role must be official, expert or admin",
             );
             None
@@ -50,15 +52,15 @@ pub async fn create_user(
     };
     if let Some(r) = role {
         if !auth.role.may_create(r) {
-            return Err(ApiError::forbidden(
-                "forbidden",
+            return Err(ApiError::with(
+                Code::Forbidden,
                 "无权创建该角色的用户 / you may not create users of this role",
             ));
         }
         if body.organization_id.is_some() && r != Role::Expert {
             v.push(
                 "organization_id",
-                "not_allowed",
+                FieldCode::NotAllowed,
                 "只有专家可以关联单位 / only experts are linked to an organisation",
             );
         }
@@ -103,7 +105,7 @@ pub fn create_platform_user(
         if jiebang_db::organizations::find(conn, org)?.is_none() {
             return Err(ApiError::field(
                 "organization_id",
-                "unknown_organization",
+                FieldCode::UnknownOrganization,
                 "单位不存在 / no such organisation",
             ));
         }
@@ -155,14 +157,14 @@ pub async fn list_users(
                 Some(r @ (Role::Official | Role::Expert | Role::Admin)) => Some(r),
                 _ => return Err(ApiError::field(
                     "role",
-                    "invalid_value",
+                    FieldCode::InvalidValue,
                     "角色应为 official、expert 或 admin / role must be official, expert or admin",
                 )),
             },
         };
     if auth.role == Role::Official && role == Some(Role::Admin) {
-        return Err(ApiError::forbidden(
-            "forbidden",
+        return Err(ApiError::with(
+            Code::Forbidden,
             "无权查看管理员列表 / officials do not list admins",
         ));
     }
@@ -203,8 +205,8 @@ pub async fn update_user(
     auth.require(&[Role::Admin])?;
     let id = id.into_inner();
     if id == auth.user.id && !body.0.active {
-        return Err(ApiError::conflict(
-            "cannot_deactivate_self",
+        return Err(ApiError::with(
+            Code::CannotDeactivateSelf,
             "不能停用自己的账号 / you cannot deactivate yourself",
         ));
     }

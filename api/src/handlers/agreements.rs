@@ -19,6 +19,8 @@ use jiebang_domain::agreement::{
     self, AgreedMilestone, AgreementStatus, Terms, WrongAgreementState,
 };
 use jiebang_domain::challenge::{self as challenge_domain, Action, ChallengeStatus};
+use jiebang_domain::codes::Code;
+use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
 use jiebang_domain::{Role, Violations};
 use jiebang_notifications::Event;
@@ -30,7 +32,7 @@ fn not_found() -> ApiError {
 }
 
 fn wrong_state(e: WrongAgreementState) -> ApiError {
-    ApiError::conflict(
+    ApiError::with(
         e.code(),
         format!(
             "协议当前状态为 {}，不能执行此操作 / the agreement is {}",
@@ -236,7 +238,7 @@ pub async fn list(
                     .map_err(|_| {
                         ApiError::field(
                             field,
-                            "invalid_datetime",
+                            FieldCode::InvalidDatetime,
                             "时间格式应为 RFC 3339 / expected an RFC 3339 date-time",
                         )
                     })
@@ -252,7 +254,7 @@ pub async fn list(
     };
     if let Some(r) = &q.region {
         let code = jiebang_domain::RegionCode::parse(r)
-            .map_err(|e| ApiError::field("region", &e.code, e.message))?;
+            .map_err(|e| ApiError::field("region", e.code, e.message))?;
         f.region_prefix = Some(code.as_str().trim_end_matches("00").to_owned());
     }
     if !auth.is_staff() {
@@ -260,7 +262,7 @@ pub async fn list(
             .organization_id()
             .filter(|_| auth.role.is_organization_user())
             .ok_or_else(|| {
-                ApiError::forbidden("forbidden", "无权查看协议 / you see no agreements")
+                ApiError::with(Code::Forbidden, "无权查看协议 / you see no agreements")
             })?;
         f.party = Some(org.to_owned());
     }
@@ -338,7 +340,7 @@ pub async fn update(
         .write(move |conn| {
             let (a, mut terms, s) = load(conn, &id, &auth)?;
             if s == Side::Staff && auth.role != Role::Official {
-                return Err(ApiError::forbidden("forbidden", "只有协议双方或科技厅可以修改条款 / only the parties or an official change the terms"));
+                return Err(ApiError::with(Code::Forbidden, "只有协议双方或科技厅可以修改条款 / only the parties or an official change the terms"));
             }
             let to = agreement::after_terms_change(status_of(&a)).map_err(wrong_state)?;
             if a.version != b.version {
@@ -348,39 +350,39 @@ pub async fn update(
             let before = terms.clone();
             if let Some(x) = b.fiscal_amount {
                 if !(0..=jiebang_domain::challenge::MAX_YUAN).contains(&x) {
-                    v.push("fiscal_amount", "out_of_range", "金额超出范围 / amount out of range");
+                    v.push("fiscal_amount", FieldCode::OutOfRange, "金额超出范围 / amount out of range");
                 }
                 terms.fiscal_amount = x;
             }
             if let Some(x) = b.enterprise_amount {
                 if !(0..=jiebang_domain::challenge::MAX_YUAN).contains(&x) {
-                    v.push("enterprise_amount", "out_of_range", "金额超出范围 / amount out of range");
+                    v.push("enterprise_amount", FieldCode::OutOfRange, "金额超出范围 / amount out of range");
                 }
                 terms.enterprise_amount = x;
             }
             if let Some(x) = b.term_months {
                 if !(1..=120).contains(&x) {
-                    v.push("term_months", "out_of_range", "期限应为 1–120 个月 / the term is 1–120 months");
+                    v.push("term_months", FieldCode::OutOfRange, "期限应为 1–120 个月 / the term is 1–120 months");
                 }
                 terms.term_months = x;
             }
             if let Some(x) = &b.ip_ownership {
                 if jiebang_domain::challenge::IpOwnership::parse(x).is_none() {
-                    v.push("ip_ownership", "invalid_value", "取值无效 / invalid value");
+                    v.push("ip_ownership", FieldCode::InvalidValue, "取值无效 / invalid value");
                 }
                 terms.ip_ownership = x.clone();
             }
             if b.milestones.is_none() && terms.milestones.iter().any(|m| m.month > terms.term_months) {
-                v.push("term_months", "milestones_outside_term", "已有里程碑超出新的期限 / existing milestones fall outside the new term");
+                v.push("term_months", FieldCode::MilestonesOutsideTerm, "已有里程碑超出新的期限 / existing milestones fall outside the new term");
             }
             if let Some(ms) = &b.milestones {
                 if ms.is_empty() {
-                    v.push("milestones", "required", "至少需要一个里程碑 / at least one milestone");
+                    v.push("milestones", FieldCode::Required, "至少需要一个里程碑 / at least one milestone");
                 }
                 terms.milestones = Vec::new();
                 for (i, m) in ms.iter().enumerate() {
                     if m.month == 0 || m.month > terms.term_months {
-                        v.push(format!("milestones[{i}].month"), "out_of_range", "里程碑月份超出期限 / the month is outside the term");
+                        v.push(format!("milestones[{i}].month"), FieldCode::OutOfRange, "里程碑月份超出期限 / the month is outside the term");
                     }
                     let d = v.take(&format!("milestones[{i}].deliverable"), bounded_text(&m.deliverable, 1, 500));
                     terms.milestones.push(AgreedMilestone { month: m.month, deliverable: d.unwrap_or_default() });
@@ -437,19 +439,19 @@ pub async fn sign(
         .write(move |conn| {
             let (a, terms, s) = load(conn, &id, &auth)?;
             if !matches!(s, Side::Publisher | Side::Bidder) {
-                return Err(ApiError::forbidden("not_a_party", "只有协议双方可以签署 / only the parties sign"));
+                return Err(ApiError::with(Code::NotAParty, "只有协议双方可以签署 / only the parties sign"));
             }
             if auth.role != Role::OrgAdmin {
-                return Err(ApiError::forbidden("not_authorised_signatory", "须由本单位管理员签署 / an organisation admin signs for it"));
+                return Err(ApiError::with(Code::NotAuthorisedSignatory, "须由本单位管理员签署 / an organisation admin signs for it"));
             }
             let org = auth.organization_id().unwrap_or_default().to_owned();
             let signatures = jiebang_db::agreements::signatures(conn, &a.id)?;
             if signatures.iter().any(|x| x.organization_id == org) {
-                return Err(ApiError::conflict("already_signed", "本单位已签署 / your organisation has already signed"));
+                return Err(ApiError::with(Code::AlreadySigned, "本单位已签署 / your organisation has already signed"));
             }
             let to = agreement::after_signature(status_of(&a), signatures.len() + 1, terms.parties.len()).map_err(wrong_state)?;
             if seen != a.terms_hash {
-                return Err(ApiError::conflict("terms_hash_mismatch", "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again"));
+                return Err(ApiError::with(Code::TermsHashMismatch, "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again"));
             }
             let now = st.now();
             jiebang_db::agreements::add_signature(conn, &Signature { agreement_id: a.id.clone(), organization_id: org, user_id: auth.user.id.clone(), terms_hash: seen, signed_at: now.naive_utc() })?;
@@ -612,17 +614,17 @@ pub async fn report(
 ) -> ApiResult<HttpResponse> {
     let (id, mid) = path.into_inner();
     let evidence = bounded_text(&body.0.evidence, 2, 5000)
-        .map_err(|e| ApiError::field("evidence", &e.code, e.message))?;
+        .map_err(|e| ApiError::field("evidence", e.code, e.message))?;
     act(state, auth, req, id, move |cx| {
         if cx.side != Side::Bidder {
-            return Err(ApiError::forbidden("not_bidder", "里程碑由揭榜方报告 / the bidder reports milestones"));
+            return Err(ApiError::with(Code::NotBidder, "里程碑由揭榜方报告 / the bidder reports milestones"));
         }
         if status_of(cx.agreement) != AgreementStatus::Registered {
-            return Err(ApiError::conflict("agreement_not_registered", "协议备案后方可报告里程碑 / milestones are reported once the agreement is registered"));
+            return Err(ApiError::with(Code::AgreementNotRegistered, "协议备案后方可报告里程碑 / milestones are reported once the agreement is registered"));
         }
         let m = jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &mid)?.ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;
         if !jiebang_db::agreements::report_milestone(cx.conn, &m.id, &evidence, &cx.auth.user.id, cx.now.naive_utc())? {
-            return Err(ApiError::conflict("milestone_not_open", "该里程碑已报告或已确认 / the milestone is already reported or confirmed"));
+            return Err(ApiError::with(Code::MilestoneNotOpen, "该里程碑已报告或已确认 / the milestone is already reported or confirmed"));
         }
         cx.audit("milestone_report", Some(&m.id), Some(&evidence))
     })
@@ -650,14 +652,14 @@ pub async fn confirm(
     let met = body.0.met;
     act(state, auth, req, id, move |cx| {
         if cx.side != Side::Publisher {
-            return Err(ApiError::forbidden("not_publisher", "里程碑由发榜方确认 / the publisher confirms milestones"));
+            return Err(ApiError::with(Code::NotPublisher, "里程碑由发榜方确认 / the publisher confirms milestones"));
         }
         if status_of(cx.agreement) != AgreementStatus::Registered {
-            return Err(ApiError::conflict("agreement_not_registered", "只有已备案的协议可以确认里程碑 / milestones are confirmed on registered agreements"));
+            return Err(ApiError::with(Code::AgreementNotRegistered, "只有已备案的协议可以确认里程碑 / milestones are confirmed on registered agreements"));
         }
         let m = jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &mid)?.ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;
         if !jiebang_db::agreements::confirm_milestone(cx.conn, &m.id, met, &cx.auth.user.id, cx.now.naive_utc())? {
-            return Err(ApiError::conflict("milestone_not_reported", "该里程碑尚未报告 / the milestone is not reported"));
+            return Err(ApiError::with(Code::MilestoneNotReported, "该里程碑尚未报告 / the milestone is not reported"));
         }
         cx.audit(if met { "milestone_met" } else { "milestone_not_met" }, Some(&m.id), None)
     })
@@ -690,7 +692,7 @@ pub async fn pay(
     if b.amount <= 0 {
         return Err(ApiError::field(
             "amount",
-            "out_of_range",
+            FieldCode::OutOfRange,
             "金额须大于 0 / the amount must be positive",
         ));
     }
@@ -698,20 +700,20 @@ pub async fn pay(
         let allowed = match b.source.as_str() {
             "fiscal" => cx.auth.role == Role::Official,
             "enterprise" => cx.side == Side::Publisher,
-            _ => return Err(ApiError::field("source", "invalid_value", "source 应为 fiscal 或 enterprise / source must be fiscal or enterprise")),
+            _ => return Err(ApiError::field("source", FieldCode::InvalidValue, "source 应为 fiscal 或 enterprise / source must be fiscal or enterprise")),
         };
         if !allowed {
-            return Err(ApiError::forbidden("forbidden", "财政资金由科技厅登记，企业资金由发榜方登记 / officials record fiscal money, the publisher enterprise money"));
+            return Err(ApiError::with(Code::Forbidden, "财政资金由科技厅登记，企业资金由发榜方登记 / officials record fiscal money, the publisher enterprise money"));
         }
         if !matches!(status_of(cx.agreement), AgreementStatus::Registered | AgreementStatus::Completed) {
-            return Err(ApiError::conflict("agreement_not_registered", "协议备案后方可登记拨付 / payments are recorded once the agreement is registered"));
+            return Err(ApiError::with(Code::AgreementNotRegistered, "协议备案后方可登记拨付 / payments are recorded once the agreement is registered"));
         }
         jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &b.milestone_id)?
-            .ok_or_else(|| ApiError::field("milestone_id", "unknown_milestone", "没有该里程碑 / no such milestone"))?;
+            .ok_or_else(|| ApiError::field("milestone_id", FieldCode::UnknownMilestone, "没有该里程碑 / no such milestone"))?;
         let agreed = if b.source == "fiscal" { cx.terms.fiscal_amount } else { cx.terms.enterprise_amount };
         let paid = jiebang_db::agreements::paid(cx.conn, &cx.agreement.id, &b.source)?;
         if paid + b.amount > agreed {
-            return Err(ApiError::conflict("overpayment", format!("累计拨付将超过协议金额 {agreed} 元（已拨付 {paid} 元）/ the total paid would exceed the agreed {agreed} yuan")));
+            return Err(ApiError::with(Code::Overpayment, format!("累计拨付将超过协议金额 {agreed} 元（已拨付 {paid} 元）/ the total paid would exceed the agreed {agreed} yuan")));
         }
         let p = Payment {
             id: jiebang_db::new_id(),
@@ -748,7 +750,7 @@ pub async fn terminate(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let reason = bounded_text(&body.0.reason, 2, 500)
-        .map_err(|e| ApiError::field("reason", &e.code, e.message))?;
+        .map_err(|e| ApiError::field("reason", e.code, e.message))?;
     end(state, auth, req, id, Some(reason)).await
 }
 
@@ -773,8 +775,8 @@ async fn end(
 ) -> ApiResult<HttpResponse> {
     act(state, auth, req, id, move |cx| {
         if !(cx.side == Side::Publisher || cx.auth.role == Role::Official) {
-            return Err(ApiError::forbidden(
-                "forbidden",
+            return Err(ApiError::with(
+                Code::Forbidden,
                 "只有科技厅或发榜方可以执行此操作 / only an official or the publisher may do this",
             ));
         }

@@ -11,6 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use jiebang_db::models::{NewOrganization, RefreshToken};
+use jiebang_domain::codes::Code;
+use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
 use jiebang_domain::{CreditCode, OrganizationKind, RegionCode, Role, Violations};
 use serde::{Deserialize, Serialize};
@@ -65,7 +67,7 @@ pub async fn register(
     if kind.is_none() {
         v.push(
             "organization.kind",
-            "invalid_value",
+            FieldCode::InvalidValue,
             "单位类型应为 enterprise、university、institute、government 或 other / kind must be one of enterprise, university, institute, government, other",
         );
     }
@@ -175,10 +177,8 @@ pub async fn register(
 }
 
 fn credit_code_taken() -> ApiError {
-    ApiError::conflict(
-        "credit_code_taken",
-        "该统一社会信用代码已注册，请联系本单位管理员添加账号 / an organisation with this credit code is already registered",
-    )
+    ApiError::with(Code::CreditCodeTaken,
+        "该统一社会信用代码已注册，请联系本单位管理员添加账号 / an organisation with this credit code is already registered")
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -200,8 +200,8 @@ pub struct TokenResponse {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized(
-        "invalid_credentials",
+    ApiError::with(
+        Code::InvalidCredentials,
         "邮箱或密码错误 / wrong e-mail or password",
     )
 }
@@ -293,8 +293,8 @@ pub async fn login(
         }
     };
     if !user.active {
-        return Err(ApiError::forbidden(
-            "account_disabled",
+        return Err(ApiError::with(
+            Code::AccountDisabled,
             "该账号已停用 / this account has been deactivated",
         ));
     }
@@ -336,8 +336,8 @@ pub struct RefreshRequest {
 }
 
 fn invalid_refresh() -> ApiError {
-    ApiError::unauthorized(
-        "invalid_refresh_token",
+    ApiError::with(
+        Code::InvalidRefreshToken,
         "刷新凭证无效或已过期，请重新登录 / the refresh token is invalid or expired",
     )
 }
@@ -371,10 +371,8 @@ pub async fn refresh(
                 jiebang_db::tokens::revoke_family(conn, &token.family_id, now.naive_utc())?;
                 tracing::warn!(user_id = %token.user_id, "refresh token reused: session revoked");
                 audit::record(conn, &Actor::system(), now, "user", &token.user_id, "session_revoked", None::<&()>, None::<&()>, Some("refresh token reuse"))?;
-                return Ok(Outcome::Refused(ApiError::unauthorized(
-                    "refresh_token_reused",
-                    "刷新凭证已被使用，为安全起见该会话已注销，请重新登录 / this refresh token was already used; the session has been revoked",
-                )));
+                return Ok(Outcome::Refused(ApiError::with(Code::RefreshTokenReused,
+                    "刷新凭证已被使用，为安全起见该会话已注销，请重新登录 / this refresh token was already used; the session has been revoked")));
             }
             match jiebang_db::users::find(conn, &token.user_id)? {
                 Some(u) if u.active => {}

@@ -27,6 +27,8 @@ use jiebang_domain::bid::{
     self, BidAction, BidContent, BidStatus, ChiefScientist, KpiAnswer, Member, Milestone, Reason,
 };
 use jiebang_domain::challenge::ChallengeStatus;
+use jiebang_domain::codes::Code;
+use jiebang_domain::codes::FieldCode;
 use jiebang_domain::{FieldError, OrganizationKind, Violations};
 use jiebang_notifications::Event;
 use serde::{Deserialize, Serialize};
@@ -284,11 +286,11 @@ fn checked_content(
     for (i, m) in content.members.iter().enumerate() {
         let id = m.organization_id.trim();
         if id == c.organization_id {
-            v.0.push(FieldError::new(format!("members[{i}].organization_id"), "is_publisher", "发榜单位不能参与揭榜 / the publisher cannot take part in a bid on its own challenge"));
+            v.0.push(FieldError::new(format!("members[{i}].organization_id"), FieldCode::IsPublisher, "发榜单位不能参与揭榜 / the publisher cannot take part in a bid on its own challenge"));
         } else if jiebang_db::organizations::find(conn, id)?.is_none() {
             v.0.push(FieldError::new(
                 format!("members[{i}].organization_id"),
-                "unknown_organization",
+                FieldCode::UnknownOrganization,
                 "单位不存在 / no such organisation",
             ));
         }
@@ -319,7 +321,7 @@ fn consortium_members(
         .ok_or_else(|| {
             ApiError::field(
                 "consortium_id",
-                "unknown_consortium",
+                FieldCode::UnknownConsortium,
                 "须为本单位牵头且已备案的创新联合体 / a filed consortium led by your organisation",
             )
         })?;
@@ -339,7 +341,7 @@ fn consortium_members(
 }
 
 fn wrong_state(e: bid::WrongBidState) -> ApiError {
-    ApiError::conflict(
+    ApiError::with(
         e.code(),
         format!(
             "申报当前状态为 {}，不能执行此操作 / the bid is {}",
@@ -353,8 +355,8 @@ fn wrong_state(e: bid::WrongBidState) -> ApiError {
 /// locked: still published, and the clock — read now, under the lock — before the deadline.
 fn open_for_bids(c: &Challenge, now: DateTime<Utc>) -> ApiResult<()> {
     if c.status() != ChallengeStatus::Published {
-        return Err(ApiError::conflict(
-            "challenge_not_published",
+        return Err(ApiError::with(
+            Code::ChallengeNotPublished,
             format!(
                 "榜单当前状态为 {}，不接受申报 / the challenge is {} and takes no bids",
                 c.status, c.status
@@ -362,8 +364,8 @@ fn open_for_bids(c: &Challenge, now: DateTime<Utc>) -> ApiResult<()> {
         ));
     }
     if utc(c.bidding_deadline) <= now {
-        return Err(ApiError::conflict(
-            "bidding_closed",
+        return Err(ApiError::with(
+            Code::BiddingClosed,
             "揭榜已截止 / bidding has closed",
         ));
     }
@@ -383,13 +385,13 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let org = match (&auth.organization, auth.role.is_organization_user()) {
         (Some(o), true) if OrganizationKind::parse(&o.kind).is_some_and(|k| k.may_bid()) => o.clone(),
-        _ => return Err(ApiError::forbidden("not_a_bidder", "只有高校、科研院所和企业的用户可以揭榜 / only users of universities, institutes and enterprises bid")),
+        _ => return Err(ApiError::with(Code::NotABidder, "只有高校、科研院所和企业的用户可以揭榜 / only users of universities, institutes and enterprises bid")),
     };
     let id = id.into_inner();
     let mut content = to_content(&body.0);
     let consortium_id = body.0.consortium_id.clone();
     if consortium_id.is_some() && !content.members.is_empty() {
-        return Err(ApiError::field("members", "members_with_consortium", "引用创新联合体时不再单独填写成员 / members come from the consortium; do not list them too"));
+        return Err(ApiError::field("members", FieldCode::MembersWithConsortium, "引用创新联合体时不再单独填写成员 / members come from the consortium; do not list them too"));
     }
     let actor = Actor::user(&auth, audit::request_id(&req));
     let st = state.clone();
@@ -398,7 +400,7 @@ pub async fn create(
             let c = jiebang_db::challenges::find_for_update(conn, &id)?.ok_or_else(|| ApiError::not_found("榜单 / challenge"))?;
             let now = st.now();
             if c.organization_id == org.id {
-                return Err(ApiError::forbidden("own_challenge", "不能对本单位发布的榜单揭榜 / an organisation never bids on its own challenge"));
+                return Err(ApiError::with(Code::OwnChallenge, "不能对本单位发布的榜单揭榜 / an organisation never bids on its own challenge"));
             }
             let directed = c.mode == "directed";
             let invited = directed && jiebang_db::challenges::is_invited(conn, &c.id, &org.id)?;
@@ -406,10 +408,10 @@ pub async fn create(
                 return Err(ApiError::not_found("榜单 / challenge"));
             }
             if org.status != "verified" {
-                return Err(ApiError::forbidden("organization_unverified", "本单位尚未通过认证，认证后方可揭榜 / your organisation must be verified before it bids"));
+                return Err(ApiError::with(Code::OrganizationUnverified, "本单位尚未通过认证，认证后方可揭榜 / your organisation must be verified before it bids"));
             }
             if directed && !invited {
-                return Err(ApiError::forbidden("not_invited", "该榜单为定向委托，本单位未受邀 / this directed challenge did not invite your organisation"));
+                return Err(ApiError::with(Code::NotInvited, "该榜单为定向委托，本单位未受邀 / this directed challenge did not invite your organisation"));
             }
             open_for_bids(&c, now)?;
             if let Some(cid) = &consortium_id {
@@ -418,11 +420,11 @@ pub async fn create(
             // one lead's bids are decided one at a time (限项 across challenges)
             jiebang_db::organizations::lock(conn, &org.id)?;
             if jiebang_db::bids::has_live_bid(conn, &c.id, &org.id)? {
-                return Err(ApiError::conflict("live_bid_exists", "本单位在该榜单已有有效申报，请编辑或撤回后再新建 / your organisation already has a live bid on this challenge"));
+                return Err(ApiError::with(Code::LiveBidExists, "本单位在该榜单已有有效申报，请编辑或撤回后再新建 / your organisation already has a live bid on this challenge"));
             }
             let limit = st.config.max_live_bids;
             if jiebang_db::bids::live_count(conn, &org.id)? >= limit {
-                return Err(ApiError::conflict("bid_limit_reached", format!("本单位牵头的有效申报已达上限 {limit} 项（限项）/ your organisation already leads {limit} live bids")));
+                return Err(ApiError::with(Code::BidLimitReached, format!("本单位牵头的有效申报已达上限 {limit} 项（限项）/ your organisation already leads {limit} live bids")));
             }
             let content = checked_content(conn, &content, &org.id, &c)?;
             let row = ContentRow::from_content(&content);
@@ -447,7 +449,7 @@ pub async fn create(
             };
             jiebang_db::bids::insert(conn, &b, &content.members).map_err(|e| {
                 if jiebang_db::is_unique_violation(&e, "bids_one_live", "bids.challenge_id") {
-                    ApiError::conflict("live_bid_exists", "本单位在该榜单已有有效申报 / your organisation already has a live bid on this challenge")
+                    ApiError::with(Code::LiveBidExists, "本单位在该榜单已有有效申报 / your organisation already has a live bid on this challenge")
                 } else {
                     e.into()
                 }
@@ -673,8 +675,8 @@ pub async fn submit(
             let to = bid::transition(b.status(), BidAction::Submit).map_err(wrong_state)?;
             open_for_bids(&c, now)?;
             if !verified {
-                return Err(ApiError::forbidden(
-                    "organization_unverified",
+                return Err(ApiError::with(
+                    Code::OrganizationUnverified,
                     "本单位尚未通过认证 / your organisation is not verified",
                 ));
             }

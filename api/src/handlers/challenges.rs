@@ -10,7 +10,6 @@ use crate::handlers::organizations::version_conflict;
 use crate::notify;
 use crate::state::AppState;
 use crate::views::{utc, HistoryEntry};
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -20,6 +19,8 @@ use jiebang_db::DbConnection;
 use jiebang_domain::challenge::{
     self, Action, ChallengeStatus, Contact, Eligibility, Kpi, Mode, Terms, TermsInput,
 };
+use jiebang_domain::codes::Code;
+use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
 use jiebang_domain::Role;
 use jiebang_notifications::Event;
@@ -307,7 +308,7 @@ fn not_found() -> ApiError {
 }
 
 fn wrong_state(e: challenge::WrongState) -> ApiError {
-    ApiError::conflict(
+    ApiError::with(
         e.code(),
         format!(
             "榜单当前状态为 {}，不能执行此操作 / the challenge is {}; this action needs it to be {}",
@@ -378,8 +379,8 @@ fn only_owner(access: Access) -> ApiResult<()> {
     if access == Access::Owner {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
-            "not_publisher",
+        Err(ApiError::with(
+            Code::NotPublisher,
             "只有发榜单位可以执行此操作 / only the publishing organisation may do this",
         ))
     }
@@ -425,14 +426,14 @@ fn check_invited(conn: &mut DbConnection, terms: &Terms, publisher: &str) -> Api
         if org == publisher {
             return Err(ApiError::field(
                 &format!("invited_organizations[{i}]"),
-                "is_publisher",
+                FieldCode::IsPublisher,
                 "不能邀请本单位 / the publisher cannot invite itself",
             ));
         }
         if jiebang_db::organizations::find(conn, org)?.is_none() {
             return Err(ApiError::field(
                 &format!("invited_organizations[{i}]"),
-                "unknown_organization",
+                FieldCode::UnknownOrganization,
                 "单位不存在 / no such organisation",
             ));
         }
@@ -448,7 +449,7 @@ fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
             if k.is_empty() || k.len() > 100 {
                 Err(ApiError::field(
                     "Idempotency-Key",
-                    "invalid_value",
+                    FieldCode::InvalidValue,
                     "Idempotency-Key 应为 1–100 个字符 / must be 1–100 characters",
                 ))
             } else {
@@ -473,10 +474,8 @@ pub async fn create(
     let org = match (&auth.organization, auth.role.is_organization_user()) {
         (Some(o), true) if jiebang_domain::OrganizationKind::parse(&o.kind).is_some_and(|k| k.may_publish()) => o.clone(),
         _ => {
-            return Err(ApiError::forbidden(
-                "not_a_publisher",
-                "只有企业或其他非政府单位的用户可以发榜 / only users of an enterprise or other non-government organisation publish challenges",
-            ))
+            return Err(ApiError::with(Code::NotAPublisher,
+                "只有企业或其他非政府单位的用户可以发榜 / only users of an enterprise or other non-government organisation publish challenges"))
         }
     };
     let key = idempotency_key(&req)?;
@@ -566,7 +565,7 @@ pub async fn create(
             .insert_header(("Idempotency-Replayed", "false"))
             .body(body)),
         // the same key was used by a request that committed first: answer as a retry would be
-        Err(e) if e.code == IDEMPOTENCY_RACE => {
+        Err(e) if e.code == Code::IdempotencyRace => {
             let (user, k) = (auth.user.id.clone(), retry_key.unwrap_or_default());
             let stored = state
                 .read(move |conn| Ok(jiebang_db::idempotency::find(conn, &user, &k)?))
@@ -580,11 +579,9 @@ pub async fn create(
     }
 }
 
-const IDEMPOTENCY_RACE: &str = "idempotency_race";
-
 fn idempotency_race() -> ApiError {
-    ApiError::conflict(
-        IDEMPOTENCY_RACE,
+    ApiError::with(
+        Code::IdempotencyRace,
         "同一 Idempotency-Key 的请求正在处理 / a request with this key is being processed",
     )
 }
@@ -594,11 +591,8 @@ fn replay(
     request_hash: &str,
 ) -> ApiResult<HttpResponse> {
     if stored.request_hash != request_hash {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "该 Idempotency-Key 已用于另一请求 / this Idempotency-Key was used for a different request",
-        ));
+        return Err(ApiError::with(Code::IdempotencyKeyReused,
+            "该 Idempotency-Key 已用于另一请求 / this Idempotency-Key was used for a different request"));
     }
     // 200 marks a replay; the body is the first response's
     Ok(HttpResponse::Ok()
@@ -736,7 +730,7 @@ fn parse_time(field: &str, v: &Option<String>) -> ApiResult<Option<chrono::Naive
             .map_err(|_| {
                 ApiError::field(
                     field,
-                    "invalid_datetime",
+                    FieldCode::InvalidDatetime,
                     "时间格式应为 RFC 3339 / expected an RFC 3339 date-time",
                 )
             }),
@@ -762,7 +756,7 @@ pub async fn list(
             _ => {
                 return Err(ApiError::field(
                     "limit",
-                    "out_of_range",
+                    FieldCode::OutOfRange,
                     "limit 应在 1 到 100 之间 / limit must be between 1 and 100",
                 ))
             }
@@ -774,7 +768,7 @@ pub async fn list(
         _ => {
             return Err(ApiError::field(
                 "mine",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "mine 应为 true 或 false / mine must be true or false",
             ))
         }
@@ -784,7 +778,7 @@ pub async fn list(
         Some(s) => Some(ChallengeStatus::parse(s).ok_or_else(|| {
             ApiError::field(
                 "status",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 format!(
                     "状态应为 {} 之一 / status must be one of them",
                     ChallengeStatus::names()
@@ -799,14 +793,14 @@ pub async fn list(
     };
     if mine {
         let a = auth.as_ref().ok_or_else(|| {
-            ApiError::unauthorized("unauthenticated", "请先登录 / authentication required")
+            ApiError::with(Code::Unauthenticated, "请先登录 / authentication required")
         })?;
         let org = a
             .organization_id()
             .filter(|_| a.role.is_organization_user())
             .ok_or_else(|| {
-                ApiError::forbidden(
-                    "no_organization",
+                ApiError::with(
+                    Code::NoOrganization,
                     "您不属于任何单位 / you belong to no organisation",
                 )
             })?;
@@ -827,8 +821,8 @@ pub async fn list(
     } else {
         match status {
             Some(s) if !ChallengeStatus::PUBLIC.contains(&s) => {
-                return Err(ApiError::forbidden(
-                    "status_not_public",
+                return Err(ApiError::with(
+                    Code::StatusNotPublic,
                     "该状态的榜单不公开 / challenges in this state are not public",
                 ))
             }
@@ -847,14 +841,14 @@ pub async fn list(
     f.mode = q.mode.clone();
     if let Some(r) = &q.region {
         let code = jiebang_domain::RegionCode::parse(r)
-            .map_err(|e| ApiError::field("region", &e.code, e.message))?;
+            .map_err(|e| ApiError::field("region", e.code, e.message))?;
         f.region_prefix = Some(code.as_str().trim_end_matches("00").to_owned());
     }
     f.deadline_from = parse_time("deadline_from", &q.deadline_from)?;
     f.deadline_to = parse_time("deadline_to", &q.deadline_to)?;
     if let Some(words) = &q.q {
         let words =
-            bounded_text(words, 0, 100).map_err(|e| ApiError::field("q", &e.code, e.message))?;
+            bounded_text(words, 0, 100).map_err(|e| ApiError::field("q", e.code, e.message))?;
         // the public list searches with the matching index (word segmentation: 制氢 finds
         // 电解水制氢, 苜蓿 does not find 肉牛); other lists, and queries without a searchable word,
         // look for the text itself
@@ -884,7 +878,11 @@ pub async fn list(
     }
     if let Some(c) = &q.cursor {
         f.after = Some(decode_cursor(c).ok_or_else(|| {
-            ApiError::field("cursor", "invalid_cursor", "分页游标无效 / invalid cursor")
+            ApiError::field(
+                "cursor",
+                FieldCode::InvalidCursor,
+                "分页游标无效 / invalid cursor",
+            )
         })?);
     }
     let by_creation = f.by_creation;
@@ -946,7 +944,7 @@ fn expected_version(req: &HttpRequest, body_version: i64) -> ApiResult<i64> {
         let ver: i64 = tag.parse().map_err(|_| {
             ApiError::field(
                 "If-Match",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "If-Match 应为版本号 ETag / If-Match must be a version ETag",
             )
         })?;
@@ -1035,17 +1033,17 @@ pub async fn update(
                 return Err(version_conflict());
             }
             let reason = match (&body.reason, amending) {
-                (Some(r), true) => Some(bounded_text(r, 2, 500).map_err(|e| ApiError::field("reason", &e.code, e.message))?),
-                (None, true) => return Err(ApiError::field("reason", "required", "修改已发布的榜单须说明原因 / amending a published challenge needs a reason")),
+                (Some(r), true) => Some(bounded_text(r, 2, 500).map_err(|e| ApiError::field("reason", e.code, e.message))?),
+                (None, true) => return Err(ApiError::field("reason", FieldCode::Required, "修改已发布的榜单须说明原因 / amending a published challenge needs a reason")),
                 (_, false) => None,
             };
             let old = c.terms(jiebang_db::challenges::invitations(conn, &c.id)?);
             if amending {
                 if body.bidding_deadline.is_some_and(|d| d != old.bidding_deadline) {
-                    return Err(ApiError::field("bidding_deadline", "use_extend", "已发布榜单的截止时间请通过延期操作修改 / use /extend to move the deadline of a published challenge"));
+                    return Err(ApiError::field("bidding_deadline", FieldCode::UseExtend, "已发布榜单的截止时间请通过延期操作修改 / use /extend to move the deadline of a published challenge"));
                 }
                 if body.mode.as_deref().is_some_and(|m| m != old.mode.as_str()) {
-                    return Err(ApiError::field("mode", "locked", "已发布榜单不能更改揭榜方式 / the mode of a published challenge cannot change"));
+                    return Err(ApiError::field("mode", FieldCode::Locked, "已发布榜单不能更改揭榜方式 / the mode of a published challenge cannot change"));
                 }
             }
             let new = challenge::validate(&merged_input(&old, &body), &st.rules, now, Some(&old))?;
@@ -1106,7 +1104,7 @@ pub async fn submit(
             only_owner(access)?;
             let to = challenge::transition(c.status(), Action::Submit).map_err(wrong_state)?;
             if !verified {
-                return Err(ApiError::forbidden("organization_unverified", "本单位尚未通过认证，认证后方可提交榜单 / your organisation must be verified before it submits challenges"));
+                return Err(ApiError::with(Code::OrganizationUnverified, "本单位尚未通过认证，认证后方可提交榜单 / your organisation must be verified before it submits challenges"));
             }
             // the deadlines must still leave the bidding window
             let terms = c.terms(jiebang_db::challenges::invitations(conn, &c.id)?);
@@ -1192,14 +1190,14 @@ pub async fn review(
         _ => {
             return Err(ApiError::field(
                 "decision",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "decision 应为 approve 或 return / decision must be approve or return",
             ))
         }
     };
     let comment = match &body.comment {
         Some(c) => Some(
-            bounded_text(c, 0, 2000).map_err(|e| ApiError::field("comment", &e.code, e.message))?,
+            bounded_text(c, 0, 2000).map_err(|e| ApiError::field("comment", e.code, e.message))?,
         )
         .filter(|c| !c.is_empty()),
         None => None,
@@ -1207,7 +1205,7 @@ pub async fn review(
     if !approve && comment.is_none() {
         return Err(ApiError::field(
             "comment",
-            "required",
+            FieldCode::Required,
             "退回时须填写审核意见 / a returned challenge needs a comment",
         ));
     }
@@ -1219,9 +1217,9 @@ pub async fn review(
             let (c, access) = load(conn, &id, &auth)?;
             if auth.role != Role::Official {
                 return Err(if access == Access::Owner {
-                    ApiError::forbidden("cannot_review_own", "发榜单位不能审核自己的榜单 / a publisher cannot review its own challenge")
+                    ApiError::with(Code::CannotReviewOwn, "发榜单位不能审核自己的榜单 / a publisher cannot review its own challenge")
                 } else {
-                    ApiError::forbidden("forbidden", "只有科技厅工作人员可以审核榜单 / only officials review challenges")
+                    ApiError::with(Code::Forbidden, "只有科技厅工作人员可以审核榜单 / only officials review challenges")
                 });
             }
             let to = challenge::transition(c.status(), if approve { Action::Approve } else { Action::Return }).map_err(wrong_state)?;
@@ -1229,10 +1227,8 @@ pub async fn review(
             if approve {
                 let window = chrono::Duration::hours(st.rules.min_bidding_hours);
                 if utc(c.bidding_deadline) < now + window || utc(c.questions_deadline) <= now {
-                    return Err(ApiError::conflict(
-                        "deadline_too_soon",
-                        format!("揭榜截止时间距发布不足 {} 小时，请退回修改 / the bidding deadline leaves less than {} hours after publication; return it", st.rules.min_bidding_hours, st.rules.min_bidding_hours),
-                    ));
+                    return Err(ApiError::with(Code::DeadlineTooSoon,
+                        format!("揭榜截止时间距发布不足 {} 小时，请退回修改 / the bidding deadline leaves less than {} hours after publication; return it", st.rules.min_bidding_hours, st.rules.min_bidding_hours)));
                 }
                 change.published_at = Some(now.naive_utc());
             }
@@ -1281,7 +1277,7 @@ pub async fn cancel(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let reason = bounded_text(&body.0.reason, 2, 500)
-        .map_err(|e| ApiError::field("reason", &e.code, e.message))?;
+        .map_err(|e| ApiError::field("reason", e.code, e.message))?;
     let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let st = state.clone();
@@ -1289,7 +1285,7 @@ pub async fn cancel(
         .write(move |conn| {
             let (c, access) = load(conn, &id, &auth)?;
             if !(access == Access::Owner || auth.role == Role::Official) {
-                return Err(ApiError::forbidden("forbidden", "只有发榜单位或科技厅可以撤销榜单 / only the publisher or an official may cancel"));
+                return Err(ApiError::with(Code::Forbidden, "只有发榜单位或科技厅可以撤销榜单 / only the publisher or an official may cancel"));
             }
             let to = challenge::transition(c.status(), Action::Cancel).map_err(wrong_state)?;
             let change = StatusChange { status: Some(to.as_str().into()), cancel_reason: Some(reason.clone()), ..Default::default() };
@@ -1337,7 +1333,7 @@ pub async fn extend(
     body.bidding_deadline = challenge::to_second(body.bidding_deadline);
     let reason = match &body.reason {
         Some(r) => Some(
-            bounded_text(r, 0, 500).map_err(|e| ApiError::field("reason", &e.code, e.message))?,
+            bounded_text(r, 0, 500).map_err(|e| ApiError::field("reason", e.code, e.message))?,
         ),
         None => None,
     };
@@ -1347,16 +1343,16 @@ pub async fn extend(
         .write(move |conn| {
             let (c, access) = load(conn, &id, &auth)?;
             if !(access == Access::Owner || auth.role == Role::Official) {
-                return Err(ApiError::forbidden("forbidden", "只有发榜单位或科技厅可以延期 / only the publisher or an official may extend"));
+                return Err(ApiError::with(Code::Forbidden, "只有发榜单位或科技厅可以延期 / only the publisher or an official may extend"));
             }
             challenge::transition(c.status(), Action::Extend).map_err(wrong_state)?;
             let now = st.now(); // read under the row lock, as the scheduler reads it
             // the deadline may already have passed though the scheduler has not closed it yet
             if utc(c.bidding_deadline) <= now {
-                return Err(ApiError::conflict("challenge_not_published", "揭榜已截止 / bidding has already closed"));
+                return Err(ApiError::with(Code::ChallengeNotPublished, "揭榜已截止 / bidding has already closed"));
             }
             if body.bidding_deadline <= utc(c.bidding_deadline) {
-                return Err(ApiError::field("bidding_deadline", "not_later", "新的截止时间须晚于原截止时间 / the new deadline must be later than the current one"));
+                return Err(ApiError::field("bidding_deadline", FieldCode::NotLater, "新的截止时间须晚于原截止时间 / the new deadline must be later than the current one"));
             }
             let change = StatusChange { bidding_deadline: Some(body.bidding_deadline.naive_utc()), ..Default::default() };
             if !jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {

@@ -13,6 +13,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Datelike, Utc};
 use jiebang_db::consortia::{Consortium, ConsortiumChange};
 use jiebang_db::DbConnection;
+use jiebang_domain::codes::Code;
+use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
 use jiebang_domain::{FieldError, OrganizationKind, Role, Violations};
 use serde::{Deserialize, Serialize};
@@ -124,8 +126,8 @@ pub async fn create(
             o.clone()
         }
         _ => {
-            return Err(ApiError::forbidden(
-                "not_an_enterprise",
+            return Err(ApiError::with(
+                Code::NotAnEnterprise,
                 "创新联合体由企业牵头组建 / a consortium is led by an enterprise",
             ))
         }
@@ -146,17 +148,17 @@ pub async fn create(
         if !(0..=10_000).contains(&n) {
             v.push(
                 field,
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "平台数量应在 0 到 10000 之间 / a count is 0–10000",
             );
         }
     }
     let mut members: Vec<String> = b.members.iter().map(|m| m.trim().to_owned()).collect();
     if members.is_empty() {
-        v.push("members", "required", "创新联合体至少需要一个成员单位 / a consortium has at least one member besides its lead");
+        v.push("members", FieldCode::Required, "创新联合体至少需要一个成员单位 / a consortium has at least one member besides its lead");
     }
     if members.len() > 300 {
-        v.push("members", "too_many", "成员过多 / too many members");
+        v.push("members", FieldCode::TooMany, "成员过多 / too many members");
     }
     let actor = Actor::user(&auth, audit::request_id(&req));
     let now = state.now();
@@ -167,13 +169,13 @@ pub async fn create(
                 if *m == org.id {
                     v.0.push(FieldError::new(
                         format!("members[{i}]"),
-                        "is_lead",
+                        FieldCode::IsLead,
                         "牵头单位不必列为成员 / the lead is not listed as a member",
                     ));
                 } else if jiebang_db::organizations::find(conn, m)?.is_none() {
                     v.0.push(FieldError::new(
                         format!("members[{i}]"),
-                        "unknown_organization",
+                        FieldCode::UnknownOrganization,
                         "单位不存在 / no such organisation",
                     ));
                 }
@@ -270,21 +272,20 @@ pub async fn list(
                         .map(str::to_owned)
                 })
                 .ok_or_else(|| match &auth.0 {
-                    Some(_) => ApiError::forbidden(
-                        "no_organization",
+                    Some(_) => ApiError::with(
+                        Code::NoOrganization,
                         "您不属于任何单位 / you belong to no organisation",
                     ),
-                    None => ApiError::unauthorized(
-                        "unauthenticated",
-                        "请先登录 / authentication required",
-                    ),
+                    None => {
+                        ApiError::with(Code::Unauthenticated, "请先登录 / authentication required")
+                    }
                 })?,
         ),
         None | Some("false") => None,
         _ => {
             return Err(ApiError::field(
                 "mine",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "mine 应为 true 或 false / mine must be true or false",
             ))
         }
@@ -320,14 +321,14 @@ pub async fn file(
                 return Err(not_found());
             }
             if !auth.belongs_to(&c.lead_organization_id) {
-                return Err(ApiError::forbidden(
-                    "not_lead",
+                return Err(ApiError::with(
+                    Code::NotLead,
                     "由牵头单位备案 / the lead organisation files it",
                 ));
             }
             if c.status != "draft" {
-                return Err(ApiError::conflict(
-                    "consortium_not_draft",
+                return Err(ApiError::with(
+                    Code::ConsortiumNotDraft,
                     "该联合体已备案或已撤销 / the consortium is already filed or revoked",
                 ));
             }
@@ -391,7 +392,7 @@ pub async fn revoke(
     auth.require(&[Role::Official])?;
     let id = id.into_inner();
     let reason = bounded_text(&body.0.reason, 2, 500)
-        .map_err(|e| ApiError::field("reason", &e.code, e.message))?;
+        .map_err(|e| ApiError::field("reason", e.code, e.message))?;
     let actor = Actor::user(&auth, audit::request_id(&req));
     let st = state.clone();
     let v = state
@@ -405,8 +406,8 @@ pub async fn revoke(
                 ..Default::default()
             };
             if !jiebang_db::consortia::change(conn, &c.id, "filed", &change, now.naive_utc())? {
-                return Err(ApiError::conflict(
-                    "consortium_not_filed",
+                return Err(ApiError::with(
+                    Code::ConsortiumNotFiled,
                     "只有已备案的联合体可以撤销 / only a filed consortium is revoked",
                 ));
             }

@@ -21,6 +21,8 @@ use jiebang_db::DbConnection;
 use jiebang_domain::agreement::{self, AgreedKpi, AgreedMilestone, Party};
 use jiebang_domain::bid::{self as bid_domain, BidAction, BidStatus};
 use jiebang_domain::challenge::{self, Action, ChallengeStatus};
+use jiebang_domain::codes::Code;
+use jiebang_domain::codes::FieldCode;
 use jiebang_domain::evaluation::{self, Criterion, Ranked, Score};
 use jiebang_domain::Role;
 use jiebang_notifications::Event;
@@ -43,7 +45,7 @@ fn load(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Challenge,
 }
 
 fn wrong_state(e: challenge::WrongState) -> ApiError {
-    ApiError::conflict(
+    ApiError::with(
         e.code(),
         format!(
             "榜单当前状态为 {}，不能执行此操作 / the challenge is {}",
@@ -103,13 +105,13 @@ pub async fn put_rubric(
         .write(move |conn| {
             let (c, acc) = load(conn, &id, &auth)?;
             if !(acc == Access::Owner || auth.role == Role::Official) {
-                return Err(ApiError::forbidden("forbidden", "只有发榜单位或科技厅可以设置评审指标 / only the publisher or an official sets the rubric"));
+                return Err(ApiError::with(Code::Forbidden, "只有发榜单位或科技厅可以设置评审指标 / only the publisher or an official sets the rubric"));
             }
             if !matches!(c.status(), ChallengeStatus::Published | ChallengeStatus::Evaluating) {
-                return Err(ApiError::conflict("challenge_not_evaluating", "榜单已结束，不能设置评审指标 / the rubric is set while the challenge is published or evaluating"));
+                return Err(ApiError::with(Code::ChallengeNotEvaluating, "榜单已结束，不能设置评审指标 / the rubric is set while the challenge is published or evaluating"));
             }
             if jiebang_db::evaluation::scoring_started(conn, &c.id)? {
-                return Err(ApiError::conflict("rubric_locked", "专家已开始评分，评审指标不可再改 / scoring has started; the rubric is fixed"));
+                return Err(ApiError::with(Code::RubricLocked, "专家已开始评分，评审指标不可再改 / scoring has started; the rubric is fixed"));
             }
             let now = st.now();
             let before = jiebang_db::evaluation::rubric(conn, &c.id)?;
@@ -197,7 +199,7 @@ pub async fn assign_experts(
     if ids.is_empty() || ids.len() > 30 {
         return Err(ApiError::field(
             "expert_ids",
-            "count_out_of_range",
+            FieldCode::CountOutOfRange,
             "每次指派 1–30 名专家 / assign 1–30 experts at a time",
         ));
     }
@@ -207,7 +209,7 @@ pub async fn assign_experts(
         .write(move |conn| {
             let (c, _) = load(conn, &id, &auth)?;
             if c.status() != ChallengeStatus::Evaluating {
-                return Err(ApiError::conflict("challenge_not_evaluating", "揭榜截止后方可指派专家 / experts are assigned once bidding has closed"));
+                return Err(ApiError::with(Code::ChallengeNotEvaluating, "揭榜截止后方可指派专家 / experts are assigned once bidding has closed"));
             }
             let interested = interested_organizations(conn, &c)?;
             let now = st.now();
@@ -215,12 +217,10 @@ pub async fn assign_experts(
                 let field = format!("expert_ids[{i}]");
                 let expert = jiebang_db::users::find(conn, expert_id)?
                     .filter(|u| u.role == Role::Expert.as_str() && u.active)
-                    .ok_or_else(|| ApiError::field(&field, "unknown_expert", "不是有效的评审专家 / not an active expert"))?;
+                    .ok_or_else(|| ApiError::field(&field, FieldCode::UnknownExpert, "不是有效的评审专家 / not an active expert"))?;
                 if expert.organization_id.as_ref().is_some_and(|o| interested.contains(o)) {
-                    return Err(ApiError::conflict(
-                        "conflict_of_interest",
-                        format!("专家 {} 所在单位参与了本榜单（发榜或揭榜），须回避 / the expert's organisation takes part in this challenge", expert.name),
-                    ));
+                    return Err(ApiError::with(Code::ConflictOfInterest,
+                        format!("专家 {} 所在单位参与了本榜单（发榜或揭榜），须回避 / the expert's organisation takes part in this challenge", expert.name)));
                 }
                 if !jiebang_db::evaluation::is_assigned(conn, &c.id, &expert.id)? {
                     jiebang_db::evaluation::assign(conn, &c.id, &expert.id, &auth.user.id, now.naive_utc())?;
@@ -343,19 +343,22 @@ pub async fn put_scores(
                 return Err(ApiError::not_found("申报 / bid"));
             }
             if c.status() != ChallengeStatus::Evaluating {
-                return Err(ApiError::conflict(
-                    "challenge_not_evaluating",
+                return Err(ApiError::with(
+                    Code::ChallengeNotEvaluating,
                     "评审已结束 / evaluation is over",
                 ));
             }
             if b.status() != BidStatus::Submitted {
-                return Err(ApiError::conflict(
-                    "bid_not_eligible",
+                return Err(ApiError::with(
+                    Code::BidNotEligible,
                     "该申报未通过形式审查，无需评分 / only eligible bids are scored",
                 ));
             }
             let rubric = jiebang_db::evaluation::rubric(conn, &c.id)?.ok_or_else(|| {
-                ApiError::conflict("no_rubric", "尚未设置评审指标 / the rubric is not set yet")
+                ApiError::with(
+                    Code::NoRubric,
+                    "尚未设置评审指标 / the rubric is not set yet",
+                )
             })?;
             let scores = evaluation::scores(&rubric, &input)?;
             let now = st.now();
@@ -471,7 +474,10 @@ struct Computed {
 
 fn compute_ranking(conn: &mut DbConnection, c: &Challenge, disclose: bool) -> ApiResult<Computed> {
     let rubric = jiebang_db::evaluation::rubric(conn, &c.id)?.ok_or_else(|| {
-        ApiError::conflict("no_rubric", "尚未设置评审指标 / the rubric is not set yet")
+        ApiError::with(
+            Code::NoRubric,
+            "尚未设置评审指标 / the rubric is not set yet",
+        )
     })?;
     let assigned = jiebang_db::evaluation::experts(conn, &c.id)?;
     let all_scores = jiebang_db::evaluation::scores_of_challenge(conn, &c.id)?;
@@ -605,7 +611,7 @@ pub async fn select(
     if chosen.len() != requested.len() {
         return Err(ApiError::field(
             "bid_ids",
-            "duplicate",
+            FieldCode::Duplicate,
             "同一申报重复选定 / a bid is selected twice",
         ));
     }
@@ -615,22 +621,22 @@ pub async fn select(
         .write(move |conn| {
             let (c, acc) = load(conn, &id, &auth)?;
             if acc != Access::Owner {
-                return Err(ApiError::forbidden("not_publisher", "只有发榜单位可以选定揭榜单位 / only the publisher selects the winners"));
+                return Err(ApiError::with(Code::NotPublisher, "只有发榜单位可以选定揭榜单位 / only the publisher selects the winners"));
             }
             if c.status() != ChallengeStatus::Evaluating {
-                return Err(ApiError::conflict("challenge_not_evaluating", "榜单不在评审阶段 / the challenge is not being evaluated"));
+                return Err(ApiError::with(Code::ChallengeNotEvaluating, "榜单不在评审阶段 / the challenge is not being evaluated"));
             }
             if chosen.is_empty() || chosen.len() as i64 > c.max_winners {
-                return Err(ApiError::field("bid_ids", "count_out_of_range", format!("应选定 1 到 {} 个申报 / select 1 to {} bids", c.max_winners, c.max_winners)));
+                return Err(ApiError::field("bid_ids", FieldCode::CountOutOfRange, format!("应选定 1 到 {} 个申报 / select 1 to {} bids", c.max_winners, c.max_winners)));
             }
             let ranking = compute_ranking(conn, &c, false)?;
             for (i, bid) in requested.iter().enumerate() {
                 let field = format!("bid_ids[{i}]");
                 let entry = ranking.entries.iter().find(|e| e.bid_id == *bid).ok_or_else(|| {
-                    ApiError::field(&field, "not_eligible", "该申报不是本榜单的有效申报 / not an eligible bid of this challenge")
+                    ApiError::field(&field, FieldCode::NotEligible, "该申报不是本榜单的有效申报 / not an eligible bid of this challenge")
                 })?;
                 if !entry.fully_scored {
-                    return Err(ApiError::field(&field, "not_fully_scored", "该申报尚未完成全部专家评分 / not every assigned expert has scored this bid"));
+                    return Err(ApiError::field(&field, FieldCode::NotFullyScored, "该申报尚未完成全部专家评分 / not every assigned expert has scored this bid"));
                 }
             }
             let now = st.now();
@@ -673,12 +679,12 @@ pub async fn confirm(
             let to = challenge::transition(c.status(), Action::Award).map_err(wrong_state)?;
             let winners = jiebang_db::evaluation::selection(conn, &c.id)?;
             if winners.is_empty() {
-                return Err(ApiError::conflict("no_selection", "发榜单位尚未选定揭榜单位 / the publisher has not selected the winners"));
+                return Err(ApiError::with(Code::NoSelection, "发榜单位尚未选定揭榜单位 / the publisher has not selected the winners"));
             }
             // an expert assigned after the selection must have scored the winners too
             let ranking = compute_ranking(conn, &c, false)?;
             if winners.iter().any(|w| !ranking.entries.iter().any(|e| e.bid_id == *w && e.fully_scored)) {
-                return Err(ApiError::conflict("not_fully_scored", "选定的申报尚未完成全部专家评分 / a selected bid is not scored by every assigned expert"));
+                return Err(ApiError::with(Code::NotFullyScored, "选定的申报尚未完成全部专家评分 / a selected bid is not scored by every assigned expert"));
             }
             let now = st.now();
             let change = StatusChange { status: Some(to.as_str().into()), ..Default::default() };
@@ -699,7 +705,7 @@ pub async fn confirm(
                 }
                 let won = winners.contains(&b.id);
                 let action = if won { BidAction::Award } else { BidAction::NotAward };
-                let to = bid_domain::transition(b.status(), action).map_err(|e| ApiError::conflict(e.code(), "申报状态已变 / the bid changed"))?;
+                let to = bid_domain::transition(b.status(), action).map_err(|e| ApiError::with(e.code(), "申报状态已变 / the bid changed"))?;
                 let change = jiebang_db::bids::BidStatusChange { status: Some(to.as_str().into()), ..Default::default() };
                 if !jiebang_db::bids::change_status(conn, &b.id, "submitted", &change, now.naive_utc())? {
                     return Err(crate::handlers::organizations::version_conflict());

@@ -8,6 +8,8 @@ use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
+use jiebang_domain::codes::Code;
+use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
 use jiebang_domain::{Role, Violations};
 use serde::{Deserialize, Serialize};
@@ -80,7 +82,7 @@ pub async fn list(
             .ok_or_else(|| {
                 ApiError::field(
                     "limit",
-                    "out_of_range",
+                    FieldCode::OutOfRange,
                     "limit 应在 1 到 100 之间 / limit must be between 1 and 100",
                 )
             })?,
@@ -207,7 +209,7 @@ pub async fn put_preferences(
         if !KINDS.contains(&k.as_str()) {
             v.push(
                 format!("email.{k}"),
-                "unknown_kind",
+                FieldCode::UnknownKind,
                 "没有这种通知 / no such notification kind",
             );
         }
@@ -271,7 +273,7 @@ pub async fn put_subscriptions(
         if !state.rules.industries.contains(ind) {
             v.push(
                 format!("industries[{i}]"),
-                "unknown_industry",
+                FieldCode::UnknownIndustry,
                 "不在产业领域列表中 / not a configured industry",
             );
         }
@@ -285,12 +287,16 @@ pub async fn put_subscriptions(
     if body.0.industries.len() > 20 {
         v.push(
             "industries",
-            "too_many",
+            FieldCode::TooMany,
             "订阅的产业领域过多 / too many industries",
         );
     }
     if keywords.len() > 30 {
-        v.push("keywords", "too_many", "订阅关键词过多 / too many keywords");
+        v.push(
+            "keywords",
+            FieldCode::TooMany,
+            "订阅关键词过多 / too many keywords",
+        );
     }
     v.into_result()?;
     let now = state.now();
@@ -366,7 +372,7 @@ pub async fn outbox(
     if !["failed", "pending", "sent"].contains(&status.as_str()) {
         return Err(ApiError::field(
             "status",
-            "invalid_value",
+            FieldCode::InvalidValue,
             "status 应为 failed、pending 或 sent / status must be failed, pending or sent",
         ));
     }
@@ -396,8 +402,8 @@ pub async fn retry(
             jiebang_db::notifications::find_email(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("邮件 / e-mail"))?;
             if !jiebang_db::notifications::retry_email(conn, &id, now.naive_utc())? {
-                return Err(ApiError::conflict(
-                    "not_failed",
+                return Err(ApiError::with(
+                    Code::NotFailed,
                     "只有发送失败的邮件可以重发 / only failed e-mails are retried",
                 ));
             }

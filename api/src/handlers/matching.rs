@@ -11,6 +11,8 @@ use crate::views::utc;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use jiebang_db::profiles::Profile;
+use jiebang_domain::codes::Code;
+use jiebang_domain::codes::FieldCode;
 use jiebang_domain::matching::Hit;
 use jiebang_domain::validation::bounded_text;
 use jiebang_domain::{Role, Violations};
@@ -47,7 +49,7 @@ fn items(
     if list.len() > max_items {
         v.push(
             field,
-            "too_many",
+            FieldCode::TooMany,
             format!("最多 {max_items} 项 / at most {max_items} items"),
         );
     }
@@ -69,7 +71,7 @@ pub async fn put_profile(
     let id = id.into_inner();
     if !(auth.role == Role::OrgAdmin && auth.belongs_to(&id)) {
         return Err(if auth.belongs_to(&id) || auth.is_staff() {
-            ApiError::forbidden("forbidden", "只有本单位管理员可以修改能力画像 / only the organisation's admin edits its profile")
+            ApiError::with(Code::Forbidden, "只有本单位管理员可以修改能力画像 / only the organisation's admin edits its profile")
         } else {
             ApiError::not_found("单位 / organization")
         });
@@ -80,7 +82,7 @@ pub async fn put_profile(
         if !state.rules.industries.contains(ind) {
             v.push(
                 format!("industries[{i}]"),
-                "unknown_industry",
+                FieldCode::UnknownIndustry,
                 "不在产业领域列表中 / not a configured industry",
             );
         }
@@ -189,8 +191,8 @@ pub async fn my_recommendations(state: web::Data<AppState>, auth: Auth) -> ApiRe
         .filter(|_| auth.role.is_organization_user())
         .map(str::to_owned)
         .ok_or_else(|| {
-            ApiError::forbidden(
-                "no_organization",
+            ApiError::with(
+                Code::NoOrganization,
                 "您不属于任何单位 / you belong to no organisation",
             )
         })?;
@@ -208,8 +210,8 @@ pub async fn my_recommendations(state: web::Data<AppState>, auth: Auth) -> ApiRe
         })
         .await?;
     let profile = profile.ok_or_else(|| {
-        ApiError::conflict(
-            "no_profile",
+        ApiError::with(
+            Code::NoProfile,
             "请先填写本单位能力画像 / fill in your organisation's capability profile first",
         )
     })?;
@@ -273,7 +275,7 @@ pub async fn recommended_organizations(
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(|| ApiError::not_found("榜单 / challenge"))?;
             match access(conn, &c, Some(&auth))? {
                 Access::Owner | Access::Staff => {}
-                Access::Public => return Err(ApiError::forbidden("forbidden", "只有发榜单位和科技厅可以查看推荐 / only the publisher and officials see recommendations")),
+                Access::Public => return Err(ApiError::with(Code::Forbidden, "只有发榜单位和科技厅可以查看推荐 / only the publisher and officials see recommendations")),
                 Access::None => return Err(ApiError::not_found("榜单 / challenge")),
             }
             let invited = jiebang_db::challenges::invitations(conn, &c.id)?;

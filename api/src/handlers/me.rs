@@ -4,6 +4,7 @@ use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::views::{OrganizationView, UserView};
 use actix_web::HttpResponse;
+use jiebang_domain::codes::FieldCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -53,7 +54,7 @@ pub async fn update(
         if l != "zh" && l != "en" {
             v.push(
                 "locale",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "语言应为 zh 或 en / locale must be zh or en",
             );
         }

@@ -3,6 +3,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
+use jiebang_domain::codes::Code;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -38,9 +39,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             database: state.db.backend().as_str(),
         }))
     } else {
-        Err(ApiError::new(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
+        Err(ApiError::with(
+            Code::DatabaseUnavailable,
             "数据库暂不可用 / the database is not reachable",
         ))
     }

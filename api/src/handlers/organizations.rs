@@ -9,6 +9,8 @@ use crate::state::AppState;
 use crate::views::{HistoryEntry, OrganizationView, UserView};
 use actix_web::{web, HttpRequest, HttpResponse};
 use jiebang_db::organizations::OrganizationChanges;
+use jiebang_domain::codes::Code;
+use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
 use jiebang_domain::{Role, Violations};
 use serde::Deserialize;
@@ -72,8 +74,8 @@ pub async fn update(
     let is_org_admin = auth.role == Role::OrgAdmin && auth.belongs_to(&id);
     if !is_org_admin && auth.role != Role::Admin {
         return Err(if is_insider(&auth, &id) {
-            ApiError::forbidden(
-                "forbidden",
+            ApiError::with(
+                Code::Forbidden,
                 "只有本单位管理员可以修改单位信息 / only the organisation's admin may edit it",
             )
         } else {
@@ -106,10 +108,8 @@ pub async fn update(
         .write(move |conn| {
             let before = jiebang_db::organizations::find(conn, &id)?.ok_or_else(|| ApiError::not_found("单位 / organization"))?;
             if (name.is_some() || region.is_some()) && before.status == "verified" && !is_admin {
-                return Err(ApiError::forbidden(
-                    "verified_fields_locked",
-                    "单位已认证，名称和行政区划须由管理员修改 / a verified organisation's name and region are changed by an admin",
-                ));
+                return Err(ApiError::with(Code::VerifiedFieldsLocked,
+                    "单位已认证，名称和行政区划须由管理员修改 / a verified organisation's name and region are changed by an admin"));
             }
             let changes = OrganizationChanges { name, region_code: region, description, website, updated_at: now.naive_utc() };
             if !jiebang_db::organizations::update(conn, &id, body.version, &changes)? {
@@ -125,10 +125,8 @@ pub async fn update(
 }
 
 pub fn version_conflict() -> ApiError {
-    ApiError::conflict(
-        "version_conflict",
-        "该对象已被他人修改，请刷新后重试 / the object was changed by someone else; reload and retry",
-    )
+    ApiError::with(Code::VersionConflict,
+        "该对象已被他人修改，请刷新后重试 / the object was changed by someone else; reload and retry")
 }
 
 fn parse_website(w: &str) -> Result<String, jiebang_domain::FieldError> {
@@ -138,7 +136,7 @@ fn parse_website(w: &str) -> Result<String, jiebang_domain::FieldError> {
     } else {
         Err(jiebang_domain::FieldError::new(
             "",
-            "invalid_url",
+            FieldCode::InvalidUrl,
             "网址应以 http:// 或 https:// 开头 / the website must start with http:// or https://",
         ))
     }
@@ -168,8 +166,8 @@ pub async fn verify(
                 actor.user_id.as_deref().unwrap_or(""),
                 now.naive_utc(),
             )? {
-                return Err(ApiError::conflict(
-                    "already_verified",
+                return Err(ApiError::with(
+                    Code::AlreadyVerified,
                     "该单位已认证 / the organisation is already verified",
                 ));
             }
@@ -242,8 +240,8 @@ pub async fn add_member(
         return Err(ApiError::not_found("单位 / organization"));
     }
     if !(auth.role == Role::OrgAdmin && auth.belongs_to(&id)) {
-        return Err(ApiError::forbidden(
-            "forbidden",
+        return Err(ApiError::with(
+            Code::Forbidden,
             "只有本单位管理员可以添加成员 / only the organisation's admin may add members",
         ));
     }
@@ -255,7 +253,7 @@ pub async fn add_member(
         _ => {
             v.push(
                 "role",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "角色应为 org_member 或 org_admin / role must be org_member or org_admin",
             );
             None

@@ -15,6 +15,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use jiebang_db::questions::Question;
 use jiebang_domain::challenge::ChallengeStatus;
+use jiebang_domain::codes::Code;
 use jiebang_domain::validation::bounded_text;
 use jiebang_notifications::Event;
 use serde::{Deserialize, Serialize};
@@ -79,7 +80,7 @@ pub async fn ask(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let text = bounded_text(&body.0.question, 5, 1000)
-        .map_err(|e| ApiError::field("question", &e.code, e.message))?;
+        .map_err(|e| ApiError::field("question", e.code, e.message))?;
     let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let q = state
@@ -88,20 +89,20 @@ pub async fn ask(
             let acc = access(conn, &c, Some(&auth))?;
             if acc == Access::None || (acc != Access::Public && !auth.role.is_organization_user()) {
                 return Err(if acc == Access::None { not_found() } else {
-                    ApiError::forbidden("forbidden", "只有单位用户可以提问 / only organisation users ask questions")
+                    ApiError::with(Code::Forbidden, "只有单位用户可以提问 / only organisation users ask questions")
                 });
             }
             if acc == Access::Owner {
-                return Err(ApiError::forbidden("own_challenge", "发榜单位不能对自己的榜单提问 / a publisher does not ask about its own challenge"));
+                return Err(ApiError::with(Code::OwnChallenge, "发榜单位不能对自己的榜单提问 / a publisher does not ask about its own challenge"));
             }
             let org = auth.organization.as_ref().filter(|_| auth.role.is_organization_user()).ok_or_else(|| {
-                ApiError::forbidden("forbidden", "只有单位用户可以提问 / only organisation users ask questions")
+                ApiError::with(Code::Forbidden, "只有单位用户可以提问 / only organisation users ask questions")
             })?;
             if org.status != "verified" {
-                return Err(ApiError::forbidden("organization_unverified", "本单位尚未通过认证 / your organisation is not verified"));
+                return Err(ApiError::with(Code::OrganizationUnverified, "本单位尚未通过认证 / your organisation is not verified"));
             }
             if c.status() != ChallengeStatus::Published || utc(c.questions_deadline) <= now {
-                return Err(ApiError::conflict("questions_closed", "答疑已截止 / questions are closed for this challenge"));
+                return Err(ApiError::with(Code::QuestionsClosed, "答疑已截止 / questions are closed for this challenge"));
             }
             let q = Question {
                 id: jiebang_db::new_id(),
@@ -174,7 +175,7 @@ pub async fn answer(
 ) -> ApiResult<HttpResponse> {
     let qid = qid.into_inner();
     let text = bounded_text(&body.0.answer, 1, 3000)
-        .map_err(|e| ApiError::field("answer", &e.code, e.message))?;
+        .map_err(|e| ApiError::field("answer", e.code, e.message))?;
     let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let st = state.clone();
@@ -187,15 +188,15 @@ pub async fn answer(
                 Access::Owner => {}
                 Access::None => return Err(ApiError::not_found("问题 / question")),
                 _ => {
-                    return Err(ApiError::forbidden(
-                        "not_publisher",
+                    return Err(ApiError::with(
+                        Code::NotPublisher,
                         "只有发榜单位可以答复 / only the publisher answers",
                     ))
                 }
             }
             if c.status().is_final() {
-                return Err(ApiError::conflict(
-                    "challenge_closed",
+                return Err(ApiError::with(
+                    Code::ChallengeClosed,
                     "榜单已结束 / the challenge is closed",
                 ));
             }

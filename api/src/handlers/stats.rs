@@ -8,6 +8,7 @@ use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpResponse};
 use jiebang_domain::agreement::Terms;
+use jiebang_domain::codes::Code;
 use jiebang_domain::Role;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -394,7 +395,7 @@ pub async fn agreements_csv(state: web::Data<AppState>, auth: Auth) -> ApiResult
 
 /// The OCDS 1.1.5 release package of every challenge that was published (tender = challenge,
 /// awards, contracts with milestones and transactions), for officials and admins. Validated in
-/// the tests against `shared/ocds-1.1.5/release-package-schema.json`.
+/// the tests against `domain/data/ocds-1.1.5/release-package-schema.json`.
 #[utoipa::path(get, path = "/api/v1/exports/ocds", tag = "stats", security(("bearer" = [])),
     responses((status = 200, description = "OCDS 1.1.5 release package (application/json)"), (status = 403, body = crate::error::Problem),
               (status = 409, body = crate::error::Problem)))]
@@ -518,8 +519,8 @@ pub async fn ocds(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRespo
                 ));
             }
             if records.is_empty() {
-                return Err(ApiError::conflict(
-                    "nothing_to_export",
+                return Err(ApiError::with(
+                    Code::NothingToExport,
                     "尚无已发布的榜单可导出 / no challenge has been published yet",
                 ));
             }
