@@ -136,8 +136,25 @@ pub fn notify_subscribers(
         let Some(user) = jiebang_db::users::find(conn, &s.user_id)? else {
             continue;
         };
-        let org = user.organization_id.clone().unwrap_or_default();
-        if org == c.organization_id || (c.mode == "directed" && !invited.contains(&org)) {
+        // the publisher's own users are not told; others only if they may see it
+        // (a directed challenge: users of an invited organisation, not experts linked to one)
+        let Some(role) = jiebang_domain::Role::parse(&user.role) else {
+            continue;
+        };
+        let viewer = jiebang_domain::visibility::Viewer {
+            role,
+            organization_id: user.organization_id.as_deref(),
+        };
+        let seen = jiebang_domain::visibility::visibility::<std::convert::Infallible>(
+            &crate::handlers::challenges::facts(c),
+            Some(&viewer),
+            |org| Ok(invited.iter().any(|i| i == org)),
+        )
+        .unwrap_or(jiebang_domain::visibility::Visibility::Hidden);
+        use jiebang_domain::visibility::Visibility;
+        if user.organization_id.as_deref() == Some(c.organization_id.as_str())
+            || !matches!(seen, Visibility::Public | Visibility::Staff)
+        {
             continue;
         }
         recipients.push(user.id);

@@ -16,6 +16,7 @@ pub mod password;
 pub mod region;
 pub mod user;
 pub mod validation;
+pub mod visibility;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use codes::{Code, FieldCode};

@@ -314,6 +314,12 @@ on_both_databases! {
     fn directed_challenges_are_for_the_invited(app) {
         let cast = app.cast();
         let (_, outsider) = app.verified_org("other@ims.ac.cn", "中国科学院过程工程研究所", "institute", "110108");
+        // subscribers to 稀土: the invited organisation's user, and an expert linked to the
+        // invited organisation (not one of its users: the challenge is not for them)
+        let expert = app.platform_user("expert", "linked-expert@imu.edu.cn", Some(&cast.bidder_org));
+        for who in [&cast.bidder, &expert, &outsider] {
+            app.put("/api/v1/me/subscriptions", Some(who), &json!({"industries": [], "keywords": ["稀土"]})).expect(200);
+        }
         let mut body = app.challenge_body("稀土永磁电机定向研发", "稀土", "面向风电装备需求，研发高性能稀土永磁同步电机及其控制系统，形成批量供货能力。", 10);
         body["mode"] = json!("directed");
         body["invited_organizations"] = json!([cast.bidder_org]);
@@ -327,6 +333,10 @@ on_both_databases! {
         assert_eq!(list_ids(&app, "", Some(&cast.official)), vec![id.clone()]);
         let full = app.get(&format!("/api/v1/challenges/{id}"), Some(&cast.publisher)).json;
         assert_eq!(full["invited_organizations"], json!([cast.bidder_org]));
+        app.get(&format!("/api/v1/challenges/{id}"), Some(&expert)).problem(404, "not_found");
+        let told = app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "challenge_matches_subscription")).unwrap();
+        let to: Vec<&str> = told.iter().map(|m| m.to_address.as_str()).collect();
+        assert_eq!(to, ["bidder@imu.edu.cn"], "only the invited organisation's user is told");
     }
 
     fn questions_and_answers(app) {

@@ -45,6 +45,14 @@ impl Auth {
         self.role.is_organization_user() && self.organization_id() == Some(org)
     }
 
+    /// The caller as the domain's visibility rule sees them.
+    pub fn viewer(&self) -> jiebang_domain::visibility::Viewer<'_> {
+        jiebang_domain::visibility::Viewer {
+            role: self.role,
+            organization_id: self.organization_id(),
+        }
+    }
+
     /// An official or admin: the platform's staff.
     pub fn is_staff(&self) -> bool {
         self.is(&[Role::Official, Role::Admin])

@@ -404,7 +404,7 @@ pub async fn create(
             }
             let directed = c.mode == "directed";
             let invited = directed && jiebang_db::challenges::is_invited(conn, &c.id, &org.id)?;
-            if access(conn, &c, Some(&auth))? == Access::None && !(directed && c.published_at.is_some()) {
+            if access(conn, &c, Some(&auth))? == Access::Hidden && !(directed && c.published_at.is_some()) {
                 return Err(ApiError::not_found("榜单 / challenge"));
             }
             if org.status != "verified" {
@@ -526,7 +526,7 @@ pub async fn list(
                 None => false,
             };
             let expert = is_assigned_expert(conn, &auth, &c)?;
-            if acc == Access::None && !own_bid && !expert {
+            if acc == Access::Hidden && !own_bid && !expert {
                 return Err(ApiError::not_found("榜单 / challenge"));
             }
             let now = st.now();

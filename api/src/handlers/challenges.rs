@@ -256,51 +256,26 @@ fn view(
 
 // ---------------------------------------------------------------- access
 
-/// How the caller relates to a challenge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// A user of the publishing organisation.
-    Owner,
-    /// An official or admin.
-    Staff,
-    /// May read the public view.
-    Public,
-    /// Must not know it exists.
-    None,
+/// How the caller relates to a challenge: the domain's rule (`jiebang_domain::visibility`).
+pub use jiebang_domain::visibility::Visibility as Access;
+
+/// The facts of a stored challenge that visibility is decided on.
+pub fn facts(c: &Challenge) -> jiebang_domain::visibility::ChallengeFacts<'_> {
+    jiebang_domain::visibility::ChallengeFacts {
+        publisher: &c.organization_id,
+        status: c.status(),
+        mode: Mode::parse(&c.mode).unwrap_or(Mode::Open),
+        ever_published: c.published_at.is_some(),
+    }
 }
 
-/// Who may see what: drafts and pending challenges only to the publisher and staff; a directed
-/// challenge only to its invited organisations (besides them); a cancelled one publicly only if
-/// it had been published.
+/// Who may see a challenge (`jiebang_domain::visibility::visibility`), with the invitation
+/// looked up only when the rule asks for it.
 pub fn access(conn: &mut DbConnection, c: &Challenge, auth: Option<&Auth>) -> ApiResult<Access> {
-    if let Some(a) = auth {
-        if a.belongs_to(&c.organization_id) {
-            return Ok(Access::Owner);
-        }
-        if a.is_staff() {
-            return Ok(Access::Staff);
-        }
-    }
-    let status = c.status();
-    let public_state = ChallengeStatus::PUBLIC.contains(&status) && c.published_at.is_some();
-    if !public_state {
-        return Ok(Access::None);
-    }
-    if c.mode == Mode::Directed.as_str() {
-        let invited = match auth.and_then(|a| {
-            a.organization_id()
-                .filter(|_| a.role.is_organization_user())
-        }) {
-            Some(org) => jiebang_db::challenges::is_invited(conn, &c.id, org)?,
-            None => false,
-        };
-        return Ok(if invited {
-            Access::Public
-        } else {
-            Access::None
-        });
-    }
-    Ok(Access::Public)
+    let viewer = auth.map(Auth::viewer);
+    jiebang_domain::visibility::visibility(&facts(c), viewer.as_ref(), |org| {
+        jiebang_db::challenges::is_invited(conn, &c.id, org).map_err(ApiError::from)
+    })
 }
 
 fn not_found() -> ApiError {
@@ -324,7 +299,7 @@ fn wrong_state(e: challenge::WrongState) -> ApiError {
 fn load(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Challenge, Access)> {
     let c = jiebang_db::challenges::find_for_update(conn, id)?.ok_or_else(not_found)?;
     let access = access(conn, &c, Some(auth))?;
-    if access == Access::None {
+    if access == Access::Hidden {
         return Err(not_found());
     }
     Ok((c, access))
@@ -617,7 +592,7 @@ pub async fn read(
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
             match access(conn, &c, auth.0.as_ref())? {
-                Access::None => Err(not_found()),
+                Access::Hidden => Err(not_found()),
                 Access::Owner | Access::Staff => full_view(conn, &c),
                 Access::Public => {
                     let name = publisher_name(conn, &c.organization_id)?;

@@ -38,7 +38,7 @@ fn load(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Challenge,
     let c = jiebang_db::challenges::find_for_update(conn, id)?.ok_or_else(not_found)?;
     let acc = access(conn, &c, Some(auth))?;
     let expert = is_assigned_expert(conn, auth, &c)?;
-    if acc == Access::None && !expert {
+    if acc == Access::Hidden && !expert {
         return Err(not_found());
     }
     Ok((c, acc))
@@ -136,7 +136,7 @@ pub async fn get_rubric(
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
             let expert = is_assigned_expert(conn, &auth, &c)?;
-            if access(conn, &c, Some(&auth))? == Access::None && !expert {
+            if access(conn, &c, Some(&auth))? == Access::Hidden && !expert {
                 return Err(not_found());
             }
             let criteria = jiebang_db::evaluation::rubric(conn, &c.id)?

@@ -11,6 +11,7 @@ use crate::views::utc;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use jiebang_db::profiles::Profile;
+use jiebang_domain::challenge::Mode;
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::matching::Hit;
@@ -231,8 +232,12 @@ pub async fn my_recommendations(state: web::Data<AppState>, auth: Auth) -> ApiRe
             meta.get(id).is_some_and(|m| {
                 m.status == "published"
                     && m.bidding_deadline > now
-                    && m.organization_id != org
-                    && (m.mode == "open" || invited.contains(id))
+                    && jiebang_domain::visibility::offered_to(
+                        &m.organization_id,
+                        Mode::parse(&m.mode).unwrap_or(Mode::Open),
+                        &org,
+                        || invited.contains(id),
+                    )
             })
         });
     let out: Vec<ChallengeRecommendation> = hits
@@ -276,7 +281,7 @@ pub async fn recommended_organizations(
             match access(conn, &c, Some(&auth))? {
                 Access::Owner | Access::Staff => {}
                 Access::Public => return Err(ApiError::with(Code::Forbidden, "只有发榜单位和科技厅可以查看推荐 / only the publisher and officials see recommendations")),
-                Access::None => return Err(ApiError::not_found("榜单 / challenge")),
+                Access::Hidden => return Err(ApiError::not_found("榜单 / challenge")),
             }
             let invited = jiebang_db::challenges::invitations(conn, &c.id)?;
             Ok((c, invited))
@@ -294,9 +299,13 @@ pub async fn recommended_organizations(
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .recommend_organizations_where(&doc, 20, |org| {
-            org != c.organization_id
-                && orgs.contains_key(org)
-                && (c.mode == "open" || invited.iter().any(|i| i == org))
+            orgs.contains_key(org)
+                && jiebang_domain::visibility::offered_to(
+                    &c.organization_id,
+                    Mode::parse(&c.mode).unwrap_or(Mode::Open),
+                    org,
+                    || invited.iter().any(|i| i == org),
+                )
         });
     let out: Vec<OrganizationRecommendation> = hits
         .iter()

@@ -87,8 +87,8 @@ pub async fn ask(
         .write(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
             let acc = access(conn, &c, Some(&auth))?;
-            if acc == Access::None || (acc != Access::Public && !auth.role.is_organization_user()) {
-                return Err(if acc == Access::None { not_found() } else {
+            if acc == Access::Hidden || (acc != Access::Public && !auth.role.is_organization_user()) {
+                return Err(if acc == Access::Hidden { not_found() } else {
                     ApiError::with(Code::Forbidden, "只有单位用户可以提问 / only organisation users ask questions")
                 });
             }
@@ -140,7 +140,7 @@ pub async fn list(
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
             let acc = access(conn, &c, auth.as_ref())?;
-            if acc == Access::None {
+            if acc == Access::Hidden {
                 return Err(not_found());
             }
             let my_org = auth
@@ -186,7 +186,7 @@ pub async fn answer(
             let c = jiebang_db::challenges::find(conn, &q.challenge_id)?.ok_or_else(not_found)?;
             match access(conn, &c, Some(&auth))? {
                 Access::Owner => {}
-                Access::None => return Err(ApiError::not_found("问题 / question")),
+                Access::Hidden => return Err(ApiError::not_found("问题 / question")),
                 _ => {
                     return Err(ApiError::with(
                         Code::NotPublisher,
