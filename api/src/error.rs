@@ -8,22 +8,32 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
+use jiebang_application::Error;
 use jiebang_domain::codes::{Code, FieldCode};
-use jiebang_domain::{FieldError, Violations};
+use jiebang_domain::Violations;
 use serde::Serialize;
 use std::fmt;
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// An error answered to the client. Its HTTP status is its code's, from the catalogue
-/// (`jiebang_domain::codes`).
+/// An error answered to the client: the application layer's error
+/// (`jiebang_application::Error`) at the HTTP edge. Its HTTP status is its code's, from the
+/// catalogue (`jiebang_domain::codes`).
 #[derive(Debug)]
-pub struct ApiError {
-    pub code: Code,
-    pub detail: String,
-    pub errors: Vec<FieldError>,
-    pub retry_after: Option<u64>,
+pub struct ApiError(pub jiebang_application::Error);
+
+impl std::ops::Deref for ApiError {
+    type Target = jiebang_application::Error;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl From<jiebang_application::Error> for ApiError {
+    fn from(e: jiebang_application::Error) -> Self {
+        ApiError(e)
+    }
 }
 
 /// The problem document (RFC 9457) every error response carries.
@@ -55,17 +65,12 @@ pub struct ProblemFieldError {
 impl ApiError {
     /// The code with its catalogue text.
     pub fn of(code: Code) -> Self {
-        Self::with(code, code.text())
+        Error::of(code).into()
     }
 
     /// The code with a more specific detail ("中文 / English").
     pub fn with(code: Code, detail: impl Into<String>) -> Self {
-        Self {
-            code,
-            detail: detail.into(),
-            errors: Vec::new(),
-            retry_after: None,
-        }
+        Error::with(code, detail).into()
     }
 
     pub fn status(&self) -> StatusCode {
@@ -75,41 +80,30 @@ impl ApiError {
     /// 404 for a missing object, or one the caller may not know exists.
     /// `what` is "中文 / English", e.g. "榜单 / challenge".
     pub fn not_found(what: &str) -> Self {
-        let (zh, en) = what.split_once(" / ").unwrap_or((what, what));
-        Self::with(Code::NotFound, format!("未找到{zh} / {en} not found"))
+        Error::not_found(what).into()
     }
 
     /// 422 with field errors.
     pub fn validation(violations: Violations) -> Self {
-        let mut e = Self::of(Code::ValidationFailed);
-        e.errors = violations.0;
-        e
+        Error::validation(violations).into()
     }
 
     /// 422 for one field.
     pub fn field(field: &str, code: FieldCode, message: impl Into<String>) -> Self {
-        Self::validation(Violations(vec![FieldError::new(field, code, message)]))
+        Error::field(field, code, message).into()
     }
 
     pub fn too_many_requests(retry_after: u64) -> Self {
-        let mut e = Self::with(
-            Code::TooManyRequests,
-            format!("尝试次数过多，请 {retry_after} 秒后再试 / too many attempts, retry in {retry_after} s"),
-        );
-        e.retry_after = Some(retry_after.max(1));
-        e
+        Error::too_many_requests(retry_after).into()
     }
 
     pub fn busy() -> Self {
-        let mut e = Self::of(Code::ServerBusy);
-        e.retry_after = Some(1);
-        e
+        Error::busy().into()
     }
 
-    /// An unexpected failure: logged here, once, with its cause; the client sees nothing of it.
+    /// An unexpected failure: logged once, with its cause; the client sees nothing of it.
     pub fn internal(cause: impl fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::of(Code::InternalError)
+        Error::internal(cause).into()
     }
 
     fn problem(&self, status: StatusCode) -> Problem {
@@ -156,12 +150,7 @@ impl ResponseError for ApiError {
 
 impl From<jiebang_db::DbError> for ApiError {
     fn from(e: jiebang_db::DbError) -> Self {
-        if jiebang_db::connection::is_pool_timeout(&e) {
-            // every connection is busy: the client should retry, as with the hashing pool
-            tracing::warn!("database pool exhausted");
-            return ApiError::busy();
-        }
-        ApiError::internal(format!("database: {e}"))
+        Error::from(e).into()
     }
 }
 

@@ -6,56 +6,18 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
-use jiebang_db::models::{Organization, User};
+use jiebang_application::Caller;
 use jiebang_domain::codes::Code;
 use jiebang_domain::Role;
 
-/// The authenticated caller.
+/// The authenticated caller: the application layer's [`Caller`] from a bearer token.
 #[derive(Debug, Clone)]
-pub struct Auth {
-    pub user: User,
-    pub role: Role,
-    pub organization: Option<Organization>,
-    pub session_id: String,
-}
+pub struct Auth(pub Caller);
 
-impl Auth {
-    pub fn is(&self, roles: &[Role]) -> bool {
-        roles.contains(&self.role)
-    }
-
-    /// 403 unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
-        if self.is(roles) {
-            Ok(())
-        } else {
-            Err(ApiError::with(
-                Code::Forbidden,
-                "无权执行此操作 / you are not allowed to do this",
-            ))
-        }
-    }
-
-    pub fn organization_id(&self) -> Option<&str> {
-        self.organization.as_ref().map(|o| o.id.as_str())
-    }
-
-    /// Whether the caller is a user (of any role) of organisation `org`.
-    pub fn belongs_to(&self, org: &str) -> bool {
-        self.role.is_organization_user() && self.organization_id() == Some(org)
-    }
-
-    /// The caller as the domain's visibility rule sees them.
-    pub fn viewer(&self) -> jiebang_domain::visibility::Viewer<'_> {
-        jiebang_domain::visibility::Viewer {
-            role: self.role,
-            organization_id: self.organization_id(),
-        }
-    }
-
-    /// An official or admin: the platform's staff.
-    pub fn is_staff(&self) -> bool {
-        self.is(&[Role::Official, Role::Admin])
+impl std::ops::Deref for Auth {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.0
     }
 }
 
@@ -96,12 +58,12 @@ async fn authenticate(
                 None => None,
             };
             let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role"))?;
-            Ok(Some(Auth {
+            Ok(Some(Auth(Caller {
                 user,
                 role,
                 organization,
                 session_id: claims.sid,
-            }))
+            })))
         })
         .await?;
     auth.map(Some).ok_or_else(invalid_token)

@@ -830,7 +830,7 @@ impl Cx<'_> {
         after: Option<&T>,
         comment: Option<&str>,
     ) -> ApiResult<()> {
-        audit::record(
+        Ok(audit::record(
             self.conn,
             self.actor,
             self.now,
@@ -840,7 +840,7 @@ impl Cx<'_> {
             None::<&()>,
             after,
             comment,
-        )
+        )?)
     }
 }
 

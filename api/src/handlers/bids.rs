@@ -874,7 +874,7 @@ pub fn reopen_submitted(
 /// Users of the organisations leading live bids on a challenge.
 pub fn bidder_users(conn: &mut DbConnection, challenge: &str) -> ApiResult<Vec<String>> {
     let leads = jiebang_db::bids::live_leads(conn, challenge)?;
-    notify::users_of(conn, &leads)
+    Ok(notify::users_of(conn, &leads)?)
 }
 
 /// Frees the 限项 places of bids that can no longer go anywhere: drafts left when bidding

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use jiebang_db::challenges::{Challenge, ListFilter, NewChallenge, StatusChange, TermsRow};
 use jiebang_db::DbConnection;
 use jiebang_domain::challenge::{
-    self, Action, ChallengeStatus, Contact, Eligibility, Kpi, Mode, Terms, TermsInput,
+    self, Action, ChallengeStatus, Contact, Eligibility, Kpi, Terms, TermsInput,
 };
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
@@ -259,23 +259,13 @@ fn view(
 /// How the caller relates to a challenge: the domain's rule (`jiebang_domain::visibility`).
 pub use jiebang_domain::visibility::Visibility as Access;
 
-/// The facts of a stored challenge that visibility is decided on.
-pub fn facts(c: &Challenge) -> jiebang_domain::visibility::ChallengeFacts<'_> {
-    jiebang_domain::visibility::ChallengeFacts {
-        publisher: &c.organization_id,
-        status: c.status(),
-        mode: Mode::parse(&c.mode).unwrap_or(Mode::Open),
-        ever_published: c.published_at.is_some(),
-    }
-}
-
-/// Who may see a challenge (`jiebang_domain::visibility::visibility`), with the invitation
-/// looked up only when the rule asks for it.
+/// Who may see a challenge (`jiebang_application::visibility::of_challenge`).
 pub fn access(conn: &mut DbConnection, c: &Challenge, auth: Option<&Auth>) -> ApiResult<Access> {
-    let viewer = auth.map(Auth::viewer);
-    jiebang_domain::visibility::visibility(&facts(c), viewer.as_ref(), |org| {
-        jiebang_db::challenges::is_invited(conn, &c.id, org).map_err(ApiError::from)
-    })
+    Ok(jiebang_application::visibility::of_challenge(
+        conn,
+        c,
+        auth.map(|a| &a.0),
+    )?)
 }
 
 fn not_found() -> ApiError {

@@ -1,0 +1,18 @@
+//! The application layer (应用层) of Jiebang: the use cases, with no HTTP in them.
+//!
+//! Each use case is a function of a database connection inside a write transaction, the
+//! [`Caller`] (or the system, for the background loops), the command and the time. It loads what
+//! it decides on with the right lock, asks the domain (`jiebang_domain`) for the decision, writes
+//! through `jiebang_db`, appends the audit entry ([`audit`]) and enqueues the notices
+//! ([`notify`]), all in that one transaction. Refusals are [`Error`]s carrying a catalogue
+//! [`Code`](jiebang_domain::Code). The JSON API (`jiebang-api`), the web interface and the
+//! scheduler call these functions; none of them repeats a rule.
+
+pub mod audit;
+pub mod caller;
+pub mod error;
+pub mod notify;
+pub mod visibility;
+
+pub use caller::Caller;
+pub use error::{Error, Result};

@@ -1,0 +1,169 @@
+//! Enqueuing notifications: an in-app entry and an outbox e-mail per recipient, written in the
+//! transaction of the change that causes them (so a change that commits always has its
+//! messages, and one that rolls back has none).
+
+use crate::error::Result;
+use chrono::{DateTime, Utc};
+use jiebang_db::notifications::{Notification, OutboxEmail};
+use jiebang_db::DbConnection;
+use jiebang_notifications::{render, Event, Locale};
+
+/// The host part of Message-IDs.
+pub const MESSAGE_HOST: &str = "jiebang.local";
+
+/// Tells every user in `user_ids` (deduplicated, inactive users skipped) about `event`.
+pub fn notify(
+    conn: &mut DbConnection,
+    base_url: &str,
+    user_ids: &[String],
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for id in user_ids {
+        if !seen.insert(id.as_str()) {
+            continue;
+        }
+        let Some(user) = jiebang_db::users::find(conn, id)? else {
+            continue;
+        };
+        if !user.active {
+            continue;
+        }
+        let r = render(event, Locale::parse(&user.locale), base_url);
+        jiebang_db::notifications::insert_notification(
+            conn,
+            &Notification {
+                id: jiebang_db::new_id(),
+                user_id: user.id.clone(),
+                kind: event.kind().to_owned(),
+                title: r.subject.clone(),
+                body: r.text.clone(),
+                link: r.link.clone(),
+                read_at: None,
+                created_at: now.naive_utc(),
+            },
+        )?;
+        // in-app always; e-mail unless the user turned this kind off
+        if !jiebang_db::settings::email_enabled(conn, &user.id, event.kind())? {
+            continue;
+        }
+        let outbox_id = jiebang_db::new_id();
+
+        jiebang_db::notifications::insert_email(
+            conn,
+            &OutboxEmail {
+                message_id: jiebang_notifications::message_id(&outbox_id, MESSAGE_HOST),
+                id: outbox_id,
+                user_id: Some(user.id.clone()),
+                kind: event.kind().to_owned(),
+                to_address: user.email.clone(),
+                subject: r.subject,
+                body_text: r.text,
+                body_html: r.html,
+                status: "pending".to_owned(),
+                attempts: 0,
+                next_attempt_at: now.naive_utc(),
+                claimed_until: None,
+                last_error: None,
+                created_at: now.naive_utc(),
+                sent_at: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// The ids of an organisation's active users.
+pub fn organization_users(conn: &mut DbConnection, org: &str) -> Result<Vec<String>> {
+    Ok(jiebang_db::users::list_by_organization(conn, org)?
+        .into_iter()
+        .filter(|u| u.active)
+        .map(|u| u.id)
+        .collect())
+}
+
+/// The ids of the active users of several organisations.
+pub fn users_of<S: AsRef<str>>(
+    conn: &mut DbConnection,
+    orgs: impl IntoIterator<Item = S>,
+) -> Result<Vec<String>> {
+    let mut users = Vec::new();
+    for org in orgs {
+        users.extend(organization_users(conn, org.as_ref())?);
+    }
+    Ok(users)
+}
+
+/// The ids of the active users of the parties to an agreement.
+pub fn party_users(
+    conn: &mut DbConnection,
+    terms: &jiebang_domain::agreement::Terms,
+) -> Result<Vec<String>> {
+    users_of(
+        conn,
+        terms.parties.iter().map(|p| p.organization_id.as_str()),
+    )
+}
+
+/// The ids of every active official.
+pub fn officials(conn: &mut DbConnection) -> Result<Vec<String>> {
+    Ok(jiebang_db::users::list_by_role(conn, "official", false)?
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
+}
+
+/// Tells the subscribers whose industries or keywords match a newly published challenge
+/// (never the publisher's own users; for a directed challenge only users of invited
+/// organisations).
+pub fn notify_subscribers(
+    conn: &mut DbConnection,
+    base_url: &str,
+    c: &jiebang_db::challenges::Challenge,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let invited = jiebang_db::challenges::invitations(conn, &c.id)?;
+    let mut recipients = Vec::new();
+    for s in jiebang_db::settings::all_subscriptions(conn)? {
+        let matches = s.industries().contains(&c.industry)
+            || s.keywords()
+                .iter()
+                .any(|k| c.search_text.contains(k.as_str()));
+        if !matches {
+            continue;
+        }
+        let Some(user) = jiebang_db::users::find(conn, &s.user_id)? else {
+            continue;
+        };
+        // the publisher's own users are not told; others only if they may see it
+        // (a directed challenge: users of an invited organisation, not experts linked to one)
+        let Some(role) = jiebang_domain::Role::parse(&user.role) else {
+            continue;
+        };
+        let viewer = jiebang_domain::visibility::Viewer {
+            role,
+            organization_id: user.organization_id.as_deref(),
+        };
+        let seen = jiebang_domain::visibility::visibility::<std::convert::Infallible>(
+            &crate::visibility::facts(c),
+            Some(&viewer),
+            |org| Ok(invited.iter().any(|i| i == org)),
+        )
+        .unwrap_or(jiebang_domain::visibility::Visibility::Hidden);
+        use jiebang_domain::visibility::Visibility;
+        if user.organization_id.as_deref() == Some(c.organization_id.as_str())
+            || !matches!(seen, Visibility::Public | Visibility::Staff)
+        {
+            continue;
+        }
+        recipients.push(user.id);
+    }
+    let event = Event::ChallengeMatchesSubscription {
+        challenge_id: c.id.clone(),
+        title: c.title.clone(),
+        industry: c.industry.clone(),
+        deadline: c.bidding_deadline.and_utc(),
+    };
+    notify(conn, base_url, &recipients, &event, now)
+}
