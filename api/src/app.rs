@@ -55,13 +55,24 @@ impl Application {
         let (mailer, delivery) = crate::outbox::mailer(&config).map_err(StartError::Config)?;
         let secret = secret::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)
             .map_err(StartError::Secret)?;
+        let rules = config.challenge_rules().map_err(StartError::Config)?;
+        let ctx = jiebang_application::Ctx {
+            clock: clock.clone(),
+            settings: std::sync::Arc::new(jiebang_application::Settings {
+                public_url: config.public_url.clone(),
+                home_region: config.home_region.clone(),
+                max_live_bids: config.max_live_bids,
+                rules: rules.clone(),
+            }),
+        };
         let state = web::Data::new(AppState {
             db,
             clock,
+            ctx,
             jwt: JwtKeys::new(&secret),
             hasher: Hasher::new(config.hash_concurrency()),
             throttle: LoginThrottle::new(chrono::Duration::minutes(15), 5, 50),
-            rules: config.challenge_rules().map_err(StartError::Config)?,
+            rules,
             mailer,
             delivery,
             search: crate::search::SearchIndex::empty(),

@@ -4,9 +4,9 @@
 //! closed exactly once; after a restart the first tick catches up with deadlines that passed
 //! while the service was down.
 
-use crate::handlers::challenges::close_if_due;
 use crate::state::AppState;
 use actix_web::web;
+use jiebang_application::challenges::close_if_due;
 use std::time::Duration;
 
 /// Runs one pass: closes every due challenge. Returns how many this instance closed.
@@ -25,7 +25,10 @@ pub fn tick(state: &AppState) -> usize {
     tracing::debug!(due = due.len(), "scheduler tick");
     let mut closed = 0;
     for id in due {
-        match state.db.write(|conn| close_if_due(conn, state, &id, now)) {
+        match state
+            .db
+            .write(|conn| close_if_due(conn, &state.ctx, &id, now))
+        {
             Ok(true) => {
                 closed += 1;
                 tracing::info!(challenge_id = %id, "bidding closed");

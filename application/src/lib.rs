@@ -9,10 +9,19 @@
 //! scheduler call these functions; none of them repeats a rule.
 
 pub mod audit;
+pub mod bids;
 pub mod caller;
+pub mod challenges;
+pub mod ctx;
 pub mod error;
 pub mod notify;
 pub mod visibility;
 
 pub use caller::Caller;
+pub use ctx::{Ctx, Settings};
 pub use error::{Error, Result};
+
+/// A stored (naive, UTC) time as a UTC date-time, as it is served.
+pub fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc)
+}

@@ -13,20 +13,23 @@ use crate::audit::{self, Actor};
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
-use crate::handlers::challenges::{access, Access};
+use crate::handlers::access::{access, Access};
 use crate::handlers::organizations::version_conflict;
 use crate::notify;
 use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+pub use jiebang_application::bids::{
+    bidder_users, bidding_closed, formal_check_all, is_assigned_expert, may_read, not_found,
+    open_for_bids, release_live_bids, reopen_submitted, wrong_state,
+};
 use jiebang_db::bids::{Bid, BidStatusChange, ContentRow};
 use jiebang_db::challenges::Challenge;
 use jiebang_db::DbConnection;
 use jiebang_domain::bid::{
-    self, BidAction, BidContent, BidStatus, ChiefScientist, KpiAnswer, Member, Milestone, Reason,
+    self, BidAction, BidContent, BidStatus, ChiefScientist, KpiAnswer, Member, Milestone,
 };
-use jiebang_domain::challenge::ChallengeStatus;
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::{FieldError, OrganizationKind, Violations};
@@ -154,10 +157,6 @@ pub struct BidView {
     pub version: i64,
 }
 
-fn not_found() -> ApiError {
-    ApiError::not_found("申报 / bid")
-}
-
 fn org_name(conn: &mut DbConnection, id: &str) -> ApiResult<(String, String)> {
     Ok(jiebang_db::organizations::find(conn, id)?
         .map(|o| (o.name, o.region_code))
@@ -204,35 +203,6 @@ fn view(conn: &mut DbConnection, b: &Bid) -> ApiResult<BidView> {
         updated_at: utc(b.updated_at),
         version: b.version,
     })
-}
-
-/// Whether bidding on `c` has closed: the scheduler closed it, or its deadline has passed.
-pub fn bidding_closed(c: &Challenge, now: DateTime<Utc>) -> bool {
-    c.closed_at.is_some()
-        || (c.status() == ChallengeStatus::Published && utc(c.bidding_deadline) <= now)
-}
-
-/// May the caller read bid `b` of challenge `c`? Its lead organisation always; after the
-/// deadline the publisher's users, officials and admins read bids that were handed in.
-/// `assigned_expert`: the caller is an expert assigned to the challenge.
-pub fn may_read(
-    auth: &Auth,
-    b: &Bid,
-    c: &Challenge,
-    now: DateTime<Utc>,
-    assigned_expert: bool,
-) -> bool {
-    if auth.belongs_to(&b.lead_organization_id) {
-        return true;
-    }
-    let party = auth.belongs_to(&c.organization_id) || auth.is_staff() || assigned_expert;
-    party && bidding_closed(c, now) && b.status().was_submitted()
-}
-
-/// Whether the caller is an expert assigned to challenge `c`.
-pub fn is_assigned_expert(conn: &mut DbConnection, auth: &Auth, c: &Challenge) -> ApiResult<bool> {
-    Ok(auth.role == jiebang_domain::Role::Expert
-        && jiebang_db::evaluation::is_assigned(conn, &c.id, &auth.user.id)?)
 }
 
 fn to_content(r: &BidRequest) -> BidContent {
@@ -340,38 +310,6 @@ fn consortium_members(
         .collect())
 }
 
-fn wrong_state(e: bid::WrongBidState) -> ApiError {
-    ApiError::with(
-        e.code(),
-        format!(
-            "申报当前状态为 {}，不能执行此操作 / the bid is {}",
-            e.current.as_str(),
-            e.current.as_str()
-        ),
-    )
-}
-
-/// The checks every change of a bid's fate before the deadline makes, with the challenge row
-/// locked: still published, and the clock — read now, under the lock — before the deadline.
-fn open_for_bids(c: &Challenge, now: DateTime<Utc>) -> ApiResult<()> {
-    if c.status() != ChallengeStatus::Published {
-        return Err(ApiError::with(
-            Code::ChallengeNotPublished,
-            format!(
-                "榜单当前状态为 {}，不接受申报 / the challenge is {} and takes no bids",
-                c.status, c.status
-            ),
-        ));
-    }
-    if utc(c.bidding_deadline) <= now {
-        return Err(ApiError::with(
-            Code::BiddingClosed,
-            "揭榜已截止 / bidding has closed",
-        ));
-    }
-    Ok(())
-}
-
 /// Create a draft bid on a challenge, led by the caller's organisation.
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/bids", tag = "bids", request_body = BidRequest, security(("bearer" = [])),
     responses((status = 201, body = BidView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
@@ -466,7 +404,7 @@ pub async fn create(
 fn load_own(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Bid, Challenge)> {
     let b = jiebang_db::bids::find(conn, id)?.ok_or_else(not_found)?;
     if !auth.belongs_to(&b.lead_organization_id) {
-        return Err(not_found());
+        return Err(not_found().into());
     }
     let c = jiebang_db::challenges::find_for_update(conn, &b.challenge_id)?
         .ok_or_else(|| ApiError::internal("bid without challenge"))?;
@@ -493,7 +431,7 @@ pub async fn read(
             let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
             let expert = is_assigned_expert(conn, &auth, &c)?;
             if !may_read(&auth, &b, &c, st.now(), expert) {
-                return Err(not_found());
+                return Err(not_found().into());
             }
             view(conn, &b)
         })
@@ -761,164 +699,4 @@ pub async fn withdraw(
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
-}
-
-/// At the close of bidding (in the scheduler's transaction): the formal check (形式审查) of every
-/// submitted bid. Failing bids become `ineligible` with their reasons. Returns how many bids
-/// remain eligible.
-pub fn formal_check_all(
-    conn: &mut DbConnection,
-    state: &AppState,
-    c: &Challenge,
-    now: DateTime<Utc>,
-) -> ApiResult<usize> {
-    let mut eligible = 0;
-    for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
-        if b.status() != BidStatus::Submitted {
-            continue;
-        }
-        let members = jiebang_db::bids::members(conn, &b.id)?;
-        let party = |conn: &mut DbConnection, org: &str| -> ApiResult<bid::Party> {
-            let o = jiebang_db::organizations::find(conn, org)?;
-            Ok(bid::Party {
-                region_code: o
-                    .as_ref()
-                    .map(|o| o.region_code.clone())
-                    .unwrap_or_default(),
-                verified: o.is_some_and(|o| o.status == "verified"),
-            })
-        };
-        let lead = party(conn, &b.lead_organization_id)?;
-        let mut parties = Vec::with_capacity(members.len());
-        for m in &members {
-            parties.push(party(conn, &m.organization_id)?);
-        }
-        let reasons: Vec<Reason> = bid::formal_check(
-            &b.content(members),
-            &lead,
-            &parties,
-            &c.eligibility(),
-            &c.kpis(),
-            &state.config.home_region,
-        );
-        if reasons.is_empty() {
-            eligible += 1;
-            continue;
-        }
-        let change = BidStatusChange {
-            status: Some(BidStatus::Ineligible.as_str().into()),
-            ineligible_reasons_json: Some(Some(
-                serde_json::to_string(&reasons).map_err(ApiError::internal)?,
-            )),
-            ..Default::default()
-        };
-        jiebang_db::bids::change_status(conn, &b.id, "submitted", &change, now.naive_utc())?;
-        audit::record(
-            conn,
-            &Actor::system(),
-            now,
-            "bid",
-            &b.id,
-            "formal_check_failed",
-            None::<&()>,
-            Some(&reasons),
-            None,
-        )?;
-        let users = notify::organization_users(conn, &b.lead_organization_id)?;
-        let event = Event::BidIneligible {
-            challenge_id: c.id.clone(),
-            title: c.title.clone(),
-            reasons: reasons.iter().map(|r| r.message.clone()).collect(),
-        };
-        notify::notify(conn, &state.config.public_url, &users, &event, now)?;
-    }
-    Ok(eligible)
-}
-
-/// A material amendment of the challenge: submitted bids go back to draft for re-confirmation
-/// (their authors are told by the amendment notice). Returns how many were reopened.
-pub fn reopen_submitted(
-    conn: &mut DbConnection,
-    c: &Challenge,
-    now: DateTime<Utc>,
-    actor: &Actor,
-) -> ApiResult<usize> {
-    let mut n = 0;
-    for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
-        if bid::transition(b.status(), BidAction::Reopen).is_err() {
-            continue;
-        }
-        let change = BidStatusChange {
-            status: Some(BidStatus::Draft.as_str().into()),
-            submitted_at: Some(None),
-            ..Default::default()
-        };
-        if jiebang_db::bids::change_status(conn, &b.id, "submitted", &change, now.naive_utc())? {
-            audit::record(
-                conn,
-                actor,
-                now,
-                "bid",
-                &b.id,
-                "reopened_by_amendment",
-                None::<&()>,
-                None::<&()>,
-                None,
-            )?;
-            n += 1;
-        }
-    }
-    Ok(n)
-}
-
-/// Users of the organisations leading live bids on a challenge.
-pub fn bidder_users(conn: &mut DbConnection, challenge: &str) -> ApiResult<Vec<String>> {
-    let leads = jiebang_db::bids::live_leads(conn, challenge)?;
-    Ok(notify::users_of(conn, &leads)?)
-}
-
-/// Frees the 限项 places of bids that can no longer go anywhere: drafts left when bidding
-/// closes become `withdrawn`; when a challenge is cancelled, its drafts become `withdrawn` and its
-/// submitted bids `not_awarded`.
-pub fn release_live_bids(
-    conn: &mut DbConnection,
-    c: &Challenge,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    cancelled: bool,
-) -> ApiResult<()> {
-    for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
-        let (action, audit_action) = match b.status() {
-            BidStatus::Draft => (
-                BidAction::Withdraw,
-                if cancelled {
-                    "lapsed_challenge_cancelled"
-                } else {
-                    "lapsed_at_close"
-                },
-            ),
-            BidStatus::Submitted if cancelled => (BidAction::NotAward, "challenge_cancelled"),
-            _ => continue,
-        };
-        let to = bid::transition(b.status(), action).map_err(wrong_state)?;
-        let change = BidStatusChange {
-            status: Some(to.as_str().into()),
-            withdrawn_at: (to == BidStatus::Withdrawn).then(|| now.naive_utc()),
-            ..Default::default()
-        };
-        if jiebang_db::bids::change_status(conn, &b.id, &b.status, &change, now.naive_utc())? {
-            audit::record(
-                conn,
-                actor,
-                now,
-                "bid",
-                &b.id,
-                audit_action,
-                None::<&()>,
-                Some(&to.as_str()),
-                None,
-            )?;
-        }
-    }
-    Ok(())
 }

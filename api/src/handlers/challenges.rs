@@ -5,7 +5,7 @@ use crate::audit::{self, Actor};
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
-use crate::handlers::bids::bidder_users;
+use crate::handlers::access::{access, Access};
 use crate::handlers::organizations::version_conflict;
 use crate::notify;
 use crate::state::AppState;
@@ -14,11 +14,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use jiebang_application::bids::{bidder_users, release_live_bids, reopen_submitted};
+use jiebang_application::challenges::{
+    full_view, not_found, publisher_name, transitioned, view, winners, wrong_state,
+};
+pub use jiebang_application::challenges::{ChallengeView, PublisherView, WinnerView};
 use jiebang_db::challenges::{Challenge, ListFilter, NewChallenge, StatusChange, TermsRow};
 use jiebang_db::DbConnection;
-use jiebang_domain::challenge::{
-    self, Action, ChallengeStatus, Contact, Eligibility, Kpi, Terms, TermsInput,
-};
+use jiebang_domain::challenge::{self, Action, ChallengeStatus, Terms, TermsInput};
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
@@ -135,154 +138,13 @@ pub struct UpdateChallengeRequest {
 // ---------------------------------------------------------------- views
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PublisherView {
-    pub id: String,
-    pub name: String,
-    pub region_code: String,
-}
-
-/// A challenge. The public sees the published terms; the publisher's users and officials also
-/// see the review comment, invitations and bookkeeping fields.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChallengeView {
-    pub id: String,
-    /// `draft` | `pending_review` | `published` | `evaluating` | `awarded` | `contracted` |
-    /// `completed` | `cancelled` | `unsuccessful`
-    pub status: String,
-    pub title: String,
-    pub kind: String,
-    pub mode: String,
-    pub industry: String,
-    pub industry_chain: String,
-    pub problem: String,
-    #[schema(value_type = Vec<Object>)]
-    pub kpis: Vec<Kpi>,
-    pub expected_outcomes: String,
-    pub duration_months: i64,
-    pub enterprise_funds: i64,
-    pub fiscal_support: i64,
-    pub max_winners: i64,
-    #[schema(value_type = Object)]
-    pub eligibility: Eligibility,
-    pub ip_ownership: String,
-    pub bidding_deadline: DateTime<Utc>,
-    /// The bidding deadline in Beijing time, for people.
-    pub bidding_deadline_local: String,
-    pub questions_deadline: DateTime<Utc>,
-    pub questions_deadline_local: String,
-    #[schema(value_type = Object)]
-    pub contact: Contact,
-    pub publisher: PublisherView,
-    /// How many bids were handed in: a count only, while bids are sealed.
-    pub bid_count: i64,
-    /// After the award (公示): the winning bids' lead organisations.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub winners: Option<Vec<WinnerView>>,
-    pub published_at: Option<DateTime<Utc>>,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub cancel_reason: Option<String>,
-    /// Publisher and officials only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub review_comment: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub invited_organizations: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub submitted_at: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<DateTime<Utc>>,
-    /// Send it back with an update (or as `If-Match`); publisher and officials only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct ChallengePage {
     pub items: Vec<ChallengeView>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 
-fn view(
-    c: &Challenge,
-    publisher_name: &str,
-    bid_count: i64,
-    full: bool,
-    invited: Option<Vec<String>>,
-) -> ChallengeView {
-    let bd = utc(c.bidding_deadline);
-    let qd = utc(c.questions_deadline);
-    ChallengeView {
-        id: c.id.clone(),
-        status: c.status.clone(),
-        title: c.title.clone(),
-        kind: c.kind.clone(),
-        mode: c.mode.clone(),
-        industry: c.industry.clone(),
-        industry_chain: c.industry_chain.clone(),
-        problem: c.problem.clone(),
-        kpis: c.kpis(),
-        expected_outcomes: c.expected_outcomes.clone(),
-        duration_months: c.duration_months,
-        enterprise_funds: c.enterprise_funds,
-        fiscal_support: c.fiscal_support,
-        max_winners: c.max_winners,
-        eligibility: c.eligibility(),
-        ip_ownership: c.ip_ownership.clone(),
-        bidding_deadline: bd,
-        bidding_deadline_local: challenge::shanghai(bd),
-        questions_deadline: qd,
-        questions_deadline_local: challenge::shanghai(qd),
-        contact: c.contact(),
-        publisher: PublisherView {
-            id: c.organization_id.clone(),
-            name: publisher_name.to_owned(),
-            region_code: c.region_code.clone(),
-        },
-        bid_count,
-        winners: None,
-        published_at: c.published_at.map(utc),
-        closed_at: c.closed_at.map(utc),
-        cancel_reason: c.cancel_reason.clone(),
-        review_comment: if full { c.review_comment.clone() } else { None },
-        invited_organizations: if full { invited } else { None },
-        submitted_at: if full { c.submitted_at.map(utc) } else { None },
-        created_at: full.then(|| utc(c.created_at)),
-        updated_at: full.then(|| utc(c.updated_at)),
-        version: full.then_some(c.version),
-    }
-}
-
 // ---------------------------------------------------------------- access
-
-/// How the caller relates to a challenge: the domain's rule (`jiebang_domain::visibility`).
-pub use jiebang_domain::visibility::Visibility as Access;
-
-/// Who may see a challenge (`jiebang_application::visibility::of_challenge`).
-pub fn access(conn: &mut DbConnection, c: &Challenge, auth: Option<&Auth>) -> ApiResult<Access> {
-    Ok(jiebang_application::visibility::of_challenge(
-        conn,
-        c,
-        auth.map(|a| &a.0),
-    )?)
-}
-
-fn not_found() -> ApiError {
-    ApiError::not_found("榜单 / challenge")
-}
-
-fn wrong_state(e: challenge::WrongState) -> ApiError {
-    ApiError::with(
-        e.code(),
-        format!(
-            "榜单当前状态为 {}，不能执行此操作 / the challenge is {}; this action needs it to be {}",
-            e.current.as_str(),
-            e.current.as_str(),
-            e.required
-        ),
-    )
-}
 
 /// Loads a challenge (locked for the transaction) and the caller's access; 404 when the caller
 /// may not know it.
@@ -290,54 +152,9 @@ fn load(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Challenge,
     let c = jiebang_db::challenges::find_for_update(conn, id)?.ok_or_else(not_found)?;
     let access = access(conn, &c, Some(auth))?;
     if access == Access::Hidden {
-        return Err(not_found());
+        return Err(not_found().into());
     }
     Ok((c, access))
-}
-
-fn publisher_name(conn: &mut DbConnection, org: &str) -> ApiResult<String> {
-    Ok(jiebang_db::organizations::find(conn, org)?
-        .map(|o| o.name)
-        .unwrap_or_default())
-}
-
-fn full_view(conn: &mut DbConnection, c: &Challenge) -> ApiResult<ChallengeView> {
-    let name = publisher_name(conn, &c.organization_id)?;
-    let invited = jiebang_db::challenges::invitations(conn, &c.id)?;
-    let count = jiebang_db::bids::submitted_count(conn, &c.id)?;
-    let mut v = view(c, &name, count, true, Some(invited));
-    v.winners = winners(conn, c)?;
-    Ok(v)
-}
-
-/// A winning bid, shown publicly once the award is confirmed.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WinnerView {
-    pub bid_id: String,
-    pub organization_id: String,
-    pub organization_name: String,
-}
-
-/// The winners of an awarded (contracted, completed) challenge; `None` before the award.
-fn winners(conn: &mut DbConnection, c: &Challenge) -> ApiResult<Option<Vec<WinnerView>>> {
-    if !matches!(
-        c.status(),
-        ChallengeStatus::Awarded | ChallengeStatus::Contracted | ChallengeStatus::Completed
-    ) {
-        return Ok(None);
-    }
-    let mut out = Vec::new();
-    for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
-        if b.status == "awarded" {
-            let organization_name = publisher_name(conn, &b.lead_organization_id)?;
-            out.push(WinnerView {
-                bid_id: b.id,
-                organization_id: b.lead_organization_id,
-                organization_name,
-            });
-        }
-    }
-    Ok(Some(out))
 }
 
 fn only_owner(access: Access) -> ApiResult<()> {
@@ -582,8 +399,8 @@ pub async fn read(
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
             match access(conn, &c, auth.0.as_ref())? {
-                Access::Hidden => Err(not_found()),
-                Access::Owner | Access::Staff => full_view(conn, &c),
+                Access::Hidden => Err(not_found().into()),
+                Access::Owner | Access::Staff => Ok(full_view(conn, &c)?),
                 Access::Public => {
                     let name = publisher_name(conn, &c.organization_id)?;
                     let count = jiebang_db::bids::submitted_count(conn, &c.id)?;
@@ -1030,7 +847,7 @@ pub async fn update(
                 // go back to draft for re-confirmation
                 let bidders = bidder_users(conn, &c.id)?;
                 if material {
-                    crate::handlers::bids::reopen_submitted(conn, &after, now, &actor)?;
+                    reopen_submitted(conn, &after, now, &actor)?;
                 }
                 let event = Event::ChallengeAmended { challenge_id: c.id.clone(), title: new.title.clone(), reason: reason.unwrap_or_default(), material };
                 notify::notify(conn, &st.config.public_url, &bidders, &event, now)?;
@@ -1078,50 +895,12 @@ pub async fn submit(
             if !jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {
                 return Err(version_conflict());
             }
-            transitioned(conn, &st, &actor, &c, "submit", None, now, |c, publisher| {
+            Ok(transitioned(conn, &st.ctx, &actor, &c, "submit", None, now, |c, publisher| {
                 vec![(None, Event::ChallengeSubmitted { challenge_id: c.id.clone(), title: c.title.clone(), publisher: publisher.to_owned() })]
-            })
+            })?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
-}
-
-/// After a state change: audit it and notify. `events` gives, per event, its recipients
-/// (`None`: the officials; `Some(org)`: that organisation's users).
-#[allow(clippy::too_many_arguments)]
-fn transitioned(
-    conn: &mut DbConnection,
-    state: &AppState,
-    actor: &Actor,
-    before: &Challenge,
-    action: &str,
-    comment: Option<&str>,
-    now: DateTime<Utc>,
-    events: impl FnOnce(&Challenge, &str) -> Vec<(Option<String>, Event)>,
-) -> ApiResult<ChallengeView> {
-    let after = jiebang_db::challenges::find(conn, &before.id)?
-        .ok_or_else(|| ApiError::internal("lost challenge"))?;
-    let before_view = full_view(conn, before)?;
-    let after_view = full_view(conn, &after)?;
-    audit::record(
-        conn,
-        actor,
-        now,
-        "challenge",
-        &after.id,
-        action,
-        Some(&before_view),
-        Some(&after_view),
-        comment,
-    )?;
-    for (to, event) in events(&after, &after_view.publisher.name) {
-        let users = match to {
-            None => notify::officials(conn)?,
-            Some(org) => notify::organization_users(conn, &org)?,
-        };
-        notify::notify(conn, &state.config.public_url, &users, &event, now)?;
-    }
-    Ok(after_view)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1201,7 +980,7 @@ pub async fn review(
                 return Err(version_conflict());
             }
             let org = c.organization_id.clone();
-            let v = transitioned(conn, &st, &actor, &c, if approve { "approve" } else { "return" }, comment.as_deref(), now, |c, _| {
+            let v = transitioned(conn, &st.ctx, &actor, &c, if approve { "approve" } else { "return" }, comment.as_deref(), now, |c, _| {
                 let e = if approve {
                     Event::ChallengePublished { challenge_id: c.id.clone(), title: c.title.clone(), deadline: utc(c.bidding_deadline) }
                 } else {
@@ -1258,9 +1037,9 @@ pub async fn cancel(
                 return Err(version_conflict());
             }
             let bidders = bidder_users(conn, &c.id)?;
-            crate::handlers::bids::release_live_bids(conn, &c, now, &actor, true)?;
+            release_live_bids(conn, &c, now, &actor, true)?;
             let org = c.organization_id.clone();
-            let v = transitioned(conn, &st, &actor, &c, "cancel", Some(&reason), now, |c, _| {
+            let v = transitioned(conn, &st.ctx, &actor, &c, "cancel", Some(&reason), now, |c, _| {
                 vec![(Some(org), Event::ChallengeCancelled { challenge_id: c.id.clone(), title: c.title.clone(), reason: reason.clone() })]
             })?;
             let event = Event::ChallengeCancelled { challenge_id: v.id.clone(), title: v.title.clone(), reason: reason.clone() };
@@ -1324,7 +1103,7 @@ pub async fn extend(
                 return Err(version_conflict());
             }
             let bidders = bidder_users(conn, &c.id)?;
-            let v = transitioned(conn, &st, &actor, &c, "extend", reason.as_deref(), now, |_, _| vec![])?;
+            let v = transitioned(conn, &st.ctx, &actor, &c, "extend", reason.as_deref(), now, |_, _| vec![])?;
             let event = Event::DeadlineExtended { challenge_id: v.id.clone(), title: v.title.clone(), deadline: body.bidding_deadline };
             notify::notify(conn, &st.config.public_url, &bidders, &event, now)?;
             Ok(v)
@@ -1350,7 +1129,7 @@ pub async fn history(
                 Access::Owner | Access::Staff => {
                     Ok(jiebang_db::audit::history(conn, "challenge", &id)?)
                 }
-                _ => Err(not_found()),
+                _ => Err(not_found().into()),
             }
         })
         .await?;
@@ -1358,91 +1137,3 @@ pub async fn history(
 }
 
 // ---------------------------------------------------------------- the scheduler's part
-
-/// Closes one challenge whose deadline passed: `published` → `evaluating`, exactly once (the
-/// conditional state change succeeds for one caller only, whatever the number of instances).
-/// Returns whether this call closed it.
-pub fn close_if_due(
-    conn: &mut DbConnection,
-    state: &AppState,
-    id: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<bool> {
-    let Some(c) = jiebang_db::challenges::find_for_update(conn, id)? else {
-        return Ok(false);
-    };
-    // the clock is read under the row lock, as a submission reads it
-    let now = now.max(state.now());
-    if c.status() != ChallengeStatus::Published || utc(c.bidding_deadline) > now {
-        return Ok(false);
-    }
-    let to = challenge::transition(c.status(), Action::Close).map_err(wrong_state)?;
-    let change = StatusChange {
-        status: Some(to.as_str().into()),
-        closed_at: Some(now.naive_utc()),
-        ..Default::default()
-    };
-    if !jiebang_db::challenges::change_status(conn, &c.id, "published", &change, now.naive_utc())? {
-        return Ok(false);
-    }
-    let org = c.organization_id.clone();
-    transitioned(
-        conn,
-        state,
-        &Actor::system(),
-        &c,
-        "close",
-        None,
-        now,
-        |c, _| {
-            vec![(
-                Some(org),
-                Event::BiddingClosed {
-                    challenge_id: c.id.clone(),
-                    title: c.title.clone(),
-                },
-            )]
-        },
-    )?;
-    // drafts left at the close lapse; the formal check (形式审查) of the rest; with no eligible
-    // bid the challenge ends unsuccessful
-    let closed = jiebang_db::challenges::find(conn, &c.id)?
-        .ok_or_else(|| ApiError::internal("lost challenge"))?;
-    crate::handlers::bids::release_live_bids(conn, &closed, now, &Actor::system(), false)?;
-    if crate::handlers::bids::formal_check_all(conn, state, &closed, now)? == 0 {
-        let to =
-            challenge::transition(closed.status(), Action::NoEligibleBid).map_err(wrong_state)?;
-        let change = StatusChange {
-            status: Some(to.as_str().into()),
-            ..Default::default()
-        };
-        if jiebang_db::challenges::change_status(
-            conn,
-            &closed.id,
-            &closed.status,
-            &change,
-            now.naive_utc(),
-        )? {
-            let org = closed.organization_id.clone();
-            transitioned(
-                conn,
-                state,
-                &Actor::system(),
-                &closed,
-                "no_eligible_bid",
-                None,
-                now,
-                |c, _| {
-                    vec![(
-                        Some(org),
-                        Event::ChallengeUnsuccessful {
-                            challenge_id: c.id.clone(),
-                            title: c.title.clone(),
-                        },
-                    )]
-                },
-            )?;
-        }
-    }
-    Ok(true)
-}

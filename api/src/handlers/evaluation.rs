@@ -7,13 +7,13 @@ use crate::audit::{self, Actor};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
-use crate::handlers::bids::is_assigned_expert;
-use crate::handlers::challenges::{access, Access};
+use crate::handlers::access::{access, Access};
 use crate::notify;
 use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use jiebang_application::bids::is_assigned_expert;
 use jiebang_db::bids::Bid;
 use jiebang_db::challenges::{Challenge, StatusChange};
 use jiebang_db::evaluation::Agreement;
@@ -434,7 +434,7 @@ pub async fn get_scores(
             }
             let party = auth.belongs_to(&c.organization_id) || auth.is_staff();
             let readable = (party
-                && crate::handlers::bids::may_read(&auth, &b, &c, st.now(), false))
+                && jiebang_application::bids::may_read(&auth, &b, &c, st.now(), false))
                 || (auth.belongs_to(&b.lead_organization_id) && awarded(&c));
             if !readable {
                 return Err(ApiError::not_found("申报 / bid"));

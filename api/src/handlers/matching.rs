@@ -5,7 +5,7 @@
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
-use crate::handlers::challenges::{access, Access};
+use crate::handlers::access::{access, Access};
 use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpResponse};

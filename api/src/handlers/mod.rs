@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per area. Handlers are thin: parse, call the domain and the
 //! database in one transaction, map the result.
 
+pub mod access;
 pub mod admin;
 pub mod agreements;
 pub mod auth;
