@@ -9,7 +9,9 @@
 #
 # Knobs (environment):
 #   ST_MAX_EXAMPLES  test cases per operation and phase (default 100; ~1.5 min a run on 2 cores)
-#   ST_WORKERS       schemathesis workers (default 2)
+#   ST_WORKERS       schemathesis workers (default 1: as fast as 2 here, since schemathesis' own CPU is
+#                    the limit, and threads hit a CPython < 3.13 race, "AST constructor recursion
+#                    depth mismatch", that schemathesis reports as a runtime error)
 #   ST_CHECKS        checks (default not_a_server_error,status_code_conformance,
 #                    response_schema_conformance,content_type_conformance; `all` for every check)
 #   ST_SEED          a seed, to repeat a run exactly (default: random, printed at the end of a run)
@@ -27,7 +29,7 @@ bin=${1:-$repo/target/release/jiebang}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 
 max_examples=${ST_MAX_EXAMPLES:-100}
-workers=${ST_WORKERS:-2}
+workers=${ST_WORKERS:-1}
 checks=${ST_CHECKS:-not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance}
 st_timeout=${ST_TIMEOUT:-900}
 runs=${ST_RUNS:-anonymous official}
@@ -201,7 +203,7 @@ run_schemathesis() {  # name, extra schemathesis arguments...
   local started=$SECONDS status=0
   (cd "$work" && timeout "$st_timeout" "${cmd[@]}") >"$out/output.txt" 2>&1 || status=$?
   # schemathesis' own summary block, then the grouped failures
-  sed -n '/^=* SUMMARY =*$/,$p' "$out/output.txt" | grep -vE '^(=+ SUMMARY =+|Reports:|  - (NDJSON|JUnit XML): .*)$' | sed '/^$/N;/^\n$/D'
+  sed -n '/^=* SUMMARY =*$/,$p' "$out/output.txt" | grep -vE '^(=+ SUMMARY =+|Reports:|  - [A-Za-z ]+: /.*)$' | sed '/^$/N;/^\n$/D'
   if [ "$status" -ne 0 ]; then
     failed=1
     if compgen -G "$out/*.ndjson" >/dev/null; then

@@ -75,7 +75,7 @@ impl Application {
             rules,
             mailer,
             delivery,
-            search: crate::search::SearchIndex::empty(),
+            search: std::sync::Arc::new(crate::search::SearchIndex::empty()),
             config: config.clone(),
         });
         state
@@ -126,7 +126,11 @@ impl Application {
         .run();
         crate::scheduler::spawn(state.clone());
         crate::outbox::spawn(state.clone());
-        crate::search::spawn(state.clone());
+        crate::search::spawn(
+            state.db.clone(),
+            state.search.clone(),
+            state.config.index_refresh_ms,
+        );
         Ok(Application {
             port,
             server,

@@ -4,7 +4,6 @@ use crate::accounts::NewAccount;
 use crate::app::{open_database, Application};
 use crate::audit::Actor;
 use crate::config::Config;
-use crate::error::ApiError;
 use clap::{Parser, Subcommand};
 use jiebang_db::models::User;
 use jiebang_db::Database;
@@ -160,7 +159,7 @@ pub fn create_platform_user(
     let hash = crate::auth::hashing::hash_blocking(password.expose());
     let now = chrono::Utc::now();
     db.write(|conn| {
-        crate::handlers::admin::create_platform_user(
+        jiebang_application::accounts::create_platform_user(
             conn,
             &Actor::system(),
             role,
@@ -176,5 +175,5 @@ pub fn create_platform_user(
             now,
         )
     })
-    .map_err(|e: ApiError| format!("{}: {}", e.code, e.detail))
+    .map_err(|e: jiebang_application::Error| format!("{}: {}", e.code, e.detail))
 }

@@ -4,7 +4,6 @@
 //! and every `JIEBANG_INDEX_REFRESH_MS` for changes made through other instances on the same
 //! PostgreSQL — by reading the rows whose `updated_at` moved since the last sync.
 
-use crate::state::AppState;
 use actix_web::web;
 use jiebang_db::{Database, DbConnection};
 use jiebang_domain::matching::{Analyzer, ChallengeDoc, Matcher, Params, ProfileDoc};
@@ -256,12 +255,12 @@ pub enum Change {
     Organization(String),
 }
 
-pub async fn changed(state: &web::Data<AppState>, change: Change) {
-    let st = state.clone();
+pub async fn changed(db: &Database, index: &Arc<SearchIndex>, change: Change) {
+    let (db, index) = (db.clone(), index.clone());
     let result = web::block(move || {
-        st.db.read(|conn| match &change {
-            Change::Challenge(id) => st.search.sync_challenge(conn, id),
-            Change::Organization(id) => st.search.sync_profile(conn, id),
+        db.read(|conn| match &change {
+            Change::Challenge(id) => index.sync_challenge(conn, id),
+            Change::Organization(id) => index.sync_profile(conn, id),
         })
     })
     .await;
@@ -273,9 +272,9 @@ pub async fn changed(state: &web::Data<AppState>, change: Change) {
 }
 
 /// One pass of the loop: changes made through other instances.
-async fn sync(state: &web::Data<AppState>) {
-    let st = state.clone();
-    match web::block(move || st.search.refresh(&st.db)).await {
+async fn sync(db: &Database, index: &Arc<SearchIndex>) {
+    let (db, index) = (db.clone(), index.clone());
+    match web::block(move || index.refresh(&db)).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "search index sync failed"),
         Err(e) => tracing::warn!(error = %e, "search index sync failed"),
@@ -283,14 +282,14 @@ async fn sync(state: &web::Data<AppState>) {
 }
 
 /// The loop that keeps the index in step with changes made through other instances.
-pub fn spawn(state: web::Data<AppState>) {
-    let interval = std::time::Duration::from_millis(state.config.index_refresh_ms.max(50));
+pub fn spawn(db: Database, index: Arc<SearchIndex>, refresh_ms: u64) {
+    let interval = std::time::Duration::from_millis(refresh_ms.max(50));
     actix_web::rt::spawn(async move {
         let mut ticker = actix_web::rt::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            sync(&state).await;
+            sync(&db, &index).await;
         }
     });
 }

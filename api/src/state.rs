@@ -18,7 +18,7 @@ pub struct AppState {
     pub rules: jiebang_domain::challenge::Rules,
     pub mailer: jiebang_notifications::delivery::Mailer,
     pub delivery: jiebang_notifications::delivery::DeliveryConfig,
-    pub search: crate::search::SearchIndex,
+    pub search: std::sync::Arc<crate::search::SearchIndex>,
     /// The use cases' context: the clock and the programme's settings.
     pub ctx: jiebang_application::Ctx,
 }
@@ -26,6 +26,11 @@ pub struct AppState {
 impl AppState {
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+
+    /// Brings a change made through this instance into its search index at once.
+    pub async fn search_changed(&self, change: crate::search::Change) {
+        crate::search::changed(&self.db, &self.search, change).await
     }
 
     /// Runs database reads on the blocking pool, off the async executor.

@@ -42,6 +42,14 @@ impl Error {
         Self::with(Code::NotFound, format!("未找到{zh} / {en} not found"))
     }
 
+    /// 409: the object changed since it was read, or another request won the race.
+    pub fn version_conflict() -> Self {
+        Self::with(
+            Code::VersionConflict,
+            "该对象已被他人修改，请刷新后重试 / the object was changed by someone else; reload and retry",
+        )
+    }
+
     /// 422 with field errors.
     pub fn validation(violations: Violations) -> Self {
         let mut e = Self::of(Code::ValidationFailed);

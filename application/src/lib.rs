@@ -8,6 +8,7 @@
 //! [`Code`](jiebang_domain::Code). The JSON API (`jiebang-api`), the web interface and the
 //! scheduler call these functions; none of them repeats a rule.
 
+pub mod accounts;
 pub mod audit;
 pub mod bids;
 pub mod caller;
@@ -15,6 +16,7 @@ pub mod challenges;
 pub mod ctx;
 pub mod error;
 pub mod notify;
+pub mod views;
 pub mod visibility;
 
 pub use caller::Caller;

@@ -1,6 +1,6 @@
 //! `/admin/users`: platform users (officials, experts, admins).
 
-use crate::accounts::{self, NewAccount};
+use crate::accounts;
 use crate::audit::{self, Actor};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -8,6 +8,7 @@ use crate::extract::{Json, Query};
 use crate::state::AppState;
 use crate::views::UserView;
 use actix_web::{web, HttpRequest, HttpResponse};
+use jiebang_application::accounts::create_platform_user;
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::{Role, Violations};
@@ -77,7 +78,7 @@ pub async fn create_user(
     let organization_id = body.organization_id;
     let user = state
         .write(move |conn| {
-            create_platform_user(
+            Ok(create_platform_user(
                 conn,
                 &actor,
                 role,
@@ -85,53 +86,10 @@ pub async fn create_user(
                 password_hash,
                 organization_id,
                 now,
-            )
+            )?)
         })
         .await?;
     Ok(HttpResponse::Created().json(UserView::from(&user)))
-}
-
-/// Inserts an official, expert or admin (also used by `jiebang user create`).
-pub fn create_platform_user(
-    conn: &mut jiebang_db::DbConnection,
-    actor: &Actor,
-    role: Role,
-    account: NewAccount,
-    password_hash: String,
-    organization_id: Option<String>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<jiebang_db::models::User> {
-    if let Some(org) = &organization_id {
-        if jiebang_db::organizations::find(conn, org)?.is_none() {
-            return Err(ApiError::field(
-                "organization_id",
-                FieldCode::UnknownOrganization,
-                "单位不存在 / no such organisation",
-            ));
-        }
-    }
-    let user = accounts::insert_user(
-        conn,
-        NewAccount {
-            role,
-            organization_id,
-            password_hash,
-            ..account
-        },
-        now,
-    )?;
-    audit::record(
-        conn,
-        actor,
-        now,
-        "user",
-        &user.id,
-        "create",
-        None::<&()>,
-        Some(&UserView::from(&user)),
-        None,
-    )?;
-    Ok(user)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

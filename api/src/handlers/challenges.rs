@@ -855,7 +855,9 @@ pub async fn update(
             Ok(after_view)
         })
         .await?;
-    crate::search::changed(&state, crate::search::Change::Challenge(v.id.clone())).await;
+    state
+        .search_changed(crate::search::Change::Challenge(v.id.clone()))
+        .await;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -996,7 +998,9 @@ pub async fn review(
         })
 
         .await?;
-    crate::search::changed(&state, crate::search::Change::Challenge(v.id.clone())).await;
+    state
+        .search_changed(crate::search::Change::Challenge(v.id.clone()))
+        .await;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -1047,7 +1051,9 @@ pub async fn cancel(
             Ok(v)
         })
         .await?;
-    crate::search::changed(&state, crate::search::Change::Challenge(v.id.clone())).await;
+    state
+        .search_changed(crate::search::Change::Challenge(v.id.clone()))
+        .await;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -1109,7 +1115,9 @@ pub async fn extend(
             Ok(v)
         })
         .await?;
-    crate::search::changed(&state, crate::search::Change::Challenge(v.id.clone())).await;
+    state
+        .search_changed(crate::search::Change::Challenge(v.id.clone()))
+        .await;
     Ok(HttpResponse::Ok().json(v))
 }
 

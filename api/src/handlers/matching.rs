@@ -109,7 +109,9 @@ pub async fn put_profile(
     state
         .write(move |conn| Ok(jiebang_db::profiles::put(conn, &row)?))
         .await?;
-    crate::search::changed(&state, crate::search::Change::Organization(org)).await;
+    state
+        .search_changed(crate::search::Change::Organization(org))
+        .await;
     Ok(HttpResponse::Ok().json(ProfileBody {
         industries: b.industries,
         keywords,

@@ -125,8 +125,7 @@ pub async fn update(
 }
 
 pub fn version_conflict() -> ApiError {
-    ApiError::with(Code::VersionConflict,
-        "该对象已被他人修改，请刷新后重试 / the object was changed by someone else; reload and retry")
+    jiebang_application::Error::version_conflict().into()
 }
 
 fn parse_website(w: &str) -> Result<String, jiebang_domain::FieldError> {
@@ -187,7 +186,9 @@ pub async fn verify(
             Ok(after)
         })
         .await?;
-    crate::search::changed(&state, crate::search::Change::Organization(org.id.clone())).await;
+    state
+        .search_changed(crate::search::Change::Organization(org.id.clone()))
+        .await;
     Ok(HttpResponse::Ok().json(OrganizationView::from(&org)))
 }
 
