@@ -599,13 +599,13 @@ fn contracted_project(
         title: terms.title.clone(),
         parties: vec![
             jiebang_domain::agreement::Party {
-                role: "publisher".into(),
+                role: jiebang_domain::agreement::PartyRole::Publisher,
                 organization_id: publisher.id.clone(),
                 name: publisher.name.clone(),
                 credit_code: publisher.credit_code.clone(),
             },
             jiebang_domain::agreement::Party {
-                role: "bidder".into(),
+                role: jiebang_domain::agreement::PartyRole::Bidder,
                 organization_id: winner.id.clone(),
                 name: winner.name.clone(),
                 credit_code: winner.credit_code.clone(),

@@ -7,6 +7,8 @@
 use crate::state::AppState;
 use actix_web::web;
 use jiebang_application::challenges::close_if_due;
+use jiebang_domain::agreement::MilestoneStatus;
+use jiebang_domain::bid::BidStatus;
 use std::time::Duration;
 
 /// Runs one pass: closes every due challenge. Returns how many this instance closed.
@@ -82,7 +84,7 @@ pub fn milestone_notices(state: &AppState) -> usize {
     for m in due {
         let due_at = crate::views::utc(m.due_at);
         let overdue = due_at <= now;
-        if !overdue && m.status != "scheduled" {
+        if !overdue && m.status() != MilestoneStatus::Scheduled {
             continue;
         }
         let key = format!(
@@ -168,7 +170,7 @@ pub fn remind(state: &AppState) -> usize {
         let result = state.db.write(|conn| -> crate::error::ApiResult<usize> {
             let mut n = 0;
             for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
-                if b.status != "draft"
+                if b.status() != BidStatus::Draft
                     || !jiebang_db::settings::record_reminder(
                         conn,
                         &format!("deadline-{days}d:{}", b.id),

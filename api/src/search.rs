@@ -6,7 +6,9 @@
 
 use actix_web::web;
 use jiebang_db::{Database, DbConnection};
+use jiebang_domain::challenge::{ChallengeKind, ChallengeStatus, Mode};
 use jiebang_domain::matching::{Analyzer, ChallengeDoc, Matcher, Params, ProfileDoc};
+use jiebang_domain::OrganizationStatus;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
@@ -15,10 +17,10 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 pub struct ChallengeMeta {
     pub updated_at: chrono::NaiveDateTime,
     pub published_at: chrono::NaiveDateTime,
-    pub kind: String,
+    pub kind: ChallengeKind,
     pub region_code: String,
-    pub status: String,
-    pub mode: String,
+    pub status: ChallengeStatus,
+    pub mode: Mode,
     pub organization_id: String,
     pub title: String,
     pub industry: String,
@@ -71,10 +73,10 @@ fn meta(c: &jiebang_db::challenges::Challenge) -> ChallengeMeta {
     ChallengeMeta {
         updated_at: c.updated_at,
         published_at: c.published_at.unwrap_or(c.created_at),
-        kind: c.kind.clone(),
+        kind: ChallengeKind::parse(&c.kind).unwrap_or(ChallengeKind::TechBreakthrough),
         region_code: c.region_code.clone(),
-        status: c.status.clone(),
-        mode: c.mode.clone(),
+        status: c.status(),
+        mode: c.mode(),
         organization_id: c.organization_id.clone(),
         title: c.title.clone(),
         industry: c.industry.clone(),
@@ -171,7 +173,7 @@ impl SearchIndex {
                 .write()
                 .unwrap_or_else(|e| e.into_inner());
             for (p, name, region, status, org_updated) in &profiles {
-                if status == "verified" {
+                if OrganizationStatus::parse(status) == Some(OrganizationStatus::Verified) {
                     matcher.upsert_profile(&profile_doc(p, name, region));
                     orgs.insert(
                         p.organization_id.clone(),
@@ -230,7 +232,7 @@ impl SearchIndex {
             .write()
             .unwrap_or_else(|e| e.into_inner());
         match (o, p) {
-            (Some(o), Some(p)) if o.status == "verified" => {
+            (Some(o), Some(p)) if o.is_verified() => {
                 matcher.upsert_profile(&profile_doc(&p, &o.name, &o.region_code));
                 orgs.insert(
                     o.id.clone(),

@@ -114,6 +114,51 @@ fn background_loops_do_not_import_handlers() {
     }
 }
 
+/// Statuses, modes, kinds, roles and sources are enums above the database boundary: no source
+/// file of the API or the application layer compares one with a string literal.
+#[test]
+fn no_status_or_role_is_compared_as_a_string() {
+    let mut all = Vec::new();
+    for dir in ["src", "../application/src"] {
+        files(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir),
+            &mut all,
+        );
+    }
+    let fields = ["status", "mode", "role", "kind", "source"];
+    let mut found = Vec::new();
+    for f in &all {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for field in fields {
+                for op in ["==", "!="] {
+                    for pattern in [
+                        format!("{field} {op} \""),
+                        format!("{field}.as_str() {op} \""),
+                    ] {
+                        if code.contains(&pattern) {
+                            found.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+                        }
+                    }
+                }
+                if code.contains(&format!("matches!({field}.as_str()"))
+                    || code.contains(&format!("match {field}.as_str()"))
+                    || code.contains(&format!(".{field}.as_str() {{"))
+                    || code.contains(&format!(".{field}.as_str(), \""))
+                {
+                    found.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "compare the enum instead:\n{}",
+        found.join("\n")
+    );
+}
+
 #[test]
 fn the_graph_sees_the_known_edges() {
     // guards the reader itself: if it saw nothing, the tests above could not fail

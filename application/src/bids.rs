@@ -104,7 +104,7 @@ pub fn formal_check_all(
                     .as_ref()
                     .map(|o| o.region_code.clone())
                     .unwrap_or_default(),
-                verified: o.is_some_and(|o| o.status == "verified"),
+                verified: o.is_some_and(|o| o.is_verified()),
             })
         };
         let lead = party(conn, &b.lead_organization_id)?;

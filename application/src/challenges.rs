@@ -9,6 +9,7 @@ use crate::utc;
 use chrono::{DateTime, Utc};
 use jiebang_db::challenges::{Challenge, StatusChange};
 use jiebang_db::DbConnection;
+use jiebang_domain::bid::BidStatus;
 use jiebang_domain::challenge::{self, Action, ChallengeStatus, Contact, Eligibility, Kpi};
 use jiebang_notifications::Event;
 use serde::Serialize;
@@ -178,7 +179,7 @@ pub fn winners(conn: &mut DbConnection, c: &Challenge) -> Result<Option<Vec<Winn
     }
     let mut out = Vec::new();
     for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
-        if b.status == "awarded" {
+        if b.status() == BidStatus::Awarded {
             let organization_name = publisher_name(conn, &b.lead_organization_id)?;
             out.push(WinnerView {
                 bid_id: b.id,

@@ -149,6 +149,13 @@ pub struct MilestoneRow {
     pub confirmed_by: Option<String>,
 }
 
+impl MilestoneRow {
+    pub fn status(&self) -> jiebang_domain::agreement::MilestoneStatus {
+        jiebang_domain::agreement::MilestoneStatus::parse(&self.status)
+            .expect("valid milestone status in the database")
+    }
+}
+
 pub fn insert_milestone(conn: &mut DbConnection, row: &MilestoneRow) -> Result<(), DbError> {
     diesel::insert_into(m::milestones)
         .values(row)
@@ -227,6 +234,13 @@ pub struct Payment {
     pub paid_at: NaiveDateTime,
     pub recorded_by: String,
     pub created_at: NaiveDateTime,
+}
+
+impl Payment {
+    pub fn source(&self) -> jiebang_domain::agreement::PaymentSource {
+        jiebang_domain::agreement::PaymentSource::parse(&self.source)
+            .expect("valid payment source in the database")
+    }
 }
 
 pub fn payments(conn: &mut DbConnection, agreement: &str) -> Result<Vec<Payment>, DbError> {

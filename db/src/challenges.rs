@@ -136,6 +136,10 @@ impl Challenge {
             .expect("valid status in the database")
     }
 
+    pub fn mode(&self) -> jiebang_domain::challenge::Mode {
+        jiebang_domain::challenge::Mode::parse(&self.mode).expect("valid mode in the database")
+    }
+
     /// The stored terms, with the invited organisations passed in.
     pub fn terms(&self, invited: Vec<String>) -> Terms {
         Terms {
@@ -294,7 +298,7 @@ pub fn due_for_closing(
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     /// Only these states.
-    pub statuses: Vec<String>,
+    pub statuses: Vec<jiebang_domain::challenge::ChallengeStatus>,
     /// Only this organisation's own challenges (`?mine=true`).
     pub organization_id: Option<String>,
     /// Directed challenges are shown only to their invited organisation (`Some(org)`), or to
@@ -304,8 +308,8 @@ pub struct ListFilter {
     /// A cancelled challenge is public only if it had been published.
     pub public_only: bool,
     pub industry: Option<String>,
-    pub kind: Option<String>,
-    pub mode: Option<String>,
+    pub kind: Option<ChallengeKind>,
+    pub mode: Option<Mode>,
     /// Region prefix of the publisher (`15`, `1502`, `150203`).
     pub region_prefix: Option<String>,
     pub deadline_from: Option<NaiveDateTime>,
@@ -334,7 +338,7 @@ fn like_pattern(s: &str) -> String {
 pub fn list(conn: &mut DbConnection, f: &ListFilter) -> Result<Vec<Challenge>, DbError> {
     let mut q = c::challenges.select(Challenge::as_select()).into_boxed();
     if !f.statuses.is_empty() {
-        q = q.filter(c::status.eq_any(f.statuses.clone()));
+        q = q.filter(c::status.eq_any(f.statuses.iter().map(|s| s.as_str())));
     }
     if f.public_only {
         q = q.filter(c::published_at.is_not_null());
@@ -357,11 +361,11 @@ pub fn list(conn: &mut DbConnection, f: &ListFilter) -> Result<Vec<Challenge>, D
     if let Some(v) = &f.industry {
         q = q.filter(c::industry.eq(v.clone()));
     }
-    if let Some(v) = &f.kind {
-        q = q.filter(c::kind.eq(v.clone()));
+    if let Some(v) = f.kind {
+        q = q.filter(c::kind.eq(v.as_str()));
     }
-    if let Some(v) = &f.mode {
-        q = q.filter(c::mode.eq(v.clone()));
+    if let Some(v) = f.mode {
+        q = q.filter(c::mode.eq(v.as_str()));
     }
     if let Some(p) = &f.region_prefix {
         q = q.filter(c::region_code.like(format!("{p}%")));

@@ -29,6 +29,13 @@ pub struct Consortium {
     pub updated_at: NaiveDateTime,
 }
 
+impl Consortium {
+    pub fn status(&self) -> jiebang_domain::organization::ConsortiumStatus {
+        jiebang_domain::organization::ConsortiumStatus::parse(&self.status)
+            .expect("valid consortium status in the database")
+    }
+}
+
 pub fn insert(
     conn: &mut DbConnection,
     row: &Consortium,

@@ -22,6 +22,21 @@ pub struct Organization {
     pub updated_at: NaiveDateTime,
 }
 
+impl Organization {
+    pub fn status(&self) -> jiebang_domain::OrganizationStatus {
+        jiebang_domain::OrganizationStatus::parse(&self.status)
+            .unwrap_or(jiebang_domain::OrganizationStatus::Unverified)
+    }
+
+    pub fn is_verified(&self) -> bool {
+        self.status() == jiebang_domain::OrganizationStatus::Verified
+    }
+
+    pub fn kind(&self) -> Option<jiebang_domain::OrganizationKind> {
+        jiebang_domain::OrganizationKind::parse(&self.kind)
+    }
+}
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = organizations)]
 pub struct NewOrganization {
@@ -50,6 +65,13 @@ pub struct User {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+impl User {
+    /// The role (`CHECK`ed in the schema, so never unknown in a consistent database).
+    pub fn role(&self) -> Option<jiebang_domain::Role> {
+        jiebang_domain::Role::parse(&self.role)
+    }
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -12,10 +12,73 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Party {
     /// `publisher` (发榜方) or `bidder` (揭榜方)
-    pub role: String,
+    pub role: PartyRole,
     pub organization_id: String,
     pub name: String,
     pub credit_code: String,
+}
+
+/// A party's side of an agreement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyRole {
+    /// 发榜方
+    Publisher,
+    /// 揭榜方
+    Bidder,
+}
+
+/// A milestone's state: `scheduled` → `reported` (bidder) → `met` | `not_met` (publisher); a
+/// `not_met` milestone may be reported again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MilestoneStatus {
+    Scheduled,
+    Reported,
+    Met,
+    NotMet,
+}
+
+impl MilestoneStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scheduled => "scheduled",
+            Self::Reported => "reported",
+            Self::Met => "met",
+            Self::NotMet => "not_met",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Scheduled, Self::Reported, Self::Met, Self::NotMet]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// Where a payment's money comes from: 财政资金 (recorded by officials) or 企业资金 (by the publisher).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentSource {
+    Fiscal,
+    Enterprise,
+}
+
+impl PaymentSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fiscal => "fiscal",
+            Self::Enterprise => "enterprise",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "fiscal" => Some(Self::Fiscal),
+            "enterprise" => Some(Self::Enterprise),
+            _ => None,
+        }
+    }
 }
 
 /// A committed KPI of the agreement.
@@ -49,6 +112,13 @@ pub struct Terms {
     pub ip_ownership: String,
     pub kpis: Vec<AgreedKpi>,
     pub milestones: Vec<AgreedMilestone>,
+}
+
+impl Terms {
+    /// The party on `role`'s side.
+    pub fn party(&self, role: PartyRole) -> Option<&Party> {
+        self.parties.iter().find(|p| p.role == role)
+    }
 }
 
 /// Writes `value` canonically (see the module documentation).
@@ -112,7 +182,7 @@ mod tests {
             bid_id: "b1".into(),
             title: "电解水制氢装备".into(),
             parties: vec![Party {
-                role: "publisher".into(),
+                role: PartyRole::Publisher,
                 organization_id: "o1".into(),
                 name: "草原氢能".into(),
                 credit_code: "X".into(),

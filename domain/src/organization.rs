@@ -88,6 +88,31 @@ impl OrganizationStatus {
     }
 }
 
+/// An innovation consortium's filing state (创新联合体备案): `draft` → `filed` → `revoked`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsortiumStatus {
+    Draft,
+    Filed,
+    Revoked,
+}
+
+impl ConsortiumStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Filed => "filed",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Draft, Self::Filed, Self::Revoked]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

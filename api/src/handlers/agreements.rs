@@ -15,9 +15,11 @@ use chrono::{DateTime, Duration, Utc};
 use jiebang_db::agreements::{AgreementChange, MilestoneRow, Payment, Signature};
 use jiebang_db::evaluation::Agreement;
 use jiebang_db::DbConnection;
+use jiebang_domain::agreement::PartyRole;
 use jiebang_domain::agreement::{
     self, AgreedMilestone, AgreementStatus, Terms, WrongAgreementState,
 };
+use jiebang_domain::agreement::{MilestoneStatus, PaymentSource};
 use jiebang_domain::challenge::{self as challenge_domain, Action, ChallengeStatus};
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
@@ -60,16 +62,10 @@ enum Side {
 }
 
 fn side(auth: &Auth, terms: &Terms) -> Side {
-    let org_of = |role: &str| {
-        terms
-            .parties
-            .iter()
-            .find(|p| p.role == role)
-            .map(|p| p.organization_id.clone())
-    };
-    if org_of("publisher").is_some_and(|o| auth.belongs_to(&o)) {
+    let org_of = |role| terms.party(role).map(|p| p.organization_id.clone());
+    if org_of(PartyRole::Publisher).is_some_and(|o| auth.belongs_to(&o)) {
         Side::Publisher
-    } else if org_of("bidder").is_some_and(|o| auth.belongs_to(&o)) {
+    } else if org_of(PartyRole::Bidder).is_some_and(|o| auth.belongs_to(&o)) {
         Side::Bidder
     } else if auth.is_staff() {
         Side::Staff
@@ -160,7 +156,7 @@ fn view(conn: &mut DbConnection, a: &Agreement, now: DateTime<Utc>) -> ApiResult
     let milestones = jiebang_db::agreements::milestones(conn, &a.id)?
         .into_iter()
         .map(|m| MilestoneView {
-            overdue: !matches!(m.status.as_str(), "met") && utc(m.due_at) < now,
+            overdue: m.status() != MilestoneStatus::Met && utc(m.due_at) < now,
             id: m.id,
             seq: m.seq,
             month: m.month,
@@ -697,10 +693,12 @@ pub async fn pay(
         ));
     }
     act(state, auth, req, id.into_inner(), move |cx| {
-        let allowed = match b.source.as_str() {
-            "fiscal" => cx.auth.role == Role::Official,
-            "enterprise" => cx.side == Side::Publisher,
-            _ => return Err(ApiError::field("source", FieldCode::InvalidValue, "source 应为 fiscal 或 enterprise / source must be fiscal or enterprise")),
+        let Some(source) = PaymentSource::parse(&b.source) else {
+            return Err(ApiError::field("source", FieldCode::InvalidValue, "source 应为 fiscal 或 enterprise / source must be fiscal or enterprise"));
+        };
+        let allowed = match source {
+            PaymentSource::Fiscal => cx.auth.role == Role::Official,
+            PaymentSource::Enterprise => cx.side == Side::Publisher,
         };
         if !allowed {
             return Err(ApiError::with(Code::Forbidden, "财政资金由科技厅登记，企业资金由发榜方登记 / officials record fiscal money, the publisher enterprise money"));
@@ -710,7 +708,10 @@ pub async fn pay(
         }
         jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &b.milestone_id)?
             .ok_or_else(|| ApiError::field("milestone_id", FieldCode::UnknownMilestone, "没有该里程碑 / no such milestone"))?;
-        let agreed = if b.source == "fiscal" { cx.terms.fiscal_amount } else { cx.terms.enterprise_amount };
+        let agreed = match source {
+            PaymentSource::Fiscal => cx.terms.fiscal_amount,
+            PaymentSource::Enterprise => cx.terms.enterprise_amount,
+        };
         let paid = jiebang_db::agreements::paid(cx.conn, &cx.agreement.id, &b.source)?;
         if paid + b.amount > agreed {
             return Err(ApiError::with(Code::Overpayment, format!("累计拨付将超过协议金额 {agreed} 元（已拨付 {paid} 元）/ the total paid would exceed the agreed {agreed} yuan")));
@@ -786,7 +787,7 @@ async fn end(
                 let ms = jiebang_db::agreements::milestones(cx.conn, &cx.agreement.id)?;
                 agreement::complete(
                     status_of(cx.agreement),
-                    !ms.is_empty() && ms.iter().all(|m| m.status == "met"),
+                    !ms.is_empty() && ms.iter().all(|m| m.status() == MilestoneStatus::Met),
                 )
             }
         }

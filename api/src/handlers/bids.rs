@@ -30,8 +30,10 @@ use jiebang_db::DbConnection;
 use jiebang_domain::bid::{
     self, BidAction, BidContent, BidStatus, ChiefScientist, KpiAnswer, Member, Milestone,
 };
+use jiebang_domain::challenge::Mode;
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
+use jiebang_domain::organization::ConsortiumStatus;
 use jiebang_domain::{FieldError, OrganizationKind, Violations};
 use jiebang_notifications::Event;
 use serde::{Deserialize, Serialize};
@@ -287,7 +289,7 @@ fn consortium_members(
     lead: &str,
 ) -> ApiResult<Vec<Member>> {
     let c = jiebang_db::consortia::find(conn, consortium)?
-        .filter(|c| c.status == "filed" && c.lead_organization_id == lead)
+        .filter(|c| c.status() == ConsortiumStatus::Filed && c.lead_organization_id == lead)
         .ok_or_else(|| {
             ApiError::field(
                 "consortium_id",
@@ -340,12 +342,12 @@ pub async fn create(
             if c.organization_id == org.id {
                 return Err(ApiError::with(Code::OwnChallenge, "不能对本单位发布的榜单揭榜 / an organisation never bids on its own challenge"));
             }
-            let directed = c.mode == "directed";
+            let directed = c.mode() == Mode::Directed;
             let invited = directed && jiebang_db::challenges::is_invited(conn, &c.id, &org.id)?;
             if access(conn, &c, Some(&auth))? == Access::Hidden && !(directed && c.published_at.is_some()) {
                 return Err(ApiError::not_found("榜单 / challenge"));
             }
-            if org.status != "verified" {
+            if !org.is_verified() {
                 return Err(ApiError::with(Code::OrganizationUnverified, "本单位尚未通过认证，认证后方可揭榜 / your organisation must be verified before it bids"));
             }
             if directed && !invited {
@@ -602,10 +604,7 @@ pub async fn submit(
     let id = id.into_inner();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let st = state.clone();
-    let verified = auth
-        .organization
-        .as_ref()
-        .is_some_and(|o| o.status == "verified");
+    let verified = auth.organization.as_ref().is_some_and(|o| o.is_verified());
     let v = state
         .write(move |conn| {
             let (b, c) = load_own(conn, &id, &auth)?;

@@ -21,7 +21,9 @@ use jiebang_application::challenges::{
 pub use jiebang_application::challenges::{ChallengeView, PublisherView, WinnerView};
 use jiebang_db::challenges::{Challenge, ListFilter, NewChallenge, StatusChange, TermsRow};
 use jiebang_db::DbConnection;
-use jiebang_domain::challenge::{self, Action, ChallengeStatus, Terms, TermsInput};
+use jiebang_domain::challenge::{
+    self, Action, ChallengeKind, ChallengeStatus, Mode, Terms, TermsInput,
+};
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
@@ -473,10 +475,10 @@ async fn page_of_matches(
         .filter_map(|id| {
             let m = metas.get(&id)?;
             let ok = (f.statuses.is_empty() || f.statuses.contains(&m.status))
-                && (f.all_directed || m.mode == "open" || invited.contains(&id))
+                && (f.all_directed || m.mode == Mode::Open || invited.contains(&id))
                 && f.industry.as_ref().is_none_or(|v| *v == m.industry)
-                && f.kind.as_ref().is_none_or(|v| *v == m.kind)
-                && f.mode.as_ref().is_none_or(|v| *v == m.mode)
+                && f.kind.is_none_or(|v| v == m.kind)
+                && f.mode.is_none_or(|v| v == m.mode)
                 && f.region_prefix
                     .as_ref()
                     .is_none_or(|p| m.region_code.starts_with(p.as_str()))
@@ -491,6 +493,26 @@ async fn page_of_matches(
     page.sort_by(|a, b| b.cmp(a));
     page.truncate(limit as usize + 1);
     Ok(page.into_iter().map(|(_, id)| id).collect())
+}
+
+/// A query parameter that names one of an enum's values; 422 `invalid_value` otherwise.
+fn parse_choice<T>(
+    field: &str,
+    v: &Option<String>,
+    parse: fn(&str) -> Option<T>,
+    names: fn() -> String,
+) -> ApiResult<Option<T>> {
+    v.as_deref()
+        .map(|s| {
+            parse(s).ok_or_else(|| {
+                ApiError::field(
+                    field,
+                    FieldCode::InvalidValue,
+                    format!("取值应为 {} 之一 / must be one of them", names()),
+                )
+            })
+        })
+        .transpose()
 }
 
 fn encode_cursor(t: chrono::NaiveDateTime, id: &str) -> String {
@@ -588,16 +610,12 @@ pub async fn list(
             })?;
         f.organization_id = Some(org.to_owned());
         f.by_creation = true;
-        f.statuses = status
-            .map(|s| vec![s.as_str().to_owned()])
-            .unwrap_or_default();
+        f.statuses = status.map(|s| vec![s]).unwrap_or_default();
     } else if is_staff {
         f.all_directed = true;
         // without a status: everything ever published (a challenge is published once, and
         // `published_at` is never cleared), which lets the (published_at, id) index serve the page
-        f.statuses = status
-            .map(|s| vec![s.as_str().to_owned()])
-            .unwrap_or_default();
+        f.statuses = status.map(|s| vec![s]).unwrap_or_default();
         f.public_only = status.is_none();
         f.by_creation = !f.public_only;
     } else {
@@ -608,7 +626,7 @@ pub async fn list(
                     "该状态的榜单不公开 / challenges in this state are not public",
                 ))
             }
-            Some(s) => f.statuses = vec![s.as_str().to_owned()],
+            Some(s) => f.statuses = vec![s],
             // every public state is a state after publication: `public_only` alone selects them
             None => {}
         }
@@ -619,8 +637,8 @@ pub async fn list(
             .and_then(|a| a.organization_id().map(str::to_owned));
     }
     f.industry = q.industry.clone();
-    f.kind = q.kind.clone();
-    f.mode = q.mode.clone();
+    f.kind = parse_choice("kind", &q.kind, ChallengeKind::parse, ChallengeKind::names)?;
+    f.mode = parse_choice("mode", &q.mode, Mode::parse, Mode::names)?;
     if let Some(r) = &q.region {
         let code = jiebang_domain::RegionCode::parse(r)
             .map_err(|e| ApiError::field("region", e.code, e.message))?;
@@ -878,10 +896,7 @@ pub async fn submit(
     let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let st = state.clone();
-    let verified = auth
-        .organization
-        .as_ref()
-        .is_some_and(|o| o.status == "verified");
+    let verified = auth.organization.as_ref().is_some_and(|o| o.is_verified());
     let v = state
         .write(move |conn| {
             let (c, access) = load(conn, &id, &auth)?;

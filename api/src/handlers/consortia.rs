@@ -15,6 +15,7 @@ use jiebang_db::consortia::{Consortium, ConsortiumChange};
 use jiebang_db::DbConnection;
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
+use jiebang_domain::organization::ConsortiumStatus;
 use jiebang_domain::validation::bounded_text;
 use jiebang_domain::{FieldError, OrganizationKind, Role, Violations};
 use serde::{Deserialize, Serialize};
@@ -222,7 +223,7 @@ pub async fn create(
 }
 
 fn visible(c: &Consortium, auth: Option<&Auth>) -> bool {
-    c.status == "filed"
+    c.status() == ConsortiumStatus::Filed
         || auth.is_some_and(|a| a.belongs_to(&c.lead_organization_id) || a.is_staff())
 }
 
@@ -326,7 +327,7 @@ pub async fn file(
                     "由牵头单位备案 / the lead organisation files it",
                 ));
             }
-            if c.status != "draft" {
+            if c.status() != ConsortiumStatus::Draft {
                 return Err(ApiError::with(
                     Code::ConsortiumNotDraft,
                     "该联合体已备案或已撤销 / the consortium is already filed or revoked",

@@ -216,7 +216,7 @@ pub async fn assign_experts(
             for (i, expert_id) in ids.iter().enumerate() {
                 let field = format!("expert_ids[{i}]");
                 let expert = jiebang_db::users::find(conn, expert_id)?
-                    .filter(|u| u.role == Role::Expert.as_str() && u.active)
+                    .filter(|u| u.role() == Some(Role::Expert) && u.active)
                     .ok_or_else(|| ApiError::field(&field, FieldCode::UnknownExpert, "不是有效的评审专家 / not an active expert"))?;
                 if expert.organization_id.as_ref().is_some_and(|o| interested.contains(o)) {
                     return Err(ApiError::with(Code::ConflictOfInterest,
@@ -772,13 +772,13 @@ fn agreement_terms(
         title: c.title.clone(),
         parties: vec![
             Party {
-                role: "publisher".into(),
+                role: jiebang_domain::agreement::PartyRole::Publisher,
                 organization_id: publisher.id.clone(),
                 name: publisher.name.clone(),
                 credit_code: publisher.credit_code.clone(),
             },
             Party {
-                role: "bidder".into(),
+                role: jiebang_domain::agreement::PartyRole::Bidder,
                 organization_id: lead.id.clone(),
                 name: lead.name.clone(),
                 credit_code: lead.credit_code.clone(),

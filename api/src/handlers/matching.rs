@@ -11,7 +11,7 @@ use crate::views::utc;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use jiebang_db::profiles::Profile;
-use jiebang_domain::challenge::Mode;
+use jiebang_domain::challenge::{ChallengeStatus, Mode};
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::matching::Hit;
@@ -138,7 +138,7 @@ pub async fn get_profile(
                 .0
                 .as_ref()
                 .is_some_and(|a| a.belongs_to(&org.id) || a.is_staff());
-            if org.status != "verified" && !insider {
+            if !org.is_verified() && !insider {
                 return Err(ApiError::not_found("单位 / organization"));
             }
             Ok(jiebang_db::profiles::find(conn, &org.id)?)
@@ -232,11 +232,11 @@ pub async fn my_recommendations(state: web::Data<AppState>, auth: Auth) -> ApiRe
         .unwrap_or_else(|e| e.into_inner())
         .recommend_challenges_where(&doc, 20, |id| {
             meta.get(id).is_some_and(|m| {
-                m.status == "published"
+                m.status == ChallengeStatus::Published
                     && m.bidding_deadline > now
                     && jiebang_domain::visibility::offered_to(
                         &m.organization_id,
-                        Mode::parse(&m.mode).unwrap_or(Mode::Open),
+                        m.mode,
                         &org,
                         || invited.contains(id),
                     )

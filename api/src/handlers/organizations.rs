@@ -35,9 +35,7 @@ pub async fn read(
         .read(move |conn| Ok(jiebang_db::organizations::find(conn, &id)?))
         .await?;
     match org {
-        Some(o)
-            if o.status == "verified" || auth.0.as_ref().is_some_and(|a| is_insider(a, &o.id)) =>
-        {
+        Some(o) if o.is_verified() || auth.0.as_ref().is_some_and(|a| is_insider(a, &o.id)) => {
             Ok(HttpResponse::Ok().json(OrganizationView::from(&o)))
         }
         _ => Err(ApiError::not_found("单位 / organization")),
@@ -107,7 +105,7 @@ pub async fn update(
     let org = state
         .write(move |conn| {
             let before = jiebang_db::organizations::find(conn, &id)?.ok_or_else(|| ApiError::not_found("单位 / organization"))?;
-            if (name.is_some() || region.is_some()) && before.status == "verified" && !is_admin {
+            if (name.is_some() || region.is_some()) && before.is_verified() && !is_admin {
                 return Err(ApiError::with(Code::VerifiedFieldsLocked,
                     "单位已认证，名称和行政区划须由管理员修改 / a verified organisation's name and region are changed by an admin"));
             }

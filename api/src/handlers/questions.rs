@@ -98,7 +98,7 @@ pub async fn ask(
             let org = auth.organization.as_ref().filter(|_| auth.role.is_organization_user()).ok_or_else(|| {
                 ApiError::with(Code::Forbidden, "只有单位用户可以提问 / only organisation users ask questions")
             })?;
-            if org.status != "verified" {
+            if !org.is_verified() {
                 return Err(ApiError::with(Code::OrganizationUnverified, "本单位尚未通过认证 / your organisation is not verified"));
             }
             if c.status() != ChallengeStatus::Published || utc(c.questions_deadline) <= now {

@@ -7,7 +7,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpResponse};
+use jiebang_domain::agreement::PartyRole;
+use jiebang_domain::agreement::PaymentSource;
 use jiebang_domain::agreement::Terms;
+use jiebang_domain::bid::BidStatus;
 use jiebang_domain::codes::Code;
 use jiebang_domain::Role;
 use serde::Serialize;
@@ -248,9 +251,7 @@ pub async fn funnel(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRes
         };
         let (code, name) = prefecture(&c.3);
         let lead = t
-            .parties
-            .iter()
-            .find(|p| p.role == "bidder")
+            .party(PartyRole::Bidder)
             .map(|p| p.organization_id.clone())
             .unwrap_or_default();
         let kind = d.orgs.get(&lead).map(|o| o.0.clone()).unwrap_or_default();
@@ -343,8 +344,7 @@ pub async fn agreements_csv(state: web::Data<AppState>, auth: Auth) -> ApiResult
     );
     out.push_str("\r\n");
     for (a, t) in &d.agreements {
-        let party = |role: &str| t.parties.iter().find(|p| p.role == role).cloned();
-        let (publisher, bidder) = (party("publisher"), party("bidder"));
+        let (publisher, bidder) = (t.party(PartyRole::Publisher), t.party(PartyRole::Bidder));
         let c = challenge.get(a.challenge_id.as_str());
         let region = c.map(|c| prefecture(&c.3).1).unwrap_or_default();
         let time = |t: Option<chrono::NaiveDateTime>| {
@@ -437,14 +437,17 @@ pub async fn ocds(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRespo
                 let bids = jiebang_db::bids::for_challenge(conn, &c.id, None)?;
                 let mut awards = Vec::new();
                 for b in bids.iter().filter(|b| {
-                    matches!(b.status.as_str(), "awarded" | "not_awarded" | "ineligible")
+                    matches!(
+                        b.status(),
+                        BidStatus::Awarded | BidStatus::NotAwarded | BidStatus::Ineligible
+                    )
                 }) {
                     awards.push(AwardRecord {
                         bid_id: b.id.clone(),
                         supplier: party(conn, &b.lead_organization_id)?,
                         bid_status: b.status.clone(),
                         value: b.requested_fiscal + b.own_funds,
-                        date: (b.status != "ineligible").then(|| utc(b.updated_at)),
+                        date: (b.status() != BidStatus::Ineligible).then(|| utc(b.updated_at)),
                     });
                 }
                 let mut contracts = Vec::new();
@@ -464,7 +467,7 @@ pub async fn ocds(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRespo
                         .collect();
                     let mut payments = Vec::new();
                     for p in jiebang_db::agreements::payments(conn, &a.id)? {
-                        let payer = if p.source == "fiscal" {
+                        let payer = if p.source() == PaymentSource::Fiscal {
                             funder.clone()
                         } else {
                             publisher.clone()
