@@ -713,7 +713,8 @@ pub async fn pay(
             PaymentSource::Enterprise => cx.terms.enterprise_amount,
         };
         let paid = jiebang_db::agreements::paid(cx.conn, &cx.agreement.id, &b.source)?;
-        if paid + b.amount > agreed {
+        // checked: an amount near i64::MAX must not wrap round to a small total
+        if paid.checked_add(b.amount).is_none_or(|total| total > agreed) {
             return Err(ApiError::with(Code::Overpayment, format!("累计拨付将超过协议金额 {agreed} 元（已拨付 {paid} 元）/ the total paid would exceed the agreed {agreed} yuan")));
         }
         let p = Payment {
