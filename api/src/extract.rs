@@ -61,6 +61,14 @@ pub fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiErro
 
 /// Parses bytes as `T`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // every request body is an object; serde would also take a struct's fields from an array
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::field(
+            "body",
+            FieldCode::InvalidType,
+            "请求体应为 JSON 对象 / the body must be a JSON object",
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(json_error)?;
     de.end().map_err(|e| {

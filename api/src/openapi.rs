@@ -24,6 +24,117 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every error response is a problem document (`application/problem+json`, schema `Problem`),
+/// and every operation documents the statuses the shared machinery can answer besides its own:
+/// 400/413/415/422 where it takes a JSON body (malformed, too large, not JSON, invalid fields),
+/// 422 where it takes query parameters, 404 where its path names an object, 401 and 403 for every
+/// operation of the API that reads a bearer token (a bad token is refused even where a token is
+/// optional; roles are checked), and 503 for all (the database pool or the hashing pool is
+/// exhausted).
+struct ProblemResponses;
+
+const PROBLEM_JSON: &str = "application/problem+json";
+
+fn problem_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::RefOr;
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let api = path.starts_with("/api/v1/");
+            let takes_token = api && !path.starts_with("/api/v1/auth/");
+            let names_object = path.contains('{');
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                let has_body = op.request_body.is_some();
+                let has_query = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                let mut add = |status: &str, description: &str, when: bool| {
+                    if when {
+                        op.responses
+                            .responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| problem_response(description));
+                    }
+                };
+                add(
+                    "400",
+                    "Malformed JSON (`malformed_json`, `malformed_body`)",
+                    has_body,
+                );
+                add(
+                    "401",
+                    "Missing, invalid or expired token (`unauthenticated`, `invalid_token`)",
+                    takes_token,
+                );
+                add(
+                    "403",
+                    "The role or relation does not allow this (see `code`)",
+                    takes_token,
+                );
+                add(
+                    "404",
+                    "No such object, or one the caller may not know exists",
+                    names_object,
+                );
+                add(
+                    "413",
+                    "The body is too large (`payload_too_large`)",
+                    has_body,
+                );
+                add(
+                    "415",
+                    "The body is not `application/json` (`unsupported_media_type`)",
+                    has_body,
+                );
+                add(
+                    "422",
+                    "Invalid fields or parameters (`validation_failed`, see `errors`)",
+                    has_body || has_query,
+                );
+                add(
+                    "503",
+                    "The server is busy; retry after `Retry-After` (`server_busy`)",
+                    api,
+                );
+                // error responses are problem documents, whatever the annotation said
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if !(status.starts_with('4') || status.starts_with('5')) {
+                        continue;
+                    }
+                    if let RefOr::T(r) = response {
+                        if let Some(content) = r.content.shift_remove("application/json") {
+                            r.content.insert(PROBLEM_JSON.to_owned(), content);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -53,7 +164,7 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         matching::put_profile, matching::get_profile, matching::my_recommendations, matching::recommended_organizations,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemFieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "organizations", description = "Organisations (单位)"),

@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod audit;
 pub mod bids;
 pub mod caller;
+pub mod challenge_actions;
 pub mod challenges;
 pub mod ctx;
 pub mod error;

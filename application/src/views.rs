@@ -92,9 +92,9 @@ pub struct HistoryEntry {
     pub actor_user_id: Option<String>,
     pub actor_organization_id: Option<String>,
     pub action: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// The object before the change: any JSON value (an object, a state name) or null.
     pub before: Option<serde_json::Value>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// The object after the change: any JSON value (an object, a state name) or null.
     pub after: Option<serde_json::Value>,
     pub comment: Option<String>,
 }

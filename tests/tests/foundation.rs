@@ -139,6 +139,11 @@ on_both_databases! {
             .problem(400, "malformed_json");
         app.raw("POST", "/api/v1/auth/login", None, Some("text/plain"), b"{}".to_vec())
             .problem(415, "unsupported_media_type");
+        // a body must be an object, not the struct's fields in an array
+        app.register("array-body@ordos.cn", "鄂尔多斯数组测试有限公司", "enterprise", "150602");
+        let me = app.token("array-body@ordos.cn");
+        app.raw("PATCH", "/api/v1/me", Some(&me), Some("application/json"), b" [null, null]".to_vec())
+            .problem(422, "validation_failed").has_field_error("body", "invalid_type");
         let big = format!("{{\"email\": \"{}\", \"password\": \"x\"}}", "a".repeat(300 * 1024));
         app.raw("POST", "/api/v1/auth/login", None, Some("application/json"), big.into_bytes())
             .problem(413, "payload_too_large");

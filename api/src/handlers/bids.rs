@@ -24,17 +24,17 @@ pub use jiebang_application::bids::{
     bidder_users, bidding_closed, formal_check_all, is_assigned_expert, may_read, not_found,
     open_for_bids, release_live_bids, reopen_submitted, wrong_state,
 };
+use jiebang_application::challenge_actions::{check, ChallengeAction, Facts};
 use jiebang_db::bids::{Bid, BidStatusChange, ContentRow};
 use jiebang_db::challenges::Challenge;
 use jiebang_db::DbConnection;
 use jiebang_domain::bid::{
     self, BidAction, BidContent, BidStatus, ChiefScientist, KpiAnswer, Member, Milestone,
 };
-use jiebang_domain::challenge::Mode;
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::organization::ConsortiumStatus;
-use jiebang_domain::{FieldError, OrganizationKind, Violations};
+use jiebang_domain::{FieldError, Violations};
 use jiebang_notifications::Event;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -323,10 +323,6 @@ pub async fn create(
     id: web::Path<String>,
     body: Json<BidRequest>,
 ) -> ApiResult<HttpResponse> {
-    let org = match (&auth.organization, auth.role.is_organization_user()) {
-        (Some(o), true) if OrganizationKind::parse(&o.kind).is_some_and(|k| k.may_bid()) => o.clone(),
-        _ => return Err(ApiError::with(Code::NotABidder, "只有高校、科研院所和企业的用户可以揭榜 / only users of universities, institutes and enterprises bid")),
-    };
     let id = id.into_inner();
     let mut content = to_content(&body.0);
     let consortium_id = body.0.consortium_id.clone();
@@ -338,33 +334,17 @@ pub async fn create(
     let v = state
         .write(move |conn| {
             let c = jiebang_db::challenges::find_for_update(conn, &id)?.ok_or_else(|| ApiError::not_found("榜单 / challenge"))?;
-            let now = st.now();
-            if c.organization_id == org.id {
-                return Err(ApiError::with(Code::OwnChallenge, "不能对本单位发布的榜单揭榜 / an organisation never bids on its own challenge"));
+            // one lead's bids are decided one at a time (限项 across challenges): the
+            // organisation's row lock (after the challenge's) is taken before the facts are read
+            if let Some(org) = auth.organization_id().filter(|_| auth.role.is_organization_user()) {
+                jiebang_db::organizations::lock(conn, org)?;
             }
-            let directed = c.mode() == Mode::Directed;
-            let invited = directed && jiebang_db::challenges::is_invited(conn, &c.id, &org.id)?;
-            if access(conn, &c, Some(&auth))? == Access::Hidden && !(directed && c.published_at.is_some()) {
-                return Err(ApiError::not_found("榜单 / challenge"));
-            }
-            if !org.is_verified() {
-                return Err(ApiError::with(Code::OrganizationUnverified, "本单位尚未通过认证，认证后方可揭榜 / your organisation must be verified before it bids"));
-            }
-            if directed && !invited {
-                return Err(ApiError::with(Code::NotInvited, "该榜单为定向委托，本单位未受邀 / this directed challenge did not invite your organisation"));
-            }
-            open_for_bids(&c, now)?;
+            let facts = Facts::load(conn, &st.ctx, &c, Some(&auth))?;
+            check(&facts, ChallengeAction::Bid)?;
+            let now = facts.now;
+            let org = auth.organization.clone().ok_or_else(|| ApiError::internal("bidder without organisation"))?;
             if let Some(cid) = &consortium_id {
                 content.members = consortium_members(conn, cid, &org.id)?;
-            }
-            // one lead's bids are decided one at a time (限项 across challenges)
-            jiebang_db::organizations::lock(conn, &org.id)?;
-            if jiebang_db::bids::has_live_bid(conn, &c.id, &org.id)? {
-                return Err(ApiError::with(Code::LiveBidExists, "本单位在该榜单已有有效申报，请编辑或撤回后再新建 / your organisation already has a live bid on this challenge"));
-            }
-            let limit = st.config.max_live_bids;
-            if jiebang_db::bids::live_count(conn, &org.id)? >= limit {
-                return Err(ApiError::with(Code::BidLimitReached, format!("本单位牵头的有效申报已达上限 {limit} 项（限项）/ your organisation already leads {limit} live bids")));
             }
             let content = checked_content(conn, &content, &org.id, &c)?;
             let row = ContentRow::from_content(&content);

@@ -15,6 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use jiebang_application::bids::{bidder_users, release_live_bids, reopen_submitted};
+use jiebang_application::challenge_actions::{check, ChallengeAction, Facts};
 use jiebang_application::challenges::{
     full_view, not_found, publisher_name, transitioned, view, winners, wrong_state,
 };
@@ -27,7 +28,6 @@ use jiebang_domain::challenge::{
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
-use jiebang_domain::Role;
 use jiebang_notifications::Event;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -157,17 +157,6 @@ fn load(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Challenge,
         return Err(not_found().into());
     }
     Ok((c, access))
-}
-
-fn only_owner(access: Access) -> ApiResult<()> {
-    if access == Access::Owner {
-        Ok(())
-    } else {
-        Err(ApiError::with(
-            Code::NotPublisher,
-            "只有发榜单位可以执行此操作 / only the publishing organisation may do this",
-        ))
-    }
 }
 
 // ---------------------------------------------------------------- create
@@ -824,11 +813,10 @@ pub async fn update(
     let st = state.clone();
     let v = state
         .write(move |conn| {
-            let (c, access) = load(conn, &id, &auth)?;
-            only_owner(access)?;
+            let (c, _) = load(conn, &id, &auth)?;
+            check(&Facts::load(conn, &st.ctx, &c, Some(&auth))?, ChallengeAction::Edit)?;
             let status = c.status();
             let amending = status == ChallengeStatus::Published;
-            challenge::transition(status, if amending { Action::Amend } else { Action::Edit }).map_err(wrong_state)?;
             if c.version != version {
                 return Err(version_conflict());
             }
@@ -896,25 +884,50 @@ pub async fn submit(
     let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let st = state.clone();
-    let verified = auth.organization.as_ref().is_some_and(|o| o.is_verified());
     let v = state
         .write(move |conn| {
-            let (c, access) = load(conn, &id, &auth)?;
-            only_owner(access)?;
+            let (c, _) = load(conn, &id, &auth)?;
+            check(
+                &Facts::load(conn, &st.ctx, &c, Some(&auth))?,
+                ChallengeAction::Submit,
+            )?;
             let to = challenge::transition(c.status(), Action::Submit).map_err(wrong_state)?;
-            if !verified {
-                return Err(ApiError::with(Code::OrganizationUnverified, "本单位尚未通过认证，认证后方可提交榜单 / your organisation must be verified before it submits challenges"));
-            }
             // the deadlines must still leave the bidding window
             let terms = c.terms(jiebang_db::challenges::invitations(conn, &c.id)?);
             challenge::validate(&TermsInput::from(&terms), &st.rules, now, None)?;
-            let change = StatusChange { status: Some(to.as_str().into()), submitted_at: Some(now.naive_utc()), ..Default::default() };
-            if !jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {
+            let change = StatusChange {
+                status: Some(to.as_str().into()),
+                submitted_at: Some(now.naive_utc()),
+                ..Default::default()
+            };
+            if !jiebang_db::challenges::change_status(
+                conn,
+                &c.id,
+                &c.status,
+                &change,
+                now.naive_utc(),
+            )? {
                 return Err(version_conflict());
             }
-            Ok(transitioned(conn, &st.ctx, &actor, &c, "submit", None, now, |c, publisher| {
-                vec![(None, Event::ChallengeSubmitted { challenge_id: c.id.clone(), title: c.title.clone(), publisher: publisher.to_owned() })]
-            })?)
+            Ok(transitioned(
+                conn,
+                &st.ctx,
+                &actor,
+                &c,
+                "submit",
+                None,
+                now,
+                |c, publisher| {
+                    vec![(
+                        None,
+                        Event::ChallengeSubmitted {
+                            challenge_id: c.id.clone(),
+                            title: c.title.clone(),
+                            publisher: publisher.to_owned(),
+                        },
+                    )]
+                },
+            )?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -975,43 +988,71 @@ pub async fn review(
     let st = state.clone();
     let v = state
         .write(move |conn| {
-            let (c, access) = load(conn, &id, &auth)?;
-            if auth.role != Role::Official {
-                return Err(if access == Access::Owner {
-                    ApiError::with(Code::CannotReviewOwn, "发榜单位不能审核自己的榜单 / a publisher cannot review its own challenge")
+            let (c, _) = load(conn, &id, &auth)?;
+            let action = if approve {
+                ChallengeAction::Approve
+            } else {
+                ChallengeAction::Return
+            };
+            check(&Facts::load(conn, &st.ctx, &c, Some(&auth))?, action)?;
+            let to = challenge::transition(
+                c.status(),
+                if approve {
+                    Action::Approve
                 } else {
-                    ApiError::with(Code::Forbidden, "只有科技厅工作人员可以审核榜单 / only officials review challenges")
-                });
-            }
-            let to = challenge::transition(c.status(), if approve { Action::Approve } else { Action::Return }).map_err(wrong_state)?;
-            let mut change = StatusChange { status: Some(to.as_str().into()), review_comment: Some(comment.clone()), ..Default::default() };
+                    Action::Return
+                },
+            )
+            .map_err(wrong_state)?;
+            let mut change = StatusChange {
+                status: Some(to.as_str().into()),
+                review_comment: Some(comment.clone()),
+                ..Default::default()
+            };
             if approve {
-                let window = chrono::Duration::hours(st.rules.min_bidding_hours);
-                if utc(c.bidding_deadline) < now + window || utc(c.questions_deadline) <= now {
-                    return Err(ApiError::with(Code::DeadlineTooSoon,
-                        format!("揭榜截止时间距发布不足 {} 小时，请退回修改 / the bidding deadline leaves less than {} hours after publication; return it", st.rules.min_bidding_hours, st.rules.min_bidding_hours)));
-                }
                 change.published_at = Some(now.naive_utc());
             }
-            if !jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {
+            if !jiebang_db::challenges::change_status(
+                conn,
+                &c.id,
+                &c.status,
+                &change,
+                now.naive_utc(),
+            )? {
                 return Err(version_conflict());
             }
             let org = c.organization_id.clone();
-            let v = transitioned(conn, &st.ctx, &actor, &c, if approve { "approve" } else { "return" }, comment.as_deref(), now, |c, _| {
-                let e = if approve {
-                    Event::ChallengePublished { challenge_id: c.id.clone(), title: c.title.clone(), deadline: utc(c.bidding_deadline) }
-                } else {
-                    Event::ChallengeReturned { challenge_id: c.id.clone(), title: c.title.clone(), comment: comment.clone().unwrap_or_default() }
-                };
-                vec![(Some(org), e)]
-            })?;
+            let v = transitioned(
+                conn,
+                &st.ctx,
+                &actor,
+                &c,
+                if approve { "approve" } else { "return" },
+                comment.as_deref(),
+                now,
+                |c, _| {
+                    let e = if approve {
+                        Event::ChallengePublished {
+                            challenge_id: c.id.clone(),
+                            title: c.title.clone(),
+                            deadline: utc(c.bidding_deadline),
+                        }
+                    } else {
+                        Event::ChallengeReturned {
+                            challenge_id: c.id.clone(),
+                            title: c.title.clone(),
+                            comment: comment.clone().unwrap_or_default(),
+                        }
+                    };
+                    vec![(Some(org), e)]
+                },
+            )?;
             if approve {
                 let published = jiebang_db::challenges::find(conn, &c.id)?.ok_or_else(not_found)?;
                 notify::notify_subscribers(conn, &st.config.public_url, &published, now)?;
             }
             Ok(v)
         })
-
         .await?;
     state
         .search_changed(crate::search::Change::Challenge(v.id.clone()))
@@ -1046,22 +1087,53 @@ pub async fn cancel(
     let st = state.clone();
     let v = state
         .write(move |conn| {
-            let (c, access) = load(conn, &id, &auth)?;
-            if !(access == Access::Owner || auth.role == Role::Official) {
-                return Err(ApiError::with(Code::Forbidden, "只有发榜单位或科技厅可以撤销榜单 / only the publisher or an official may cancel"));
-            }
+            let (c, _) = load(conn, &id, &auth)?;
+            check(
+                &Facts::load(conn, &st.ctx, &c, Some(&auth))?,
+                ChallengeAction::Cancel,
+            )?;
             let to = challenge::transition(c.status(), Action::Cancel).map_err(wrong_state)?;
-            let change = StatusChange { status: Some(to.as_str().into()), cancel_reason: Some(reason.clone()), ..Default::default() };
-            if !jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {
+            let change = StatusChange {
+                status: Some(to.as_str().into()),
+                cancel_reason: Some(reason.clone()),
+                ..Default::default()
+            };
+            if !jiebang_db::challenges::change_status(
+                conn,
+                &c.id,
+                &c.status,
+                &change,
+                now.naive_utc(),
+            )? {
                 return Err(version_conflict());
             }
             let bidders = bidder_users(conn, &c.id)?;
             release_live_bids(conn, &c, now, &actor, true)?;
             let org = c.organization_id.clone();
-            let v = transitioned(conn, &st.ctx, &actor, &c, "cancel", Some(&reason), now, |c, _| {
-                vec![(Some(org), Event::ChallengeCancelled { challenge_id: c.id.clone(), title: c.title.clone(), reason: reason.clone() })]
-            })?;
-            let event = Event::ChallengeCancelled { challenge_id: v.id.clone(), title: v.title.clone(), reason: reason.clone() };
+            let v = transitioned(
+                conn,
+                &st.ctx,
+                &actor,
+                &c,
+                "cancel",
+                Some(&reason),
+                now,
+                |c, _| {
+                    vec![(
+                        Some(org),
+                        Event::ChallengeCancelled {
+                            challenge_id: c.id.clone(),
+                            title: c.title.clone(),
+                            reason: reason.clone(),
+                        },
+                    )]
+                },
+            )?;
+            let event = Event::ChallengeCancelled {
+                challenge_id: v.id.clone(),
+                title: v.title.clone(),
+                reason: reason.clone(),
+            };
             notify::notify(conn, &st.config.public_url, &bidders, &event, now)?;
             Ok(v)
         })
@@ -1106,16 +1178,11 @@ pub async fn extend(
     let st = state.clone();
     let v = state
         .write(move |conn| {
-            let (c, access) = load(conn, &id, &auth)?;
-            if !(access == Access::Owner || auth.role == Role::Official) {
-                return Err(ApiError::with(Code::Forbidden, "只有发榜单位或科技厅可以延期 / only the publisher or an official may extend"));
-            }
-            challenge::transition(c.status(), Action::Extend).map_err(wrong_state)?;
-            let now = st.now(); // read under the row lock, as the scheduler reads it
-            // the deadline may already have passed though the scheduler has not closed it yet
-            if utc(c.bidding_deadline) <= now {
-                return Err(ApiError::with(Code::ChallengeNotPublished, "揭榜已截止 / bidding has already closed"));
-            }
+            let (c, _) = load(conn, &id, &auth)?;
+            // the clock is read under the row lock, as the scheduler reads it
+            let facts = Facts::load(conn, &st.ctx, &c, Some(&auth))?;
+            check(&facts, ChallengeAction::Extend)?;
+            let now = facts.now;
             if body.bidding_deadline <= utc(c.bidding_deadline) {
                 return Err(ApiError::field("bidding_deadline", FieldCode::NotLater, "新的截止时间须晚于原截止时间 / the new deadline must be later than the current one"));
             }

@@ -13,8 +13,8 @@ use crate::views::utc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use jiebang_application::bids::bidder_users;
+use jiebang_application::challenge_actions::{check, ChallengeAction, Facts};
 use jiebang_db::questions::Question;
-use jiebang_domain::challenge::ChallengeStatus;
 use jiebang_domain::codes::Code;
 use jiebang_domain::validation::bounded_text;
 use jiebang_notifications::Event;
@@ -81,29 +81,18 @@ pub async fn ask(
     let id = id.into_inner();
     let text = bounded_text(&body.0.question, 5, 1000)
         .map_err(|e| ApiError::field("question", e.code, e.message))?;
-    let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
+    let st = state.clone();
     let q = state
         .write(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
-            let acc = access(conn, &c, Some(&auth))?;
-            if acc == Access::Hidden || (acc != Access::Public && !auth.role.is_organization_user()) {
-                return Err(if acc == Access::Hidden { not_found() } else {
-                    ApiError::with(Code::Forbidden, "只有单位用户可以提问 / only organisation users ask questions")
-                });
-            }
-            if acc == Access::Owner {
-                return Err(ApiError::with(Code::OwnChallenge, "发榜单位不能对自己的榜单提问 / a publisher does not ask about its own challenge"));
-            }
-            let org = auth.organization.as_ref().filter(|_| auth.role.is_organization_user()).ok_or_else(|| {
-                ApiError::with(Code::Forbidden, "只有单位用户可以提问 / only organisation users ask questions")
-            })?;
-            if !org.is_verified() {
-                return Err(ApiError::with(Code::OrganizationUnverified, "本单位尚未通过认证 / your organisation is not verified"));
-            }
-            if c.status() != ChallengeStatus::Published || utc(c.questions_deadline) <= now {
-                return Err(ApiError::with(Code::QuestionsClosed, "答疑已截止 / questions are closed for this challenge"));
-            }
+            let facts = Facts::load(conn, &st.ctx, &c, Some(&auth))?;
+            check(&facts, ChallengeAction::Ask)?;
+            let org = auth
+                .organization
+                .clone()
+                .ok_or_else(|| ApiError::internal("asker without organisation"))?;
+            let now = facts.now;
             let q = Question {
                 id: jiebang_db::new_id(),
                 challenge_id: c.id.clone(),
@@ -118,7 +107,17 @@ pub async fn ask(
             jiebang_db::questions::insert(conn, &q)?;
             // logged on the question, not the challenge: the challenge's history (read by the publisher)
             // must not reveal who asked
-            audit::record(conn, &actor, now, "question", &q.id, "ask", None::<&()>, Some(&view(&q, true)), None)?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "question",
+                &q.id,
+                "ask",
+                None::<&()>,
+                Some(&view(&q, true)),
+                None,
+            )?;
             Ok(q)
         })
         .await?;

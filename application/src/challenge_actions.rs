@@ -1,0 +1,287 @@
+//! What a caller may do with a challenge now (`actions` on every challenge view), from the same
+//! checks the actions run before they change anything: each action's handler calls [`check`],
+//! and a view lists the actions for which [`check`] passes ([`actions`]). The two cannot drift.
+
+use crate::caller::Caller;
+use crate::challenges::wrong_state;
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::utc;
+use chrono::{DateTime, Utc};
+use jiebang_db::challenges::Challenge;
+use jiebang_db::DbConnection;
+use jiebang_domain::challenge::{self, Action, ChallengeStatus, Mode};
+use jiebang_domain::codes::Code;
+use jiebang_domain::visibility::Visibility;
+use jiebang_domain::Role;
+use serde::Serialize;
+
+/// An action on a challenge, as named in `actions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeAction {
+    /// `PATCH /challenges/{id}`: edit a draft, or amend a published challenge (publisher)
+    Edit,
+    /// `POST …/submit` for review (publisher)
+    Submit,
+    /// `POST …/review` with `approve` (official)
+    Approve,
+    /// `POST …/review` with `return` (official)
+    Return,
+    /// `POST …/cancel` (publisher or official)
+    Cancel,
+    /// `POST …/extend` the bidding deadline (publisher or official)
+    Extend,
+    /// `POST …/questions` (another verified organisation)
+    Ask,
+    /// `POST …/bids`: start a bid (a verified university, institute or enterprise)
+    Bid,
+}
+
+impl ChallengeAction {
+    pub const ALL: [ChallengeAction; 8] = [
+        Self::Edit,
+        Self::Submit,
+        Self::Approve,
+        Self::Return,
+        Self::Cancel,
+        Self::Extend,
+        Self::Ask,
+        Self::Bid,
+    ];
+}
+
+/// The facts the checks decide on.
+pub struct Facts<'a> {
+    pub challenge: &'a Challenge,
+    pub caller: Option<&'a Caller>,
+    pub access: Visibility,
+    /// The clock, read under the challenge's row lock when the action follows.
+    pub now: DateTime<Utc>,
+    /// The minimum time between approval and the bidding deadline.
+    pub min_bidding_window: chrono::Duration,
+    /// The caller's organisation leads a live bid on this challenge.
+    pub live_bid_here: bool,
+    /// The caller's organisation leads as many live bids as allowed (限项).
+    pub at_bid_limit: bool,
+    /// 限项: how many live bids one organisation may lead.
+    pub bid_limit: i64,
+}
+
+impl<'a> Facts<'a> {
+    /// Reads the facts of `c` for `caller`.
+    pub fn load(
+        conn: &mut DbConnection,
+        ctx: &Ctx,
+        c: &'a Challenge,
+        caller: Option<&'a Caller>,
+    ) -> Result<Facts<'a>> {
+        let access = crate::visibility::of_challenge(conn, c, caller)?;
+        let bidder_org = caller
+            .filter(|a| a.role.is_organization_user())
+            .and_then(|a| a.organization_id());
+        let (live_bid_here, at_bid_limit) = match bidder_org {
+            Some(org) if access == Visibility::Public => (
+                jiebang_db::bids::has_live_bid(conn, &c.id, org)?,
+                jiebang_db::bids::live_count(conn, org)? >= ctx.settings.max_live_bids,
+            ),
+            _ => (false, false),
+        };
+        Ok(Facts {
+            challenge: c,
+            caller,
+            access,
+            now: ctx.now(),
+            min_bidding_window: chrono::Duration::hours(ctx.settings.rules.min_bidding_hours),
+            live_bid_here,
+            at_bid_limit,
+            bid_limit: ctx.settings.max_live_bids,
+        })
+    }
+
+    fn owner_or_official(&self, what: &str) -> Result<()> {
+        if self.access == Visibility::Owner || self.role() == Some(Role::Official) {
+            Ok(())
+        } else {
+            Err(Error::with(
+                Code::Forbidden,
+                format!("只有发榜单位或科技厅可以{what}"),
+            ))
+        }
+    }
+
+    fn role(&self) -> Option<Role> {
+        self.caller.map(|a| a.role)
+    }
+
+    fn transition(&self, action: Action) -> Result<ChallengeStatus> {
+        challenge::transition(self.challenge.status(), action).map_err(wrong_state)
+    }
+}
+
+fn not_found() -> Error {
+    Error::not_found("榜单 / challenge")
+}
+
+/// Whether the caller may take `action` on the challenge now; the refusal is the one the action
+/// answers. Checks that depend on the request body (a reason, a later deadline, valid content)
+/// are the action's own.
+pub fn check(f: &Facts, action: ChallengeAction) -> Result<()> {
+    use ChallengeAction as A;
+    let c = f.challenge;
+    if f.access == Visibility::Hidden && action != A::Bid {
+        return Err(not_found());
+    }
+    match action {
+        A::Edit => {
+            only_owner(f)?;
+            let amending = c.status() == ChallengeStatus::Published;
+            f.transition(if amending {
+                Action::Amend
+            } else {
+                Action::Edit
+            })?;
+        }
+        A::Submit => {
+            only_owner(f)?;
+            f.transition(Action::Submit)?;
+            if !f
+                .caller
+                .and_then(|a| a.organization.as_ref())
+                .is_some_and(|o| o.is_verified())
+            {
+                return Err(Error::with(Code::OrganizationUnverified, "本单位尚未通过认证，认证后方可提交榜单 / your organisation must be verified before it submits challenges"));
+            }
+        }
+        A::Approve | A::Return => {
+            if f.role() != Some(Role::Official) {
+                return Err(if f.access == Visibility::Owner {
+                    Error::with(
+                        Code::CannotReviewOwn,
+                        "发榜单位不能审核自己的榜单 / a publisher cannot review its own challenge",
+                    )
+                } else {
+                    Error::with(
+                        Code::Forbidden,
+                        "只有科技厅工作人员可以审核榜单 / only officials review challenges",
+                    )
+                });
+            }
+            f.transition(if action == A::Approve {
+                Action::Approve
+            } else {
+                Action::Return
+            })?;
+            if action == A::Approve
+                && (utc(c.bidding_deadline) < f.now + f.min_bidding_window
+                    || utc(c.questions_deadline) <= f.now)
+            {
+                let hours = f.min_bidding_window.num_hours();
+                return Err(Error::with(Code::DeadlineTooSoon,
+                    format!("揭榜截止时间距发布不足 {hours} 小时，请退回修改 / the bidding deadline leaves less than {hours} hours after publication; return it")));
+            }
+        }
+        A::Cancel => {
+            f.owner_or_official("撤销榜单 / only the publisher or an official may cancel")?;
+            f.transition(Action::Cancel)?;
+        }
+        A::Extend => {
+            f.owner_or_official("延期 / only the publisher or an official may extend")?;
+            f.transition(Action::Extend)?;
+            // the deadline may already have passed though the scheduler has not closed it yet
+            if utc(c.bidding_deadline) <= f.now {
+                return Err(Error::with(
+                    Code::ChallengeNotPublished,
+                    "揭榜已截止 / bidding has already closed",
+                ));
+            }
+        }
+        A::Ask => {
+            let org_user = f.caller.is_some_and(|a| a.role.is_organization_user());
+            if f.access != Visibility::Public && !org_user {
+                return Err(Error::with(
+                    Code::Forbidden,
+                    "只有单位用户可以提问 / only organisation users ask questions",
+                ));
+            }
+            if f.access == Visibility::Owner {
+                return Err(Error::with(Code::OwnChallenge, "发榜单位不能对自己的榜单提问 / a publisher does not ask about its own challenge"));
+            }
+            let org = f
+                .caller
+                .filter(|a| a.role.is_organization_user())
+                .and_then(|a| a.organization.as_ref())
+                .ok_or_else(|| {
+                    Error::with(
+                        Code::Forbidden,
+                        "只有单位用户可以提问 / only organisation users ask questions",
+                    )
+                })?;
+            if !org.is_verified() {
+                return Err(Error::with(
+                    Code::OrganizationUnverified,
+                    "本单位尚未通过认证 / your organisation is not verified",
+                ));
+            }
+            if c.status() != ChallengeStatus::Published || utc(c.questions_deadline) <= f.now {
+                return Err(Error::with(
+                    Code::QuestionsClosed,
+                    "答疑已截止 / questions are closed for this challenge",
+                ));
+            }
+        }
+        A::Bid => {
+            let org = f
+                .caller
+                .filter(|a| a.role.is_organization_user())
+                .and_then(|a| a.organization.as_ref())
+                .filter(|o| o.kind().is_some_and(|k| k.may_bid()))
+                .ok_or_else(|| Error::with(Code::NotABidder, "只有高校、科研院所和企业的用户可以揭榜 / only users of universities, institutes and enterprises bid"))?;
+            if c.organization_id == org.id {
+                return Err(Error::with(
+                    Code::OwnChallenge,
+                    "不能对本单位发布的榜单揭榜 / an organisation never bids on its own challenge",
+                ));
+            }
+            let directed = c.mode() == Mode::Directed;
+            if f.access == Visibility::Hidden && !(directed && c.published_at.is_some()) {
+                return Err(not_found());
+            }
+            if !org.is_verified() {
+                return Err(Error::with(Code::OrganizationUnverified, "本单位尚未通过认证，认证后方可揭榜 / your organisation must be verified before it bids"));
+            }
+            if directed && f.access != Visibility::Public {
+                return Err(Error::with(Code::NotInvited, "该榜单为定向委托，本单位未受邀 / this directed challenge did not invite your organisation"));
+            }
+            crate::bids::open_for_bids(c, f.now)?;
+            if f.live_bid_here {
+                return Err(Error::with(Code::LiveBidExists, "本单位在该榜单已有有效申报，请编辑或撤回后再新建 / your organisation already has a live bid on this challenge"));
+            }
+            if f.at_bid_limit {
+                let limit = f.bid_limit;
+                return Err(Error::with(Code::BidLimitReached, format!("本单位牵头的有效申报已达上限 {limit} 项（限项）/ your organisation already leads {limit} live bids")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn only_owner(f: &Facts) -> Result<()> {
+    if f.access == Visibility::Owner {
+        Ok(())
+    } else {
+        Err(Error::with(
+            Code::NotPublisher,
+            "只有发榜单位可以执行此操作 / only the publishing organisation may do this",
+        ))
+    }
+}
+
+/// The actions [`check`] allows now.
+pub fn actions(f: &Facts) -> Vec<ChallengeAction> {
+    ChallengeAction::ALL
+        .into_iter()
+        .filter(|a| check(f, *a).is_ok())
+        .collect()
+}
