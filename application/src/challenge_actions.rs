@@ -285,3 +285,13 @@ pub fn actions(f: &Facts) -> Vec<ChallengeAction> {
         .filter(|a| check(f, *a).is_ok())
         .collect()
 }
+
+/// The actions `caller` may take on challenge `c` now.
+pub fn for_challenge(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    c: &Challenge,
+    caller: Option<&Caller>,
+) -> Result<Vec<ChallengeAction>> {
+    Ok(actions(&Facts::load(conn, ctx, c, caller)?))
+}

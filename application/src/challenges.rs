@@ -77,6 +77,11 @@ pub struct ChallengeView {
     /// Send it back with an update (or as `If-Match`); publisher and officials only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+    /// What the caller may do with the challenge now (`edit`, `submit`, `approve`, `return`,
+    /// `cancel`, `extend`, `ask`, `bid`), from the checks the actions run. On every view the API
+    /// returns; absent only from audit entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<crate::challenge_actions::ChallengeAction>>,
 }
 
 pub fn view(
@@ -126,6 +131,7 @@ pub fn view(
         created_at: full.then(|| utc(c.created_at)),
         updated_at: full.then(|| utc(c.updated_at)),
         version: full.then_some(c.version),
+        actions: None,
     }
 }
 

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use jiebang_application::bids::{bidder_users, release_live_bids, reopen_submitted};
-use jiebang_application::challenge_actions::{check, ChallengeAction, Facts};
+use jiebang_application::challenge_actions::{check, for_challenge, ChallengeAction, Facts};
 use jiebang_application::challenges::{
     full_view, not_found, publisher_name, transitioned, view, winners, wrong_state,
 };
@@ -271,6 +271,7 @@ pub async fn create(
     let terms = challenge::validate(&terms_input(&body), &state.rules, now, None)?;
     let actor = Actor::user(&auth, audit::request_id(&req));
     let retry_key = key.clone();
+    let (st, caller) = (state.clone(), auth.clone());
     let retry_hash = request_hash.clone();
     let result = state
         .write(move |conn| {
@@ -295,7 +296,7 @@ pub async fn create(
             jiebang_db::challenges::insert(conn, &new, &terms.invited_organizations)?;
             let c = jiebang_db::challenges::find(conn, &id)?
                 .ok_or_else(|| ApiError::internal("lost challenge"))?;
-            let v = full_view(conn, &c)?;
+            let mut v = full_view(conn, &c)?;
             audit::record(
                 conn,
                 &actor,
@@ -307,6 +308,7 @@ pub async fn create(
                 Some(&v),
                 None,
             )?;
+            v.actions = Some(for_challenge(conn, &st.ctx, &c, Some(&caller))?);
             let body = serde_json::to_string(&v).map_err(ApiError::internal)?;
             if let Some(k) = key {
                 let stored = jiebang_db::idempotency::StoredResponse {
@@ -352,6 +354,23 @@ pub async fn create(
     }
 }
 
+/// The view with the caller's `actions`, read after the change committed.
+async fn with_actions(
+    state: &web::Data<AppState>,
+    mut v: ChallengeView,
+    auth: &Auth,
+) -> ApiResult<ChallengeView> {
+    let (st, id, caller) = (state.clone(), v.id.clone(), auth.0.clone());
+    let actions = state
+        .read(move |conn| {
+            let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
+            Ok(for_challenge(conn, &st.ctx, &c, Some(&caller))?)
+        })
+        .await?;
+    v.actions = Some(actions);
+    Ok(v)
+}
+
 fn idempotency_race() -> ApiError {
     ApiError::with(
         Code::IdempotencyRace,
@@ -386,20 +405,28 @@ pub async fn read(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let st = state.clone();
     let v = state
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
-            match access(conn, &c, auth.0.as_ref())? {
-                Access::Hidden => Err(not_found().into()),
-                Access::Owner | Access::Staff => Ok(full_view(conn, &c)?),
+            let mut v = match access(conn, &c, auth.0.as_ref())? {
+                Access::Hidden => return Err(not_found().into()),
+                Access::Owner | Access::Staff => full_view(conn, &c)?,
                 Access::Public => {
                     let name = publisher_name(conn, &c.organization_id)?;
                     let count = jiebang_db::bids::submitted_count(conn, &c.id)?;
                     let mut v = view(&c, &name, count, false, None);
                     v.winners = winners(conn, &c)?;
-                    Ok(v)
+                    v
                 }
-            }
+            };
+            v.actions = Some(for_challenge(
+                conn,
+                &st.ctx,
+                &c,
+                auth.0.as_ref().map(|a| &a.0),
+            )?);
+            Ok(v)
         })
         .await?;
     let etag = v.version.map(|ver| format!("\"{ver}\""));
@@ -540,6 +567,7 @@ pub async fn list(
     auth: MaybeAuth,
     query: Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
+    let st = state.clone();
     let q = query.0;
     let auth = auth.0;
     let limit = match &q.limit {
@@ -709,7 +737,14 @@ pub async fn list(
                 }
                 let full = mine || is_staff;
                 let count = counts.get(&c.id).copied().unwrap_or(0);
-                items.push(view(c, &names[&c.organization_id], count, full, None));
+                let mut v = view(c, &names[&c.organization_id], count, full, None);
+                v.actions = Some(for_challenge(
+                    conn,
+                    &st.ctx,
+                    c,
+                    auth.as_ref().map(|a| &a.0),
+                )?);
+                items.push(v);
             }
             Ok(ChallengePage {
                 items,
@@ -805,6 +840,7 @@ pub async fn update(
     id: web::Path<String>,
     body: Json<UpdateChallengeRequest>,
 ) -> ApiResult<HttpResponse> {
+    let caller = auth.clone();
     let id = id.into_inner();
     let body = body.0;
     let version = expected_version(&req, body.version)?;
@@ -864,6 +900,7 @@ pub async fn update(
     state
         .search_changed(crate::search::Change::Challenge(v.id.clone()))
         .await;
+    let v = with_actions(&state, v, &caller).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -880,6 +917,7 @@ pub async fn submit(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let caller = auth.clone();
     let id = id.into_inner();
     let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
@@ -930,6 +968,7 @@ pub async fn submit(
             )?)
         })
         .await?;
+    let v = with_actions(&state, v, &caller).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -956,6 +995,7 @@ pub async fn review(
     id: web::Path<String>,
     body: Json<ReviewRequest>,
 ) -> ApiResult<HttpResponse> {
+    let caller = auth.clone();
     let id = id.into_inner();
     let body = body.0;
     let approve = match body.decision.as_str() {
@@ -1057,6 +1097,7 @@ pub async fn review(
     state
         .search_changed(crate::search::Change::Challenge(v.id.clone()))
         .await;
+    let v = with_actions(&state, v, &caller).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -1079,6 +1120,7 @@ pub async fn cancel(
     id: web::Path<String>,
     body: Json<CancelRequest>,
 ) -> ApiResult<HttpResponse> {
+    let caller = auth.clone();
     let id = id.into_inner();
     let reason = bounded_text(&body.0.reason, 2, 500)
         .map_err(|e| ApiError::field("reason", e.code, e.message))?;
@@ -1141,6 +1183,7 @@ pub async fn cancel(
     state
         .search_changed(crate::search::Change::Challenge(v.id.clone()))
         .await;
+    let v = with_actions(&state, v, &caller).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -1165,6 +1208,7 @@ pub async fn extend(
     id: web::Path<String>,
     body: Json<ExtendRequest>,
 ) -> ApiResult<HttpResponse> {
+    let caller = auth.clone();
     let id = id.into_inner();
     let mut body = body.0;
     body.bidding_deadline = challenge::to_second(body.bidding_deadline);
@@ -1200,6 +1244,7 @@ pub async fn extend(
     state
         .search_changed(crate::search::Change::Challenge(v.id.clone()))
         .await;
+    let v = with_actions(&state, v, &caller).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 

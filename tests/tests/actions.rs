@@ -1,0 +1,241 @@
+//! `actions` on every challenge view is what the server then accepts: for each state a challenge
+//! can be in and each kind of caller, every listed action succeeds and every action not listed is
+//! refused (403, 404 or 409, never a validation error: the requests are well formed).
+
+use jiebang_tests::{on_both_databases, TestApp};
+use serde_json::{json, Value};
+
+const ACTIONS: [&str; 8] = [
+    "edit", "submit", "approve", "return", "cancel", "extend", "ask", "bid",
+];
+const PROBLEM: &str =
+    "面向风电装备需求，研发高性能稀土永磁同步电机及其控制系统，形成批量供货能力。";
+
+/// The callers: who they are, their e-mail and token (`None`: anonymous).
+struct Callers {
+    all: Vec<(&'static str, Option<String>)>,
+    emails: Vec<Option<&'static str>>,
+    publisher: String,
+    official: String,
+    /// A third verified organisation, which hands in the bids that keep a challenge evaluating.
+    third: String,
+    bidder_org: String,
+}
+
+fn callers(app: &TestApp) -> Callers {
+    let cast = app.cast();
+    let expert = app.platform_user("expert", "expert@nmg.edu.cn", Some(&cast.bidder_org));
+    app.register(
+        "unverified@ordos.cn",
+        "鄂尔多斯未认证科技有限公司",
+        "enterprise",
+        "150602",
+    );
+    let unverified = app.token("unverified@ordos.cn");
+    let (_, third) = app.verified_org(
+        "third@ims.ac.cn",
+        "中国科学院过程工程研究所",
+        "institute",
+        "110108",
+    );
+    Callers {
+        all: vec![
+            ("anonymous", None),
+            ("publisher", Some(cast.publisher.clone())),
+            ("bidder", Some(cast.bidder.clone())),
+            ("unverified", Some(unverified)),
+            ("expert", Some(expert)),
+            ("official", Some(cast.official.clone())),
+            ("admin", Some(cast.admin.clone())),
+        ],
+        emails: vec![
+            None,
+            Some("publisher@bfhi.com.cn"),
+            Some("bidder@imu.edu.cn"),
+            Some("unverified@ordos.cn"),
+            Some("expert@nmg.edu.cn"),
+            Some("official@kjt.nmg.gov.cn"),
+            Some("admin@jiebang.cn"),
+        ],
+        publisher: cast.publisher,
+        official: cast.official,
+        third,
+        bidder_org: cast.bidder_org,
+    }
+}
+
+impl Callers {
+    /// Signs everyone in again: after the clock moved past the access tokens' lifetime.
+    fn relogin(&mut self, app: &TestApp) {
+        for ((_, token), email) in self.all.iter_mut().zip(&self.emails) {
+            *token = email.map(|e| app.token(e));
+        }
+        self.official = app.token("official@kjt.nmg.gov.cn");
+        self.publisher = app.token("publisher@bfhi.com.cn");
+    }
+}
+
+fn bid_body() -> Value {
+    json!({
+        "approach": "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制与风场示范应用。",
+        "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
+        "milestones": [{"month": 6, "deliverable": "总体方案"}],
+        "requested_fiscal": 1_000_000, "own_funds": 500_000
+    })
+}
+
+/// A pool of challenges in one state, made before the clock moves: an accepted action uses one up.
+fn pool(app: &TestApp, c: &mut Callers, state: &str, n: usize) -> Vec<String> {
+    let mut body = app.challenge_body("稀土永磁电机研发", "稀土", PROBLEM, 10);
+    if state == "directed" {
+        body["mode"] = json!("directed");
+        body["invited_organizations"] = json!([c.bidder_org]);
+    }
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let id = match state {
+            "draft" => app
+                .post("/api/v1/challenges", Some(&c.publisher), &body)
+                .expect(201)
+                .json["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            "pending_review" => {
+                let id = app
+                    .post("/api/v1/challenges", Some(&c.publisher), &body)
+                    .expect(201)
+                    .json["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                app.post(
+                    &format!("/api/v1/challenges/{id}/submit"),
+                    Some(&c.publisher),
+                    &json!({}),
+                )
+                .expect(200);
+                id
+            }
+            _ => app.publish(&c.publisher, &c.official, &body),
+        };
+        match state {
+            "evaluating" => {
+                let b = app
+                    .post(
+                        &format!("/api/v1/challenges/{id}/bids"),
+                        Some(&c.third),
+                        &bid_body(),
+                    )
+                    .expect(201)
+                    .json;
+                app.post(
+                    &format!("/api/v1/bids/{}/submit", b["id"].as_str().unwrap()),
+                    Some(&c.third),
+                    &json!({}),
+                )
+                .expect(200);
+            }
+            "cancelled" => {
+                app.post(
+                    &format!("/api/v1/challenges/{id}/cancel"),
+                    Some(&c.publisher),
+                    &json!({"reason": "项目调整"}),
+                )
+                .expect(200);
+            }
+            _ => {}
+        }
+        ids.push(id);
+    }
+    if matches!(state, "evaluating" | "unsuccessful") {
+        app.advance(chrono::Duration::days(11));
+        c.relogin(app);
+        let want = if state == "evaluating" {
+            "evaluating"
+        } else {
+            "unsuccessful"
+        };
+        for id in &ids {
+            app.wait_until("the close", || {
+                app.get(&format!("/api/v1/challenges/{id}"), Some(&c.official))
+                    .json["status"]
+                    == want
+            });
+        }
+    }
+    ids
+}
+
+/// Takes `action` on challenge `id` as `token`; the status answered.
+fn attempt(app: &TestApp, c: &Callers, id: &str, action: &str, token: Option<&str>) -> u16 {
+    let path = format!("/api/v1/challenges/{id}");
+    let current = app.get(&path, Some(&c.official)).json;
+    let r = match action {
+        "edit" => app.patch(&path, token, &json!({"version": current["version"], "title": "稀土永磁电机研发与示范", "reason": "补充说明"})),
+        "submit" => app.post(&format!("{path}/submit"), token, &json!({})),
+        "approve" => app.post(&format!("{path}/review"), token, &json!({"decision": "approve"})),
+        "return" => app.post(&format!("{path}/review"), token, &json!({"decision": "return", "comment": "请补充考核指标"})),
+        "cancel" => app.post(&format!("{path}/cancel"), token, &json!({"reason": "项目调整"})),
+        "extend" => {
+            let later = chrono::DateTime::parse_from_rfc3339(current["bidding_deadline"].as_str().unwrap()).unwrap()
+                + chrono::Duration::days(3);
+            app.post(&format!("{path}/extend"), token, &json!({"bidding_deadline": later.to_rfc3339()}))
+        }
+        "ask" => app.post(&format!("{path}/questions"), token, &json!({"question": "示范风场是否已经确定？"})),
+        "bid" => app.post(&format!("{path}/bids"), token, &bid_body()),
+        _ => unreachable!(),
+    };
+    assert!(
+        r.status < 300 || matches!(r.status, 401 | 403 | 404 | 409),
+        "{action}: {} {}",
+        r.status,
+        r.body
+    );
+    r.status
+}
+
+fn walk(app: &TestApp, state: &str, pool_size: usize) {
+    let mut c = callers(app);
+    let ids = pool(app, &mut c, state, pool_size);
+    let mut next = 0;
+    for (who, token) in &c.all {
+        for action in ACTIONS {
+            let id = &ids[next];
+            let read = app.get(&format!("/api/v1/challenges/{id}"), token.as_deref());
+            let listed: Vec<String> = if read.status == 200 {
+                serde_json::from_value(read.json["actions"].clone()).expect("actions on the view")
+            } else {
+                assert_eq!(read.status, 404, "{state} as {who}: {}", read.body);
+                Vec::new()
+            };
+            for a in &listed {
+                assert!(ACTIONS.contains(&a.as_str()), "unknown action {a}");
+            }
+            let status = attempt(app, &c, id, action, token.as_deref());
+            let accepted = status < 300;
+            assert_eq!(
+                accepted,
+                listed.iter().any(|a| a == action),
+                "{state} as {who}: {action} answered {status}, listed {listed:?}"
+            );
+            if accepted {
+                next += 1;
+                assert!(
+                    next < ids.len(),
+                    "the pool of {state} challenges is used up"
+                );
+            }
+        }
+    }
+}
+
+on_both_databases! {
+    fn actions_in_draft(app) { walk(&app, "draft", 6) }
+    fn actions_pending_review(app) { walk(&app, "pending_review", 6) }
+    fn actions_when_published(app) { walk(&app, "published", 9) }
+    fn actions_when_published_directed(app) { walk(&app, "directed", 9) }
+    fn actions_when_evaluating(app) { walk(&app, "evaluating", 3) }
+    fn actions_when_unsuccessful(app) { walk(&app, "unsuccessful", 1) }
+    fn actions_when_cancelled(app) { walk(&app, "cancelled", 1) }
+}
