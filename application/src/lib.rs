@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bid_actions;
 pub mod bids;
 pub mod caller;
 pub mod challenge_actions;

@@ -201,7 +201,9 @@ fn walk(app: &TestApp, state: &str, pool_size: usize) {
     let mut next = 0;
     for (who, token) in &c.all {
         for action in ACTIONS {
-            let id = &ids[next];
+            let id = ids
+                .get(next)
+                .unwrap_or_else(|| panic!("the pool of {state} objects is used up"));
             let read = app.get(&format!("/api/v1/challenges/{id}"), token.as_deref());
             let listed: Vec<String> = if read.status == 200 {
                 serde_json::from_value(read.json["actions"].clone()).expect("actions on the view")
@@ -228,6 +230,102 @@ fn walk(app: &TestApp, state: &str, pool_size: usize) {
             }
         }
     }
+}
+
+const BID_ACTIONS: [&str; 3] = ["edit", "submit", "withdraw"];
+
+/// The same walk for bids: draft, submitted, withdrawn, and after the close, × the lead's users,
+/// the publisher, another organisation, an official, an expert and the public.
+fn walk_bids(app: &TestApp, state: &str, pool_size: usize) {
+    let mut c = callers(app);
+    let body = app.challenge_body("稀土永磁电机研发", "稀土", PROBLEM, 10);
+    // the lead is the third organisation, which has no other part here
+    let lead_email = "third@ims.ac.cn";
+    let mut ids = Vec::new();
+    for _ in 0..pool_size {
+        let challenge = app.publish(&c.publisher, &c.official, &body);
+        let b = app
+            .post(
+                &format!("/api/v1/challenges/{challenge}/bids"),
+                Some(&c.third),
+                &bid_body(),
+            )
+            .expect(201)
+            .json;
+        let id = b["id"].as_str().unwrap().to_owned();
+        match state {
+            "submitted" | "closed" => {
+                app.post(
+                    &format!("/api/v1/bids/{id}/submit"),
+                    Some(&c.third),
+                    &json!({}),
+                )
+                .expect(200);
+            }
+            "withdrawn" => {
+                app.post(
+                    &format!("/api/v1/bids/{id}/withdraw"),
+                    Some(&c.third),
+                    &json!({}),
+                )
+                .expect(200);
+            }
+            _ => {}
+        }
+        ids.push(id);
+    }
+    if state == "closed" {
+        app.advance(chrono::Duration::days(11));
+        c.relogin(app);
+    }
+    let lead = app.token(lead_email);
+    let mut all = c.all.clone();
+    all.push(("lead", Some(lead.clone())));
+    let mut next = 0;
+    for (who, token) in &all {
+        for action in BID_ACTIONS {
+            let id = ids
+                .get(next)
+                .unwrap_or_else(|| panic!("the pool of {state} objects is used up"));
+            let read = app.get(&format!("/api/v1/bids/{id}"), token.as_deref());
+            let listed: Vec<String> = if read.status == 200 {
+                serde_json::from_value(read.json["actions"].clone()).expect("actions on the view")
+            } else {
+                assert_eq!(read.status, 404, "{state} bid as {who}: {}", read.body);
+                Vec::new()
+            };
+            let version =
+                app.get(&format!("/api/v1/bids/{id}"), Some(&lead)).json["version"].clone();
+            let r = match action {
+                "edit" => app.patch(&format!("/api/v1/bids/{id}"), token.as_deref(), &json!({"version": version, "approach": "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制、型式试验与风场示范。"})),
+                "submit" => app.post(&format!("/api/v1/bids/{id}/submit"), token.as_deref(), &json!({})),
+                _ => app.post(&format!("/api/v1/bids/{id}/withdraw"), token.as_deref(), &json!({})),
+            };
+            assert!(
+                r.status < 300 || matches!(r.status, 401 | 403 | 404 | 409),
+                "{action}: {} {}",
+                r.status,
+                r.body
+            );
+            let accepted = r.status < 300;
+            assert_eq!(
+                accepted,
+                listed.iter().any(|a| a == action),
+                "{state} bid as {who}: {action} answered {}, listed {listed:?}",
+                r.status
+            );
+            if accepted {
+                next += 1;
+            }
+        }
+    }
+}
+
+on_both_databases! {
+    fn bid_actions_in_draft(app) { walk_bids(&app, "draft", 3) }
+    fn bid_actions_when_submitted(app) { walk_bids(&app, "submitted", 1) }
+    fn bid_actions_when_withdrawn(app) { walk_bids(&app, "withdrawn", 1) }
+    fn bid_actions_after_the_close(app) { walk_bids(&app, "closed", 1) }
 }
 
 on_both_databases! {

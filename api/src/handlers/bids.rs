@@ -20,11 +20,12 @@ use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use jiebang_application::bid_actions::{actions, check, BidActionName, BidFacts};
 pub use jiebang_application::bids::{
     bidder_users, bidding_closed, formal_check_all, is_assigned_expert, may_read, not_found,
     open_for_bids, release_live_bids, reopen_submitted, wrong_state,
 };
-use jiebang_application::challenge_actions::{check, ChallengeAction, Facts};
+use jiebang_application::challenge_actions::{self, ChallengeAction, Facts};
 use jiebang_db::bids::{Bid, BidStatusChange, ContentRow};
 use jiebang_db::challenges::Challenge;
 use jiebang_db::DbConnection;
@@ -157,6 +158,11 @@ pub struct BidView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    /// What the caller may do with the bid now (`edit`, `submit`, `withdraw`): the lead
+    /// organisation's users while the bidding window is open. On every view the API returns;
+    /// absent only from audit entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<BidActionName>>,
 }
 
 fn org_name(conn: &mut DbConnection, id: &str) -> ApiResult<(String, String)> {
@@ -204,6 +210,7 @@ fn view(conn: &mut DbConnection, b: &Bid) -> ApiResult<BidView> {
         created_at: utc(b.created_at),
         updated_at: utc(b.updated_at),
         version: b.version,
+        actions: None,
     })
 }
 
@@ -340,7 +347,7 @@ pub async fn create(
                 jiebang_db::organizations::lock(conn, org)?;
             }
             let facts = Facts::load(conn, &st.ctx, &c, Some(&auth))?;
-            check(&facts, ChallengeAction::Bid)?;
+            challenge_actions::check(&facts, ChallengeAction::Bid)?;
             let now = facts.now;
             let org = auth.organization.clone().ok_or_else(|| ApiError::internal("bidder without organisation"))?;
             if let Some(cid) = &consortium_id {
@@ -376,13 +383,32 @@ pub async fn create(
             })?;
             let v = view(conn, &b)?;
             audit::record(conn, &actor, now, "bid", &b.id, "create", None::<&()>, Some(&v), None)?;
-            Ok(v)
+            with_actions(conn, &st.ctx, v, &auth)
         })
         .await?;
     Ok(HttpResponse::Created().json(v))
 }
 
 /// Loads a bid with its challenge (locked) for the lead organisation's users; 404 for others.
+/// The view of bid `id` with the caller's `actions`, read after the change (the challenge row is
+/// still locked by the transaction).
+fn with_actions(
+    conn: &mut DbConnection,
+    ctx: &jiebang_application::Ctx,
+    mut v: BidView,
+    auth: &Auth,
+) -> ApiResult<BidView> {
+    let b = jiebang_db::bids::find(conn, &v.id)?.ok_or_else(not_found)?;
+    let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
+    v.actions = Some(actions(&BidFacts {
+        bid: &b,
+        challenge: &c,
+        caller: auth,
+        now: ctx.now(),
+    }));
+    Ok(v)
+}
+
 fn load_own(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Bid, Challenge)> {
     let b = jiebang_db::bids::find(conn, id)?.ok_or_else(not_found)?;
     if !auth.belongs_to(&b.lead_organization_id) {
@@ -412,10 +438,18 @@ pub async fn read(
 
             let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
             let expert = is_assigned_expert(conn, &auth, &c)?;
-            if !may_read(&auth, &b, &c, st.now(), expert) {
+            let now = st.now();
+            if !may_read(&auth, &b, &c, now, expert) {
                 return Err(not_found().into());
             }
-            view(conn, &b)
+            let mut v = view(conn, &b)?;
+            v.actions = Some(actions(&BidFacts {
+                bid: &b,
+                challenge: &c,
+                caller: &auth,
+                now,
+            }));
+            Ok(v)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -460,7 +494,16 @@ pub async fn list(
             };
             rows.iter()
                 .filter(|b| may_read(&auth, b, &c, now, expert))
-                .map(|b| view(conn, b))
+                .map(|b| {
+                    let mut v = view(conn, b)?;
+                    v.actions = Some(actions(&BidFacts {
+                        bid: b,
+                        challenge: &c,
+                        caller: &auth,
+                        now,
+                    }));
+                    Ok(v)
+                })
                 .collect::<ApiResult<Vec<_>>>()
         })
         .await?;
@@ -486,8 +529,15 @@ pub async fn update(
         .write(move |conn| {
             let (b, c) = load_own(conn, &id, &auth)?;
             let now = st.now();
-            bid::transition(b.status(), BidAction::Edit).map_err(wrong_state)?;
-            open_for_bids(&c, now)?;
+            check(
+                &BidFacts {
+                    bid: &b,
+                    challenge: &c,
+                    caller: &auth,
+                    now,
+                },
+                BidActionName::Edit,
+            )?;
             if b.version != body.version {
                 return Err(version_conflict());
             }
@@ -565,7 +615,7 @@ pub async fn update(
                 Some(&after),
                 None,
             )?;
-            Ok(after)
+            with_actions(conn, &st.ctx, after, &auth)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -584,19 +634,20 @@ pub async fn submit(
     let id = id.into_inner();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let st = state.clone();
-    let verified = auth.organization.as_ref().is_some_and(|o| o.is_verified());
     let v = state
         .write(move |conn| {
             let (b, c) = load_own(conn, &id, &auth)?;
             let now = st.now();
+            check(
+                &BidFacts {
+                    bid: &b,
+                    challenge: &c,
+                    caller: &auth,
+                    now,
+                },
+                BidActionName::Submit,
+            )?;
             let to = bid::transition(b.status(), BidAction::Submit).map_err(wrong_state)?;
-            open_for_bids(&c, now)?;
-            if !verified {
-                return Err(ApiError::with(
-                    Code::OrganizationUnverified,
-                    "本单位尚未通过认证 / your organisation is not verified",
-                ));
-            }
             let content = b.content(jiebang_db::bids::members(conn, &b.id)?);
             bid::check_complete(&content, &c.kpis())?;
             let change = BidStatusChange {
@@ -629,7 +680,7 @@ pub async fn submit(
                 at: now,
             };
             notify::notify(conn, &st.config.public_url, &users, &event, now)?;
-            Ok(after)
+            with_actions(conn, &st.ctx, after, &auth)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -651,8 +702,16 @@ pub async fn withdraw(
         .write(move |conn| {
             let (b, c) = load_own(conn, &id, &auth)?;
             let now = st.now();
+            check(
+                &BidFacts {
+                    bid: &b,
+                    challenge: &c,
+                    caller: &auth,
+                    now,
+                },
+                BidActionName::Withdraw,
+            )?;
             let to = bid::transition(b.status(), BidAction::Withdraw).map_err(wrong_state)?;
-            open_for_bids(&c, now)?;
             let change = BidStatusChange {
                 status: Some(to.as_str().into()),
                 withdrawn_at: Some(now.naive_utc()),
@@ -674,7 +733,7 @@ pub async fn withdraw(
                 Some(&after),
                 None,
             )?;
-            Ok(after)
+            with_actions(conn, &st.ctx, after, &auth)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
