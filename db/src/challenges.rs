@@ -301,8 +301,9 @@ pub struct ListFilter {
     pub statuses: Vec<jiebang_domain::challenge::ChallengeStatus>,
     /// Only this organisation's own challenges (`?mine=true`).
     pub organization_id: Option<String>,
-    /// Directed challenges are shown only to their invited organisation (`Some(org)`), or to
-    /// nobody but staff and the owner (`None` unless `all_directed`).
+    /// The fast SQL form of the visibility rule (`jiebang_domain::visibility`) for the list:
+    /// a directed challenge is shown to the users of an invited organisation and of its
+    /// publisher (`Some(org)`), or to nobody but staff (`None` unless `all_directed`).
     pub viewer_organization: Option<String>,
     pub all_directed: bool,
     /// A cancelled challenge is public only if it had been published.
@@ -351,7 +352,12 @@ pub fn list(conn: &mut DbConnection, f: &ListFilter) -> Result<Vec<Challenge>, D
                 let invited = inv::challenge_invitations
                     .filter(inv::organization_id.eq(org.clone()))
                     .select(inv::challenge_id);
-                q.filter(c::mode.eq("open").or(c::id.eq_any(invited)))
+                q.filter(
+                    c::mode
+                        .eq("open")
+                        .or(c::organization_id.eq(org.clone()))
+                        .or(c::id.eq_any(invited)),
+                )
             }
             // a plain filter keeps the (published_at, id) index usable for the public list
             None => q.filter(c::mode.eq("open")),

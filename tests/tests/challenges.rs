@@ -419,3 +419,65 @@ fn the_scheduler_catches_up_after_a_restart() {
         status_of(&restarted, &id, &cast.official) == "unsuccessful"
     });
 }
+
+on_both_databases! {
+    fn the_list_and_search_show_what_the_rule_lets_each_caller_see(app) {
+        // the list's SQL and the keyword search's page filter are fast forms of the visibility
+        // rule that `GET /challenges/{id}` applies: for every caller, both list exactly the
+        // challenges in a public state that the caller may read
+        let cast = app.cast();
+        let (c_org, c_user) = app.verified_org("c@iee.ac.cn", "中国科学院电工研究所", "institute", "110108");
+        let (_, outsider) = app.verified_org("d@ipe.ac.cn", "中国科学院过程工程研究所", "institute", "110108");
+        let expert = app.platform_user("expert", "linked@imu.edu.cn", Some(&cast.bidder_org));
+        let body = |mode: &str, invited: &[&str]| {
+            let mut b = app.challenge_body("稀土永磁电机研发", "稀土", "面向风电装备需求，研发高性能稀土永磁同步电机及其控制系统，形成批量供货能力。", 10);
+            b["mode"] = json!(mode);
+            if mode == "directed" {
+                b["invited_organizations"] = json!(invited);
+            }
+            b
+        };
+        let create = |b: &Value| app.post("/api/v1/challenges", Some(&cast.publisher), b).expect(201).json["id"].as_str().unwrap().to_owned();
+        let draft = create(&body("open", &[]));
+        let pending = create(&body("directed", &[&cast.bidder_org]));
+        app.post(&format!("/api/v1/challenges/{pending}/submit"), Some(&cast.publisher), &json!({})).expect(200);
+        let cancelled_unpublished = create(&body("open", &[]));
+        app.post(&format!("/api/v1/challenges/{cancelled_unpublished}/cancel"), Some(&cast.publisher), &json!({"reason": "调整"})).expect(200);
+        let open = app.publish(&cast.publisher, &cast.official, &body("open", &[]));
+        let for_b = app.publish(&cast.publisher, &cast.official, &body("directed", &[&cast.bidder_org]));
+        let for_c = app.publish(&cast.publisher, &cast.official, &body("directed", &[&c_org]));
+        let cancelled = app.publish(&cast.publisher, &cast.official, &body("directed", &[&cast.bidder_org]));
+        app.post(&format!("/api/v1/challenges/{cancelled}/cancel"), Some(&cast.publisher), &json!({"reason": "调整"})).expect(200);
+        let all = [&draft, &pending, &cancelled_unpublished, &open, &for_b, &for_c, &cancelled];
+        let callers: [(&str, Option<&str>); 8] = [
+            ("anonymous", None),
+            ("publisher", Some(&cast.publisher)),
+            ("invited", Some(&cast.bidder)),
+            ("other invited", Some(&c_user)),
+            ("outsider", Some(&outsider)),
+            ("linked expert", Some(&expert)),
+            ("official", Some(&cast.official)),
+            ("admin", Some(&cast.admin)),
+        ];
+        let public = ["published", "evaluating", "awarded", "contracted", "completed", "unsuccessful", "cancelled"];
+        for (who, token) in callers {
+            let mut readable: Vec<String> = all
+                .iter()
+                .filter(|id| {
+                    let r = app.get(&format!("/api/v1/challenges/{id}"), token);
+                    r.status == 200
+                        && public.contains(&r.json["status"].as_str().unwrap())
+                        && !r.json["published_at"].is_null()
+                })
+                .map(|id| id.to_string())
+                .collect();
+            readable.sort();
+            let mut listed = list_ids(&app, "limit=100", token);
+            listed.sort();
+            assert_eq!(listed, readable, "the list for {who}");
+            let mut searched = list_ids(&app, "limit=100&q=%E7%A8%80%E5%9C%9F", token);
+            searched.sort();
+            assert_eq!(searched, readable, "the keyword search for {who}");
+        }
+    }
+}

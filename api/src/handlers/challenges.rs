@@ -481,6 +481,29 @@ async fn page_of_matches(
         }
         _ => Default::default(),
     };
+    // the visibility rule itself (the metadata holds published challenges only); staff
+    // (`all_directed`) see every one
+    let visible = |m: &crate::search::ChallengeMeta, id: &str| {
+        let facts = jiebang_domain::visibility::ChallengeFacts {
+            publisher: &m.organization_id,
+            status: m.status,
+            mode: m.mode,
+            ever_published: true,
+        };
+        let viewer =
+            f.viewer_organization
+                .as_deref()
+                .map(|org| jiebang_domain::visibility::Viewer {
+                    role: jiebang_domain::Role::OrgMember,
+                    organization_id: Some(org),
+                });
+        jiebang_domain::visibility::visibility::<std::convert::Infallible>(
+            &facts,
+            viewer.as_ref(),
+            |_| Ok(invited.contains(id)),
+        )
+        .is_ok_and(|v| v != jiebang_domain::visibility::Visibility::Hidden)
+    };
     let metas = state
         .search
         .challenges
@@ -491,7 +514,7 @@ async fn page_of_matches(
         .filter_map(|id| {
             let m = metas.get(&id)?;
             let ok = (f.statuses.is_empty() || f.statuses.contains(&m.status))
-                && (f.all_directed || m.mode == Mode::Open || invited.contains(&id))
+                && (f.all_directed || visible(m, &id))
                 && f.industry.as_ref().is_none_or(|v| *v == m.industry)
                 && f.kind.is_none_or(|v| v == m.kind)
                 && f.mode.is_none_or(|v| v == m.mode)
