@@ -15,6 +15,7 @@ pub mod bids;
 pub mod caller;
 pub mod challenge_actions;
 pub mod challenges;
+pub mod consortium_actions;
 pub mod ctx;
 pub mod error;
 pub mod notify;

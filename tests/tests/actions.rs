@@ -321,6 +321,95 @@ fn walk_bids(app: &TestApp, state: &str, pool_size: usize) {
     }
 }
 
+/// The same walk for consortia: draft, filed, revoked × every kind of caller; the lead is the
+/// publisher's enterprise.
+fn walk_consortia(app: &TestApp, state: &str, pool_size: usize) {
+    let c = callers(app);
+    let mut ids = Vec::new();
+    for i in 0..pool_size {
+        let id = app
+            .post("/api/v1/consortia", Some(&c.publisher), &json!({
+                "name": format!("稀土永磁创新联合体{i}"), "industry_direction": "稀土", "members": [c.bidder_org],
+                "national_platforms": 1, "provincial_platforms": 2, "regional_platforms": 3, "mechanisms": "联合立项、联合研制"
+            }))
+            .expect(201)
+            .json["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if state != "draft" {
+            app.post(
+                &format!("/api/v1/consortia/{id}/file"),
+                Some(&c.publisher),
+                &json!({}),
+            )
+            .expect(200);
+        }
+        if state == "revoked" {
+            app.post(
+                &format!("/api/v1/consortia/{id}/revoke"),
+                Some(&c.official),
+                &json!({"reason": "材料不实"}),
+            )
+            .expect(200);
+        }
+        ids.push(id);
+    }
+    let mut next = 0;
+    for (who, token) in &c.all {
+        for action in ["file", "revoke"] {
+            let id = ids
+                .get(next)
+                .unwrap_or_else(|| panic!("the pool of {state} consortia is used up"));
+            let read = app.get(&format!("/api/v1/consortia/{id}"), token.as_deref());
+            let listed: Vec<String> = if read.status == 200 {
+                serde_json::from_value(read.json["actions"].clone()).expect("actions on the view")
+            } else {
+                assert_eq!(
+                    read.status, 404,
+                    "{state} consortium as {who}: {}",
+                    read.body
+                );
+                Vec::new()
+            };
+            let r = match action {
+                "file" => app.post(
+                    &format!("/api/v1/consortia/{id}/file"),
+                    token.as_deref(),
+                    &json!({}),
+                ),
+                _ => app.post(
+                    &format!("/api/v1/consortia/{id}/revoke"),
+                    token.as_deref(),
+                    &json!({"reason": "材料不实"}),
+                ),
+            };
+            assert!(
+                r.status < 300 || matches!(r.status, 401 | 403 | 404 | 409),
+                "{action}: {} {}",
+                r.status,
+                r.body
+            );
+            let accepted = r.status < 300;
+            assert_eq!(
+                accepted,
+                listed.iter().any(|a| a == action),
+                "{state} consortium as {who}: {action} answered {}, listed {listed:?}",
+                r.status
+            );
+            if accepted {
+                next += 1;
+            }
+        }
+    }
+}
+
+on_both_databases! {
+    fn consortium_actions_in_draft(app) { walk_consortia(&app, "draft", 2) }
+    fn consortium_actions_when_filed(app) { walk_consortia(&app, "filed", 2) }
+    fn consortium_actions_when_revoked(app) { walk_consortia(&app, "revoked", 1) }
+}
+
 on_both_databases! {
     fn bid_actions_in_draft(app) { walk_bids(&app, "draft", 3) }
     fn bid_actions_when_submitted(app) { walk_bids(&app, "submitted", 1) }

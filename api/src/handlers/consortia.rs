@@ -11,11 +11,11 @@ use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Datelike, Utc};
+use jiebang_application::consortium_actions::{actions, check, visible, ConsortiumActionName};
 use jiebang_db::consortia::{Consortium, ConsortiumChange};
 use jiebang_db::DbConnection;
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
-use jiebang_domain::organization::ConsortiumStatus;
 use jiebang_domain::validation::bounded_text;
 use jiebang_domain::{FieldError, OrganizationKind, Role, Violations};
 use serde::{Deserialize, Serialize};
@@ -74,6 +74,10 @@ pub struct ConsortiumView {
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoke_reason: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// What the caller may do with the consortium now (`file`, `revoke`). On every view the API
+    /// returns; absent only from audit entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<ConsortiumActionName>>,
 }
 
 fn view(conn: &mut DbConnection, c: &Consortium) -> ApiResult<ConsortiumView> {
@@ -108,6 +112,7 @@ fn view(conn: &mut DbConnection, c: &Consortium) -> ApiResult<ConsortiumView> {
         revoked_at: c.revoked_at.map(utc),
         revoke_reason: c.revoke_reason.clone(),
         created_at: utc(c.created_at),
+        actions: None,
     })
 }
 
@@ -216,15 +221,12 @@ pub async fn create(
                 Some(&v),
                 None,
             )?;
+            let mut v = v;
+            v.actions = Some(actions(&row, Some(&auth)));
             Ok(v)
         })
         .await?;
     Ok(HttpResponse::Created().json(v2))
-}
-
-fn visible(c: &Consortium, auth: Option<&Auth>) -> bool {
-    c.status() == ConsortiumStatus::Filed
-        || auth.is_some_and(|a| a.belongs_to(&c.lead_organization_id) || a.is_staff())
 }
 
 /// A consortium: filed ones are public; drafts and revoked ones for the lead and staff.
@@ -239,10 +241,12 @@ pub async fn read(
     let v = state
         .read(move |conn| {
             let c = jiebang_db::consortia::find(conn, &id)?.ok_or_else(not_found)?;
-            if !visible(&c, auth.0.as_ref()) {
+            if !visible(&c, auth.0.as_ref().map(|a| &a.0)) {
                 return Err(not_found());
             }
-            view(conn, &c)
+            let mut v = view(conn, &c)?;
+            v.actions = Some(actions(&c, auth.0.as_ref().map(|a| &a.0)));
+            Ok(v)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -295,7 +299,11 @@ pub async fn list(
         .read(move |conn| {
             let rows = jiebang_db::consortia::list(conn, lead.as_deref())?;
             rows.iter()
-                .map(|c| view(conn, c))
+                .map(|c| {
+                    let mut v = view(conn, c)?;
+                    v.actions = Some(actions(c, auth.0.as_ref().map(|a| &a.0)));
+                    Ok(v)
+                })
                 .collect::<ApiResult<Vec<_>>>()
         })
         .await?;
@@ -318,21 +326,7 @@ pub async fn file(
     let v = state
         .write(move |conn| {
             let c = jiebang_db::consortia::find(conn, &id)?.ok_or_else(not_found)?;
-            if !visible(&c, Some(&auth)) {
-                return Err(not_found());
-            }
-            if !auth.belongs_to(&c.lead_organization_id) {
-                return Err(ApiError::with(
-                    Code::NotLead,
-                    "由牵头单位备案 / the lead organisation files it",
-                ));
-            }
-            if c.status() != ConsortiumStatus::Draft {
-                return Err(ApiError::with(
-                    Code::ConsortiumNotDraft,
-                    "该联合体已备案或已撤销 / the consortium is already filed or revoked",
-                ));
-            }
+            check(&c, &auth, ConsortiumActionName::File)?;
             let now = st.now();
             let year = i64::from(
                 now.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
@@ -368,7 +362,9 @@ pub async fn file(
             };
             notify::notify(conn, &st.config.public_url, &users, &event, now)?;
             let after = jiebang_db::consortia::find(conn, &c.id)?.ok_or_else(not_found)?;
-            view(conn, &after)
+            let mut v = view(conn, &after)?;
+            v.actions = Some(actions(&after, Some(&auth)));
+            Ok(v)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -399,6 +395,7 @@ pub async fn revoke(
     let v = state
         .write(move |conn| {
             let c = jiebang_db::consortia::find(conn, &id)?.ok_or_else(not_found)?;
+            check(&c, &auth, ConsortiumActionName::Revoke)?;
             let now = st.now();
             let change = ConsortiumChange {
                 status: Some("revoked".into()),
@@ -424,7 +421,9 @@ pub async fn revoke(
                 Some(&reason),
             )?;
             let after = jiebang_db::consortia::find(conn, &c.id)?.ok_or_else(not_found)?;
-            view(conn, &after)
+            let mut v = view(conn, &after)?;
+            v.actions = Some(actions(&after, Some(&auth)));
+            Ok(v)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
