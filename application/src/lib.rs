@@ -19,6 +19,8 @@ pub mod consortium_actions;
 pub mod ctx;
 pub mod error;
 pub mod notify;
+pub mod organization_actions;
+pub mod question_actions;
 pub mod views;
 pub mod visibility;
 

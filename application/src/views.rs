@@ -28,6 +28,10 @@ pub struct OrganizationView {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version: send it back with an update.
     pub version: i64,
+    /// What the caller may do with the organisation now (`edit`, `verify`, `add_member`). On
+    /// every view the API returns; absent only from audit entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<crate::organization_actions::OrganizationActionName>>,
 }
 
 impl From<&Organization> for OrganizationView {
@@ -49,6 +53,7 @@ impl From<&Organization> for OrganizationView {
             created_at: utc(o.created_at),
             updated_at: utc(o.updated_at),
             version: o.version,
+            actions: None,
         }
     }
 }

@@ -404,6 +404,199 @@ fn walk_consortia(app: &TestApp, state: &str, pool_size: usize) {
     }
 }
 
+/// The same walk for organisations: unverified and verified × anonymous, the organisation's own
+/// admin and member, and every other kind of caller.
+fn walk_organizations(app: &TestApp, verified: bool) {
+    let c = callers(app);
+    let admin = app.platform_user("admin", "second-admin@jiebang.cn", None);
+    let mut n = 0;
+    let mut fresh = || {
+        n += 1;
+        let email = format!("org{n}@baotou.cn");
+        let body = app.register(
+            &email,
+            &format!("包头第{n}稀土科技有限公司"),
+            "enterprise",
+            "150200",
+        );
+        let id = body["organization"]["id"].as_str().unwrap().to_owned();
+        let own_admin = app.token(&email);
+        let member_email = format!("member{n}@baotou.cn");
+        app.post(
+            &format!("/api/v1/organizations/{id}/members"),
+            Some(&own_admin),
+            &json!({"email": member_email, "password": jiebang_tests::PASSWORD, "name": "成员"}),
+        )
+        .expect(201);
+        let own_member = app.token(&member_email);
+        if verified {
+            app.post(
+                &format!("/api/v1/organizations/{id}/verify"),
+                Some(&admin),
+                &json!({}),
+            )
+            .expect(200);
+        }
+        (id, own_admin, own_member)
+    };
+    let (mut id, mut own_admin, mut own_member) = fresh();
+    let mut all: Vec<(&str, Option<String>)> = c.all.clone();
+    all.push(("own admin", None));
+    all.push(("own member", None));
+    for (who, token) in &all {
+        for action in ["edit", "verify", "add_member"] {
+            let token = match *who {
+                "own admin" => Some(own_admin.clone()),
+                "own member" => Some(own_member.clone()),
+                _ => token.clone(),
+            };
+            let path = format!("/api/v1/organizations/{id}");
+            let read = app.get(&path, token.as_deref());
+            let listed: Vec<String> = if read.status == 200 {
+                serde_json::from_value(read.json["actions"].clone()).expect("actions on the view")
+            } else {
+                assert_eq!(read.status, 404, "organisation as {who}: {}", read.body);
+                Vec::new()
+            };
+            let version = app.get(&path, Some(&admin)).json["version"].clone();
+            let r = match action {
+                "edit" => app.patch(&path, token.as_deref(), &json!({"version": version, "description": "稀土永磁材料研发与生产"})),
+                "verify" => app.post(&format!("{path}/verify"), token.as_deref(), &json!({})),
+                _ => app.post(&format!("{path}/members"), token.as_deref(), &json!({"email": format!("new-{}@baotou.cn", uuid_like(who, action)), "password": jiebang_tests::PASSWORD, "name": "新成员"})),
+            };
+            assert!(
+                r.status < 300 || matches!(r.status, 401 | 403 | 404 | 409),
+                "{action}: {} {}",
+                r.status,
+                r.body
+            );
+            let accepted = r.status < 300;
+            assert_eq!(
+                accepted,
+                listed.iter().any(|a| a == action),
+                "{} organisation as {who}: {action} answered {}, listed {listed:?}",
+                if verified { "verified" } else { "unverified" },
+                r.status
+            );
+            if accepted && action == "verify" {
+                (id, own_admin, own_member) = fresh();
+            }
+        }
+    }
+}
+
+/// A distinct e-mail part for each caller and action.
+fn uuid_like(who: &str, action: &str) -> String {
+    format!("{}-{action}", who.replace(' ', "-"))
+}
+
+/// The same walk for a question: on a published challenge, and after its challenge ended.
+fn walk_questions(app: &TestApp, ended: bool) {
+    let c = callers(app);
+    let body = app.challenge_body("稀土永磁电机研发", "稀土", PROBLEM, 10);
+    let challenge = app.publish(&c.publisher, &c.official, &body);
+    let bidder = c
+        .all
+        .iter()
+        .find(|(w, _)| *w == "bidder")
+        .and_then(|(_, t)| t.clone())
+        .unwrap();
+    let q = app
+        .post(
+            &format!("/api/v1/challenges/{challenge}/questions"),
+            Some(&bidder),
+            &json!({"question": "示范风场是否已经确定？"}),
+        )
+        .expect(201)
+        .json;
+    assert_eq!(q["actions"], json!([]), "the asker does not answer");
+    let qid = q["id"].as_str().unwrap().to_owned();
+    if ended {
+        app.post(
+            &format!("/api/v1/challenges/{challenge}/cancel"),
+            Some(&c.publisher),
+            &json!({"reason": "项目调整"}),
+        )
+        .expect(200);
+    }
+    for (who, token) in &c.all {
+        let list = app
+            .get(
+                &format!("/api/v1/challenges/{challenge}/questions"),
+                token.as_deref(),
+            )
+            .expect(200)
+            .json;
+        let listed: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == qid.as_str())
+            .map(|x| serde_json::from_value(x["actions"].clone()).expect("actions on the view"))
+            .unwrap_or_default();
+        let r = app.post(
+            &format!("/api/v1/questions/{qid}/answer"),
+            token.as_deref(),
+            &json!({"answer": "已确定，位于包头达茂旗。"}),
+        );
+        assert!(
+            r.status < 300 || matches!(r.status, 401 | 403 | 404 | 409),
+            "answer: {} {}",
+            r.status,
+            r.body
+        );
+        assert_eq!(
+            r.status < 300,
+            listed.iter().any(|a| a == "answer"),
+            "question as {who}: answer answered {}, listed {listed:?}",
+            r.status
+        );
+    }
+    // an expert linked to the asking organisation is not one of its users: before the answer it
+    // does not see the organisation's open question
+    if !ended {
+        let fresh = app.publish(&c.publisher, &c.official, &body);
+        app.post(
+            &format!("/api/v1/challenges/{fresh}/questions"),
+            Some(&bidder),
+            &json!({"question": "是否接受联合体揭榜？"}),
+        )
+        .expect(201);
+        let expert = c
+            .all
+            .iter()
+            .find(|(w, _)| *w == "expert")
+            .and_then(|(_, t)| t.clone())
+            .unwrap();
+        let seen = app
+            .get(
+                &format!("/api/v1/challenges/{fresh}/questions"),
+                Some(&expert),
+            )
+            .expect(200)
+            .json;
+        assert_eq!(seen, json!([]));
+        let mine = app
+            .get(
+                &format!("/api/v1/challenges/{fresh}/questions"),
+                Some(&bidder),
+            )
+            .expect(200)
+            .json;
+        assert_eq!(mine.as_array().unwrap().len(), 1);
+    }
+}
+
+on_both_databases! {
+    fn question_actions_when_open(app) { walk_questions(&app, false) }
+    fn question_actions_when_ended(app) { walk_questions(&app, true) }
+}
+
+on_both_databases! {
+    fn organization_actions_when_unverified(app) { walk_organizations(&app, false) }
+    fn organization_actions_when_verified(app) { walk_organizations(&app, true) }
+}
+
 on_both_databases! {
     fn consortium_actions_in_draft(app) { walk_consortia(&app, "draft", 2) }
     fn consortium_actions_when_filed(app) { walk_consortia(&app, "filed", 2) }

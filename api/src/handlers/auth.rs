@@ -172,7 +172,16 @@ pub async fn register(
         ))
         .json(RegisterResponse {
             user: UserView::from(&user),
-            organization: OrganizationView::from(&org),
+            // what the new organisation admin may do with it
+            organization: jiebang_application::organization_actions::view(
+                &org,
+                Some(&jiebang_application::Caller {
+                    role: jiebang_domain::Role::OrgAdmin,
+                    organization: Some(org.clone()),
+                    user: user.clone(),
+                    session_id: String::new(),
+                }),
+            ),
         }))
 }
 

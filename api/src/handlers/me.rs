@@ -23,7 +23,10 @@ pub async fn me(auth: Auth) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(MeResponse {
         user: UserView::from(&auth.user),
         role: auth.role.as_str().to_owned(),
-        organization: auth.organization.as_ref().map(OrganizationView::from),
+        organization: auth
+            .organization
+            .as_ref()
+            .map(|o| jiebang_application::organization_actions::view(o, Some(&auth))),
     }))
 }
 
@@ -79,6 +82,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(MeResponse {
         user: UserView::from(&user),
         role: auth.role.as_str().to_owned(),
-        organization: auth.organization.as_ref().map(OrganizationView::from),
+        organization: auth
+            .organization
+            .as_ref()
+            .map(|o| jiebang_application::organization_actions::view(o, Some(&auth))),
     }))
 }

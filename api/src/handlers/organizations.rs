@@ -8,6 +8,9 @@ use crate::extract::Json;
 use crate::state::AppState;
 use crate::views::{HistoryEntry, OrganizationView, UserView};
 use actix_web::{web, HttpRequest, HttpResponse};
+use jiebang_application::organization_actions::{
+    check, is_insider, view as org_view, visible, OrganizationActionName,
+};
 use jiebang_db::organizations::OrganizationChanges;
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
@@ -15,11 +18,6 @@ use jiebang_domain::validation::bounded_text;
 use jiebang_domain::{Role, Violations};
 use serde::Deserialize;
 use utoipa::ToSchema;
-
-/// Whether the caller may see an organisation's private parts (members, history, unverified).
-fn is_insider(auth: &Auth, org_id: &str) -> bool {
-    auth.belongs_to(org_id) || auth.is_staff()
-}
 
 /// An organisation. Verified organisations are public; an unverified one is visible to its own
 /// users, officials and admins only.
@@ -34,10 +32,9 @@ pub async fn read(
     let org = state
         .read(move |conn| Ok(jiebang_db::organizations::find(conn, &id)?))
         .await?;
+    let caller = auth.0.as_ref().map(|a| &a.0);
     match org {
-        Some(o) if o.is_verified() || auth.0.as_ref().is_some_and(|a| is_insider(a, &o.id)) => {
-            Ok(HttpResponse::Ok().json(OrganizationView::from(&o)))
-        }
+        Some(o) if visible(&o, caller) => Ok(HttpResponse::Ok().json(org_view(&o, caller))),
         _ => Err(ApiError::not_found("单位 / organization")),
     }
 }
@@ -69,17 +66,9 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.0;
-    let is_org_admin = auth.role == Role::OrgAdmin && auth.belongs_to(&id);
-    if !is_org_admin && auth.role != Role::Admin {
-        return Err(if is_insider(&auth, &id) {
-            ApiError::with(
-                Code::Forbidden,
-                "只有本单位管理员可以修改单位信息 / only the organisation's admin may edit it",
-            )
-        } else {
-            ApiError::not_found("单位 / organization")
-        });
-    }
+    // who may edit is decided before the body is checked
+    check(None, &id, &auth, OrganizationActionName::Edit)?;
+    let caller = auth.0.clone();
     let mut v = Violations::new();
     let description = body
         .description
@@ -119,7 +108,7 @@ pub async fn update(
             Ok(after)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(OrganizationView::from(&org)))
+    Ok(HttpResponse::Ok().json(org_view(&org, Some(&caller))))
 }
 
 pub fn version_conflict() -> ApiError {
@@ -151,12 +140,14 @@ pub async fn verify(
 ) -> ApiResult<HttpResponse> {
     auth.require(&[Role::Admin, Role::Official])?;
     let id = id.into_inner();
+    let caller = auth.0.clone();
     let now = state.now();
     let actor = Actor::user(&auth, audit::request_id(&req));
     let org = state
         .write(move |conn| {
             let before = jiebang_db::organizations::find(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("单位 / organization"))?;
+            check(Some(&before), &id, &auth, OrganizationActionName::Verify)?;
             if !jiebang_db::organizations::verify(
                 conn,
                 &id,
@@ -187,7 +178,7 @@ pub async fn verify(
     state
         .search_changed(crate::search::Change::Organization(org.id.clone()))
         .await;
-    Ok(HttpResponse::Ok().json(OrganizationView::from(&org)))
+    Ok(HttpResponse::Ok().json(org_view(&org, Some(&caller))))
 }
 
 /// The users of an organisation (its users, officials, admins).
@@ -235,15 +226,7 @@ pub async fn add_member(
     body: Json<AddMemberRequest>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    if !is_insider(&auth, &id) {
-        return Err(ApiError::not_found("单位 / organization"));
-    }
-    if !(auth.role == Role::OrgAdmin && auth.belongs_to(&id)) {
-        return Err(ApiError::with(
-            Code::Forbidden,
-            "只有本单位管理员可以添加成员 / only the organisation's admin may add members",
-        ));
-    }
+    check(None, &id, &auth, OrganizationActionName::AddMember)?;
     let body = body.0;
     let mut v = Violations::new();
     let role = match body.role.as_deref().unwrap_or("org_member") {

@@ -14,8 +14,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use jiebang_application::bids::bidder_users;
 use jiebang_application::challenge_actions::{check, ChallengeAction, Facts};
+use jiebang_application::question_actions::{self, QuestionActionName};
 use jiebang_db::questions::Question;
-use jiebang_domain::codes::Code;
 use jiebang_domain::validation::bounded_text;
 use jiebang_notifications::Event;
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,10 @@ pub struct QuestionView {
     /// Officials only: the asking user.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asked_by_user: Option<String>,
+    /// What the caller may do with the question now (`answer`). On every view the API returns;
+    /// absent only from audit entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<QuestionActionName>>,
 }
 
 fn view(q: &Question, show_asker: bool) -> QuestionView {
@@ -59,6 +63,7 @@ fn view(q: &Question, show_asker: bool) -> QuestionView {
         created_at: utc(q.created_at),
         asked_by_organization: show_asker.then(|| q.organization_id.clone()),
         asked_by_user: show_asker.then(|| q.user_id.clone()),
+        actions: None,
     }
 }
 
@@ -118,10 +123,12 @@ pub async fn ask(
                 Some(&view(&q, true)),
                 None,
             )?;
-            Ok(q)
+            let mut v = view(&q, false);
+            v.actions = Some(question_actions::actions(facts.access, &c));
+            Ok(v)
         })
         .await?;
-    Ok(HttpResponse::Created().json(view(&q, false)))
+    Ok(HttpResponse::Created().json(q))
 }
 
 /// Questions on a challenge: answered ones for everyone who may read it; the publisher also sees
@@ -142,9 +149,13 @@ pub async fn list(
             if acc == Access::Hidden {
                 return Err(not_found());
             }
+            // an organisation's own unanswered questions are for its users, not for an expert
+            // linked to it
             let my_org = auth
                 .as_ref()
+                .filter(|a| a.role.is_organization_user())
                 .and_then(|a| a.organization_id().map(str::to_owned));
+            let can = question_actions::actions(acc, &c);
             let all = jiebang_db::questions::list(conn, &c.id)?;
             Ok(all
                 .iter()
@@ -153,7 +164,11 @@ pub async fn list(
                         || q.answer.is_some()
                         || my_org.as_deref() == Some(q.organization_id.as_str())
                 })
-                .map(|q| view(q, acc == Access::Staff))
+                .map(|q| {
+                    let mut v = view(q, acc == Access::Staff);
+                    v.actions = Some(can.clone());
+                    v
+                })
                 .collect::<Vec<_>>())
         })
         .await?;
@@ -183,22 +198,8 @@ pub async fn answer(
             let q = jiebang_db::questions::find(conn, &qid)?
                 .ok_or_else(|| ApiError::not_found("问题 / question"))?;
             let c = jiebang_db::challenges::find(conn, &q.challenge_id)?.ok_or_else(not_found)?;
-            match access(conn, &c, Some(&auth))? {
-                Access::Owner => {}
-                Access::Hidden => return Err(ApiError::not_found("问题 / question")),
-                _ => {
-                    return Err(ApiError::with(
-                        Code::NotPublisher,
-                        "只有发榜单位可以答复 / only the publisher answers",
-                    ))
-                }
-            }
-            if c.status().is_final() {
-                return Err(ApiError::with(
-                    Code::ChallengeClosed,
-                    "榜单已结束 / the challenge is closed",
-                ));
-            }
+            let acc = access(conn, &c, Some(&auth))?;
+            question_actions::check(acc, &c, QuestionActionName::Answer)?;
             let before = view(&q, true);
             jiebang_db::questions::answer(conn, &q.id, &text, &auth.user.id, now.naive_utc())?;
             let q = jiebang_db::questions::find(conn, &q.id)?
@@ -223,8 +224,10 @@ pub async fn answer(
                 answer: text.clone(),
             };
             notify::notify(conn, &st.config.public_url, &recipients, &event, now)?;
-            Ok(q)
+            let mut v = view(&q, false);
+            v.actions = Some(question_actions::actions(acc, &c));
+            Ok(v)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view(&q, false)))
+    Ok(HttpResponse::Ok().json(q))
 }
