@@ -9,6 +9,7 @@
 //! scheduler call these functions; none of them repeats a rule.
 
 pub mod accounts;
+pub mod agreement_actions;
 pub mod audit;
 pub mod bid_actions;
 pub mod bids;

@@ -587,6 +587,269 @@ fn walk_questions(app: &TestApp, ended: bool) {
     }
 }
 
+/// A 赛马 challenge awarded to `n` bids of `n` fresh organisations; the agreements' ids, each with
+/// the token of its bidder's admin.
+fn agreements(app: &TestApp, c: &mut Callers, n: usize) -> Vec<(String, String)> {
+    let mut body = app.challenge_body("赛马制：稀土永磁电机研发", "稀土", PROBLEM, 10);
+    body["max_winners"] = json!(n);
+    let challenge = app.publish(&c.publisher, &c.official, &body);
+    let mut bids = Vec::new();
+    for i in 0..n {
+        let email = format!("winner{i}@imust.edu.cn");
+        app.verified_org(&email, &format!("第{i}揭榜大学"), "university", "150200");
+        let bid_body = json!({
+            "approach": "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制与风场示范应用。",
+            "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
+            "milestones": [{"month": 6, "deliverable": "总体方案"}, {"month": 18, "deliverable": "样机"}],
+            "requested_fiscal": 300_000, "own_funds": 100_000
+        });
+        let token = app.token(&email);
+        let id = app
+            .post(
+                &format!("/api/v1/challenges/{challenge}/bids"),
+                Some(&token),
+                &bid_body,
+            )
+            .expect(201)
+            .json["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.post(
+            &format!("/api/v1/bids/{id}/submit"),
+            Some(&token),
+            &json!({}),
+        )
+        .expect(200);
+        bids.push((id, email));
+    }
+    app.put(&format!("/api/v1/challenges/{challenge}/rubric"), Some(&c.publisher),
+        &json!({"criteria": [{"name": "技术方案", "weight": 60}, {"name": "团队实力", "weight": 40}]})).expect(200);
+    let scorer = app.platform_user("expert", "scorer@experts.cn", None);
+    let scorer_id = app.get("/api/v1/me", Some(&scorer)).json["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
+    c.relogin(app);
+    let scorer = app.token("scorer@experts.cn");
+    app.wait_until("close", || {
+        app.get(
+            &format!("/api/v1/challenges/{challenge}"),
+            Some(&c.official),
+        )
+        .json["status"]
+            == "evaluating"
+    });
+    app.post(
+        &format!("/api/v1/challenges/{challenge}/experts"),
+        Some(&c.official),
+        &json!({"expert_ids": [scorer_id]}),
+    )
+    .expect(200);
+    for (b, _) in &bids {
+        app.put(&format!("/api/v1/bids/{b}/scores"), Some(&scorer), &json!({"scores": [
+            {"criterion": "c1", "score": 80, "comment": "可行"}, {"criterion": "c2", "score": 80, "comment": "可靠"}]})).expect(200);
+    }
+    let ids: Vec<&String> = bids.iter().map(|(b, _)| b).collect();
+    app.post(
+        &format!("/api/v1/challenges/{challenge}/awards"),
+        Some(&c.publisher),
+        &json!({"bid_ids": ids}),
+    )
+    .expect(200);
+    app.post(
+        &format!("/api/v1/challenges/{challenge}/awards/confirm"),
+        Some(&c.official),
+        &json!({}),
+    )
+    .expect(200);
+    bids.iter()
+        .map(|(b, email)| {
+            let token = app.token(email);
+            let list = app.get("/api/v1/agreements", Some(&token)).expect(200).json;
+            let a = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["bid_id"] == b.as_str())
+                .expect("the winner's agreement");
+            (a["id"].as_str().unwrap().to_owned(), token)
+        })
+        .collect()
+}
+
+/// Brings agreement `id` (bidder's admin `bidder`) to `state`.
+fn bring(app: &TestApp, c: &Callers, id: &str, bidder: &str, state: &str) {
+    let path = format!("/api/v1/agreements/{id}");
+    let sign = |token: &str| {
+        let hash = app.get(&path, Some(token)).json["terms_hash"].clone();
+        app.post(
+            &format!("{path}/sign"),
+            Some(token),
+            &json!({"terms_hash": hash}),
+        )
+        .expect(200);
+    };
+    if state == "drafted" {
+        return;
+    }
+    if state == "terminated" {
+        app.post(
+            &format!("{path}/terminate"),
+            Some(&c.official),
+            &json!({"reason": "赛马淘汰"}),
+        )
+        .expect(200);
+        return;
+    }
+    sign(&c.publisher);
+    if state == "partially_signed" {
+        return;
+    }
+    sign(bidder);
+    if state == "signed" {
+        return;
+    }
+    let registered = app
+        .post(&format!("{path}/register"), Some(&c.official), &json!({}))
+        .expect(200)
+        .json;
+    if state == "completed" {
+        for m in registered["milestones"].as_array().unwrap() {
+            let mid = m["id"].as_str().unwrap();
+            app.post(
+                &format!("{path}/milestones/{mid}/report"),
+                Some(bidder),
+                &json!({"evidence": "已完成并通过验收"}),
+            )
+            .expect(200);
+            app.post(
+                &format!("{path}/milestones/{mid}/confirm"),
+                Some(&c.publisher),
+                &json!({"met": true}),
+            )
+            .expect(200);
+        }
+        app.post(&format!("{path}/complete"), Some(&c.official), &json!({}))
+            .expect(200);
+    }
+}
+
+const AGREEMENT_ACTIONS: [&str; 7] = [
+    "edit_terms",
+    "sign",
+    "register",
+    "pay_fiscal",
+    "pay_enterprise",
+    "terminate",
+    "complete",
+];
+
+/// The same walk for agreements and their milestones, in one state × every kind of caller, the
+/// agreement's bidder and another winner among them.
+fn walk_agreements(app: &TestApp, state: &str, pool_size: usize) {
+    let mut c = callers(app);
+    let pool = agreements(app, &mut c, pool_size + 1);
+    // the last winner is only "another party's" organisation here
+    let other = pool[pool_size].1.clone();
+    for (id, bidder) in &pool[..pool_size] {
+        bring(app, &c, id, bidder, state);
+    }
+    let mut next = 0;
+    let mut all = c.all.clone();
+    all.push(("another winner", Some(other)));
+    // its bidder before the publisher, so that a milestone it reports is then confirmed
+    all.insert(1, ("its bidder", None));
+    for (who, token) in &all {
+        for action in AGREEMENT_ACTIONS.iter().chain(["report", "confirm"].iter()) {
+            let (id, bidder) = pool
+                .get(next)
+                .filter(|_| next < pool_size)
+                .unwrap_or_else(|| panic!("the pool of {state} agreements is used up"));
+            let token = if *who == "its bidder" {
+                Some(bidder.clone())
+            } else {
+                token.clone()
+            };
+            let path = format!("/api/v1/agreements/{id}");
+            let read = app.get(&path, token.as_deref());
+            let staff_view = app.get(&path, Some(&c.official)).json;
+            let mid = staff_view["milestones"]
+                .get(0)
+                .map(|m| m["id"].as_str().unwrap().to_owned());
+            let listed: Vec<String> = if read.status == 200 {
+                let field = if matches!(*action, "report" | "confirm") {
+                    &read.json["milestones"][0]["actions"]
+                } else {
+                    &read.json["actions"]
+                };
+                serde_json::from_value(field.clone()).unwrap_or_default()
+            } else {
+                assert!(
+                    matches!(read.status, 401 | 404),
+                    "{state} agreement as {who}: {}",
+                    read.body
+                );
+                Vec::new()
+            };
+            let milestone_path = |verb: &str| {
+                format!(
+                    "{path}/milestones/{}/{verb}",
+                    mid.clone().unwrap_or_else(|| "none".into())
+                )
+            };
+            let r = match *action {
+                "edit_terms" => app.patch(&path, token.as_deref(), &json!({"version": staff_view["version"], "term_months": 24})),
+                "sign" => app.post(&format!("{path}/sign"), token.as_deref(), &json!({"terms_hash": staff_view["terms_hash"]})),
+                "register" => app.post(&format!("{path}/register"), token.as_deref(), &json!({})),
+                "pay_fiscal" | "pay_enterprise" => app.post(&format!("{path}/payments"), token.as_deref(), &json!({
+                    "milestone_id": mid.clone().unwrap_or_default(), "source": action.trim_start_matches("pay_"), "amount": 1})),
+                "terminate" => app.post(&format!("{path}/terminate"), token.as_deref(), &json!({"reason": "赛马淘汰"})),
+                "complete" => app.post(&format!("{path}/complete"), token.as_deref(), &json!({})),
+                "report" => app.post(&milestone_path("report"), token.as_deref(), &json!({"evidence": "已完成并通过验收"})),
+                _ => app.post(&milestone_path("confirm"), token.as_deref(), &json!({"met": true})),
+            };
+            assert!(
+                r.status < 300 || matches!(r.status, 401 | 403 | 404 | 409 | 422),
+                "{action}: {} {}",
+                r.status,
+                r.body
+            );
+            if r.status == 422 {
+                // only the payment against an agreement without milestones may say so (no milestone yet)
+                assert!(
+                    action.starts_with("pay_") && mid.is_none(),
+                    "{action}: {}",
+                    r.body
+                );
+            }
+            let accepted = r.status < 300;
+            assert_eq!(
+                accepted,
+                listed.iter().any(|a| a == action),
+                "{state} agreement as {who}: {action} answered {} {}, listed {listed:?}",
+                r.status,
+                r.body
+            );
+            // an accepted action that moved the agreement on uses it up
+            if accepted && app.get(&path, Some(&c.official)).json["status"] != staff_view["status"]
+            {
+                next += 1;
+            }
+        }
+    }
+}
+
+on_both_databases! {
+    fn agreement_actions_when_drafted(app) { walk_agreements(&app, "drafted", 5) }
+    fn agreement_actions_when_partially_signed(app) { walk_agreements(&app, "partially_signed", 8) }
+    fn agreement_actions_when_signed(app) { walk_agreements(&app, "signed", 4) }
+    fn agreement_actions_when_registered(app) { walk_agreements(&app, "registered", 3) }
+    fn agreement_actions_when_completed(app) { walk_agreements(&app, "completed", 1) }
+    fn agreement_actions_when_terminated(app) { walk_agreements(&app, "terminated", 1) }
+}
+
 on_both_databases! {
     fn question_actions_when_open(app) { walk_questions(&app, false) }
     fn question_actions_when_ended(app) { walk_questions(&app, true) }

@@ -12,13 +12,14 @@ use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
+use jiebang_application::agreement_actions::{
+    actions, check, check_milestone, milestone_actions, side, wrong_state, AgreementActionName,
+    AgreementFacts, MilestoneActionName, Side,
+};
 use jiebang_db::agreements::{AgreementChange, MilestoneRow, Payment, Signature};
 use jiebang_db::evaluation::Agreement;
 use jiebang_db::DbConnection;
-use jiebang_domain::agreement::PartyRole;
-use jiebang_domain::agreement::{
-    self, AgreedMilestone, AgreementStatus, Terms, WrongAgreementState,
-};
+use jiebang_domain::agreement::{self, AgreedMilestone, AgreementStatus, Terms};
 use jiebang_domain::agreement::{MilestoneStatus, PaymentSource};
 use jiebang_domain::challenge::{self as challenge_domain, Action, ChallengeStatus};
 use jiebang_domain::codes::Code;
@@ -33,45 +34,12 @@ fn not_found() -> ApiError {
     ApiError::not_found("协议 / agreement")
 }
 
-fn wrong_state(e: WrongAgreementState) -> ApiError {
-    ApiError::with(
-        e.code(),
-        format!(
-            "协议当前状态为 {}，不能执行此操作 / the agreement is {}",
-            e.current.as_str(),
-            e.current.as_str()
-        ),
-    )
-}
-
 fn terms_of(a: &Agreement) -> ApiResult<Terms> {
     serde_json::from_str(&a.terms_json).map_err(ApiError::internal)
 }
 
 fn status_of(a: &Agreement) -> AgreementStatus {
     AgreementStatus::parse(&a.status).expect("valid agreement status")
-}
-
-/// The caller's side of an agreement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Publisher,
-    Bidder,
-    Staff,
-    None,
-}
-
-fn side(auth: &Auth, terms: &Terms) -> Side {
-    let org_of = |role| terms.party(role).map(|p| p.organization_id.clone());
-    if org_of(PartyRole::Publisher).is_some_and(|o| auth.belongs_to(&o)) {
-        Side::Publisher
-    } else if org_of(PartyRole::Bidder).is_some_and(|o| auth.belongs_to(&o)) {
-        Side::Bidder
-    } else if auth.is_staff() {
-        Side::Staff
-    } else {
-        Side::None
-    }
 }
 
 /// Loads an agreement (locked) the caller may see.
@@ -108,6 +76,8 @@ pub struct MilestoneView {
     pub evidence: Option<String>,
     pub reported_at: Option<DateTime<Utc>>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// What the caller may do with the milestone now (`report`, `confirm`).
+    pub actions: Vec<MilestoneActionName>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -141,9 +111,19 @@ pub struct AgreementView {
     pub end_reason: Option<String>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
+    /// What the caller may do with the agreement now (`edit_terms`, `sign`, `register`,
+    /// `pay_fiscal`, `pay_enterprise`, `terminate`, `complete`), from the checks the actions run.
+    pub actions: Vec<AgreementActionName>,
 }
 
-fn view(conn: &mut DbConnection, a: &Agreement, now: DateTime<Utc>) -> ApiResult<AgreementView> {
+fn view(
+    conn: &mut DbConnection,
+    a: &Agreement,
+    now: DateTime<Utc>,
+    auth: &Auth,
+) -> ApiResult<AgreementView> {
+    let terms = terms_of(a)?;
+    let facts = AgreementFacts::load(conn, a, &terms, auth)?;
     let signatures = jiebang_db::agreements::signatures(conn, &a.id)?
         .into_iter()
         .map(|s| SignatureView {
@@ -156,6 +136,7 @@ fn view(conn: &mut DbConnection, a: &Agreement, now: DateTime<Utc>) -> ApiResult
     let milestones = jiebang_db::agreements::milestones(conn, &a.id)?
         .into_iter()
         .map(|m| MilestoneView {
+            actions: milestone_actions(&facts, m.status()),
             overdue: m.status() != MilestoneStatus::Met && utc(m.due_at) < now,
             id: m.id,
             seq: m.seq,
@@ -202,6 +183,7 @@ fn view(conn: &mut DbConnection, a: &Agreement, now: DateTime<Utc>) -> ApiResult
         end_reason: a.end_reason.clone(),
         version: a.version,
         created_at: utc(a.created_at),
+        actions: actions(&facts),
     })
 }
 
@@ -267,7 +249,7 @@ pub async fn list(
         .read(move |conn| {
             let rows = jiebang_db::agreements::list(conn, &f)?;
             rows.iter()
-                .map(|a| view(conn, a, now))
+                .map(|a| view(conn, a, now, &auth))
                 .collect::<ApiResult<Vec<_>>>()
         })
         .await?;
@@ -290,7 +272,7 @@ pub async fn read(
             if side(&auth, &terms_of(&a)?) == Side::None {
                 return Err(not_found());
             }
-            view(conn, &a, now)
+            view(conn, &a, now, &auth)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -334,10 +316,11 @@ pub async fn update(
     let st = state.clone();
     let v = state
         .write(move |conn| {
-            let (a, mut terms, s) = load(conn, &id, &auth)?;
-            if s == Side::Staff && auth.role != Role::Official {
-                return Err(ApiError::with(Code::Forbidden, "只有协议双方或科技厅可以修改条款 / only the parties or an official change the terms"));
-            }
+            let (a, mut terms, _) = load(conn, &id, &auth)?;
+            check(
+                &AgreementFacts::load(conn, &a, &terms, &auth)?,
+                AgreementActionName::EditTerms,
+            )?;
             let to = agreement::after_terms_change(status_of(&a)).map_err(wrong_state)?;
             if a.version != b.version {
                 return Err(version_conflict());
@@ -346,42 +329,78 @@ pub async fn update(
             let before = terms.clone();
             if let Some(x) = b.fiscal_amount {
                 if !(0..=jiebang_domain::challenge::MAX_YUAN).contains(&x) {
-                    v.push("fiscal_amount", FieldCode::OutOfRange, "金额超出范围 / amount out of range");
+                    v.push(
+                        "fiscal_amount",
+                        FieldCode::OutOfRange,
+                        "金额超出范围 / amount out of range",
+                    );
                 }
                 terms.fiscal_amount = x;
             }
             if let Some(x) = b.enterprise_amount {
                 if !(0..=jiebang_domain::challenge::MAX_YUAN).contains(&x) {
-                    v.push("enterprise_amount", FieldCode::OutOfRange, "金额超出范围 / amount out of range");
+                    v.push(
+                        "enterprise_amount",
+                        FieldCode::OutOfRange,
+                        "金额超出范围 / amount out of range",
+                    );
                 }
                 terms.enterprise_amount = x;
             }
             if let Some(x) = b.term_months {
                 if !(1..=120).contains(&x) {
-                    v.push("term_months", FieldCode::OutOfRange, "期限应为 1–120 个月 / the term is 1–120 months");
+                    v.push(
+                        "term_months",
+                        FieldCode::OutOfRange,
+                        "期限应为 1–120 个月 / the term is 1–120 months",
+                    );
                 }
                 terms.term_months = x;
             }
             if let Some(x) = &b.ip_ownership {
                 if jiebang_domain::challenge::IpOwnership::parse(x).is_none() {
-                    v.push("ip_ownership", FieldCode::InvalidValue, "取值无效 / invalid value");
+                    v.push(
+                        "ip_ownership",
+                        FieldCode::InvalidValue,
+                        "取值无效 / invalid value",
+                    );
                 }
                 terms.ip_ownership = x.clone();
             }
-            if b.milestones.is_none() && terms.milestones.iter().any(|m| m.month > terms.term_months) {
-                v.push("term_months", FieldCode::MilestonesOutsideTerm, "已有里程碑超出新的期限 / existing milestones fall outside the new term");
+            if b.milestones.is_none()
+                && terms.milestones.iter().any(|m| m.month > terms.term_months)
+            {
+                v.push(
+                    "term_months",
+                    FieldCode::MilestonesOutsideTerm,
+                    "已有里程碑超出新的期限 / existing milestones fall outside the new term",
+                );
             }
             if let Some(ms) = &b.milestones {
                 if ms.is_empty() {
-                    v.push("milestones", FieldCode::Required, "至少需要一个里程碑 / at least one milestone");
+                    v.push(
+                        "milestones",
+                        FieldCode::Required,
+                        "至少需要一个里程碑 / at least one milestone",
+                    );
                 }
                 terms.milestones = Vec::new();
                 for (i, m) in ms.iter().enumerate() {
                     if m.month == 0 || m.month > terms.term_months {
-                        v.push(format!("milestones[{i}].month"), FieldCode::OutOfRange, "里程碑月份超出期限 / the month is outside the term");
+                        v.push(
+                            format!("milestones[{i}].month"),
+                            FieldCode::OutOfRange,
+                            "里程碑月份超出期限 / the month is outside the term",
+                        );
                     }
-                    let d = v.take(&format!("milestones[{i}].deliverable"), bounded_text(&m.deliverable, 1, 500));
-                    terms.milestones.push(AgreedMilestone { month: m.month, deliverable: d.unwrap_or_default() });
+                    let d = v.take(
+                        &format!("milestones[{i}].deliverable"),
+                        bounded_text(&m.deliverable, 1, 500),
+                    );
+                    terms.milestones.push(AgreedMilestone {
+                        month: m.month,
+                        deliverable: d.unwrap_or_default(),
+                    });
                 }
                 terms.milestones.sort_by_key(|m| m.month);
             }
@@ -398,12 +417,26 @@ pub async fn update(
                 return Err(version_conflict());
             }
             let cleared = jiebang_db::agreements::clear_signatures(conn, &a.id)?;
-            audit::record(conn, &actor, now, "agreement", &a.id, "change_terms", Some(&before), Some(&terms), Some(&format!("signatures cleared: {cleared}")))?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "agreement",
+                &a.id,
+                "change_terms",
+                Some(&before),
+                Some(&terms),
+                Some(&format!("signatures cleared: {cleared}")),
+            )?;
             let users = notify::party_users(conn, &terms)?;
-            let event = Event::SignatureRequested { agreement_id: a.id.clone(), title: terms.title.clone(), terms_hash: hash };
+            let event = Event::SignatureRequested {
+                agreement_id: a.id.clone(),
+                title: terms.title.clone(),
+                terms_hash: hash,
+            };
             notify::notify(conn, &st.config.public_url, &users, &event, now)?;
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
-            view(conn, &after, now)
+            view(conn, &after, now, &auth)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -433,18 +466,10 @@ pub async fn sign(
     let st = state.clone();
     let v = state
         .write(move |conn| {
-            let (a, terms, s) = load(conn, &id, &auth)?;
-            if !matches!(s, Side::Publisher | Side::Bidder) {
-                return Err(ApiError::with(Code::NotAParty, "只有协议双方可以签署 / only the parties sign"));
-            }
-            if auth.role != Role::OrgAdmin {
-                return Err(ApiError::with(Code::NotAuthorisedSignatory, "须由本单位管理员签署 / an organisation admin signs for it"));
-            }
+            let (a, terms, _) = load(conn, &id, &auth)?;
+            check(&AgreementFacts::load(conn, &a, &terms, &auth)?, AgreementActionName::Sign)?;
             let org = auth.organization_id().unwrap_or_default().to_owned();
             let signatures = jiebang_db::agreements::signatures(conn, &a.id)?;
-            if signatures.iter().any(|x| x.organization_id == org) {
-                return Err(ApiError::with(Code::AlreadySigned, "本单位已签署 / your organisation has already signed"));
-            }
             let to = agreement::after_signature(status_of(&a), signatures.len() + 1, terms.parties.len()).map_err(wrong_state)?;
             if seen != a.terms_hash {
                 return Err(ApiError::with(Code::TermsHashMismatch, "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again"));
@@ -466,7 +491,7 @@ pub async fn sign(
                 notify::notify(conn, &st.config.public_url, &users, &event, now)?;
             }
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
-            view(conn, &after, now)
+            view(conn, &after, now, &auth)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -541,6 +566,10 @@ pub async fn register(
     let v = state
         .write(move |conn| {
             let (a, terms, _) = load(conn, &id, &auth)?;
+            check(
+                &AgreementFacts::load(conn, &a, &terms, &auth)?,
+                AgreementActionName::Register,
+            )?;
             let to = agreement::register(status_of(&a)).map_err(wrong_state)?;
             let now = st.now();
             let change = AgreementChange {
@@ -585,7 +614,7 @@ pub async fn register(
             )?;
             settle_challenge(conn, &a.challenge_id, &actor, now)?;
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
-            view(conn, &after, now)
+            view(conn, &after, now, &auth)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -612,15 +641,27 @@ pub async fn report(
     let evidence = bounded_text(&body.0.evidence, 2, 5000)
         .map_err(|e| ApiError::field("evidence", e.code, e.message))?;
     act(state, auth, req, id, move |cx| {
-        if cx.side != Side::Bidder {
-            return Err(ApiError::with(Code::NotBidder, "里程碑由揭榜方报告 / the bidder reports milestones"));
-        }
-        if status_of(cx.agreement) != AgreementStatus::Registered {
-            return Err(ApiError::with(Code::AgreementNotRegistered, "协议备案后方可报告里程碑 / milestones are reported once the agreement is registered"));
-        }
-        let m = jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &mid)?.ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;
-        if !jiebang_db::agreements::report_milestone(cx.conn, &m.id, &evidence, &cx.auth.user.id, cx.now.naive_utc())? {
-            return Err(ApiError::with(Code::MilestoneNotOpen, "该里程碑已报告或已确认 / the milestone is already reported or confirmed"));
+        let facts = AgreementFacts::load(cx.conn, cx.agreement, cx.terms, cx.auth)?;
+        let m = jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &mid)?;
+        // who and when first, then which milestone
+        check_milestone(
+            &facts,
+            m.as_ref()
+                .map_or(MilestoneStatus::Scheduled, |m| m.status()),
+            MilestoneActionName::Report,
+        )?;
+        let m = m.ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;
+        if !jiebang_db::agreements::report_milestone(
+            cx.conn,
+            &m.id,
+            &evidence,
+            &cx.auth.user.id,
+            cx.now.naive_utc(),
+        )? {
+            return Err(ApiError::with(
+                Code::MilestoneNotOpen,
+                "该里程碑已报告或已确认 / the milestone is already reported or confirmed",
+            ));
         }
         cx.audit("milestone_report", Some(&m.id), Some(&evidence))
     })
@@ -647,17 +688,35 @@ pub async fn confirm(
     let (id, mid) = path.into_inner();
     let met = body.0.met;
     act(state, auth, req, id, move |cx| {
-        if cx.side != Side::Publisher {
-            return Err(ApiError::with(Code::NotPublisher, "里程碑由发榜方确认 / the publisher confirms milestones"));
+        let facts = AgreementFacts::load(cx.conn, cx.agreement, cx.terms, cx.auth)?;
+        let m = jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &mid)?;
+        check_milestone(
+            &facts,
+            m.as_ref().map_or(MilestoneStatus::Reported, |m| m.status()),
+            MilestoneActionName::Confirm,
+        )?;
+        let m = m.ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;
+        if !jiebang_db::agreements::confirm_milestone(
+            cx.conn,
+            &m.id,
+            met,
+            &cx.auth.user.id,
+            cx.now.naive_utc(),
+        )? {
+            return Err(ApiError::with(
+                Code::MilestoneNotReported,
+                "该里程碑尚未报告 / the milestone is not reported",
+            ));
         }
-        if status_of(cx.agreement) != AgreementStatus::Registered {
-            return Err(ApiError::with(Code::AgreementNotRegistered, "只有已备案的协议可以确认里程碑 / milestones are confirmed on registered agreements"));
-        }
-        let m = jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &mid)?.ok_or_else(|| ApiError::not_found("里程碑 / milestone"))?;
-        if !jiebang_db::agreements::confirm_milestone(cx.conn, &m.id, met, &cx.auth.user.id, cx.now.naive_utc())? {
-            return Err(ApiError::with(Code::MilestoneNotReported, "该里程碑尚未报告 / the milestone is not reported"));
-        }
-        cx.audit(if met { "milestone_met" } else { "milestone_not_met" }, Some(&m.id), None)
+        cx.audit(
+            if met {
+                "milestone_met"
+            } else {
+                "milestone_not_met"
+            },
+            Some(&m.id),
+            None,
+        )
     })
     .await
 }
@@ -696,16 +755,11 @@ pub async fn pay(
         let Some(source) = PaymentSource::parse(&b.source) else {
             return Err(ApiError::field("source", FieldCode::InvalidValue, "source 应为 fiscal 或 enterprise / source must be fiscal or enterprise"));
         };
-        let allowed = match source {
-            PaymentSource::Fiscal => cx.auth.role == Role::Official,
-            PaymentSource::Enterprise => cx.side == Side::Publisher,
+        let action = match source {
+            PaymentSource::Fiscal => AgreementActionName::PayFiscal,
+            PaymentSource::Enterprise => AgreementActionName::PayEnterprise,
         };
-        if !allowed {
-            return Err(ApiError::with(Code::Forbidden, "财政资金由科技厅登记，企业资金由发榜方登记 / officials record fiscal money, the publisher enterprise money"));
-        }
-        if !matches!(status_of(cx.agreement), AgreementStatus::Registered | AgreementStatus::Completed) {
-            return Err(ApiError::with(Code::AgreementNotRegistered, "协议备案后方可登记拨付 / payments are recorded once the agreement is registered"));
-        }
+        check(&AgreementFacts::load(cx.conn, cx.agreement, cx.terms, cx.auth)?, action)?;
         jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &b.milestone_id)?
             .ok_or_else(|| ApiError::field("milestone_id", FieldCode::UnknownMilestone, "没有该里程碑 / no such milestone"))?;
         let agreed = match source {
@@ -776,21 +830,16 @@ async fn end(
     reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
     act(state, auth, req, id, move |cx| {
-        if !(cx.side == Side::Publisher || cx.auth.role == Role::Official) {
-            return Err(ApiError::with(
-                Code::Forbidden,
-                "只有科技厅或发榜方可以执行此操作 / only an official or the publisher may do this",
-            ));
-        }
+        let facts = AgreementFacts::load(cx.conn, cx.agreement, cx.terms, cx.auth)?;
+        let action = if reason.is_some() {
+            AgreementActionName::Terminate
+        } else {
+            AgreementActionName::Complete
+        };
+        check(&facts, action)?;
         let to = match &reason {
             Some(_) => agreement::terminate(status_of(cx.agreement)),
-            None => {
-                let ms = jiebang_db::agreements::milestones(cx.conn, &cx.agreement.id)?;
-                agreement::complete(
-                    status_of(cx.agreement),
-                    !ms.is_empty() && ms.iter().all(|m| m.status() == MilestoneStatus::Met),
-                )
-            }
+            None => agreement::complete(status_of(cx.agreement), facts.all_met),
         }
         .map_err(wrong_state)?;
         let change = AgreementChange {
@@ -821,7 +870,6 @@ struct Cx<'a> {
     actor: &'a Actor,
     agreement: &'a Agreement,
     terms: &'a Terms,
-    side: Side,
     now: DateTime<Utc>,
 }
 
@@ -862,7 +910,7 @@ where
     let st = state.clone();
     let v = state
         .write(move |conn| {
-            let (a, terms, side) = load(conn, &id, &auth)?;
+            let (a, terms, _) = load(conn, &id, &auth)?;
             let now = st.now();
             f(&mut Cx {
                 conn,
@@ -870,11 +918,10 @@ where
                 actor: &actor,
                 agreement: &a,
                 terms: &terms,
-                side,
                 now,
             })?;
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
-            view(conn, &after, now)
+            view(conn, &after, now, &auth)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
