@@ -589,7 +589,7 @@ fn walk_questions(app: &TestApp, ended: bool) {
 
 /// A 赛马 challenge awarded to `n` bids of `n` fresh organisations; the agreements' ids, each with
 /// the token of its bidder's admin.
-fn agreements(app: &TestApp, c: &mut Callers, n: usize) -> Vec<(String, String)> {
+fn agreements(app: &TestApp, c: &mut Callers, n: usize) -> (String, Vec<(String, String)>) {
     let mut body = app.challenge_body("赛马制：稀土永磁电机研发", "稀土", PROBLEM, 10);
     body["max_winners"] = json!(n);
     let challenge = app.publish(&c.publisher, &c.official, &body);
@@ -664,7 +664,8 @@ fn agreements(app: &TestApp, c: &mut Callers, n: usize) -> Vec<(String, String)>
         &json!({}),
     )
     .expect(200);
-    bids.iter()
+    let agreements = bids
+        .iter()
         .map(|(b, email)| {
             let token = app.token(email);
             let list = app.get("/api/v1/agreements", Some(&token)).expect(200).json;
@@ -676,7 +677,8 @@ fn agreements(app: &TestApp, c: &mut Callers, n: usize) -> Vec<(String, String)>
                 .expect("the winner's agreement");
             (a["id"].as_str().unwrap().to_owned(), token)
         })
-        .collect()
+        .collect();
+    (challenge, agreements)
 }
 
 /// Brings agreement `id` (bidder's admin `bidder`) to `state`.
@@ -736,6 +738,56 @@ fn bring(app: &TestApp, c: &Callers, id: &str, bidder: &str, state: &str) {
     }
 }
 
+/// After the award no caller may take any challenge action: each is listed for nobody and
+/// refused to everybody, in `awarded`, `contracted` and `completed`.
+fn no_challenge_action_for_anyone(app: &TestApp, c: &Callers, challenge: &str, state: &str) {
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/challenges/{challenge}"),
+            Some(&c.official)
+        )
+        .json["status"],
+        state
+    );
+    for (who, token) in &c.all {
+        let read = app.get(&format!("/api/v1/challenges/{challenge}"), token.as_deref());
+        if read.status == 200 {
+            assert_eq!(
+                read.json["actions"],
+                json!([]),
+                "{state} challenge as {who}"
+            );
+        }
+        for action in ACTIONS {
+            let status = attempt(app, c, challenge, action, token.as_deref());
+            assert!(
+                status >= 400,
+                "{state} challenge as {who}: {action} answered {status}"
+            );
+        }
+    }
+}
+
+on_both_databases! {
+    fn challenge_actions_after_the_award(app) {
+        let mut c = callers(&app);
+        let (challenge, pool) = agreements(&app, &mut c, 1);
+        no_challenge_action_for_anyone(&app, &c, &challenge, "awarded");
+        let (id, bidder) = &pool[0];
+        bring(&app, &c, id, bidder, "registered");
+        no_challenge_action_for_anyone(&app, &c, &challenge, "contracted");
+        let path = format!("/api/v1/agreements/{id}");
+        let view = app.get(&path, Some(&c.official)).json;
+        for m in view["milestones"].as_array().unwrap() {
+            let mid = m["id"].as_str().unwrap();
+            app.post(&format!("{path}/milestones/{mid}/report"), Some(bidder), &json!({"evidence": "已完成并通过验收"})).expect(200);
+            app.post(&format!("{path}/milestones/{mid}/confirm"), Some(&c.publisher), &json!({"met": true})).expect(200);
+        }
+        app.post(&format!("{path}/complete"), Some(&c.official), &json!({})).expect(200);
+        no_challenge_action_for_anyone(&app, &c, &challenge, "completed");
+    }
+}
+
 const AGREEMENT_ACTIONS: [&str; 7] = [
     "edit_terms",
     "sign",
@@ -750,7 +802,7 @@ const AGREEMENT_ACTIONS: [&str; 7] = [
 /// agreement's bidder and another winner among them.
 fn walk_agreements(app: &TestApp, state: &str, pool_size: usize) {
     let mut c = callers(app);
-    let pool = agreements(app, &mut c, pool_size + 1);
+    let (_, pool) = agreements(app, &mut c, pool_size + 1);
     // the last winner is only "another party's" organisation here
     let other = pool[pool_size].1.clone();
     for (id, bidder) in &pool[..pool_size] {
