@@ -2,7 +2,7 @@
 //! can be in and each kind of caller, every listed action succeeds and every action not listed is
 //! refused (403, 404 or 409, never a validation error: the requests are well formed).
 
-use jiebang_tests::{on_both_databases, TestApp};
+use jiebang_tests::{on_both_databases, Resp, TestApp};
 use serde_json::{json, Value};
 
 const ACTIONS: [&str; 8] = [
@@ -82,6 +82,43 @@ fn bid_body() -> Value {
         "milestones": [{"month": 6, "deliverable": "总体方案"}],
         "requested_fiscal": 1_000_000, "own_funds": 500_000
     })
+}
+
+/// The actions a view lists at `pointer` (a JSON pointer), or none when the caller may not read
+/// the object (404; 401 anonymously).
+fn listed(read: &Resp, pointer: &str, what: &str) -> Vec<String> {
+    if read.status == 200 {
+        serde_json::from_value(read.json.pointer(pointer).cloned().unwrap_or_default())
+            .expect("actions on the view")
+    } else {
+        assert!(
+            matches!(read.status, 401 | 404),
+            "{what}: {} {}",
+            read.status,
+            read.body
+        );
+        Vec::new()
+    }
+}
+
+/// Checks one attempt of `action` against what the view listed; whether it was accepted.
+#[track_caller]
+fn judge(listed: &[String], action: &str, r: &Resp, what: &str) -> bool {
+    assert!(
+        r.status < 300 || matches!(r.status, 401 | 403 | 404 | 409),
+        "{what}: {action} answered {} {}",
+        r.status,
+        r.body
+    );
+    let accepted = r.status < 300;
+    assert_eq!(
+        accepted,
+        listed.iter().any(|a| a == action),
+        "{what}: {action} answered {} {}, listed {listed:?}",
+        r.status,
+        r.body
+    );
+    accepted
 }
 
 /// A pool of challenges in one state, made before the clock moves: an accepted action uses one up.
@@ -168,10 +205,10 @@ fn pool(app: &TestApp, c: &mut Callers, state: &str, n: usize) -> Vec<String> {
 }
 
 /// Takes `action` on challenge `id` as `token`; the status answered.
-fn attempt(app: &TestApp, c: &Callers, id: &str, action: &str, token: Option<&str>) -> u16 {
+fn attempt(app: &TestApp, c: &Callers, id: &str, action: &str, token: Option<&str>) -> Resp {
     let path = format!("/api/v1/challenges/{id}");
     let current = app.get(&path, Some(&c.official)).json;
-    let r = match action {
+    match action {
         "edit" => app.patch(&path, token, &json!({"version": current["version"], "title": "稀土永磁电机研发与示范", "reason": "补充说明"})),
         "submit" => app.post(&format!("{path}/submit"), token, &json!({})),
         "approve" => app.post(&format!("{path}/review"), token, &json!({"decision": "approve"})),
@@ -185,14 +222,7 @@ fn attempt(app: &TestApp, c: &Callers, id: &str, action: &str, token: Option<&st
         "ask" => app.post(&format!("{path}/questions"), token, &json!({"question": "示范风场是否已经确定？"})),
         "bid" => app.post(&format!("{path}/bids"), token, &bid_body()),
         _ => unreachable!(),
-    };
-    assert!(
-        r.status < 300 || matches!(r.status, 401 | 403 | 404 | 409),
-        "{action}: {} {}",
-        r.status,
-        r.body
-    );
-    r.status
+    }
 }
 
 fn walk(app: &TestApp, state: &str, pool_size: usize) {
@@ -204,29 +234,15 @@ fn walk(app: &TestApp, state: &str, pool_size: usize) {
             let id = ids
                 .get(next)
                 .unwrap_or_else(|| panic!("the pool of {state} objects is used up"));
+            let what = format!("{state} challenge as {who}");
             let read = app.get(&format!("/api/v1/challenges/{id}"), token.as_deref());
-            let listed: Vec<String> = if read.status == 200 {
-                serde_json::from_value(read.json["actions"].clone()).expect("actions on the view")
-            } else {
-                assert_eq!(read.status, 404, "{state} as {who}: {}", read.body);
-                Vec::new()
-            };
+            let listed = listed(&read, "/actions", &what);
             for a in &listed {
                 assert!(ACTIONS.contains(&a.as_str()), "unknown action {a}");
             }
-            let status = attempt(app, &c, id, action, token.as_deref());
-            let accepted = status < 300;
-            assert_eq!(
-                accepted,
-                listed.iter().any(|a| a == action),
-                "{state} as {who}: {action} answered {status}, listed {listed:?}"
-            );
-            if accepted {
+            let r = attempt(app, &c, id, action, token.as_deref());
+            if judge(&listed, action, &r, &what) {
                 next += 1;
-                assert!(
-                    next < ids.len(),
-                    "the pool of {state} challenges is used up"
-                );
             }
         }
     }
@@ -287,13 +303,9 @@ fn walk_bids(app: &TestApp, state: &str, pool_size: usize) {
             let id = ids
                 .get(next)
                 .unwrap_or_else(|| panic!("the pool of {state} objects is used up"));
+            let what = format!("{state} bid as {who}");
             let read = app.get(&format!("/api/v1/bids/{id}"), token.as_deref());
-            let listed: Vec<String> = if read.status == 200 {
-                serde_json::from_value(read.json["actions"].clone()).expect("actions on the view")
-            } else {
-                assert_eq!(read.status, 404, "{state} bid as {who}: {}", read.body);
-                Vec::new()
-            };
+            let listed = listed(&read, "/actions", &what);
             let version =
                 app.get(&format!("/api/v1/bids/{id}"), Some(&lead)).json["version"].clone();
             let r = match action {
@@ -301,19 +313,7 @@ fn walk_bids(app: &TestApp, state: &str, pool_size: usize) {
                 "submit" => app.post(&format!("/api/v1/bids/{id}/submit"), token.as_deref(), &json!({})),
                 _ => app.post(&format!("/api/v1/bids/{id}/withdraw"), token.as_deref(), &json!({})),
             };
-            assert!(
-                r.status < 300 || matches!(r.status, 401 | 403 | 404 | 409),
-                "{action}: {} {}",
-                r.status,
-                r.body
-            );
-            let accepted = r.status < 300;
-            assert_eq!(
-                accepted,
-                listed.iter().any(|a| a == action),
-                "{state} bid as {who}: {action} answered {}, listed {listed:?}",
-                r.status
-            );
+            let accepted = judge(&listed, action, &r, &what);
             if accepted {
                 next += 1;
             }
@@ -361,17 +361,9 @@ fn walk_consortia(app: &TestApp, state: &str, pool_size: usize) {
             let id = ids
                 .get(next)
                 .unwrap_or_else(|| panic!("the pool of {state} consortia is used up"));
+            let what = format!("{state} consortium as {who}");
             let read = app.get(&format!("/api/v1/consortia/{id}"), token.as_deref());
-            let listed: Vec<String> = if read.status == 200 {
-                serde_json::from_value(read.json["actions"].clone()).expect("actions on the view")
-            } else {
-                assert_eq!(
-                    read.status, 404,
-                    "{state} consortium as {who}: {}",
-                    read.body
-                );
-                Vec::new()
-            };
+            let listed = listed(&read, "/actions", &what);
             let r = match action {
                 "file" => app.post(
                     &format!("/api/v1/consortia/{id}/file"),
@@ -384,19 +376,7 @@ fn walk_consortia(app: &TestApp, state: &str, pool_size: usize) {
                     &json!({"reason": "材料不实"}),
                 ),
             };
-            assert!(
-                r.status < 300 || matches!(r.status, 401 | 403 | 404 | 409),
-                "{action}: {} {}",
-                r.status,
-                r.body
-            );
-            let accepted = r.status < 300;
-            assert_eq!(
-                accepted,
-                listed.iter().any(|a| a == action),
-                "{state} consortium as {who}: {action} answered {}, listed {listed:?}",
-                r.status
-            );
+            let accepted = judge(&listed, action, &r, &what);
             if accepted {
                 next += 1;
             }
@@ -451,33 +431,19 @@ fn walk_organizations(app: &TestApp, verified: bool) {
                 _ => token.clone(),
             };
             let path = format!("/api/v1/organizations/{id}");
+            let what = format!(
+                "{} organisation as {who}",
+                if verified { "verified" } else { "unverified" }
+            );
             let read = app.get(&path, token.as_deref());
-            let listed: Vec<String> = if read.status == 200 {
-                serde_json::from_value(read.json["actions"].clone()).expect("actions on the view")
-            } else {
-                assert_eq!(read.status, 404, "organisation as {who}: {}", read.body);
-                Vec::new()
-            };
+            let listed = listed(&read, "/actions", &what);
             let version = app.get(&path, Some(&admin)).json["version"].clone();
             let r = match action {
                 "edit" => app.patch(&path, token.as_deref(), &json!({"version": version, "description": "稀土永磁材料研发与生产"})),
                 "verify" => app.post(&format!("{path}/verify"), token.as_deref(), &json!({})),
                 _ => app.post(&format!("{path}/members"), token.as_deref(), &json!({"email": format!("new-{}@baotou.cn", uuid_like(who, action)), "password": jiebang_tests::PASSWORD, "name": "新成员"})),
             };
-            assert!(
-                r.status < 300 || matches!(r.status, 401 | 403 | 404 | 409),
-                "{action}: {} {}",
-                r.status,
-                r.body
-            );
-            let accepted = r.status < 300;
-            assert_eq!(
-                accepted,
-                listed.iter().any(|a| a == action),
-                "{} organisation as {who}: {action} answered {}, listed {listed:?}",
-                if verified { "verified" } else { "unverified" },
-                r.status
-            );
+            let accepted = judge(&listed, action, &r, &what);
             if accepted && action == "verify" {
                 (id, own_admin, own_member) = fresh();
             }
@@ -759,7 +725,7 @@ fn no_challenge_action_for_anyone(app: &TestApp, c: &Callers, challenge: &str, s
             );
         }
         for action in ACTIONS {
-            let status = attempt(app, c, challenge, action, token.as_deref());
+            let status = attempt(app, c, challenge, action, token.as_deref()).status;
             assert!(
                 status >= 400,
                 "{state} challenge as {who}: {action} answered {status}"

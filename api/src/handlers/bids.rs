@@ -390,6 +390,25 @@ pub async fn create(
 }
 
 /// Loads a bid with its challenge (locked) for the lead organisation's users; 404 for others.
+/// The lead's check of `action` on bid `b` of challenge `c` at `now` (read under the row lock).
+fn check_bid(
+    b: &Bid,
+    c: &Challenge,
+    auth: &Auth,
+    now: DateTime<Utc>,
+    action: BidActionName,
+) -> ApiResult<()> {
+    Ok(check(
+        &BidFacts {
+            bid: b,
+            challenge: c,
+            caller: auth,
+            now,
+        },
+        action,
+    )?)
+}
+
 /// The view of bid `id` with the caller's `actions`, read after the change (the challenge row is
 /// still locked by the transaction).
 fn with_actions(
@@ -529,15 +548,7 @@ pub async fn update(
         .write(move |conn| {
             let (b, c) = load_own(conn, &id, &auth)?;
             let now = st.now();
-            check(
-                &BidFacts {
-                    bid: &b,
-                    challenge: &c,
-                    caller: &auth,
-                    now,
-                },
-                BidActionName::Edit,
-            )?;
+            check_bid(&b, &c, &auth, now, BidActionName::Edit)?;
             if b.version != body.version {
                 return Err(version_conflict());
             }
@@ -638,15 +649,7 @@ pub async fn submit(
         .write(move |conn| {
             let (b, c) = load_own(conn, &id, &auth)?;
             let now = st.now();
-            check(
-                &BidFacts {
-                    bid: &b,
-                    challenge: &c,
-                    caller: &auth,
-                    now,
-                },
-                BidActionName::Submit,
-            )?;
+            check_bid(&b, &c, &auth, now, BidActionName::Submit)?;
             let to = bid::transition(b.status(), BidAction::Submit).map_err(wrong_state)?;
             let content = b.content(jiebang_db::bids::members(conn, &b.id)?);
             bid::check_complete(&content, &c.kpis())?;
@@ -702,15 +705,7 @@ pub async fn withdraw(
         .write(move |conn| {
             let (b, c) = load_own(conn, &id, &auth)?;
             let now = st.now();
-            check(
-                &BidFacts {
-                    bid: &b,
-                    challenge: &c,
-                    caller: &auth,
-                    now,
-                },
-                BidActionName::Withdraw,
-            )?;
+            check_bid(&b, &c, &auth, now, BidActionName::Withdraw)?;
             let to = bid::transition(b.status(), BidAction::Withdraw).map_err(wrong_state)?;
             let change = BidStatusChange {
                 status: Some(to.as_str().into()),
