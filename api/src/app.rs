@@ -70,7 +70,7 @@ impl Application {
             clock,
             ctx,
             jwt: JwtKeys::new(&secret),
-            hasher: Hasher::new(config.hash_concurrency()),
+            hasher: Hasher::new(config.hash_concurrency(), config.password_hash_cost),
             throttle: LoginThrottle::new(chrono::Duration::minutes(15), 5, 50),
             rules,
             mailer,

@@ -129,7 +129,15 @@ fn create_user(
     organization: Option<String>,
 ) -> Result<(), String> {
     let db = open_database(config).map_err(|e| e.to_string())?;
-    let user = create_platform_user(&db, role, email, password, name, organization)?;
+    let user = create_platform_user(
+        &db,
+        role,
+        email,
+        password,
+        name,
+        organization,
+        crate::auth::hashing::HashCost::Owasp,
+    )?;
     println!("created {} {} ({})", user.role, user.email, user.id);
     Ok(())
 }
@@ -143,6 +151,7 @@ pub fn create_platform_user(
     password: &str,
     name: &str,
     organization: Option<String>,
+    cost: crate::auth::hashing::HashCost,
 ) -> Result<User, String> {
     let role = match Role::parse(role) {
         Some(r @ (Role::Official | Role::Expert | Role::Admin)) => r,
@@ -156,7 +165,7 @@ pub fn create_platform_user(
         .map_err(|e| format!("--password: {}", e.message))?;
     let name = jiebang_domain::validation::bounded_text(name, 1, 50)
         .map_err(|e| format!("--name: {}", e.message))?;
-    let hash = crate::auth::hashing::hash_blocking(password.expose());
+    let hash = crate::auth::hashing::hash_with(cost, password.expose());
     let now = chrono::Utc::now();
     db.write(|conn| {
         jiebang_application::accounts::create_platform_user(

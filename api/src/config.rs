@@ -10,6 +10,10 @@ pub struct Config {
     /// Default: SQLite at `<data dir>/jiebang.db`.
     #[arg(long, env = "JIEBANG_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// The cost of new password hashes: OWASP in every deployment; the end-to-end tests lower it
+    /// in code. Not settable from the environment or the command line.
+    #[arg(skip)]
+    pub password_hash_cost: crate::auth::hashing::HashCost,
 
     /// Address to listen on.
     #[arg(

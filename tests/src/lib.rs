@@ -232,6 +232,8 @@ impl TestApp {
         config.smtp_url = None;
         config.scheduler_interval_ms = 50;
         config.index_refresh_ms = 100;
+        // hundreds of users are created and signed in: hash at argon2's smallest cost
+        config.password_hash_cost = jiebang_api::auth::hashing::HashCost::Minimal;
         let pg_schema = match db {
             Db::Sqlite => {
                 std::fs::create_dir_all(&data_dir).expect("data dir");
@@ -490,6 +492,7 @@ impl TestApp {
             PASSWORD,
             "平台用户",
             organization.map(str::to_owned),
+            self.state.config.password_hash_cost,
         )
         .unwrap_or_else(|e| panic!("create {role}: {e}"));
         self.token(email)

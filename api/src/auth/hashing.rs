@@ -20,20 +20,43 @@ pub struct Hasher {
     /// A real hash of a random password: verified against when the e-mail is unknown, so that
     /// an unknown e-mail and a wrong password take the same time.
     dummy: Arc<String>,
+    cost: HashCost,
 }
 
-fn argon2() -> Argon2<'static> {
+/// The cost of new password hashes. Production always hashes at OWASP parameters; the end-to-end
+/// tests, which create and sign in hundreds of users, set `Minimal` in code (it cannot be chosen
+/// from the environment or the command line). A stored hash carries its own parameters, so
+/// verification follows whatever the hash was made with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HashCost {
+    /// argon2id, m = 19 MiB, t = 2, p = 1.
+    #[default]
+    Owasp,
+    /// argon2id at its smallest parameters: for tests only.
+    Minimal,
+}
+
+fn argon2(cost: HashCost) -> Argon2<'static> {
+    let params = match cost {
+        HashCost::Owasp => Params::new(19 * 1024, 2, 1, None),
+        HashCost::Minimal => Params::new(8, 1, 1, None),
+    };
     Argon2::new(
         Algorithm::Argon2id,
         Version::V0x13,
-        Params::new(19 * 1024, 2, 1, None).expect("OWASP params"),
+        params.expect("argon2 params"),
     )
 }
 
-/// Hashes synchronously (CLI, demo data).
+/// Hashes synchronously at OWASP parameters (CLI, demo data).
 pub fn hash_blocking(password: &str) -> String {
+    hash_with(HashCost::Owasp, password)
+}
+
+/// Hashes synchronously at `cost`.
+pub fn hash_with(cost: HashCost, password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    argon2()
+    argon2(cost)
         .hash_password(password.as_bytes(), &salt)
         .expect("argon2 hashing")
         .to_string()
@@ -42,18 +65,20 @@ pub fn hash_blocking(password: &str) -> String {
 /// Verifies synchronously; a malformed stored hash never verifies.
 pub fn verify_blocking(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
-        argon2()
+        // the parameters are the stored hash's own
+        Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
     })
 }
 
 impl Hasher {
-    pub fn new(concurrency: usize) -> Hasher {
+    pub fn new(concurrency: usize, cost: HashCost) -> Hasher {
         let random: [u8; 16] = rand::random();
         Hasher {
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
-            dummy: Arc::new(hash_blocking(&hex::encode(random))),
+            dummy: Arc::new(hash_with(cost, &hex::encode(random))),
+            cost,
         }
     }
 
@@ -72,7 +97,8 @@ impl Hasher {
     }
 
     pub async fn hash(&self, password: String) -> ApiResult<String> {
-        self.run(move || hash_blocking(&password)).await
+        let cost = self.cost;
+        self.run(move || hash_with(cost, &password)).await
     }
 
     /// Verifies `password` against `hash`, or against the dummy hash when there is no user, so
