@@ -356,10 +356,80 @@ pub fn complete(
     }
 }
 
+/// 赛马: the enterprise funds are split evenly between the winners, to the yuan, the remainder
+/// going to the first ones (in the order the publisher selected them).
+pub fn split_enterprise_funds(total: i64, winners: usize) -> Vec<i64> {
+    let n = winners.max(1) as i64;
+    (0..n)
+        .map(|i| total / n + i64::from(i < total % n))
+        .collect()
+}
+
+/// What the challenge does after one of its agreements changed: it is `completed` once every
+/// agreement is completed or terminated, and `contracted` (from `awarded`) once every agreement
+/// that was not terminated is registered (备案). `None`: it stays as it is.
+pub fn challenge_follows(
+    challenge: crate::challenge::ChallengeStatus,
+    agreements: &[AgreementStatus],
+) -> Option<crate::challenge::Action> {
+    use crate::challenge::{Action, ChallengeStatus};
+    if agreements.iter().all(|s| s.is_final()) {
+        Some(Action::Complete)
+    } else if challenge == ChallengeStatus::Awarded
+        && agreements.iter().all(|s| {
+            matches!(
+                s,
+                AgreementStatus::Registered
+                    | AgreementStatus::Completed
+                    | AgreementStatus::Terminated
+            )
+        })
+    {
+        Some(Action::Contract)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod state_tests {
     use super::AgreementStatus as S;
     use super::*;
+
+    #[test]
+    fn enterprise_funds_are_split_to_the_yuan() {
+        assert_eq!(
+            split_enterprise_funds(6_000_000, 2),
+            vec![3_000_000, 3_000_000]
+        );
+        assert_eq!(split_enterprise_funds(10, 3), vec![4, 3, 3]);
+    }
+
+    #[test]
+    fn the_challenge_follows_its_agreements() {
+        use crate::challenge::{Action, ChallengeStatus as C};
+        use AgreementStatus as A;
+        assert_eq!(
+            challenge_follows(C::Awarded, &[A::Registered, A::Signed]),
+            None
+        );
+        assert_eq!(
+            challenge_follows(C::Awarded, &[A::Registered, A::Terminated]),
+            Some(Action::Contract)
+        );
+        assert_eq!(
+            challenge_follows(C::Contracted, &[A::Registered, A::Completed]),
+            None
+        );
+        assert_eq!(
+            challenge_follows(C::Contracted, &[A::Completed, A::Terminated]),
+            Some(Action::Complete)
+        );
+        assert_eq!(
+            challenge_follows(C::Awarded, &[A::Terminated, A::Terminated]),
+            Some(Action::Complete)
+        );
+    }
 
     #[test]
     fn every_refusal_has_a_code() {

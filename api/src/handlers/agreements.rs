@@ -21,7 +21,7 @@ use jiebang_db::evaluation::Agreement;
 use jiebang_db::DbConnection;
 use jiebang_domain::agreement::{self, AgreedMilestone, AgreementStatus, Terms};
 use jiebang_domain::agreement::{MilestoneStatus, PaymentSource};
-use jiebang_domain::challenge::{self as challenge_domain, Action, ChallengeStatus};
+use jiebang_domain::challenge::{self as challenge_domain};
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
@@ -510,23 +510,9 @@ fn settle_challenge(
     };
     let all = jiebang_db::evaluation::agreements_of_challenge(conn, challenge_id)?;
     let statuses: Vec<AgreementStatus> = all.iter().map(status_of).collect();
-    let action = if statuses.iter().all(|s| s.is_final()) {
-        Some(Action::Complete)
-    } else if c.status() == ChallengeStatus::Awarded
-        && statuses.iter().all(|s| {
-            matches!(
-                s,
-                AgreementStatus::Registered
-                    | AgreementStatus::Completed
-                    | AgreementStatus::Terminated
-            )
-        })
-    {
-        Some(Action::Contract)
-    } else {
-        None
+    let Some(action) = agreement::challenge_follows(c.status(), &statuses) else {
+        return Ok(());
     };
-    let Some(action) = action else { return Ok(()) };
     let Ok(to) = challenge_domain::transition(c.status(), action) else {
         return Ok(());
     };

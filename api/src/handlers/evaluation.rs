@@ -692,7 +692,7 @@ pub async fn confirm(
                 return Err(crate::handlers::organizations::version_conflict());
             }
             let publisher = jiebang_db::organizations::find(conn, &c.organization_id)?.ok_or_else(|| ApiError::internal("no publisher"))?;
-            let shares = split(c.enterprise_funds, winners.len());
+            let shares = agreement::split_enterprise_funds(c.enterprise_funds, winners.len());
             let mut agreement_ids = Vec::new();
             let mut recipients = notify::organization_users(conn, &c.organization_id)?;
             for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
@@ -746,14 +746,6 @@ pub async fn confirm(
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
-}
-
-/// Splits `total` yuan into `n` integer shares, the remainder going to the first ones.
-fn split(total: i64, n: usize) -> Vec<i64> {
-    let n = n.max(1) as i64;
-    (0..n)
-        .map(|i| total / n + i64::from(i < total % n))
-        .collect()
 }
 
 /// The terms of the agreement between the publisher and a winning bid. With several winners
@@ -810,14 +802,5 @@ fn agreement_terms(
                 deliverable: m.deliverable,
             })
             .collect(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn enterprise_funds_are_split_to_the_yuan() {
-        assert_eq!(super::split(6_000_000, 2), vec![3_000_000, 3_000_000]);
-        assert_eq!(super::split(10, 3), vec![4, 3, 3]);
     }
 }
