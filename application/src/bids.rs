@@ -3,6 +3,7 @@
 //! formal check, a material amendment, a cancellation).
 
 use crate::audit::{self, Actor};
+use crate::bid_actions::{actions, check, BidActionName, BidFacts};
 use crate::caller::Caller;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
@@ -13,9 +14,11 @@ use jiebang_db::bids::{Bid, BidStatusChange};
 use jiebang_db::challenges::Challenge;
 use jiebang_db::DbConnection;
 use jiebang_domain::bid::{self, BidAction, BidStatus, Reason};
+use jiebang_domain::bid::{ChiefScientist, KpiAnswer, Milestone};
 use jiebang_domain::challenge::ChallengeStatus;
 use jiebang_domain::codes::Code;
 use jiebang_notifications::Event;
+use serde::Serialize;
 
 pub fn not_found() -> Error {
     Error::not_found("申报 / bid")
@@ -240,4 +243,243 @@ pub fn release_live_bids(
         }
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------- views
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemberView {
+    pub organization_id: String,
+    pub name: String,
+    pub region_code: String,
+    pub role: String,
+    pub share_percent: u32,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReasonView {
+    pub code: String,
+    pub message: String,
+}
+
+/// A bid, as its lead organisation (and, after the deadline, the publisher and officials) see it.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BidView {
+    pub id: String,
+    pub challenge_id: String,
+    /// `draft` | `submitted` | `withdrawn` | `ineligible` | `awarded` | `not_awarded`
+    pub status: String,
+    pub lead_organization_id: String,
+    pub lead_organization_name: String,
+    pub members: Vec<MemberView>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub chief_scientist: Option<ChiefScientist>,
+    pub approach: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub kpi_answers: Vec<KpiAnswer>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub milestones: Vec<Milestone>,
+    pub requested_fiscal: i64,
+    pub own_funds: i64,
+    /// Why the formal check (形式审查) found the bid ineligible.
+    pub ineligible_reasons: Vec<ReasonView>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+    /// What the caller may do with the bid now (`edit`, `submit`, `withdraw`): the lead
+    /// organisation's users while the bidding window is open. On every view the API returns;
+    /// absent only from audit entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<BidActionName>>,
+}
+
+pub fn org_name(conn: &mut DbConnection, id: &str) -> Result<(String, String)> {
+    Ok(jiebang_db::organizations::find(conn, id)?
+        .map(|o| (o.name, o.region_code))
+        .unwrap_or_default())
+}
+
+pub fn view(conn: &mut DbConnection, b: &Bid) -> Result<BidView> {
+    let members = jiebang_db::bids::members(conn, &b.id)?;
+    let mut member_views = Vec::with_capacity(members.len());
+    for m in members {
+        let (name, region_code) = org_name(conn, &m.organization_id)?;
+        member_views.push(MemberView {
+            organization_id: m.organization_id,
+            name,
+            region_code,
+            role: m.role,
+            share_percent: m.share_percent,
+        });
+    }
+    Ok(BidView {
+        id: b.id.clone(),
+        challenge_id: b.challenge_id.clone(),
+        status: b.status.clone(),
+        lead_organization_id: b.lead_organization_id.clone(),
+        lead_organization_name: org_name(conn, &b.lead_organization_id)?.0,
+        members: member_views,
+        chief_scientist: b.chief_scientist(),
+        approach: b.approach.clone(),
+        kpi_answers: b.kpi_answers(),
+        milestones: b.milestones(),
+        requested_fiscal: b.requested_fiscal,
+        own_funds: b.own_funds,
+        ineligible_reasons: b
+            .ineligible_reasons()
+            .into_iter()
+            .map(|r| ReasonView {
+                code: r.code,
+                message: r.message,
+            })
+            .collect(),
+        submitted_at: b.submitted_at.map(utc),
+        withdrawn_at: b.withdrawn_at.map(utc),
+        created_at: utc(b.created_at),
+        updated_at: utc(b.updated_at),
+        version: b.version,
+        actions: None,
+    })
+}
+
+/// The lead's check of `action` on bid `b` of challenge `c` at `now` (read under the row lock).
+pub fn check_bid(
+    b: &Bid,
+    c: &Challenge,
+    auth: &Caller,
+    now: DateTime<Utc>,
+    action: BidActionName,
+) -> Result<()> {
+    check(
+        &BidFacts {
+            bid: b,
+            challenge: c,
+            caller: auth,
+            now,
+        },
+        action,
+    )
+}
+
+/// The view of bid `id` with the caller's `actions`, read after the change (the challenge row is
+/// still locked by the transaction).
+pub fn with_actions(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    mut v: BidView,
+    auth: &Caller,
+) -> Result<BidView> {
+    let b = jiebang_db::bids::find(conn, &v.id)?.ok_or_else(not_found)?;
+    let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
+    v.actions = Some(actions(&BidFacts {
+        bid: &b,
+        challenge: &c,
+        caller: auth,
+        now: ctx.now(),
+    }));
+    Ok(v)
+}
+
+/// Loads a bid with its challenge (locked) for the lead organisation's users; 404 for others.
+pub fn load_own(conn: &mut DbConnection, id: &str, auth: &Caller) -> Result<(Bid, Challenge)> {
+    let b = jiebang_db::bids::find(conn, id)?.ok_or_else(not_found)?;
+    if !auth.belongs_to(&b.lead_organization_id) {
+        return Err(not_found());
+    }
+    let c = jiebang_db::challenges::find_for_update(conn, &b.challenge_id)?
+        .ok_or_else(|| Error::internal("bid without challenge"))?;
+    let b = jiebang_db::bids::find(conn, id)?.ok_or_else(not_found)?;
+    Ok((b, c))
+}
+
+// ---------------------------------------------------------------- use cases
+
+/// Submits a draft bid (提交申报) for its lead: accepted only if the clock, read under the
+/// challenge's row lock, is before the deadline; the lead's users get a receipt (回执).
+pub fn submit(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    caller: &Caller,
+    actor: &Actor,
+    id: &str,
+) -> Result<BidView> {
+    let (b, c) = load_own(conn, id, caller)?;
+    let now = ctx.now();
+    check_bid(&b, &c, caller, now, BidActionName::Submit)?;
+    let to = bid::transition(b.status(), BidAction::Submit).map_err(wrong_state)?;
+    let content = b.content(jiebang_db::bids::members(conn, &b.id)?);
+    bid::check_complete(&content, &c.kpis())?;
+    let change = BidStatusChange {
+        status: Some(to.as_str().into()),
+        submitted_at: Some(Some(now.naive_utc())),
+        ..Default::default()
+    };
+    if !jiebang_db::bids::change_status(conn, &b.id, "draft", &change, now.naive_utc())? {
+        return Err(Error::version_conflict());
+    }
+    let before = view(conn, &b)?;
+    let after_row = jiebang_db::bids::find(conn, &b.id)?.ok_or_else(not_found)?;
+    let after = view(conn, &after_row)?;
+    audit::record(
+        conn,
+        actor,
+        now,
+        "bid",
+        &b.id,
+        "submit",
+        Some(&before),
+        Some(&after),
+        None,
+    )?;
+    let users = notify::organization_users(conn, &b.lead_organization_id)?;
+    let event = Event::BidSubmitted {
+        challenge_id: c.id.clone(),
+        title: c.title.clone(),
+        bid_id: b.id.clone(),
+        at: now,
+    };
+    notify::notify(conn, &ctx.settings.public_url, &users, &event, now)?;
+    with_actions(conn, ctx, after, caller)
+}
+
+/// Withdraws a live bid (撤回) for its lead, before the deadline; the place it held (限项) is free
+/// again.
+pub fn withdraw(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    caller: &Caller,
+    actor: &Actor,
+    id: &str,
+) -> Result<BidView> {
+    let (b, c) = load_own(conn, id, caller)?;
+    let now = ctx.now();
+    check_bid(&b, &c, caller, now, BidActionName::Withdraw)?;
+    let to = bid::transition(b.status(), BidAction::Withdraw).map_err(wrong_state)?;
+    let change = BidStatusChange {
+        status: Some(to.as_str().into()),
+        withdrawn_at: Some(now.naive_utc()),
+        ..Default::default()
+    };
+    if !jiebang_db::bids::change_status(conn, &b.id, &b.status, &change, now.naive_utc())? {
+        return Err(Error::version_conflict());
+    }
+    let after_row = jiebang_db::bids::find(conn, &b.id)?.ok_or_else(not_found)?;
+    let after = view(conn, &after_row)?;
+    audit::record(
+        conn,
+        actor,
+        now,
+        "bid",
+        &b.id,
+        "withdraw",
+        None::<&()>,
+        Some(&after),
+        None,
+    )?;
+    with_actions(conn, ctx, after, caller)
 }

@@ -15,28 +15,26 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::handlers::access::{access, Access};
 use crate::handlers::organizations::version_conflict;
-use crate::notify;
 use crate::state::AppState;
-use crate::views::utc;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
-use jiebang_application::bid_actions::{actions, check, BidActionName, BidFacts};
+use jiebang_application::bid_actions::{actions, BidActionName, BidFacts};
+use jiebang_application::bids;
 pub use jiebang_application::bids::{
-    bidder_users, bidding_closed, formal_check_all, is_assigned_expert, may_read, not_found,
-    open_for_bids, release_live_bids, reopen_submitted, wrong_state,
+    bidder_users, bidding_closed, check_bid, formal_check_all, is_assigned_expert, load_own,
+    may_read, not_found, open_for_bids, release_live_bids, reopen_submitted, view, with_actions,
+    wrong_state, BidView, MemberView, ReasonView,
 };
 use jiebang_application::challenge_actions::{self, ChallengeAction, Facts};
-use jiebang_db::bids::{Bid, BidStatusChange, ContentRow};
+use jiebang_db::bids::{Bid, ContentRow};
 use jiebang_db::challenges::Challenge;
 use jiebang_db::DbConnection;
 use jiebang_domain::bid::{
-    self, BidAction, BidContent, BidStatus, ChiefScientist, KpiAnswer, Member, Milestone,
+    self, BidContent, BidStatus, ChiefScientist, KpiAnswer, Member, Milestone,
 };
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::organization::ConsortiumStatus;
 use jiebang_domain::{FieldError, Violations};
-use jiebang_notifications::Event;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -115,103 +113,6 @@ pub struct UpdateBidRequest {
     pub milestones: Option<Vec<MilestoneInput>>,
     pub requested_fiscal: Option<i64>,
     pub own_funds: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberView {
-    pub organization_id: String,
-    pub name: String,
-    pub region_code: String,
-    pub role: String,
-    pub share_percent: u32,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReasonView {
-    pub code: String,
-    pub message: String,
-}
-
-/// A bid, as its lead organisation (and, after the deadline, the publisher and officials) see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BidView {
-    pub id: String,
-    pub challenge_id: String,
-    /// `draft` | `submitted` | `withdrawn` | `ineligible` | `awarded` | `not_awarded`
-    pub status: String,
-    pub lead_organization_id: String,
-    pub lead_organization_name: String,
-    pub members: Vec<MemberView>,
-    #[schema(value_type = Option<Object>)]
-    pub chief_scientist: Option<ChiefScientist>,
-    pub approach: String,
-    #[schema(value_type = Vec<Object>)]
-    pub kpi_answers: Vec<KpiAnswer>,
-    #[schema(value_type = Vec<Object>)]
-    pub milestones: Vec<Milestone>,
-    pub requested_fiscal: i64,
-    pub own_funds: i64,
-    /// Why the formal check (形式审查) found the bid ineligible.
-    pub ineligible_reasons: Vec<ReasonView>,
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub withdrawn_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i64,
-    /// What the caller may do with the bid now (`edit`, `submit`, `withdraw`): the lead
-    /// organisation's users while the bidding window is open. On every view the API returns;
-    /// absent only from audit entries.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actions: Option<Vec<BidActionName>>,
-}
-
-fn org_name(conn: &mut DbConnection, id: &str) -> ApiResult<(String, String)> {
-    Ok(jiebang_db::organizations::find(conn, id)?
-        .map(|o| (o.name, o.region_code))
-        .unwrap_or_default())
-}
-
-fn view(conn: &mut DbConnection, b: &Bid) -> ApiResult<BidView> {
-    let members = jiebang_db::bids::members(conn, &b.id)?;
-    let mut member_views = Vec::with_capacity(members.len());
-    for m in members {
-        let (name, region_code) = org_name(conn, &m.organization_id)?;
-        member_views.push(MemberView {
-            organization_id: m.organization_id,
-            name,
-            region_code,
-            role: m.role,
-            share_percent: m.share_percent,
-        });
-    }
-    Ok(BidView {
-        id: b.id.clone(),
-        challenge_id: b.challenge_id.clone(),
-        status: b.status.clone(),
-        lead_organization_id: b.lead_organization_id.clone(),
-        lead_organization_name: org_name(conn, &b.lead_organization_id)?.0,
-        members: member_views,
-        chief_scientist: b.chief_scientist(),
-        approach: b.approach.clone(),
-        kpi_answers: b.kpi_answers(),
-        milestones: b.milestones(),
-        requested_fiscal: b.requested_fiscal,
-        own_funds: b.own_funds,
-        ineligible_reasons: b
-            .ineligible_reasons()
-            .into_iter()
-            .map(|r| ReasonView {
-                code: r.code,
-                message: r.message,
-            })
-            .collect(),
-        submitted_at: b.submitted_at.map(utc),
-        withdrawn_at: b.withdrawn_at.map(utc),
-        created_at: utc(b.created_at),
-        updated_at: utc(b.updated_at),
-        version: b.version,
-        actions: None,
-    })
 }
 
 fn to_content(r: &BidRequest) -> BidContent {
@@ -383,60 +284,10 @@ pub async fn create(
             })?;
             let v = view(conn, &b)?;
             audit::record(conn, &actor, now, "bid", &b.id, "create", None::<&()>, Some(&v), None)?;
-            with_actions(conn, &st.ctx, v, &auth)
+            Ok(with_actions(conn, &st.ctx, v, &auth)?)
         })
         .await?;
     Ok(HttpResponse::Created().json(v))
-}
-
-/// Loads a bid with its challenge (locked) for the lead organisation's users; 404 for others.
-/// The lead's check of `action` on bid `b` of challenge `c` at `now` (read under the row lock).
-fn check_bid(
-    b: &Bid,
-    c: &Challenge,
-    auth: &Auth,
-    now: DateTime<Utc>,
-    action: BidActionName,
-) -> ApiResult<()> {
-    Ok(check(
-        &BidFacts {
-            bid: b,
-            challenge: c,
-            caller: auth,
-            now,
-        },
-        action,
-    )?)
-}
-
-/// The view of bid `id` with the caller's `actions`, read after the change (the challenge row is
-/// still locked by the transaction).
-fn with_actions(
-    conn: &mut DbConnection,
-    ctx: &jiebang_application::Ctx,
-    mut v: BidView,
-    auth: &Auth,
-) -> ApiResult<BidView> {
-    let b = jiebang_db::bids::find(conn, &v.id)?.ok_or_else(not_found)?;
-    let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
-    v.actions = Some(actions(&BidFacts {
-        bid: &b,
-        challenge: &c,
-        caller: auth,
-        now: ctx.now(),
-    }));
-    Ok(v)
-}
-
-fn load_own(conn: &mut DbConnection, id: &str, auth: &Auth) -> ApiResult<(Bid, Challenge)> {
-    let b = jiebang_db::bids::find(conn, id)?.ok_or_else(not_found)?;
-    if !auth.belongs_to(&b.lead_organization_id) {
-        return Err(not_found().into());
-    }
-    let c = jiebang_db::challenges::find_for_update(conn, &b.challenge_id)?
-        .ok_or_else(|| ApiError::internal("bid without challenge"))?;
-    let b = jiebang_db::bids::find(conn, id)?.ok_or_else(not_found)?;
-    Ok((b, c))
 }
 
 /// A bid: to its lead organisation always; after the deadline to the publisher and officials.
@@ -626,7 +477,7 @@ pub async fn update(
                 Some(&after),
                 None,
             )?;
-            with_actions(conn, &st.ctx, after, &auth)
+            Ok(with_actions(conn, &st.ctx, after, &auth)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -642,49 +493,10 @@ pub async fn submit(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let actor = Actor::user(&auth, audit::request_id(&req));
-    let st = state.clone();
+    let ctx = state.ctx.clone();
     let v = state
-        .write(move |conn| {
-            let (b, c) = load_own(conn, &id, &auth)?;
-            let now = st.now();
-            check_bid(&b, &c, &auth, now, BidActionName::Submit)?;
-            let to = bid::transition(b.status(), BidAction::Submit).map_err(wrong_state)?;
-            let content = b.content(jiebang_db::bids::members(conn, &b.id)?);
-            bid::check_complete(&content, &c.kpis())?;
-            let change = BidStatusChange {
-                status: Some(to.as_str().into()),
-                submitted_at: Some(Some(now.naive_utc())),
-                ..Default::default()
-            };
-            if !jiebang_db::bids::change_status(conn, &b.id, "draft", &change, now.naive_utc())? {
-                return Err(version_conflict());
-            }
-            let before = view(conn, &b)?;
-            let after_row = jiebang_db::bids::find(conn, &b.id)?.ok_or_else(not_found)?;
-            let after = view(conn, &after_row)?;
-            audit::record(
-                conn,
-                &actor,
-                now,
-                "bid",
-                &b.id,
-                "submit",
-                Some(&before),
-                Some(&after),
-                None,
-            )?;
-            let users = notify::organization_users(conn, &b.lead_organization_id)?;
-            let event = Event::BidSubmitted {
-                challenge_id: c.id.clone(),
-                title: c.title.clone(),
-                bid_id: b.id.clone(),
-                at: now,
-            };
-            notify::notify(conn, &st.config.public_url, &users, &event, now)?;
-            with_actions(conn, &st.ctx, after, &auth)
-        })
+        .write(move |conn| Ok(bids::submit(conn, &ctx, &auth, &actor, &id)?))
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }
@@ -698,38 +510,10 @@ pub async fn withdraw(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let actor = Actor::user(&auth, audit::request_id(&req));
-    let st = state.clone();
+    let ctx = state.ctx.clone();
     let v = state
-        .write(move |conn| {
-            let (b, c) = load_own(conn, &id, &auth)?;
-            let now = st.now();
-            check_bid(&b, &c, &auth, now, BidActionName::Withdraw)?;
-            let to = bid::transition(b.status(), BidAction::Withdraw).map_err(wrong_state)?;
-            let change = BidStatusChange {
-                status: Some(to.as_str().into()),
-                withdrawn_at: Some(now.naive_utc()),
-                ..Default::default()
-            };
-            if !jiebang_db::bids::change_status(conn, &b.id, &b.status, &change, now.naive_utc())? {
-                return Err(version_conflict());
-            }
-            let after_row = jiebang_db::bids::find(conn, &b.id)?.ok_or_else(not_found)?;
-            let after = view(conn, &after_row)?;
-            audit::record(
-                conn,
-                &actor,
-                now,
-                "bid",
-                &b.id,
-                "withdraw",
-                None::<&()>,
-                Some(&after),
-                None,
-            )?;
-            with_actions(conn, &st.ctx, after, &auth)
-        })
+        .write(move |conn| Ok(bids::withdraw(conn, &ctx, &auth, &actor, &id)?))
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }
