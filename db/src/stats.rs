@@ -5,7 +5,8 @@ use crate::{DbConnection, DbError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-/// (id, status, industry, region_code, submitted_at, published_at, enterprise_funds, fiscal_support)
+/// (id, status, industry, region_code, submitted_at, published_at, enterprise_funds,
+/// fiscal_support, closed_at)
 pub type ChallengeRow = (
     String,
     String,
@@ -15,6 +16,7 @@ pub type ChallengeRow = (
     Option<NaiveDateTime>,
     i64,
     i64,
+    Option<NaiveDateTime>,
 );
 
 pub fn challenges(conn: &mut DbConnection) -> Result<Vec<ChallengeRow>, DbError> {
@@ -29,6 +31,7 @@ pub fn challenges(conn: &mut DbConnection) -> Result<Vec<ChallengeRow>, DbError>
             c::published_at,
             c::enterprise_funds,
             c::fiscal_support,
+            c::closed_at,
         ))
         .load(conn)
 }

@@ -95,6 +95,15 @@ on_both_databases! {
         assert_eq!(funnel["funnel"], json!({"submitted": 2, "published": 2, "with_bids": 1, "awarded": 0, "contracted": 0, "completed": 0}));
         let regions: Vec<(&str, i64)> = funnel["by_region"].as_array().unwrap().iter().map(|r| (r["name"].as_str().unwrap(), r["published"].as_i64().unwrap())).collect();
         assert_eq!(regions, [("包头市", 1), ("鄂尔多斯市", 1)]);
+        // while bidding is open the bid is sealed: who bids (kind, region) shows nowhere
+        assert!(funnel["by_organization_kind"].as_array().unwrap().iter().all(|k| k["bids"] == 0), "{funnel}");
+        assert!(funnel["by_region"].as_array().unwrap().iter().all(|k| k["bids"] == 0), "{funnel}");
+        // once it has closed, the bidder's kind is counted
+        let mut cast = cast;
+        app.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
+        cast.relogin(&app);
+        app.wait_until("the close", || app.get(&format!("/api/v1/challenges/{h2}"), Some(&cast.official)).json["status"] == "evaluating");
+        let funnel = app.get("/api/v1/stats/funnel", Some(&cast.official)).expect(200).json;
         let kinds: Vec<&Value> = funnel["by_organization_kind"].as_array().unwrap().iter().collect();
         assert_eq!(kinds[0]["key"], "university");
         assert_eq!(kinds[0]["bids"], 1);

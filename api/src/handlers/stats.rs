@@ -216,7 +216,9 @@ pub async fn funnel(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRes
         }
     }
     for b in &handed_in {
-        let Some(c) = challenge.get(b.0.as_str()) else {
+        // who bids (kind, region) is counted only once bidding has closed: before it, a bid is
+        // sealed and its bidder must not show, not even as a number moving in a breakdown
+        let Some(c) = challenge.get(b.0.as_str()).filter(|c| c.8.is_some()) else {
             continue;
         };
         let kind = d.orgs.get(&b.1).map(|o| o.0.clone()).unwrap_or_default();
@@ -404,8 +406,8 @@ pub async fn ocds(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRespo
         self, AwardRecord, ChallengeRecord, ContractRecord, MilestoneRecord, Party, PaymentRecord,
     };
     auth.require(&[Role::Official, Role::Admin])?;
-    let now = state.now();
     let base = state.config.public_url.clone();
+    let now = state.now();
     let package = state
         .read(move |conn| {
             let party = |conn: &mut jiebang_db::DbConnection, id: &str| -> ApiResult<Party> {
@@ -434,7 +436,13 @@ pub async fn ocds(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRespo
                 let c = jiebang_db::challenges::find(conn, &id)?
                     .ok_or_else(|| ApiError::internal("lost challenge"))?;
                 let publisher = party(conn, &c.organization_id)?;
-                let bids = jiebang_db::bids::for_challenge(conn, &c.id, None)?;
+                // the bids of a challenge whose bidding never closed (cancelled before its
+                // deadline) stay sealed: they are no awards
+                let bids = if jiebang_application::bids::bidding_closed(&c, now) {
+                    jiebang_db::bids::for_challenge(conn, &c.id, None)?
+                } else {
+                    Vec::new()
+                };
                 let mut awards = Vec::new();
                 for b in bids.iter().filter(|b| {
                     matches!(
