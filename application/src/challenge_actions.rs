@@ -10,7 +10,7 @@ use crate::utc;
 use chrono::{DateTime, Utc};
 use jiebang_db::challenges::Challenge;
 use jiebang_db::DbConnection;
-use jiebang_domain::challenge::{self, Action, ChallengeStatus, Mode};
+use jiebang_domain::challenge::{self, Action, ChallengeStatus};
 use jiebang_domain::codes::Code;
 use jiebang_domain::visibility::Visibility;
 use jiebang_domain::Role;
@@ -130,7 +130,9 @@ fn not_found() -> Error {
 pub fn check(f: &Facts, action: ChallengeAction) -> Result<()> {
     use ChallengeAction as A;
     let c = f.challenge;
-    if f.access == Visibility::Hidden && action != A::Bid {
+    // a challenge the caller may not see does not exist for them, whatever they try (an
+    // outsider bidding on a directed challenge learns no more than with an unknown id)
+    if f.access == Visibility::Hidden {
         return Err(not_found());
     }
     match action {
@@ -244,15 +246,8 @@ pub fn check(f: &Facts, action: ChallengeAction) -> Result<()> {
                     "不能对本单位发布的榜单揭榜 / an organisation never bids on its own challenge",
                 ));
             }
-            let directed = c.mode() == Mode::Directed;
-            if f.access == Visibility::Hidden && !(directed && c.published_at.is_some()) {
-                return Err(not_found());
-            }
             if !org.is_verified() {
                 return Err(Error::with(Code::OrganizationUnverified, "本单位尚未通过认证，认证后方可揭榜 / your organisation must be verified before it bids"));
-            }
-            if directed && f.access != Visibility::Public {
-                return Err(Error::with(Code::NotInvited, "该榜单为定向委托，本单位未受邀 / this directed challenge did not invite your organisation"));
             }
             crate::bids::open_for_bids(c, f.now)?;
             if f.live_bid_here {

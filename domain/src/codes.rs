@@ -67,7 +67,6 @@ catalogue! {
     OrganizationUnverified = "organization_unverified", 403, "本单位尚未通过认证", "your organisation is not verified";
     CannotReviewOwn = "cannot_review_own", 403, "发榜单位不能审核自己的榜单", "a publisher cannot review its own challenge";
     OwnChallenge = "own_challenge", 403, "不能对本单位发布的榜单执行此操作", "not on your own organisation's challenge";
-    NotInvited = "not_invited", 403, "该榜单为定向委托，本单位未受邀", "this directed challenge did not invite your organisation";
     StatusNotPublic = "status_not_public", 403, "该状态的榜单不公开", "challenges in this state are not public";
     NoOrganization = "no_organization", 403, "您不属于任何单位", "you belong to no organisation";
     NotAnEnterprise = "not_an_enterprise", 403, "创新联合体由企业牵头组建", "a consortium is led by an enterprise";

@@ -180,7 +180,11 @@ on_both_databases! {
         directed["invited_organizations"] = json!([invited_org]);
         let directed = app.publish(&cast.publisher, &cast.official, &directed);
         let (_, outsider) = app.verified_org("lead@other.edu.cn", "某大学", "university", "150100");
-        app.post(&format!("/api/v1/challenges/{directed}/bids"), Some(&outsider), &body).problem(403, "not_invited");
+        // to an organisation it did not invite, a directed challenge does not exist: the answer is
+        // the one for an unknown id, word for word
+        let refused = app.post(&format!("/api/v1/challenges/{directed}/bids"), Some(&outsider), &body).problem(404, "not_found");
+        let unknown = app.post("/api/v1/challenges/00000000-0000-0000-0000-000000000000/bids", Some(&outsider), &body).problem(404, "not_found");
+        assert_eq!(refused.json, unknown.json);
         create(&app, &directed, &invited, &body);
         // a challenge that is not published
         app.post(&format!("/api/v1/challenges/{c2}/cancel"), Some(&cast.publisher), &json!({"reason": "需求变化"})).expect(200);
