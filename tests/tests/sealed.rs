@@ -32,3 +32,40 @@ on_both_databases! {
         assert!(package.body.contains(&challenge));
     }
 }
+
+on_both_databases! {
+    fn an_assigned_expert_cannot_tell_a_withdrawn_bid_from_an_unknown_one(app) {
+        let mut cast = app.cast();
+        let body = app.challenge_body("稀土永磁电机研发", "稀土", PROBLEM, 10);
+        let challenge = app.publish(&cast.publisher, &cast.official, &body);
+        let bid = |token: &str| {
+            app.post(&format!("/api/v1/challenges/{challenge}/bids"), Some(token), &json!({
+                "approach": "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制与风场示范应用。",
+                "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
+                "milestones": [{"month": 6, "deliverable": "总体方案"}],
+                "requested_fiscal": 1_000_000, "own_funds": 100_000
+            }))
+            .expect(201)
+            .json["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+        };
+        let withdrawn = bid(&cast.bidder);
+        app.post(&format!("/api/v1/bids/{withdrawn}/withdraw"), Some(&cast.bidder), &json!({})).expect(200);
+        let (_, other) = app.verified_org("lead@iee.ac.cn", "中国科学院电工研究所", "institute", "110108");
+        let handed_in = bid(&other);
+        app.post(&format!("/api/v1/bids/{handed_in}/submit"), Some(&other), &json!({})).expect(200);
+        let expert = app.platform_user("expert", "expert@experts.cn", None);
+        let expert_id = app.get("/api/v1/me", Some(&expert)).json["user"]["id"].as_str().unwrap().to_owned();
+        app.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
+        cast.relogin(&app);
+        let expert = app.token("expert@experts.cn");
+        app.wait_until("the close", || app.get(&format!("/api/v1/challenges/{challenge}"), Some(&cast.official)).json["status"] == "evaluating");
+        app.post(&format!("/api/v1/challenges/{challenge}/experts"), Some(&cast.official), &json!({"expert_ids": [expert_id]})).expect(200);
+        app.get(&format!("/api/v1/bids/{handed_in}/scores"), Some(&expert)).expect(200);
+        let refused = app.get(&format!("/api/v1/bids/{withdrawn}/scores"), Some(&expert)).problem(404, "not_found");
+        let unknown = app.get("/api/v1/bids/00000000-0000-0000-0000-000000000000/scores", Some(&expert)).problem(404, "not_found");
+        assert_eq!(refused.json, unknown.json);
+    }
+}

@@ -429,6 +429,11 @@ pub async fn get_scores(
                 .ok_or_else(|| ApiError::not_found("申报 / bid"))?;
             let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
             if is_assigned_expert(conn, &auth, &c)? {
+                // an expert reads the scores of the bids it may read (handed in, bidding
+                // closed); a withdrawn or lapsed bid does not exist for it
+                if !jiebang_application::bids::may_read(&auth, &b, &c, st.now(), true) {
+                    return Err(ApiError::not_found("申报 / bid"));
+                }
                 let own_in = jiebang_db::evaluation::has_scored(conn, &b.id, &auth.user.id)?;
                 return scores_view(conn, &b, (!own_in).then_some(auth.user.id.as_str()));
             }
