@@ -69,3 +69,36 @@ on_both_databases! {
         assert_eq!(refused.json, unknown.json);
     }
 }
+
+on_both_databases! {
+    fn the_admins_outbox_does_not_say_who_is_bidding(app) {
+        let cast = app.cast();
+        let body = app.challenge_body("稀土永磁电机研发", "稀土", PROBLEM, 10);
+        let challenge = app.publish(&cast.publisher, &cast.official, &body);
+        let id = app
+            .post(&format!("/api/v1/challenges/{challenge}/bids"), Some(&cast.bidder), &json!({
+                "approach": "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制与风场示范应用。",
+                "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
+                "milestones": [{"month": 6, "deliverable": "总体方案"}],
+                "requested_fiscal": 1_000_000, "own_funds": 100_000
+            }))
+            .expect(201)
+            .json["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.post(&format!("/api/v1/bids/{id}/submit"), Some(&cast.bidder), &json!({})).expect(200);
+        // the receipt is written (as an .eml file here) and listed as sent
+        let mut receipts = Vec::new();
+        app.wait_until("the receipt", || {
+            let all = app.get("/api/v1/admin/outbox?status=sent", Some(&cast.admin)).expect(200).json;
+            receipts = all.as_array().unwrap().iter().filter(|m| m["kind"] == "bid_submitted").cloned().collect();
+            !receipts.is_empty()
+        });
+        for m in &receipts {
+            let text = m.to_string();
+            assert!(!text.contains("imu.edu.cn"), "the bidder's domain shows: {text}");
+            assert!(!text.contains("稀土永磁电机研发"), "the challenge shows: {text}");
+        }
+    }
+}

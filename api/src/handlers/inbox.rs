@@ -331,8 +331,10 @@ pub struct OutboxQuery {
 pub struct OutboxView {
     pub id: String,
     pub kind: String,
-    /// Masked: `z***@imu.edu.cn`.
+    /// Masked: `z***@imu.edu.cn`. Not shown for messages about bids (`bid_submitted`,
+    /// `deadline_reminder`): who bids is sealed, from admins too.
     pub to: String,
+    /// Not shown for messages about bids, as `to`.
     pub subject: String,
     pub status: String,
     pub attempts: i64,
@@ -343,12 +345,22 @@ pub struct OutboxView {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
+/// Messages whose recipient or subject would tell who is bidding (a receipt, a reminder to a
+/// draft's author): the admins' outbox shows neither.
+const ABOUT_BIDS: &[&str] = &["bid_submitted", "deadline_reminder"];
+const SEALED: &str = "（密封 / sealed）";
+
 fn outbox_view(e: jiebang_db::notifications::OutboxEmail) -> OutboxView {
+    let sealed = ABOUT_BIDS.contains(&e.kind.as_str());
     OutboxView {
-        to: jiebang_domain::email::mask(&e.to_address),
+        to: if sealed {
+            SEALED.to_owned()
+        } else {
+            jiebang_domain::email::mask(&e.to_address)
+        },
         id: e.id,
         kind: e.kind,
-        subject: e.subject,
+        subject: if sealed { SEALED.to_owned() } else { e.subject },
         status: e.status,
         attempts: e.attempts,
         last_error: e.last_error,
