@@ -102,3 +102,26 @@ on_both_databases! {
         }
     }
 }
+
+on_both_databases! {
+    fn concurrent_guesses_cannot_pass_the_login_limit(app) {
+        app.register("target@ordos.cn", "鄂尔多斯目标科技有限公司", "enterprise", "150602");
+        // 40 wrong passwords at once: the attempts are counted before hashing, so only the
+        // account's limit (5) is checked against the hash; the rest are refused at once
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..40)
+                .map(|i| {
+                    let app = &app;
+                    s.spawn(move || {
+                        app.post("/api/v1/auth/login", None, &json!({"email": "target@ordos.cn", "password": format!("wrong-guess-{i}")}))
+                            .status
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let checked = statuses.iter().filter(|s| **s == 401).count();
+        let refused = statuses.iter().filter(|s| **s == 429).count();
+        assert_eq!((checked, refused), (5, 35), "{statuses:?}");
+    }
+}

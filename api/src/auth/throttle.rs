@@ -33,6 +33,17 @@ impl LoginThrottle {
     /// `Some(seconds)` when the account or the address must wait before trying again.
     pub fn check(&self, account: &str, address: &str, now: DateTime<Utc>) -> Option<u64> {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        self.wait(&mut map, account, address, now)
+    }
+
+    /// How long the account or the address must wait (`None`: it may try), with the map locked.
+    fn wait(
+        &self,
+        map: &mut HashMap<String, VecDeque<DateTime<Utc>>>,
+        account: &str,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> Option<u64> {
         let mut wait = None;
         for (key, is_account) in Self::keys(account, address) {
             let limit = if is_account {
@@ -52,6 +63,36 @@ impl LoginThrottle {
             }
         }
         wait
+    }
+
+    /// Reserves an attempt before the password is checked: counted as a failure at once (under the
+    /// same lock as the check), so that concurrent guesses cannot all pass the limit while the
+    /// first ones are still being hashed. `Err(seconds)` when the limit is reached. A success (or
+    /// an attempt that checked nothing) gives the reservation back with [`Self::release`].
+    pub fn reserve(&self, account: &str, address: &str, now: DateTime<Utc>) -> Result<(), u64> {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(wait) = self.wait(&mut map, account, address, now) {
+            return Err(wait);
+        }
+        if map.len() > 100_000 {
+            map.retain(|_, q| q.back().is_some_and(|t| *t + self.window > now));
+        }
+        for (key, _) in Self::keys(account, address) {
+            map.entry(key).or_default().push_back(now);
+        }
+        Ok(())
+    }
+
+    /// Gives back a reservation made at `now` that turned out not to be a failed guess.
+    pub fn release(&self, account: &str, address: &str, now: DateTime<Utc>) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, _) in Self::keys(account, address) {
+            if let Some(q) = map.get_mut(&key) {
+                if let Some(i) = q.iter().rposition(|t| *t == now) {
+                    q.remove(i);
+                }
+            }
+        }
     }
 
     pub fn record_failure(&self, account: &str, address: &str, now: DateTime<Utc>) {
@@ -101,6 +142,18 @@ mod tests {
         t.record_failure("b@x.cn", "9.9.9.9", now);
         assert!(t.check("c@x.cn", "9.9.9.9", now).is_some());
         assert!(t.check("c@x.cn", "8.8.8.8", now).is_none());
+    }
+
+    #[test]
+    fn reservations_count_before_the_password_is_checked() {
+        let t = LoginThrottle::new(Duration::minutes(15), 5, 100);
+        let now = Utc::now();
+        let granted = (0..40)
+            .filter(|_| t.reserve("a@x.cn", "1.1.1.1", now).is_ok())
+            .count();
+        assert_eq!(granted, 5);
+        t.release("a@x.cn", "1.1.1.1", now);
+        assert!(t.reserve("a@x.cn", "1.1.1.1", now).is_ok());
     }
 
     #[test]

@@ -282,25 +282,39 @@ pub async fn login(
     let email = email.trim().to_lowercase();
     let address = client_address(&req, state.config.trust_proxy);
     let now = state.now();
-    if let Some(wait) = state.throttle.check(&email, &address, now) {
-        return Err(ApiError::too_many_requests(wait));
-    }
+    // the attempt is counted before the password is hashed, so that concurrent guesses cannot
+    // all pass the limit; a success or an attempt that checked nothing gives it back
+    state
+        .throttle
+        .reserve(&email, &address, now)
+        .map_err(ApiError::too_many_requests)?;
     let lookup = email.clone();
-    let user = state
-        .read(move |conn| Ok(jiebang_db::users::find_by_email(conn, &lookup)?))
-        .await?;
-    let ok = state
-        .hasher
-        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await?;
+    let checked = async {
+        let user = state
+            .read(move |conn| Ok(jiebang_db::users::find_by_email(conn, &lookup)?))
+            .await?;
+        let ok = state
+            .hasher
+            .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+            .await?;
+        Ok::<_, ApiError>((user, ok))
+    }
+    .await;
+    let (user, ok) = match checked {
+        Ok(v) => v,
+        Err(e) => {
+            state.throttle.release(&email, &address, now);
+            return Err(e);
+        }
+    };
     let user = match user {
         Some(u) if ok => u,
         _ => {
-            state.throttle.record_failure(&email, &address, now);
             tracing::info!(account = %jiebang_domain::email::mask(&email), "login failed");
             return Err(invalid_credentials());
         }
     };
+    state.throttle.release(&email, &address, now);
     if !user.active {
         return Err(ApiError::with(
             Code::AccountDisabled,
