@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 /// (id, status, industry, region_code, submitted_at, published_at, enterprise_funds,
-/// fiscal_support, closed_at)
+/// fiscal_support, closed_at, mode)
 pub type ChallengeRow = (
     String,
     String,
@@ -17,6 +17,7 @@ pub type ChallengeRow = (
     i64,
     i64,
     Option<NaiveDateTime>,
+    String,
 );
 
 pub fn challenges(conn: &mut DbConnection) -> Result<Vec<ChallengeRow>, DbError> {
@@ -32,6 +33,7 @@ pub fn challenges(conn: &mut DbConnection) -> Result<Vec<ChallengeRow>, DbError>
             c::enterprise_funds,
             c::fiscal_support,
             c::closed_at,
+            c::mode,
         ))
         .load(conn)
 }

@@ -125,3 +125,31 @@ on_both_databases! {
         assert_eq!((checked, refused), (5, 35), "{statuses:?}");
     }
 }
+
+on_both_databases! {
+    fn the_public_summary_leaves_directed_challenges_out(app) {
+        let cast = app.cast();
+        let mut body = app.challenge_body("定向委托：稀土永磁电机研发", "稀土", PROBLEM, 10);
+        body["mode"] = json!("directed");
+        body["invited_organizations"] = json!([cast.bidder_org]);
+        let directed = app.publish(&cast.publisher, &cast.official, &body);
+        let id = app
+            .post(&format!("/api/v1/challenges/{directed}/bids"), Some(&cast.bidder), &json!({
+                "approach": "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制与风场示范应用。",
+                "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
+                "milestones": [{"month": 6, "deliverable": "总体方案"}],
+                "requested_fiscal": 1_000_000, "own_funds": 100_000
+            }))
+            .expect(201)
+            .json["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.post(&format!("/api/v1/bids/{id}/submit"), Some(&cast.bidder), &json!({})).expect(200);
+        let overview = app.get("/api/v1/stats/overview", None).expect(200).json;
+        assert_eq!((overview["challenges_published"].as_i64(), overview["challenges_open"].as_i64(), overview["bids"].as_i64()), (Some(0), Some(0), Some(0)), "{overview}");
+        app.publish(&cast.publisher, &cast.official, &app.challenge_body("稀土永磁电机研发", "稀土", PROBLEM, 10));
+        let overview = app.get("/api/v1/stats/overview", None).expect(200).json;
+        assert_eq!((overview["challenges_published"].as_i64(), overview["challenges_open"].as_i64()), (Some(1), Some(1)), "{overview}");
+    }
+}

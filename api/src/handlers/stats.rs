@@ -11,6 +11,7 @@ use jiebang_domain::agreement::PartyRole;
 use jiebang_domain::agreement::PaymentSource;
 use jiebang_domain::agreement::Terms;
 use jiebang_domain::bid::BidStatus;
+use jiebang_domain::challenge::Mode;
 use jiebang_domain::codes::Code;
 use jiebang_domain::Role;
 use serde::Serialize;
@@ -134,22 +135,30 @@ fn signed(d: &Data) -> impl Iterator<Item = &(jiebang_db::evaluation::Agreement,
 #[utoipa::path(get, path = "/api/v1/stats/overview", tag = "stats", responses((status = 200, body = Overview)))]
 pub async fn overview(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let d = load(&state).await?;
+    // the public summary counts open challenges only: a directed challenge (定向委托), its bids
+    // and its agreements are not public
+    let open: HashSet<&str> = d
+        .challenges
+        .iter()
+        .filter(|c| Mode::parse(&c.9) == Some(Mode::Open))
+        .map(|c| c.0.as_str())
+        .collect();
+    let challenges = || d.challenges.iter().filter(|c| open.contains(c.0.as_str()));
+    let signed_open = || signed(&d).filter(|(a, _)| open.contains(a.challenge_id.as_str()));
     Ok(HttpResponse::Ok().json(Overview {
-        challenges_published: d.challenges.iter().filter(|c| c.5.is_some()).count() as i64,
-        challenges_open: d.challenges.iter().filter(|c| c.1 == "published").count() as i64,
-        challenges_awarded: d
-            .challenges
-            .iter()
+        challenges_published: challenges().filter(|c| c.5.is_some()).count() as i64,
+        challenges_open: challenges().filter(|c| c.1 == "published").count() as i64,
+        challenges_awarded: challenges()
             .filter(|c| AWARDED.contains(&c.1.as_str()))
             .count() as i64,
         bids: d
             .bids
             .iter()
-            .filter(|b| HANDED_IN.contains(&b.2.as_str()))
+            .filter(|b| open.contains(b.0.as_str()) && HANDED_IN.contains(&b.2.as_str()))
             .count() as i64,
-        agreements_signed: signed(&d).count() as i64,
-        fiscal_signed: signed(&d).map(|(_, t)| t.fiscal_amount).sum(),
-        enterprise_signed: signed(&d).map(|(_, t)| t.enterprise_amount).sum(),
+        agreements_signed: signed_open().count() as i64,
+        fiscal_signed: signed_open().map(|(_, t)| t.fiscal_amount).sum(),
+        enterprise_signed: signed_open().map(|(_, t)| t.enterprise_amount).sum(),
         consortia_filed: d.consortia.len() as i64,
         organizations_verified: d.orgs.values().filter(|(_, s)| s == "verified").count() as i64,
     }))
