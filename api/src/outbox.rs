@@ -22,6 +22,9 @@ pub fn mailer(config: &crate::config::Config) -> Result<(Mailer, DeliveryConfig)
             base_backoff: chrono::Duration::seconds(config.mail_retry_seconds.max(1)),
             claim_for: chrono::Duration::seconds(120),
             batch: 50,
+            // four sends at once; a send holds a database connection only to claim and to mark
+            // its message, never while it talks to the SMTP server
+            parallel: 4,
         },
     ))
 }

@@ -32,6 +32,9 @@ pub struct DeliveryConfig {
     /// How long a claim protects a message from other workers.
     pub claim_for: Duration,
     pub batch: i64,
+    /// Messages sent at once by one worker, each over its own connection (at least 1). Sending
+    /// is latency, not work: an SMTP exchange mostly waits for the server.
+    pub parallel: usize,
 }
 
 impl Mailer {
@@ -95,63 +98,99 @@ pub fn backoff(base: Duration, attempts: i64) -> Duration {
     std::cmp::min(base * factor as i32, Duration::hours(1))
 }
 
-/// One pass of the worker: claims due messages one by one and delivers them. Blocking: run it on
-/// a blocking thread. `now` is read from the caller's clock.
+/// One pass of the worker: claims the due messages and delivers them, `config.parallel` at a
+/// time. Blocking: run it on a blocking thread. `now` is read from the caller's clock.
 pub fn deliver_due(
     db: &Database,
     mailer: &Mailer,
     config: &DeliveryConfig,
-    now: impl Fn() -> DateTime<Utc>,
+    now: impl Fn() -> DateTime<Utc> + Sync,
 ) -> Result<Report, jiebang_db::DbError> {
-    let mut report = Report::default();
     let start = now();
     let due =
         db.read(|c| jiebang_db::notifications::due_emails(c, start.naive_utc(), config.batch))?;
-    for id in due {
-        let t = now();
-        let claimed = db.read(|c| {
-            jiebang_db::notifications::claim_email(
-                c,
-                &id,
-                t.naive_utc(),
-                (t + config.claim_for).naive_utc(),
-            )
-        })?;
-        let Some(row) = claimed else { continue };
-        // a message that cannot be built (a malformed address) will never go out: fail it now
-        let (result, permanent) = match build_message(&row, &config.from) {
-            Ok(m) => (mailer.send(&m), false),
-            Err(e) => (Err(e), true),
-        };
-        let t = now();
-        match result {
-            Ok(()) => {
-                db.read(|c| jiebang_db::notifications::mark_sent(c, &row.id, t.naive_utc()))?;
-                tracing::info!(outbox_id = %row.id, kind = %row.kind, to = %jiebang_domain::email::mask(&row.to_address), "e-mail sent");
-                report.sent += 1;
-            }
-            Err(e) => {
-                let give_up = permanent || row.attempts + 1 >= config.max_attempts;
-                let next = t + backoff(config.base_backoff, row.attempts);
-                db.read(|c| {
-                    jiebang_db::notifications::mark_attempt_failed(
-                        c,
-                        &row.id,
-                        &e,
-                        next.naive_utc(),
-                        give_up,
-                    )
-                })?;
-                tracing::warn!(outbox_id = %row.id, attempt = row.attempts + 1, give_up, error = %e, "e-mail delivery failed");
-                if give_up {
-                    report.failed += 1;
-                } else {
-                    report.retried += 1;
-                }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<Report, jiebang_db::DbError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..config.parallel.clamp(1, due.len().max(1)))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut report = Report::default();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(id) = due.get(i) else { break };
+                        deliver_one(db, mailer, config, &now, id, &mut report)?;
+                    }
+                    Ok(report)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|_| Ok(Report::default())))
+            .collect()
+    });
+    let mut report = Report::default();
+    for r in results {
+        let r = r?;
+        report.sent += r.sent;
+        report.retried += r.retried;
+        report.failed += r.failed;
+    }
+    Ok(report)
+}
+
+/// Claims one message and delivers it; a message another worker holds is skipped.
+fn deliver_one(
+    db: &Database,
+    mailer: &Mailer,
+    config: &DeliveryConfig,
+    now: &impl Fn() -> DateTime<Utc>,
+    id: &str,
+    report: &mut Report,
+) -> Result<(), jiebang_db::DbError> {
+    let t = now();
+    let claimed = db.read(|c| {
+        jiebang_db::notifications::claim_email(
+            c,
+            id,
+            t.naive_utc(),
+            (t + config.claim_for).naive_utc(),
+        )
+    })?;
+    let Some(row) = claimed else { return Ok(()) };
+    // a message that cannot be built (a malformed address) will never go out: fail it now
+    let (result, permanent) = match build_message(&row, &config.from) {
+        Ok(m) => (mailer.send(&m), false),
+        Err(e) => (Err(e), true),
+    };
+    let t = now();
+    match result {
+        Ok(()) => {
+            db.read(|c| jiebang_db::notifications::mark_sent(c, &row.id, t.naive_utc()))?;
+            tracing::info!(outbox_id = %row.id, kind = %row.kind, to = %jiebang_domain::email::mask(&row.to_address), "e-mail sent");
+            report.sent += 1;
+        }
+        Err(e) => {
+            let give_up = permanent || row.attempts + 1 >= config.max_attempts;
+            let next = t + backoff(config.base_backoff, row.attempts);
+            db.read(|c| {
+                jiebang_db::notifications::mark_attempt_failed(
+                    c,
+                    &row.id,
+                    &e,
+                    next.naive_utc(),
+                    give_up,
+                )
+            })?;
+            tracing::warn!(outbox_id = %row.id, attempt = row.attempts + 1, give_up, error = %e, "e-mail delivery failed");
+            if give_up {
+                report.failed += 1;
+            } else {
+                report.retried += 1;
             }
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 #[cfg(test)]
