@@ -7,6 +7,16 @@ use serde_json::json;
 const PROBLEM: &str =
     "面向风电装备需求，研发高性能稀土永磁同步电机及其控制系统，形成批量供货能力。";
 
+/// A complete bid asking for `fiscal` yuan and `own` of its own.
+fn bid_body(fiscal: i64, own: i64) -> serde_json::Value {
+    json!({
+        "approach": "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制与风场示范应用。",
+        "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
+        "milestones": [{"month": 6, "deliverable": "总体方案"}],
+        "requested_fiscal": fiscal, "own_funds": own
+    })
+}
+
 on_both_databases! {
     fn the_ocds_export_never_shows_a_bid_of_a_challenge_cancelled_before_its_deadline(app) {
         let cast = app.cast();
@@ -14,12 +24,7 @@ on_both_databases! {
         let challenge = app.publish(&cast.publisher, &cast.official, &body);
         // a marker amount that appears nowhere else
         let bid = app
-            .post(&format!("/api/v1/challenges/{challenge}/bids"), Some(&cast.bidder), &json!({
-                "approach": "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制与风场示范应用。",
-                "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
-                "milestones": [{"month": 6, "deliverable": "总体方案"}],
-                "requested_fiscal": 1_234_567, "own_funds": 7_654
-            }))
+            .post(&format!("/api/v1/challenges/{challenge}/bids"), Some(&cast.bidder), &bid_body(1_234_567, 7_654))
             .expect(201)
             .json;
         app.post(&format!("/api/v1/bids/{}/submit", bid["id"].as_str().unwrap()), Some(&cast.bidder), &json!({})).expect(200);
@@ -39,12 +44,7 @@ on_both_databases! {
         let body = app.challenge_body("稀土永磁电机研发", "稀土", PROBLEM, 10);
         let challenge = app.publish(&cast.publisher, &cast.official, &body);
         let bid = |token: &str| {
-            app.post(&format!("/api/v1/challenges/{challenge}/bids"), Some(token), &json!({
-                "approach": "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制与风场示范应用。",
-                "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
-                "milestones": [{"month": 6, "deliverable": "总体方案"}],
-                "requested_fiscal": 1_000_000, "own_funds": 100_000
-            }))
+            app.post(&format!("/api/v1/challenges/{challenge}/bids"), Some(token), &bid_body(1_000_000, 100_000))
             .expect(201)
             .json["id"]
             .as_str()
@@ -76,12 +76,7 @@ on_both_databases! {
         let body = app.challenge_body("稀土永磁电机研发", "稀土", PROBLEM, 10);
         let challenge = app.publish(&cast.publisher, &cast.official, &body);
         let id = app
-            .post(&format!("/api/v1/challenges/{challenge}/bids"), Some(&cast.bidder), &json!({
-                "approach": "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制与风场示范应用。",
-                "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
-                "milestones": [{"month": 6, "deliverable": "总体方案"}],
-                "requested_fiscal": 1_000_000, "own_funds": 100_000
-            }))
+            .post(&format!("/api/v1/challenges/{challenge}/bids"), Some(&cast.bidder), &bid_body(1_000_000, 100_000))
             .expect(201)
             .json["id"]
             .as_str()
@@ -134,12 +129,7 @@ on_both_databases! {
         body["invited_organizations"] = json!([cast.bidder_org]);
         let directed = app.publish(&cast.publisher, &cast.official, &body);
         let id = app
-            .post(&format!("/api/v1/challenges/{directed}/bids"), Some(&cast.bidder), &json!({
-                "approach": "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制与风场示范应用。",
-                "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
-                "milestones": [{"month": 6, "deliverable": "总体方案"}],
-                "requested_fiscal": 1_000_000, "own_funds": 100_000
-            }))
+            .post(&format!("/api/v1/challenges/{directed}/bids"), Some(&cast.bidder), &bid_body(1_000_000, 100_000))
             .expect(201)
             .json["id"]
             .as_str()
