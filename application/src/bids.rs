@@ -399,6 +399,38 @@ pub fn load_own(conn: &mut DbConnection, id: &str, auth: &Caller) -> Result<(Bid
 
 // ---------------------------------------------------------------- use cases
 
+/// The start of every lead's action on a bid: the bid and its challenge (locked), the clock read
+/// under the lock, the check of `action`, and the state it leads to.
+fn begin(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    caller: &Caller,
+    id: &str,
+    action: BidActionName,
+    to: BidAction,
+) -> Result<(Bid, Challenge, BidStatus, DateTime<Utc>)> {
+    let (b, c) = load_own(conn, id, caller)?;
+    let now = ctx.now();
+    check_bid(&b, &c, caller, now, action)?;
+    let to = bid::transition(b.status(), to).map_err(wrong_state)?;
+    Ok((b, c, to, now))
+}
+
+/// Writes `change` if the bid is still in the state it was read in (409 otherwise); the view of
+/// the bid as it is now.
+fn apply(
+    conn: &mut DbConnection,
+    b: &Bid,
+    change: &BidStatusChange,
+    now: DateTime<Utc>,
+) -> Result<BidView> {
+    if !jiebang_db::bids::change_status(conn, &b.id, &b.status, change, now.naive_utc())? {
+        return Err(Error::version_conflict());
+    }
+    let after = jiebang_db::bids::find(conn, &b.id)?.ok_or_else(not_found)?;
+    view(conn, &after)
+}
+
 /// Submits a draft bid (提交申报) for its lead: accepted only if the clock, read under the
 /// challenge's row lock, is before the deadline; the lead's users get a receipt (回执).
 pub fn submit(
@@ -408,10 +440,14 @@ pub fn submit(
     actor: &Actor,
     id: &str,
 ) -> Result<BidView> {
-    let (b, c) = load_own(conn, id, caller)?;
-    let now = ctx.now();
-    check_bid(&b, &c, caller, now, BidActionName::Submit)?;
-    let to = bid::transition(b.status(), BidAction::Submit).map_err(wrong_state)?;
+    let (b, c, to, now) = begin(
+        conn,
+        ctx,
+        caller,
+        id,
+        BidActionName::Submit,
+        BidAction::Submit,
+    )?;
     let content = b.content(jiebang_db::bids::members(conn, &b.id)?);
     bid::check_complete(&content, &c.kpis())?;
     let change = BidStatusChange {
@@ -419,12 +455,8 @@ pub fn submit(
         submitted_at: Some(Some(now.naive_utc())),
         ..Default::default()
     };
-    if !jiebang_db::bids::change_status(conn, &b.id, "draft", &change, now.naive_utc())? {
-        return Err(Error::version_conflict());
-    }
     let before = view(conn, &b)?;
-    let after_row = jiebang_db::bids::find(conn, &b.id)?.ok_or_else(not_found)?;
-    let after = view(conn, &after_row)?;
+    let after = apply(conn, &b, &change, now)?;
     audit::record(
         conn,
         actor,
@@ -456,20 +488,20 @@ pub fn withdraw(
     actor: &Actor,
     id: &str,
 ) -> Result<BidView> {
-    let (b, c) = load_own(conn, id, caller)?;
-    let now = ctx.now();
-    check_bid(&b, &c, caller, now, BidActionName::Withdraw)?;
-    let to = bid::transition(b.status(), BidAction::Withdraw).map_err(wrong_state)?;
+    let (b, _, to, now) = begin(
+        conn,
+        ctx,
+        caller,
+        id,
+        BidActionName::Withdraw,
+        BidAction::Withdraw,
+    )?;
     let change = BidStatusChange {
         status: Some(to.as_str().into()),
         withdrawn_at: Some(now.naive_utc()),
         ..Default::default()
     };
-    if !jiebang_db::bids::change_status(conn, &b.id, &b.status, &change, now.naive_utc())? {
-        return Err(Error::version_conflict());
-    }
-    let after_row = jiebang_db::bids::find(conn, &b.id)?.ok_or_else(not_found)?;
-    let after = view(conn, &after_row)?;
+    let after = apply(conn, &b, &change, now)?;
     audit::record(
         conn,
         actor,

@@ -69,6 +69,22 @@ pub struct Facts<'a> {
     pub bid_limit: i64,
 }
 
+/// The challenges on which the caller's organisation leads a live bid (`None` for callers who do
+/// not act for an organisation): read once, for one challenge or a whole page of them.
+pub struct LiveBids(Option<Vec<String>>);
+
+impl LiveBids {
+    pub fn load(conn: &mut DbConnection, caller: Option<&Caller>) -> Result<LiveBids> {
+        let org = caller
+            .filter(|a| a.role.is_organization_user())
+            .and_then(|a| a.organization_id());
+        Ok(LiveBids(match org {
+            Some(org) => Some(jiebang_db::bids::live_challenges(conn, org)?),
+            None => None,
+        }))
+    }
+}
+
 impl<'a> Facts<'a> {
     /// Reads the facts of `c` for `caller`.
     pub fn load(
@@ -77,14 +93,23 @@ impl<'a> Facts<'a> {
         c: &'a Challenge,
         caller: Option<&'a Caller>,
     ) -> Result<Facts<'a>> {
+        let live = LiveBids::load(conn, caller)?;
+        Facts::with(conn, ctx, c, caller, &live)
+    }
+
+    /// The facts of `c` for `caller`, whose live bids were read already.
+    pub fn with(
+        conn: &mut DbConnection,
+        ctx: &Ctx,
+        c: &'a Challenge,
+        caller: Option<&'a Caller>,
+        live: &LiveBids,
+    ) -> Result<Facts<'a>> {
         let access = crate::visibility::of_challenge(conn, c, caller)?;
-        let bidder_org = caller
-            .filter(|a| a.role.is_organization_user())
-            .and_then(|a| a.organization_id());
-        let (live_bid_here, at_bid_limit) = match bidder_org {
-            Some(org) if access == Visibility::Public => (
-                jiebang_db::bids::has_live_bid(conn, &c.id, org)?,
-                jiebang_db::bids::live_count(conn, org)? >= ctx.settings.max_live_bids,
+        let (live_bid_here, at_bid_limit) = match &live.0 {
+            Some(ids) if access == Visibility::Public => (
+                ids.contains(&c.id),
+                ids.len() as i64 >= ctx.settings.max_live_bids,
             ),
             _ => (false, false),
         };

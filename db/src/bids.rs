@@ -177,24 +177,14 @@ pub fn submitted_count(conn: &mut DbConnection, challenge: &str) -> Result<i64, 
         .get_result(conn)
 }
 
-/// Whether `lead` has a live (draft or submitted) bid on `challenge`.
-pub fn has_live_bid(conn: &mut DbConnection, challenge: &str, lead: &str) -> Result<bool, DbError> {
-    diesel::select(diesel::dsl::exists(
-        b::bids
-            .filter(b::challenge_id.eq(challenge))
-            .filter(b::lead_organization_id.eq(lead))
-            .filter(b::status.eq_any(["draft", "submitted"])),
-    ))
-    .get_result(conn)
-}
-
-/// How many live bids `lead` leads across all challenges (限项).
-pub fn live_count(conn: &mut DbConnection, lead: &str) -> Result<i64, DbError> {
+/// The challenges on which `lead` leads a live bid (at most the 限项 limit): whether it has one
+/// on a challenge and how many it leads, in one query.
+pub fn live_challenges(conn: &mut DbConnection, lead: &str) -> Result<Vec<String>, DbError> {
     b::bids
         .filter(b::lead_organization_id.eq(lead))
         .filter(b::status.eq_any(["draft", "submitted"]))
-        .count()
-        .get_result(conn)
+        .select(b::challenge_id)
+        .load(conn)
 }
 
 /// The lead organisations of a challenge's live bids (to tell them of amendments and answers).

@@ -65,6 +65,15 @@ fn callers(app: &TestApp) -> Callers {
 }
 
 impl Callers {
+    /// The token of the caller named `who`.
+    fn token(&self, who: &str) -> String {
+        self.all
+            .iter()
+            .find(|(w, _)| *w == who)
+            .and_then(|(_, t)| t.clone())
+            .unwrap_or_else(|| panic!("no caller {who}"))
+    }
+
     /// Signs everyone in again: after the clock moved past the access tokens' lifetime.
     fn relogin(&mut self, app: &TestApp) {
         for ((_, token), email) in self.all.iter_mut().zip(&self.emails) {
@@ -461,12 +470,7 @@ fn walk_questions(app: &TestApp, ended: bool) {
     let c = callers(app);
     let body = app.challenge_body("稀土永磁电机研发", "稀土", PROBLEM, 10);
     let challenge = app.publish(&c.publisher, &c.official, &body);
-    let bidder = c
-        .all
-        .iter()
-        .find(|(w, _)| *w == "bidder")
-        .and_then(|(_, t)| t.clone())
-        .unwrap();
+    let bidder = c.token("bidder");
     let q = app
         .post(
             &format!("/api/v1/challenges/{challenge}/questions"),
@@ -528,12 +532,7 @@ fn walk_questions(app: &TestApp, ended: bool) {
             &json!({"question": "是否接受联合体揭榜？"}),
         )
         .expect(201);
-        let expert = c
-            .all
-            .iter()
-            .find(|(w, _)| *w == "expert")
-            .and_then(|(_, t)| t.clone())
-            .unwrap();
+        let expert = c.token("expert");
         let seen = app
             .get(
                 &format!("/api/v1/challenges/{fresh}/questions"),

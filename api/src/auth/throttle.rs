@@ -95,18 +95,6 @@ impl LoginThrottle {
         }
     }
 
-    pub fn record_failure(&self, account: &str, address: &str, now: DateTime<Utc>) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            // bounded memory: forget entries whose window has passed
-            map.retain(|_, q| q.back().is_some_and(|t| *t + self.window > now));
-        }
-        for (key, _) in Self::keys(account, address) {
-            map.entry(key).or_default().push_back(now);
-        }
-    }
-
-    /// A successful login clears the account's failures (not the address's).
     pub fn record_success(&self, account: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         map.remove(&format!("a:{account}"));
@@ -123,7 +111,7 @@ mod tests {
         let now = Utc::now();
         for _ in 0..3 {
             assert_eq!(t.check("a@x.cn", "1.1.1.1", now), None);
-            t.record_failure("a@x.cn", "1.1.1.1", now);
+            t.reserve("a@x.cn", "1.1.1.1", now).unwrap();
         }
         let wait = t.check("a@x.cn", "2.2.2.2", now).unwrap();
         assert!(wait > 800 && wait <= 900, "{wait}");
@@ -138,8 +126,8 @@ mod tests {
     fn locks_an_address_across_accounts() {
         let t = LoginThrottle::new(Duration::minutes(15), 100, 2);
         let now = Utc::now();
-        t.record_failure("a@x.cn", "9.9.9.9", now);
-        t.record_failure("b@x.cn", "9.9.9.9", now);
+        t.reserve("a@x.cn", "9.9.9.9", now).unwrap();
+        t.reserve("b@x.cn", "9.9.9.9", now).unwrap();
         assert!(t.check("c@x.cn", "9.9.9.9", now).is_some());
         assert!(t.check("c@x.cn", "8.8.8.8", now).is_none());
     }
@@ -160,7 +148,7 @@ mod tests {
     fn success_clears_the_account() {
         let t = LoginThrottle::new(Duration::minutes(15), 1, 100);
         let now = Utc::now();
-        t.record_failure("a@x.cn", "1.1.1.1", now);
+        t.reserve("a@x.cn", "1.1.1.1", now).unwrap();
         assert!(t.check("a@x.cn", "1.1.1.1", now).is_some());
         t.record_success("a@x.cn");
         assert!(t.check("a@x.cn", "1.1.1.1", now).is_none());

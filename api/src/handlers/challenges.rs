@@ -15,7 +15,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use jiebang_application::bids::{bidder_users, release_live_bids, reopen_submitted};
-use jiebang_application::challenge_actions::{check, for_challenge, ChallengeAction, Facts};
+use jiebang_application::challenge_actions::{
+    self, check, for_challenge, ChallengeAction, Facts, LiveBids,
+};
 use jiebang_application::challenges::{
     full_view, not_found, publisher_name, transitioned, view, winners, wrong_state,
 };
@@ -751,6 +753,9 @@ pub async fn list(
             let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
             let counts = jiebang_db::bids::submitted_counts(conn, &ids)?;
             let mut names = std::collections::HashMap::new();
+            // the caller's live bids are read once for the page, not per challenge
+            let caller = auth.as_ref().map(|a| &a.0);
+            let live = LiveBids::load(conn, caller)?;
             let mut items = Vec::with_capacity(rows.len());
 
             for c in &rows {
@@ -761,12 +766,8 @@ pub async fn list(
                 let full = mine || is_staff;
                 let count = counts.get(&c.id).copied().unwrap_or(0);
                 let mut v = view(c, &names[&c.organization_id], count, full, None);
-                v.actions = Some(for_challenge(
-                    conn,
-                    &st.ctx,
-                    c,
-                    auth.as_ref().map(|a| &a.0),
-                )?);
+                let facts = Facts::with(conn, &st.ctx, c, caller, &live)?;
+                v.actions = Some(challenge_actions::actions(&facts));
                 items.push(v);
             }
             Ok(ChallengePage {
