@@ -118,8 +118,9 @@ pub fn create_platform_user(
             ));
         }
     }
-    let user = insert_user(
+    create_user(
         conn,
+        actor,
         NewAccount {
             role,
             organization_id,
@@ -127,7 +128,18 @@ pub fn create_platform_user(
             ..account
         },
         now,
-    )?;
+    )
+}
+
+/// Inserts a user created by someone else (an admin, an official, an organisation's admin) and
+/// records who created it.
+pub fn create_user(
+    conn: &mut jiebang_db::DbConnection,
+    actor: &Actor,
+    account: NewAccount,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<jiebang_db::models::User> {
+    let user = insert_user(conn, account, now)?;
     audit::record(
         conn,
         actor,

@@ -252,8 +252,9 @@ pub async fn add_member(
     let actor = Actor::user(&auth, audit::request_id(&req));
     let user = state
         .write(move |conn| {
-            let user = accounts::insert_user(
+            Ok(accounts::create_user(
                 conn,
+                &actor,
                 NewAccount {
                     role,
                     organization_id: Some(id.clone()),
@@ -261,19 +262,7 @@ pub async fn add_member(
                     ..account.into()
                 },
                 now,
-            )?;
-            audit::record(
-                conn,
-                &actor,
-                now,
-                "user",
-                &user.id,
-                "create",
-                None::<&()>,
-                Some(&UserView::from(&user)),
-                None,
-            )?;
-            Ok(user)
+            )?)
         })
         .await?;
     Ok(HttpResponse::Created().json(UserView::from(&user)))
