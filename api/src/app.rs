@@ -65,18 +65,20 @@ impl Application {
                 rules: rules.clone(),
             }),
         };
+        let throttle = LoginThrottle::new(db.clone(), chrono::Duration::minutes(15), 5, 50);
         let state = web::Data::new(AppState {
             db,
             clock,
             ctx,
             jwt: JwtKeys::new(&secret),
             hasher: Hasher::new(config.hash_concurrency(), config.password_hash_cost),
-            throttle: LoginThrottle::new(chrono::Duration::minutes(15), 5, 50),
+            throttle,
             rules,
             mailer,
             delivery,
             search: std::sync::Arc::new(crate::search::SearchIndex::empty()),
             config: config.clone(),
+            metrics: crate::metrics::Metrics::new(),
         });
         state
             .db
@@ -108,6 +110,7 @@ impl Application {
                 .wrap(from_fn(request_id::middleware))
                 .service(web::resource("/healthz").route(web::get().to(handlers::ops::healthz)))
                 .service(web::resource("/readyz").route(web::get().to(handlers::ops::readyz)))
+                .service(web::resource("/metrics").route(web::get().to(handlers::ops::metrics)))
                 .service(
                     web::resource("/openapi.json").route(web::get().to(handlers::ops::openapi)),
                 )

@@ -1,4 +1,4 @@
-//! The `jiebang` command line: `serve` (default), `migrate`, `user create`.
+//! The `jiebang` command line: `serve` (default), `migrate`, `demo`, `backup`, `user create`.
 
 use crate::accounts::NewAccount;
 use crate::app::{open_database, Application};
@@ -38,6 +38,13 @@ pub enum Command {
     /// Fill an empty database with demonstration data (applies migrations first). Every demo
     /// account's password is Jiebang-Demo-2026.
     Demo,
+    /// Copy the SQLite database to FILE while the service runs (a consistent snapshot; FILE
+    /// must not exist). To restore, stop the service and put the file in place of the database
+    /// (docs/operations.md). PostgreSQL is backed up with pg_dump.
+    Backup {
+        /// Where to write the copy.
+        file: std::path::PathBuf,
+    },
     /// Manage platform users.
     User {
         #[command(subcommand)]
@@ -92,6 +99,7 @@ pub fn run() -> ExitCode {
                 crate::demo::run(&db, &rules)
             })
             .map(|summary| println!("{summary}")),
+        Command::Backup { file } => backup(&cli.config, &file),
         Command::User {
             command:
                 UserCommand::Create {
@@ -118,6 +126,14 @@ fn serve(config: Config) -> Result<(), String> {
         tracing::info!(bind = %config.bind, port = app.port(), database = app.state().db.backend().as_str(), "jiebang is serving");
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
+}
+
+/// `jiebang backup FILE`: the database named by the configuration, copied to `file`.
+pub fn backup(config: &Config, file: &std::path::Path) -> Result<(), String> {
+    let db = Database::connect(&config.database_url(), 2).map_err(|e| e.to_string())?;
+    db.backup_to(file)?;
+    println!("backed up to {}", file.display());
+    Ok(())
 }
 
 fn create_user(

@@ -67,6 +67,16 @@ pub struct Config {
     )]
     pub trust_proxy: bool,
 
+    /// A bearer token that opens `GET /metrics` to callers other than loopback (e.g. a
+    /// Prometheus server on another host). Without it, only loopback may scrape.
+    #[arg(
+        long,
+        env = "JIEBANG_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
     /// Largest accepted request body, in bytes.
 
     #[arg(long, env = "JIEBANG_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]

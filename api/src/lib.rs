@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod metrics;
 pub mod notify;
 pub mod openapi;
 pub mod outbox;

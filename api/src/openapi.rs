@@ -144,7 +144,7 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         version = "1"
     ),
     paths(
-        ops::healthz, ops::readyz, ops::openapi,
+        ops::healthz, ops::readyz, ops::openapi, ops::metrics,
         auth::register, auth::login, auth::refresh, auth::logout, me::me, me::update,
         organizations::read, organizations::update, organizations::verify, organizations::members,
         organizations::add_member, organizations::history,

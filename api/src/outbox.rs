@@ -20,7 +20,8 @@ pub fn mailer(config: &crate::config::Config) -> Result<(Mailer, DeliveryConfig)
             from,
             max_attempts: config.mail_max_attempts.max(1),
             base_backoff: chrono::Duration::seconds(config.mail_retry_seconds.max(1)),
-            claim_for: chrono::Duration::seconds(120),
+            claim_for: chrono::Duration::from_std(jiebang_notifications::delivery::CLAIM_FOR)
+                .expect("a small duration"),
             batch: 50,
             // four sends at once; a send holds a database connection only to claim and to mark
             // its message, never while it talks to the SMTP server

@@ -40,6 +40,18 @@ pub async fn middleware(
     match result {
         Ok(mut res) => {
             let status = res.status().as_u16();
+            if let Some(state) = res
+                .request()
+                .app_data::<actix_web::web::Data<crate::state::AppState>>()
+            {
+                let route = res.request().match_pattern();
+                state.metrics.observe(
+                    route.as_deref().unwrap_or("unmatched"),
+                    res.request().method().as_str(),
+                    status,
+                    start.elapsed().as_secs_f64(),
+                );
+            }
             tracing::info!(
                 status,
                 elapsed_ms = start.elapsed().as_secs_f64() * 1000.0,

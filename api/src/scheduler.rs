@@ -48,13 +48,25 @@ pub fn spawn(state: web::Data<AppState>) {
     actix_web::rt::spawn(async move {
         let mut ticker = actix_web::rt::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // login attempts that left the throttle's window are forgotten every few minutes
+        let mut pruned = std::time::Instant::now();
         loop {
             ticker.tick().await;
             let st = state.clone();
+            let prune = pruned.elapsed() > Duration::from_secs(300);
+            if prune {
+                pruned = std::time::Instant::now();
+            }
             if let Err(e) = web::block(move || {
                 tick(&st);
                 remind(&st);
-                milestone_notices(&st)
+                milestone_notices(&st);
+                if prune {
+                    if let Err(e) = st.throttle.prune(st.now()) {
+                        tracing::warn!(error = %e, "scheduler: old login attempts not pruned this time");
+                    }
+                }
+                st.metrics.scheduler_ticked(st.now());
             })
             .await
             {

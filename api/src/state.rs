@@ -19,6 +19,8 @@ pub struct AppState {
     pub mailer: jiebang_notifications::delivery::Mailer,
     pub delivery: jiebang_notifications::delivery::DeliveryConfig,
     pub search: std::sync::Arc<crate::search::SearchIndex>,
+    /// This instance's figures for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
     /// The use cases' context: the clock and the programme's settings.
     pub ctx: jiebang_application::Ctx,
 }

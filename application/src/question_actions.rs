@@ -42,6 +42,24 @@ pub fn check(access: Visibility, c: &Challenge, action: QuestionActionName) -> R
     Ok(())
 }
 
+/// Whether a question can be seen by a caller who relates to its challenge as `access`: an
+/// answered one by whoever may read the challenge; an unanswered one only by the publisher, the
+/// platform's staff and the users of the organisation that asked (`caller_org`: the caller's
+/// organisation when they act for it — not an expert linked to it). For anyone else an
+/// unanswered question does not exist.
+pub fn may_read(
+    access: Visibility,
+    answered: bool,
+    asked_by: &str,
+    caller_org: Option<&str>,
+) -> bool {
+    match access {
+        Visibility::Hidden => false,
+        Visibility::Owner | Visibility::Staff => true,
+        Visibility::Public => answered || caller_org == Some(asked_by),
+    }
+}
+
 /// The actions [`check`] allows now.
 pub fn actions(access: Visibility, c: &Challenge) -> Vec<QuestionActionName> {
     [QuestionActionName::Answer]

@@ -294,6 +294,19 @@ pub fn due_for_closing(
         .load(conn)
 }
 
+/// The deadline of the longest-overdue challenge still open for bids: how far the scheduler
+/// lags behind the deadlines it must close (`/metrics`).
+pub fn oldest_unclosed_deadline(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<Option<NaiveDateTime>, DbError> {
+    c::challenges
+        .filter(c::status.eq("published"))
+        .filter(c::bidding_deadline.le(now))
+        .select(diesel::dsl::min(c::bidding_deadline))
+        .first(conn)
+}
+
 /// Which challenges a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {

@@ -85,6 +85,17 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
 pub struct Database {
     pool: DbPool,
     backend: Backend,
+    /// Threads waiting for a connection right now (`/metrics`).
+    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// The pool's occupancy at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolState {
+    pub size: u32,
+    pub in_use: u32,
+    pub idle: u32,
+    pub waiting: usize,
 }
 
 /// Strips the `sqlite://` scheme diesel does not understand.
@@ -128,18 +139,37 @@ impl Database {
             .test_on_check_out(false)
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)?;
-        Ok(Database { pool, backend })
+        Ok(Database {
+            pool,
+            backend,
+            waiting: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
+    /// Connections open, in use and idle, and threads waiting for one.
+    pub fn pool_state(&self) -> PoolState {
+        let s = self.pool.state();
+        PoolState {
+            size: self.pool.max_size(),
+            in_use: s.connections - s.idle_connections,
+            idle: s.idle_connections,
+            waiting: self.waiting.load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
     /// A pooled connection. Blocking: call from a blocking thread, never from the async executor.
     /// When no connection frees up within the pool's timeout the error is a pool timeout
     /// ([`is_pool_timeout`]).
     pub fn conn(&self) -> Result<PooledDb, diesel::result::Error> {
-        self.pool.get().map_err(|e| {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.waiting.fetch_add(1, Relaxed);
+        let got = self.pool.get();
+        self.waiting.fetch_sub(1, Relaxed);
+        got.map_err(|e| {
             diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UnableToSendCommand,
                 Box::new(format!("{POOL_TIMEOUT}{e}")),
@@ -163,6 +193,31 @@ impl Database {
             DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         };
         applied.map_err(|e| ConnectError::Migration(e.to_string()))
+    }
+
+    /// Copies a live SQLite database to `dest` (`jiebang backup`): `VACUUM INTO` reads one
+    /// consistent snapshot while writers go on, and writes a compact, complete database file.
+    /// `dest` must not exist. PostgreSQL is backed up with its own tools (`pg_dump`): this
+    /// refuses.
+    pub fn backup_to(&self, dest: &Path) -> Result<(), String> {
+        if self.backend == Backend::Postgres {
+            return Err(
+                "a PostgreSQL database is backed up with pg_dump (docs/operations.md)".into(),
+            );
+        }
+        if dest.exists() {
+            return Err(format!("{} exists already", dest.display()));
+        }
+        let path = dest
+            .to_str()
+            .ok_or_else(|| format!("{} is not a UTF-8 path", dest.display()))?;
+        use diesel::RunQueryDsl;
+        let mut conn = self.conn().map_err(|e| e.to_string())?;
+        diesel::sql_query("VACUUM INTO ?")
+            .bind::<diesel::sql_types::Text, _>(path)
+            .execute(&mut *conn)
+            .map(|_| ())
+            .map_err(|e| format!("backup to {path}: {e}"))
     }
 
     /// Whether the database answers (`/readyz`).

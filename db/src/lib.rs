@@ -17,6 +17,7 @@ pub mod questions;
 pub mod schema;
 pub mod settings;
 pub mod stats;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 

@@ -246,3 +246,12 @@ pub fn notification_exists(conn: &mut DbConnection, user: &str, id: &str) -> Res
     ))
     .get_result(conn)
 }
+
+/// How many messages wait in the outbox (pending, including those being retried), and when the
+/// oldest of them was enqueued (`/metrics`).
+pub fn outbox_depth(conn: &mut DbConnection) -> Result<(i64, Option<NaiveDateTime>), DbError> {
+    o::email_outbox
+        .filter(o::status.eq("pending"))
+        .select((diesel::dsl::count_star(), diesel::dsl::min(o::created_at)))
+        .first(conn)
+}

@@ -319,6 +319,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_keys (key) {
+        key -> Text,
+        touched_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_attempts (id) {
+        id -> Text,
+        key -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
     consortia (id) {
         id -> Text,
         lead_organization_id -> Text,
@@ -393,6 +408,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_preferences,
     subscriptions,
     reminders_sent,
+    login_keys,
+    login_attempts,
     signatures,
     milestones,
     payments,

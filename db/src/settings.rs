@@ -101,13 +101,20 @@ pub fn record_reminder(
     key: &str,
     at: NaiveDateTime,
 ) -> Result<bool, DbError> {
-    let exists: bool =
-        diesel::select(diesel::dsl::exists(r::reminders_sent.find(key))).get_result(conn)?;
-    if exists {
-        return Ok(false);
+    // the primary key decides, also between instances racing for the same reminder: a second
+    // insert is refused inside a savepoint, so that the caller's transaction goes on (on
+    // PostgreSQL a failed statement would otherwise abort it), and is no error
+    let inserted = conn.transaction(|c| {
+        diesel::insert_into(r::reminders_sent)
+            .values((r::key.eq(key), r::sent_at.eq(at)))
+            .execute(c)
+    });
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        Err(e) => Err(e),
     }
-    diesel::insert_into(r::reminders_sent)
-        .values((r::key.eq(key), r::sent_at.eq(at)))
-        .execute(conn)?;
-    Ok(true)
 }

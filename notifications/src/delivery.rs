@@ -11,8 +11,18 @@ use chrono::{DateTime, Duration, Utc};
 use jiebang_db::notifications::OutboxEmail;
 use jiebang_db::Database;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{FileTransport, Message, SmtpTransport, Transport};
+use lettre::{Message, SmtpTransport, Transport};
 use std::path::PathBuf;
+
+/// How long one SMTP read or write may wait. A send is a handful of exchanges (connect,
+/// greeting, MAIL, RCPT, DATA, the message, QUIT), so it ends well within [`CLAIM_FOR`].
+pub const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long a worker's claim keeps other workers off a message: longer than any send can take
+/// (seven exchanges of at most [`SMTP_TIMEOUT`]), so that no message is sent twice while its
+/// sender is alive; after a crash it is also how long the message being sent waits before
+/// another worker (or the restarted one) retries it.
+pub const CLAIM_FOR: std::time::Duration = std::time::Duration::from_secs(75);
 
 /// Where mail goes.
 #[derive(Clone)]
@@ -43,7 +53,7 @@ impl Mailer {
     pub fn from_config(smtp_url: Option<&str>, outbox_dir: PathBuf) -> Result<Mailer, String> {
         match smtp_url.filter(|u| !u.trim().is_empty()) {
             Some(url) => SmtpTransport::from_url(url)
-                .map(|b| Mailer::Smtp(b.timeout(Some(std::time::Duration::from_secs(20))).build()))
+                .map(|b| Mailer::Smtp(b.timeout(Some(SMTP_TIMEOUT)).build()))
                 .map_err(|e| format!("JIEBANG_SMTP_URL: {e}")),
             None => {
                 std::fs::create_dir_all(&outbox_dir)
@@ -53,15 +63,27 @@ impl Mailer {
         }
     }
 
-    fn send(&self, message: &Message) -> Result<(), String> {
+    fn send(&self, id: &str, message: &Message) -> Result<(), String> {
         match self {
             Mailer::Smtp(t) => t.send(message).map(|_| ()).map_err(|e| e.to_string()),
-            Mailer::Files(dir) => FileTransport::new(dir)
-                .send(message)
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            Mailer::Files(dir) => write_eml(dir, id, &message.formatted())
+                .map_err(|e| format!("cannot write {id}.eml: {e}")),
         }
     }
+}
+
+/// Writes `<id>.eml` whole or not at all: the message goes to a hidden temporary file, is flushed
+/// to disk, and is renamed into place (a rename within one directory is atomic), so that a
+/// crash never leaves an empty or cut-off `.eml`. Named by the outbox id, a message delivered
+/// again after a crash replaces its own file instead of making a second one.
+pub fn write_eml(dir: &std::path::Path, id: &str, raw: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = dir.join(format!(".{id}.eml.tmp"));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(raw)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, dir.join(format!("{id}.eml")))
 }
 
 /// Builds the MIME message of an outbox row: plain text and HTML alternatives, the stored
@@ -160,7 +182,7 @@ fn deliver_one(
     let Some(row) = claimed else { return Ok(()) };
     // a message that cannot be built (a malformed address) will never go out: fail it now
     let (result, permanent) = match build_message(&row, &config.from) {
-        Ok(m) => (mailer.send(&m), false),
+        Ok(m) => (mailer.send(&row.id, &m), false),
         Err(e) => (Err(e), true),
     };
     let t = now();
@@ -196,6 +218,26 @@ fn deliver_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eml_files_appear_whole_and_once_per_message() {
+        let dir = std::env::temp_dir().join(format!("jiebang-eml-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // what a kill in the middle of a write leaves behind: a partial temporary file only
+        std::fs::write(dir.join(".m1.eml.tmp"), b"From: cut").unwrap();
+        write_eml(&dir, "m1", b"From: a\r\n\r\nbody").unwrap();
+        write_eml(&dir, "m1", b"From: a\r\n\r\nbody").unwrap();
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["m1.eml"]);
+        assert_eq!(
+            std::fs::read(dir.join("m1.eml")).unwrap(),
+            b"From: a\r\n\r\nbody"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

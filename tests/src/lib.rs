@@ -483,6 +483,15 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Logs in with a given password; returns the access token.
+    pub fn token_with(&self, email: &str, password: &str) -> String {
+        let r = self.login(email, password);
+        r["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login {email}: {r}"))
+            .to_owned()
+    }
+
     /// Creates a platform user the way `jiebang user create` does; returns their access token.
     pub fn platform_user(&self, role: &str, email: &str, organization: Option<&str>) -> String {
         jiebang_api::cli::create_platform_user(
@@ -540,6 +549,11 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// The handle that stops the server (graceful or not).
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.clone()
+    }
+
     /// The server's current time.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()

@@ -163,11 +163,15 @@ on_both_databases! {
         app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(&cast.publisher), &json!({"milestone_id": m1, "source": "fiscal", "amount": 1})).problem(403, "forbidden");
         app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(&cast.official), &json!({"milestone_id": m2, "source": "fiscal", "amount": 500_001}))
             .problem(409, "overpayment");
-        // an amount that would wrap a 64-bit total round is an over-payment too, from either source
+        // an amount no agreement could hold (one that would wrap a 64-bit total round, or just past
+        // the platform's bound) is refused as out of range, from either source, and nothing is paid
         for (who, source) in [(&cast.official, "fiscal"), (&cast.publisher, "enterprise")] {
-            app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(who), &json!({"milestone_id": m2, "source": source, "amount": i64::MAX}))
-                .problem(409, "overpayment");
+            for amount in [i64::MAX, jiebang_domain::challenge::MAX_YUAN + 1] {
+                app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(who), &json!({"milestone_id": m2, "source": source, "amount": amount}))
+                    .problem(422, "validation_failed").has_field_error("amount", "out_of_range");
+            }
         }
+        assert_eq!(app.get(&format!("/api/v1/agreements/{}", ids[0]), Some(&cast.official)).json["paid_fiscal"], 700_000);
         let paid = app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(&cast.official), &json!({"milestone_id": m2, "source": "fiscal", "amount": 500_000})).expect(200).json;
         assert_eq!(paid["paid_fiscal"], 1_200_000);
         app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(&cast.publisher), &json!({"milestone_id": m2, "source": "enterprise", "amount": 3_000_000})).expect(200);

@@ -356,7 +356,10 @@ on_both_databases! {
         assert_eq!(staff_view[0]["asked_by_organization"], cast.bidder_org.as_str());
         // answers: only the publisher
         let qid = q["id"].as_str().unwrap();
-        app.post(&format!("/api/v1/questions/{qid}/answer"), Some(&other), &json!({"answer": "是"})).problem(403, "not_publisher");
+        // another organisation cannot see an unanswered question: for it the question does not
+        // exist (as an unknown id); the asker, who sees it, is told only the publisher answers
+        app.post(&format!("/api/v1/questions/{qid}/answer"), Some(&other), &json!({"answer": "是"})).problem(404, "not_found");
+        app.post(&format!("/api/v1/questions/{qid}/answer"), Some(&cast.bidder), &json!({"answer": "是"})).problem(403, "not_publisher");
         app.post(&format!("/api/v1/questions/{qid}/answer"), Some(&cast.publisher), &json!({"answer": "是，示范工程为离网风光制氢。"})).expect(200);
         let public = app.get(&format!("/api/v1/challenges/{id}/questions"), None).expect(200).json;
         assert_eq!(public.as_array().unwrap().len(), 1);

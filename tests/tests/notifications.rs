@@ -570,3 +570,20 @@ fn admins_see_failed_mail_and_retry_it() {
     )
     .problem(409, "not_failed");
 }
+
+jiebang_tests::on_both_databases! {
+    // Two instances racing for the same reminder: the second's record is refused by the primary
+    // key, quietly, and its transaction goes on (on PostgreSQL a failed statement would abort it)
+    fn a_reminder_recorded_twice_is_taken_not_an_error(app) {
+        let now = chrono::Utc::now().naive_utc();
+        let outcome = app.state.db.write(|c| -> Result<_, jiebang_db::DbError> {
+            let first = jiebang_db::settings::record_reminder(c, "deadline-1d:race", now)?;
+            let second = jiebang_db::settings::record_reminder(c, "deadline-1d:race", now)?;
+            let after = jiebang_db::settings::record_reminder(c, "deadline-3d:race", now)?;
+            Ok((first, second, after))
+        });
+        assert_eq!(outcome.unwrap(), (true, false, true));
+        let again = app.state.db.write(|c| jiebang_db::settings::record_reminder(c, "deadline-3d:race", now));
+        assert!(!again.unwrap());
+    }
+}

@@ -122,6 +122,40 @@ on_both_databases! {
 }
 
 on_both_databases! {
+    // two instances on one database share the count: guesses spread over both still meet the
+    // account's limit of 5, and a success through either forgets the account's failures
+    fn instances_share_the_login_limit(app) {
+        app.register("target@ordos.cn", "鄂尔多斯目标科技有限公司", "enterprise", "150602");
+        let peer = app.spawn_peer();
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..40)
+                .map(|i| {
+                    let server = if i % 2 == 0 { &app } else { &peer };
+                    s.spawn(move || {
+                        server.post("/api/v1/auth/login", None, &json!({"email": "target@ordos.cn", "password": format!("wrong-guess-{i}")}))
+                            .status
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let checked = statuses.iter().filter(|s| **s == 401).count();
+        let refused = statuses.iter().filter(|s| **s == 429).count();
+        assert_eq!((checked, refused), (5, 35), "{statuses:?}");
+        let r = peer.post("/api/v1/auth/login", None, &json!({"email": "target@ordos.cn", "password": jiebang_tests::PASSWORD}));
+        assert_eq!(r.status, 429);
+        assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() > 800);
+        // a quarter of an hour later the window has passed; logging in clears the account
+        app.advance(chrono::Duration::minutes(15));
+        peer.post("/api/v1/auth/login", None, &json!({"email": "target@ordos.cn", "password": jiebang_tests::PASSWORD})).expect(200);
+        for i in 0..4 {
+            app.post("/api/v1/auth/login", None, &json!({"email": "target@ordos.cn", "password": format!("again-{i}")})).expect(401);
+        }
+        peer.post("/api/v1/auth/login", None, &json!({"email": "target@ordos.cn", "password": jiebang_tests::PASSWORD})).expect(200);
+    }
+}
+
+on_both_databases! {
     fn the_public_summary_leaves_directed_challenges_out(app) {
         let cast = app.cast();
         let mut body = app.challenge_body("定向委托：稀土永磁电机研发", "稀土", PROBLEM, 10);

@@ -713,7 +713,7 @@ pub struct PaymentRequest {
     pub milestone_id: String,
     /// `fiscal` (recorded by an official) or `enterprise` (recorded by the publisher)
     pub source: String,
-    /// Yuan, > 0.
+    /// Yuan, > 0 and at most 100 000 000 000.
     pub amount: i64,
 }
 
@@ -735,6 +735,15 @@ pub async fn pay(
             "amount",
             FieldCode::OutOfRange,
             "金额须大于 0 / the amount must be positive",
+        ));
+    }
+    // one bound for every amount the platform stores: far above any real agreement, far below
+    // where a sum of amounts could overflow
+    if b.amount > jiebang_domain::challenge::MAX_YUAN {
+        return Err(ApiError::field(
+            "amount",
+            FieldCode::OutOfRange,
+            "金额超出范围 / amount out of range",
         ));
     }
     act(state, auth, req, id.into_inner(), move |cx| {

@@ -284,10 +284,15 @@ pub async fn login(
     let now = state.now();
     // the attempt is counted before the password is hashed, so that concurrent guesses cannot
     // all pass the limit; a success or an attempt that checked nothing gives it back
-    state
+    let reservation = state
         .throttle
         .reserve(&email, &address, now)
-        .map_err(ApiError::too_many_requests)?;
+        .await
+        .inspect_err(|e| {
+            if e.0.code == Code::TooManyRequests {
+                state.metrics.login_refused();
+            }
+        })?;
     let lookup = email.clone();
     let checked = async {
         let user = state
@@ -303,7 +308,8 @@ pub async fn login(
     let (user, ok) = match checked {
         Ok(v) => v,
         Err(e) => {
-            state.throttle.release(&email, &address, now);
+            // the attempt checked nothing; giving it back is best effort, the error is the answer
+            let _ = state.throttle.release(reservation).await;
             return Err(e);
         }
     };
@@ -314,14 +320,14 @@ pub async fn login(
             return Err(invalid_credentials());
         }
     };
-    state.throttle.release(&email, &address, now);
     if !user.active {
+        state.throttle.release(reservation).await?;
         return Err(ApiError::with(
             Code::AccountDisabled,
             "该账号已停用 / this account has been deactivated",
         ));
     }
-    state.throttle.record_success(&email);
+    state.throttle.succeeded(&email, reservation).await?;
     let request_id = audit::request_id(&req);
     let st = state.clone();
     let tokens = state

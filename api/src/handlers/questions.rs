@@ -149,20 +149,18 @@ pub async fn list(
             if acc == Access::Hidden {
                 return Err(not_found());
             }
-            // an organisation's own unanswered questions are for its users, not for an expert
-            // linked to it
-            let my_org = auth
-                .as_ref()
-                .filter(|a| a.role.is_organization_user())
-                .and_then(|a| a.organization_id().map(str::to_owned));
+            let my_org = auth.as_ref().and_then(|a| asking_organization(a));
             let can = question_actions::actions(acc, &c);
             let all = jiebang_db::questions::list(conn, &c.id)?;
             Ok(all
                 .iter()
                 .filter(|q| {
-                    acc != Access::Public
-                        || q.answer.is_some()
-                        || my_org.as_deref() == Some(q.organization_id.as_str())
+                    question_actions::may_read(
+                        acc,
+                        q.answer.is_some(),
+                        &q.organization_id,
+                        my_org.as_deref(),
+                    )
                 })
                 .map(|q| {
                     let mut v = view(q, acc == Access::Staff);
@@ -173,6 +171,14 @@ pub async fn list(
         })
         .await?;
     Ok(HttpResponse::Ok().json(items))
+}
+
+/// The organisation a caller asks for: an organisation's own user, not an expert linked to it.
+fn asking_organization(auth: &jiebang_application::Caller) -> Option<String> {
+    auth.role
+        .is_organization_user()
+        .then(|| auth.organization_id().map(str::to_owned))
+        .flatten()
 }
 
 /// Answer a question (the publisher). The answer is public; askers and bidders are told.
@@ -199,6 +205,16 @@ pub async fn answer(
                 .ok_or_else(|| ApiError::not_found("问题 / question"))?;
             let c = jiebang_db::challenges::find(conn, &q.challenge_id)?.ok_or_else(not_found)?;
             let acc = access(conn, &c, Some(&auth))?;
+            // a question the caller may not see does not exist for them
+            let my_org = asking_organization(&auth);
+            if !question_actions::may_read(
+                acc,
+                q.answer.is_some(),
+                &q.organization_id,
+                my_org.as_deref(),
+            ) {
+                return Err(ApiError::not_found("问题 / question"));
+            }
             question_actions::check(acc, &c, QuestionActionName::Answer)?;
             let before = view(&q, true);
             jiebang_db::questions::answer(conn, &q.id, &text, &auth.user.id, now.naive_utc())?;
