@@ -50,8 +50,9 @@ pub fn check(f: &BidFacts, action: BidActionName) -> Result<()> {
         BidActionName::Submit => BidAction::Submit,
         BidActionName::Withdraw => BidAction::Withdraw,
     };
-    bid::transition(f.bid.status(), domain_action).map_err(wrong_state)?;
+    // after the deadline every bid action is refused as late, whatever state the bid is in
     open_for_bids(f.challenge, f.now)?;
+    bid::transition(f.bid.status(), domain_action).map_err(wrong_state)?;
     if action == BidActionName::Submit
         && !f
             .caller

@@ -65,8 +65,16 @@ pub fn wrong_state(e: bid::WrongBidState) -> Error {
 }
 
 /// The checks every change of a bid's fate before the deadline makes, with the challenge row
-/// locked: still published, and the clock — read now, under the lock — before the deadline.
+/// locked: the clock — read now, under the lock — before the deadline, and the challenge still
+/// published. The deadline is asked first, so that anything arriving after it is told
+/// `bidding_closed`, whether or not the close has run yet (and whatever it did to the bid).
 pub fn open_for_bids(c: &Challenge, now: DateTime<Utc>) -> Result<()> {
+    if c.published_at.is_some() && utc(c.bidding_deadline) <= now {
+        return Err(Error::with(
+            Code::BiddingClosed,
+            "揭榜已截止 / bidding has closed",
+        ));
+    }
     if c.status() != ChallengeStatus::Published {
         return Err(Error::with(
             Code::ChallengeNotPublished,
@@ -74,12 +82,6 @@ pub fn open_for_bids(c: &Challenge, now: DateTime<Utc>) -> Result<()> {
                 "榜单当前状态为 {}，不接受申报 / the challenge is {} and takes no bids",
                 c.status, c.status
             ),
-        ));
-    }
-    if utc(c.bidding_deadline) <= now {
-        return Err(Error::with(
-            Code::BiddingClosed,
-            "揭榜已截止 / bidding has closed",
         ));
     }
     Ok(())

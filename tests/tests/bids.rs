@@ -139,8 +139,9 @@ on_both_databases! {
         // nothing is accepted any more: the draft left at the close lapsed
         let fourth = app.token("lead@imau.edu.cn");
         assert_eq!(app.get(&format!("/api/v1/bids/{draft}"), Some(&fourth)).json["status"], "withdrawn");
-        app.post(&format!("/api/v1/bids/{draft}/submit"), Some(&fourth), &json!({})).problem(409, "bid_not_draft");
-        app.post(&format!("/api/v1/challenges/{challenge}/bids"), Some(&fourth), &simple_bid()).problem(409, "challenge_not_published");
+        // after the deadline a submission is late, whatever the close did to the draft (issue #12)
+        app.post(&format!("/api/v1/bids/{draft}/submit"), Some(&fourth), &json!({})).problem(409, "bidding_closed");
+        app.post(&format!("/api/v1/challenges/{challenge}/bids"), Some(&fourth), &simple_bid()).problem(409, "bidding_closed");
         // the ineligible bidder was told why
         let mails = app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "bid_ineligible")).unwrap();
         assert_eq!(mails.len(), 1);
