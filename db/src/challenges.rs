@@ -339,7 +339,7 @@ pub struct ListFilter {
     pub by_creation: bool,
 }
 
-fn like_pattern(s: &str) -> String {
+pub(crate) fn like_pattern(s: &str) -> String {
     let escaped = s
         .replace('\\', "\\\\")
         .replace('%', "\\%")

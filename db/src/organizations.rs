@@ -84,3 +84,65 @@ pub fn lock(conn: &mut DbConnection, id: &str) -> Result<(), DbError> {
         .execute(conn)
         .map(|_| ())
 }
+
+/// Which organisations the directory shows (`GET /organizations`).
+#[derive(Debug, Clone, Default)]
+pub struct OrgFilter {
+    /// Only this status (`verified`, `unverified`).
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    /// Region codes starting with this (a province's or prefecture's code without its zeros).
+    pub region_prefix: Option<String>,
+    /// Words in the name (each must occur), or, when it is one, an exact credit code.
+    pub q: Option<String>,
+    /// After this `(created_at, id)`: the cursor.
+    pub after: Option<(NaiveDateTime, String)>,
+    pub limit: i64,
+}
+
+/// The directory: organisations in registration order (oldest first — the verification queue's
+/// order), filtered.
+pub fn list(conn: &mut DbConnection, f: &OrgFilter) -> Result<Vec<Organization>, DbError> {
+    let mut q = o::organizations
+        .select(Organization::as_select())
+        .into_boxed();
+    if let Some(s) = &f.status {
+        q = q.filter(o::status.eq(s.clone()));
+    }
+    if let Some(k) = &f.kind {
+        q = q.filter(o::kind.eq(k.clone()));
+    }
+    if let Some(p) = &f.region_prefix {
+        q = q.filter(o::region_code.like(format!("{p}%")));
+    }
+    if let Some(text) = &f.q {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if let [one] = words.as_slice() {
+            let pattern = crate::challenges::like_pattern(one);
+            q = q.filter(
+                o::name
+                    .like(pattern)
+                    .escape('\\')
+                    .or(o::credit_code.eq(one.to_uppercase())),
+            );
+        } else {
+            for w in words {
+                q = q.filter(
+                    o::name
+                        .like(crate::challenges::like_pattern(w))
+                        .escape('\\'),
+                );
+            }
+        }
+    }
+    if let Some((t, id)) = &f.after {
+        q = q.filter(
+            o::created_at
+                .gt(*t)
+                .or(o::created_at.eq(*t).and(o::id.gt(id.clone()))),
+        );
+    }
+    q.order((o::created_at.asc(), o::id.asc()))
+        .limit(f.limit)
+        .load(conn)
+}

@@ -40,7 +40,9 @@ const SIGNED_IN: &[&str] = &[
 const STAFF: &[&str] = &["official", "admin"];
 
 /// Planted in sealed or private content, with the callers that may ever see it.
-const MARKERS: [(&str, &[&str]); 4] = [
+const MARKERS: [(&str, &[&str]); 5] = [
+    // an organisation awaiting verification: its own users (none of the callers) and the staff
+    ("MKUNVERIFIEDORG", &["official", "admin"]),
     // the approach of a sealed bid: its author only, until the deadline
     ("MKSEALEDAPPROACH", &["bidder"]),
     // a directed challenge: its publisher, the invited organisation, the officials and admins
@@ -454,6 +456,7 @@ const ROWS: &[Row] = &[
     row("GET /api/v1/me/recommendations", "-", ORGS, false),
     row("GET /api/v1/me/subscriptions", "-", SIGNED_IN, false),
     row("PUT /api/v1/me/subscriptions", "-", SIGNED_IN, false),
+    row("GET /api/v1/organizations", "-", ANYONE, false),
     row("GET /api/v1/organizations/{id}", "org", ANYONE, false),
     row(
         "PATCH /api/v1/organizations/{id}",
@@ -751,6 +754,12 @@ fn world(app: &TestApp) -> World {
             ),
         )
         .expect(201),
+    );
+    app.register(
+        "waiting@ordos.cn",
+        "MKUNVERIFIEDORG 鄂尔多斯待认证科技有限公司",
+        "enterprise",
+        "150602",
     );
     // every organisation describes itself (recommendations and the public profile need it)
     for who in ["publisher", "bidder", "member", "other"] {

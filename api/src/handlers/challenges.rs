@@ -11,8 +11,6 @@ use crate::notify;
 use crate::state::AppState;
 use crate::views::{utc, HistoryEntry};
 use actix_web::{web, HttpRequest, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use jiebang_application::bids::{bidder_users, release_live_bids, reopen_submitted};
 use jiebang_application::challenge_actions::{
@@ -556,17 +554,6 @@ fn parse_choice<T>(
         .transpose()
 }
 
-fn encode_cursor(t: chrono::NaiveDateTime, id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{id}", t.and_utc().timestamp_micros()))
-}
-
-fn decode_cursor(s: &str) -> Option<(chrono::NaiveDateTime, String)> {
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
-    let (t, id) = raw.split_once('|')?;
-    let t = DateTime::from_timestamp_micros(t.parse().ok()?)?.naive_utc();
-    Some((t, id.to_owned()))
-}
-
 fn parse_time(field: &str, v: &Option<String>) -> ApiResult<Option<chrono::NaiveDateTime>> {
     match v {
         None => Ok(None),
@@ -719,7 +706,7 @@ pub async fn list(
         }
     }
     if let Some(c) = &q.cursor {
-        f.after = Some(decode_cursor(c).ok_or_else(|| {
+        f.after = Some(crate::cursor::decode(c).ok_or_else(|| {
             ApiError::field(
                 "cursor",
                 FieldCode::InvalidCursor,
@@ -738,7 +725,7 @@ pub async fn list(
             rows.truncate(limit as usize);
             let next = if more {
                 rows.last().map(|c| {
-                    encode_cursor(
+                    crate::cursor::encode(
                         if by_creation {
                             c.created_at
                         } else {

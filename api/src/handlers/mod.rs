@@ -67,6 +67,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/admin/outbox").route(web::get().to(inbox::outbox)))
             .service(web::resource("/admin/outbox/{id}/retry").route(web::post().to(inbox::retry)))
+            .service(web::resource("/organizations").route(web::get().to(organizations::list)))
             .service(
                 web::resource("/organizations/{id}")
                     .route(web::get().to(organizations::read))

@@ -1,10 +1,11 @@
-//! `/organizations/{id}`: read and update, verify (admins, officials), members, history.
+//! `/organizations`: the directory; `/organizations/{id}`: read and update, verify (admins,
+//! officials), members, history.
 
 use crate::accounts::{self, NewAccount};
 use crate::audit::{self, Actor};
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::state::AppState;
 use crate::views::{HistoryEntry, OrganizationView, UserView};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -16,8 +17,151 @@ use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
 use jiebang_domain::{Role, Violations};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryQuery {
+    /// `verified` | `unverified` (officials and admins only; others see verified organisations).
+    pub status: Option<String>,
+    /// `enterprise` | `university` | `institute` | `government` | `other`
+    pub kind: Option<String>,
+    /// A region code (GB/T 2260): a province's or a prefecture's code matches every region inside
+    /// it (`150000` is all of Inner Mongolia, `150200` all of 包头市).
+    pub region: Option<String>,
+    /// Words that must all occur in the name, or an exact 统一社会信用代码.
+    pub q: Option<String>,
+    /// 1–100, default 20.
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// One organisation in the directory: its public fields and what it says it can do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DirectoryEntry {
+    #[serde(flatten)]
+    pub organization: OrganizationView,
+    /// From its capability profile (能力画像); empty when it has none.
+    pub industries: Vec<String>,
+    pub keywords: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DirectoryPage {
+    pub items: Vec<DirectoryEntry>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The directory of organisations (单位名录), in registration order — oldest first, the order an
+/// official works through the verification queue. Anyone sees verified organisations; officials
+/// and admins see every one and may filter by `status`.
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(DirectoryQuery),
+    responses((status = 200, body = DirectoryPage), (status = 403, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: MaybeAuth,
+    query: Query<DirectoryQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.0;
+    let caller = auth.0.map(|a| a.0);
+    let staff = caller.as_ref().is_some_and(|c| c.is_staff());
+    let mut v = Violations::new();
+    let limit = match q.limit.as_deref() {
+        None => 20,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => {
+                v.push(
+                    "limit",
+                    FieldCode::OutOfRange,
+                    "limit 应在 1 到 100 之间 / limit must be between 1 and 100",
+                );
+                0
+            }
+        },
+    };
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => {
+            match jiebang_domain::OrganizationStatus::parse(s) {
+                Some(st) => Some(st),
+                None => {
+                    v.push("status", FieldCode::InvalidValue, "status 应为 verified 或 unverified / status must be verified or unverified");
+                    None
+                }
+            }
+        }
+    };
+    let kind = q.kind.as_deref().and_then(|k| {
+        let parsed = jiebang_domain::OrganizationKind::parse(k);
+        if parsed.is_none() {
+            v.push("kind", FieldCode::InvalidValue, "kind 应为 enterprise、university、institute、government 或 other / unknown organisation kind");
+        }
+        parsed
+    });
+    let region_prefix = q
+        .region
+        .as_deref()
+        .and_then(|r| v.take("region", jiebang_domain::RegionCode::parse(r)))
+        .map(|r| r.as_str().trim_end_matches("00").to_owned());
+    let after = q.cursor.as_deref().and_then(|c| {
+        let decoded = crate::cursor::decode(c);
+        if decoded.is_none() {
+            v.push(
+                "cursor",
+                FieldCode::InvalidCursor,
+                "分页游标无效 / invalid cursor",
+            );
+        }
+        decoded
+    });
+    v.into_result()?;
+    let status = match (staff, status) {
+        (true, s) => s.map(|s| s.as_str().to_owned()),
+        (false, None | Some(jiebang_domain::OrganizationStatus::Verified)) => Some("verified".to_owned()),
+        (false, Some(_)) => {
+            return Err(ApiError::with(
+                Code::Forbidden,
+                "只有科技厅和管理员可以查看未认证单位 / only officials and admins list unverified organisations",
+            ))
+        }
+    };
+    let filter = jiebang_db::organizations::OrgFilter {
+        status,
+        kind: kind.map(|k| k.as_str().to_owned()),
+        region_prefix,
+        q: q.q.filter(|t| !t.trim().is_empty()),
+        after,
+        limit: limit + 1,
+    };
+    let page = state
+        .read(move |conn| {
+            let mut rows = jiebang_db::organizations::list(conn, &filter)?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            let next_cursor = more
+                .then(|| {
+                    rows.last()
+                        .map(|o| crate::cursor::encode(o.created_at, &o.id))
+                })
+                .flatten();
+            let mut items = Vec::with_capacity(rows.len());
+            for o in &rows {
+                let profile = jiebang_db::profiles::find(conn, &o.id)?;
+                items.push(DirectoryEntry {
+                    organization: org_view(o, caller.as_ref()),
+                    industries: profile.as_ref().map(|p| p.industries()).unwrap_or_default(),
+                    keywords: profile.as_ref().map(|p| p.keywords()).unwrap_or_default(),
+                });
+            }
+            Ok(DirectoryPage { items, next_cursor })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
 
 /// An organisation. Verified organisations are public; an unverified one is visible to its own
 /// users, officials and admins only.
