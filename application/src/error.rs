@@ -99,6 +99,16 @@ impl From<jiebang_db::DbError> for Error {
             tracing::warn!("database pool exhausted");
             return Error::busy();
         }
+        if jiebang_db::connection::is_connection_lost(&e) {
+            // PostgreSQL restarting or down: nothing was committed; the client should retry
+            tracing::warn!(error = %e, "database connection lost");
+            let mut err = Error::with(
+                Code::DatabaseUnavailable,
+                "数据库暂不可用，请稍后重试 / the database is not reachable; retry shortly",
+            );
+            err.retry_after = Some(1);
+            return err;
+        }
         Error::internal(format!("database: {e}"))
     }
 }

@@ -253,3 +253,24 @@ pub fn submitted_counts(
         .load(conn)?;
     Ok(rows.into_iter().collect())
 }
+
+/// The bids an organisation takes part in — as lead, or named as a consortium member — newest
+/// first, each with whether the organisation leads it (`GET /me/bids`).
+pub fn of_organization(conn: &mut DbConnection, org: &str) -> Result<Vec<(Bid, bool)>, DbError> {
+    let as_member = m::bid_members
+        .filter(m::organization_id.eq(org.to_owned()))
+        .select(m::bid_id);
+    let rows: Vec<Bid> = b::bids
+        .filter(b::lead_organization_id.eq(org).or(b::id.eq_any(as_member)))
+        .select(Bid::as_select())
+        .order((b::created_at.desc(), b::id.desc()))
+        .limit(1000)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|bid| {
+            let leads = bid.lead_organization_id == org;
+            (bid, leads)
+        })
+        .collect())
+}

@@ -297,3 +297,65 @@ pub fn is_pool_timeout(e: &diesel::result::Error) -> bool {
     matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UnableToSendCommand, info)
         if info.message().starts_with(POOL_TIMEOUT))
 }
+
+/// Whether `e` means that the database connection was lost or the server cannot be reached
+/// (PostgreSQL restarting or down): the request may be retried once it is back.
+pub fn is_connection_lost(e: &diesel::result::Error) -> bool {
+    use diesel::result::DatabaseErrorKind as K;
+    match e {
+        diesel::result::Error::DatabaseError(K::ClosedConnection, _) => true,
+        diesel::result::Error::DatabaseError(K::UnableToSendCommand, info) => {
+            !info.message().starts_with(POOL_TIMEOUT)
+        }
+        diesel::result::Error::DatabaseError(_, info) => {
+            let m = info.message();
+            [
+                "terminating connection",
+                "server closed the connection",
+                "no connection to the server",
+                "connection has been closed",
+                "could not connect to server",
+                "Connection refused",
+                "the database system is shutting down",
+                "the database system is starting up",
+                "the database system is in recovery mode",
+            ]
+            .iter()
+            .any(|p| m.contains(p))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind as K, Error};
+
+    fn db_error(kind: K, message: &str) -> Error {
+        Error::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn a_lost_connection_is_told_from_other_failures() {
+        assert!(is_connection_lost(&db_error(K::ClosedConnection, "closed")));
+        assert!(is_connection_lost(&db_error(
+            K::Unknown,
+            "terminating connection due to administrator command"
+        )));
+        assert!(is_connection_lost(&db_error(
+            K::UnableToSendCommand,
+            "no connection to the server"
+        )));
+        // a pool timeout is "busy", not "lost"; a constraint is neither
+        assert!(!is_connection_lost(&db_error(
+            K::UnableToSendCommand,
+            &format!("{POOL_TIMEOUT}timed out")
+        )));
+        assert!(!is_connection_lost(&db_error(
+            K::UniqueViolation,
+            "duplicate key"
+        )));
+        assert!(!is_connection_lost(&Error::NotFound));
+    }
+}

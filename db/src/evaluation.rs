@@ -220,3 +220,41 @@ pub fn agreements_of_challenge(
         .select(Agreement::as_select())
         .load(conn)
 }
+
+/// An expert's assignments, newest first: (challenge id, assigned at).
+pub fn assignments_of(
+    conn: &mut DbConnection,
+    expert: &str,
+) -> Result<Vec<(String, NaiveDateTime)>, DbError> {
+    ce::challenge_experts
+        .filter(ce::expert_id.eq(expert))
+        .select((ce::challenge_id, ce::assigned_at))
+        .order(ce::assigned_at.desc())
+        .load(conn)
+}
+
+/// How many of the challenge's scorable bids (eligible ones: submitted, or awarded or not after
+/// the award) there are, and how many of them `expert` has scored.
+pub fn scoring_progress(
+    conn: &mut DbConnection,
+    challenge: &str,
+    expert: &str,
+) -> Result<(i64, i64), DbError> {
+    use crate::schema::bids::dsl as b;
+    const SCORABLE: [&str; 3] = ["submitted", "awarded", "not_awarded"];
+    let total = b::bids
+        .filter(b::challenge_id.eq(challenge))
+        .filter(b::status.eq_any(SCORABLE))
+        .count()
+        .get_result(conn)?;
+    let scorable = b::bids
+        .filter(b::challenge_id.eq(challenge))
+        .filter(b::status.eq_any(SCORABLE))
+        .select(b::id);
+    let scored = s::scores
+        .filter(s::expert_id.eq(expert))
+        .filter(s::bid_id.eq_any(scorable))
+        .count()
+        .get_result(conn)?;
+    Ok((total, scored))
+}

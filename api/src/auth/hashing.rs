@@ -1,6 +1,8 @@
-//! argon2id at OWASP parameters (m = 19 MiB, t = 2, p = 1) on a bounded blocking pool. A hash
-//! costs ~15 ms of one core; when every slot is busy and stays busy for a moment, the request is
-//! answered 503 instead of queueing without end.
+//! argon2id at OWASP parameters (m = 19 MiB, t = 2, p = 1) on a pool of its own, at the lowest
+//! CPU priority (nice 19). A hash costs ~15 ms of one core: a flood of logins would otherwise
+//! take every core from the rest of the API; at the lowest priority the hashes run on what the
+//! other requests leave, and logins slow down instead of everything else. When every slot is
+//! busy and stays busy for a moment, the request is answered 503 instead of queueing without end.
 
 use crate::error::{ApiError, ApiResult};
 use argon2::password_hash::{
@@ -14,9 +16,14 @@ use tokio::sync::Semaphore;
 /// How long a request waits for a hashing slot before it is refused with 503.
 const WAIT: Duration = Duration::from_secs(2);
 
+type Job = Box<dyn FnOnce() + Send>;
+
 #[derive(Clone)]
 pub struct Hasher {
     slots: Arc<Semaphore>,
+    /// The pool's queue: `concurrency` threads at the lowest priority take jobs from it, and
+    /// end when the last `Hasher` is dropped.
+    jobs: std::sync::mpsc::SyncSender<Job>,
     /// A real hash of a random password: verified against when the e-mail is unknown, so that
     /// an unknown e-mail and a wrong password take the same time.
     dummy: Arc<String>,
@@ -72,11 +79,53 @@ pub fn verify_blocking(password: &str, hash: &str) -> bool {
     })
 }
 
+/// Lowers the calling thread to the lowest CPU priority (nice 19); best effort.
+fn lowest_priority() {
+    use thread_priority::unix::{
+        set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+        ThreadSchedulePolicy,
+    };
+    if let Err(e) = set_thread_priority_and_policy(
+        thread_native_id(),
+        thread_priority::ThreadPriority::Min,
+        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other),
+    ) {
+        tracing::debug!(error = ?e, "password hashing runs at normal priority");
+    }
+}
+
+fn spawn_pool(threads: usize) -> std::sync::mpsc::SyncSender<Job> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(threads);
+    let rx = Arc::new(std::sync::Mutex::new(rx));
+    for i in 0..threads {
+        let rx = rx.clone();
+        std::thread::Builder::new()
+            .name(format!("jiebang-hash-{i}"))
+            .spawn(move || {
+                lowest_priority();
+                loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            })
+            .expect("spawn a hashing thread");
+    }
+    tx
+}
+
 impl Hasher {
     pub fn new(concurrency: usize, cost: HashCost) -> Hasher {
         let random: [u8; 16] = rand::random();
+        let concurrency = concurrency.max(1);
         Hasher {
-            slots: Arc::new(Semaphore::new(concurrency.max(1))),
+            jobs: spawn_pool(concurrency),
+            slots: Arc::new(Semaphore::new(concurrency)),
             dummy: Arc::new(hash_with(cost, &hex::encode(random))),
             cost,
         }
@@ -87,13 +136,15 @@ impl Hasher {
             .await
             .map_err(|_| ApiError::busy())?
             .map_err(ApiError::internal)?;
-        let out = actix_web::web::block(move || {
-            let out = f();
-            drop(permit);
-            out
-        })
-        .await?;
-        Ok(out)
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // a slot is held, so a pool thread is free: the queue never blocks
+        self.jobs
+            .send(Box::new(move || {
+                let _ = tx.send(f());
+                drop(permit);
+            }))
+            .map_err(ApiError::internal)?;
+        rx.await.map_err(ApiError::internal)
     }
 
     pub async fn hash(&self, password: String) -> ApiResult<String> {
@@ -119,6 +170,29 @@ impl Hasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The nice value of the calling thread (Linux).
+    fn nice() -> i64 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        after.split(' ').nth(16).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn hashes_run_at_the_lowest_priority() {
+        let hasher = Hasher::new(2, HashCost::Minimal);
+        let inside =
+            actix_web::rt::System::new().block_on(async { hasher.run(nice).await.unwrap() });
+        assert_eq!(inside, 19, "the hashing threads are not at nice 19");
+        let ok = actix_web::rt::System::new().block_on(async {
+            let h = hasher.hash("correct horse battery".into()).await.unwrap();
+            hasher
+                .verify("correct horse battery".into(), Some(h))
+                .await
+                .unwrap()
+        });
+        assert!(ok);
+    }
 
     #[test]
     fn hashes_are_argon2id_at_owasp_parameters() {
