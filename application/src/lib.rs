@@ -24,6 +24,7 @@ pub mod organization_actions;
 pub mod question_actions;
 pub mod views;
 pub mod visibility;
+pub mod work;
 
 pub use caller::Caller;
 pub use ctx::{Ctx, Settings};

@@ -429,6 +429,13 @@ const ROWS: &[Row] = &[
     row("GET /api/v1/me", "-", SIGNED_IN, false),
     row("PATCH /api/v1/me", "-", SIGNED_IN, false),
     row(
+        "GET /api/v1/me/assignments",
+        "-",
+        &["expert", "assigned"],
+        false,
+    ),
+    row("GET /api/v1/me/bids", "-", ORGS, false),
+    row(
         "GET /api/v1/me/notification-preferences",
         "-",
         SIGNED_IN,

@@ -88,3 +88,33 @@ pub async fn update(
             .map(|o| jiebang_application::organization_actions::view(o, Some(&auth))),
     }))
 }
+
+/// The bids of the caller's organisation (我的申报): those it leads and those that name it as a
+/// consortium member, newest first, with their challenges' titles, states and deadlines.
+#[utoipa::path(get, path = "/api/v1/me/bids", tag = "bids", security(("bearer" = [])),
+    responses((status = 200, body = Vec<jiebang_application::work::MyBid>), (status = 401, body = crate::error::Problem),
+              (status = 403, body = crate::error::Problem)))]
+pub async fn bids(
+    state: actix_web::web::Data<crate::state::AppState>,
+    auth: Auth,
+) -> ApiResult<HttpResponse> {
+    let st = state.clone();
+    let list = state
+        .read(move |conn| Ok(jiebang_application::work::my_bids(conn, &st.ctx, &auth)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// An expert's assignments (评审任务): the challenges they score, with "已评 x / y".
+#[utoipa::path(get, path = "/api/v1/me/assignments", tag = "evaluation", security(("bearer" = [])),
+    responses((status = 200, body = Vec<jiebang_application::work::Assignment>), (status = 401, body = crate::error::Problem),
+              (status = 403, body = crate::error::Problem)))]
+pub async fn assignments(
+    state: actix_web::web::Data<crate::state::AppState>,
+    auth: Auth,
+) -> ApiResult<HttpResponse> {
+    let list = state
+        .read(move |conn| Ok(jiebang_application::work::my_assignments(conn, &auth)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}

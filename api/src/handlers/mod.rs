@@ -46,6 +46,8 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
                 web::resource("/challenges/{id}/recommended-organizations")
                     .route(web::get().to(matching::recommended_organizations)),
             )
+            .service(web::resource("/me/bids").route(web::get().to(me::bids)))
+            .service(web::resource("/me/assignments").route(web::get().to(me::assignments)))
             .service(web::resource("/me/notifications").route(web::get().to(inbox::list)))
             .service(
                 web::resource("/me/notifications/read-all")
