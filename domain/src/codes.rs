@@ -100,6 +100,7 @@ catalogue! {
     ConflictOfInterest = "conflict_of_interest", 409, "专家所在单位参与了本榜单，须回避", "the expert's organisation takes part in this challenge";
     RubricLocked = "rubric_locked", 409, "专家已开始评分，评审指标不可再改", "scoring has started; the rubric is fixed";
     NoRubric = "no_rubric", 409, "尚未设置评审指标", "the rubric is not set yet";
+    RankingNotAvailable = "ranking_not_available", 409, "排名尚未公布", "the ranking is not available yet";
     NoSelection = "no_selection", 409, "发榜单位尚未选定揭榜单位", "the publisher has not selected the winners";
     NotFullyScored = "not_fully_scored", 409, "选定的申报尚未完成全部专家评分", "a selected bid is not scored by every assigned expert";
     AgreementNotUnsigned = "agreement_not_unsigned", 409, "协议已签署，不能再修改或签署", "the agreement is already signed";

@@ -91,7 +91,8 @@ on_both_databases! {
         assert_eq!(actions, ["create", "submit", "return", "update", "submit", "approve", "close", "no_eligible_bid"]);
         assert_eq!(history[6]["actor_user_id"], Value::Null);
         assert_eq!(history[6]["after"]["status"], "evaluating");
-        app.get(&format!("/api/v1/challenges/{id}/history"), Some(&cast.bidder)).problem(404, "not_found");
+        // a bidder may read the challenge, so it is told the history is not for it (issue #12)
+        app.get(&format!("/api/v1/challenges/{id}/history"), Some(&cast.bidder)).problem(403, "forbidden");
         // the publisher was told about the return, the publication and the close; officials about submissions
         let kinds = |app: &TestApp, kind: &str| app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, kind)).unwrap();
         assert_eq!(kinds(&app, "challenge_submitted").len(), 2);

@@ -139,7 +139,8 @@ on_both_databases! {
             score(&app, &bid3, e, [60, 90]);
         }
         // bidders do not see the ranking before the award
-        app.get(&format!("/api/v1/challenges/{challenge}/ranking"), Some(&cast.bidder)).problem(404, "not_found");
+        // (they may read the challenge, so they are told why: issue #12)
+        app.get(&format!("/api/v1/challenges/{challenge}/ranking"), Some(&cast.bidder)).problem(409, "ranking_not_available");
         let ranking = app.get(&format!("/api/v1/challenges/{challenge}/ranking"), Some(&cast.publisher)).expect(200).json;
         let order: Vec<&str> = ranking.as_array().unwrap().iter().map(|r| r["bid_id"].as_str().unwrap()).collect();
         assert_eq!(order, [bid1.as_str(), bid3.as_str(), bid2.as_str()]);
@@ -155,8 +156,25 @@ on_both_databases! {
         app.post(&format!("/api/v1/challenges/{challenge}/awards"), Some(&cast.official), &json!({"bid_ids": [bid1]})).problem(403, "not_publisher");
         app.post(&format!("/api/v1/challenges/{challenge}/awards/confirm"), Some(&cast.official), &json!({})).problem(409, "no_selection");
         app.post(&format!("/api/v1/challenges/{challenge}/awards"), Some(&cast.publisher), &json!({"bid_ids": [bid1, bid3]})).expect(200);
+        // the official reads the selection before confirming it: the selected bids with their
+        // scores and every expert's review; the ranking marks them
+        let mut expected = vec![bid1.clone(), bid3.clone()];
+        expected.sort();
+        let selection = app.get(&format!("/api/v1/challenges/{challenge}/awards"), Some(&cast.official)).expect(200).json;
+        assert_eq!(selection["bid_ids"], json!(expected));
+        assert_eq!(selection["confirmed"], false);
+        assert_eq!(selection["entries"].as_array().unwrap().len(), 2);
+        assert!(selection["entries"].as_array().unwrap().iter().all(|e| e["selected"] == true && e["reviews"].as_array().is_some_and(|r| !r.is_empty())));
+        let marked: Vec<bool> = app.get(&format!("/api/v1/challenges/{challenge}/ranking"), Some(&cast.official)).json.as_array().unwrap()
+            .iter().map(|e| e["selected"].as_bool().unwrap()).collect();
+        assert_eq!(marked.iter().filter(|s| **s).count(), 2);
+        // the publisher reads its own selection without the experts' names; bidders may not
+        let own = app.get(&format!("/api/v1/challenges/{challenge}/awards"), Some(&cast.publisher)).expect(200).json;
+        assert!(own["entries"][0].get("reviews").is_none());
+        app.get(&format!("/api/v1/challenges/{challenge}/awards"), Some(&cast.bidder)).problem(403, "forbidden");
         app.post(&format!("/api/v1/challenges/{challenge}/awards/confirm"), Some(&cast.publisher), &json!({})).problem(403, "forbidden");
         let award = app.post(&format!("/api/v1/challenges/{challenge}/awards/confirm"), Some(&cast.official), &json!({})).expect(200).json;
+        assert_eq!(app.get(&format!("/api/v1/challenges/{challenge}/awards"), Some(&cast.official)).json["confirmed"], true);
         assert_eq!(award["status"], "awarded");
         assert_eq!(award["agreement_ids"].as_array().unwrap().len(), 2);
         app.post(&format!("/api/v1/challenges/{challenge}/awards/confirm"), Some(&cast.official), &json!({})).problem(409, "challenge_not_evaluating");

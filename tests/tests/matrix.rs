@@ -236,6 +236,12 @@ const ROWS: &[Row] = &[
         true,
     ),
     row(
+        "GET /api/v1/challenges/{id}/awards",
+        "awarded",
+        &["publisher", "official", "admin"],
+        false,
+    ),
+    row(
         "POST /api/v1/challenges/{id}/awards",
         "awarded",
         &["publisher"],

@@ -1275,7 +1275,12 @@ pub async fn history(
                 Access::Owner | Access::Staff => {
                     Ok(jiebang_db::audit::history(conn, "challenge", &id)?)
                 }
-                _ => Err(not_found().into()),
+                // a caller who may read the challenge is told why, not that it does not exist
+                Access::Public => Err(ApiError::with(
+                    Code::Forbidden,
+                    "榜单的变更记录仅供发榜单位和科技厅查看 / a challenge's history is for its publisher and officials",
+                )),
+                Access::Hidden => Err(not_found().into()),
             }
         })
         .await?;

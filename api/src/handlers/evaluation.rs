@@ -468,6 +468,8 @@ pub struct RankingEntry {
     pub fully_scored: bool,
     /// `submitted` (eligible), `awarded` or `not_awarded`.
     pub status: String,
+    /// Selected by the publisher (awaiting the officials' confirmation), or awarded.
+    pub selected: bool,
     /// After the award (公示): each expert's scores with their name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reviews: Option<Vec<ExpertScoresView>>,
@@ -485,6 +487,7 @@ fn compute_ranking(conn: &mut DbConnection, c: &Challenge, disclose: bool) -> Ap
         )
     })?;
     let assigned = jiebang_db::evaluation::experts(conn, &c.id)?;
+    let selection = jiebang_db::evaluation::selection(conn, &c.id)?;
     let all_scores = jiebang_db::evaluation::scores_of_challenge(conn, &c.id)?;
     let bids: Vec<Bid> = jiebang_db::bids::for_challenge(conn, &c.id, None)?
         .into_iter()
@@ -537,6 +540,7 @@ fn compute_ranking(conn: &mut DbConnection, c: &Challenge, disclose: bool) -> Ap
             experts_scored: scored.len(),
             fully_scored: !assigned.is_empty() && assigned.iter().all(|e| scored.contains(&e)),
             status: b.status.clone(),
+            selected: selection.contains(&b.id) || b.status() == BidStatus::Awarded,
             reviews,
         });
     }
@@ -563,17 +567,25 @@ pub async fn ranking(
                         .map(|b| b.iter().any(|b| b.status().was_submitted()))
                         .unwrap_or(false)
                 });
-            let allowed = acc == Access::Owner || acc == Access::Staff || (awarded(&c) && bidder);
-            if !allowed
-                || !matches!(
-                    c.status(),
-                    ChallengeStatus::Evaluating
-                        | ChallengeStatus::Awarded
-                        | ChallengeStatus::Contracted
-                        | ChallengeStatus::Completed
-                )
-            {
+            if acc == Access::Hidden {
                 return Err(not_found());
+            }
+            // to a caller who may read the challenge, a refusal says why
+            if !matches!(
+                c.status(),
+                ChallengeStatus::Evaluating
+                    | ChallengeStatus::Awarded
+                    | ChallengeStatus::Contracted
+                    | ChallengeStatus::Completed
+            ) {
+                return Err(ApiError::with(Code::RankingNotAvailable, "揭榜截止并进入评审后才有排名 / there is a ranking once bidding has closed"));
+            }
+            let staff_or_owner = acc == Access::Owner || acc == Access::Staff;
+            if !staff_or_owner && bidder && !awarded(&c) {
+                return Err(ApiError::with(Code::RankingNotAvailable, "排名在立项确认后公示 / the ranking is published once the award is confirmed"));
+            }
+            if !staff_or_owner && !bidder {
+                return Err(ApiError::with(Code::Forbidden, "排名仅供发榜单位、科技厅和本榜单的揭榜单位查看 / the ranking is for the publisher, officials and this challenge's bidders"));
             }
             Ok(compute_ranking(conn, &c, awarded(&c))?.entries)
         })
@@ -648,6 +660,84 @@ pub async fn select(
             jiebang_db::evaluation::set_selection(conn, &c.id, &chosen, &auth.user.id, now.naive_utc())?;
             audit::record(conn, &actor, now, "challenge", &c.id, "select_winners", None::<&()>, Some(&chosen), None)?;
             Ok(SelectionView { challenge_id: c.id, bid_ids: chosen })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AwardSelectionView {
+    pub challenge_id: String,
+    /// The challenge's status: `evaluating` while the selection awaits confirmation, `awarded`
+    /// (or later) once confirmed.
+    pub challenge_status: String,
+    /// The selected bids (empty before the publisher selects).
+    pub bid_ids: Vec<String>,
+    /// Whether an official has confirmed the award (立项).
+    pub confirmed: bool,
+    /// The ranking entries of the selected bids, with their scores and each expert's review:
+    /// what the official weighs before confirming.
+    pub entries: Vec<RankingEntry>,
+}
+
+/// The publisher's selection (拟立项), for the publisher and officials (and admins): the
+/// selected bids with their ranking, scores and reviews, read before the award is confirmed.
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/awards", tag = "evaluation", security(("bearer" = [])),
+    responses((status = 200, body = AwardSelectionView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem)))]
+pub async fn selection(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let v = state
+        .read(move |conn| {
+            let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
+            let acc = access(conn, &c, Some(&auth))?;
+            match acc {
+                Access::Hidden => return Err(not_found()),
+                Access::Public => {
+                    return Err(ApiError::with(Code::Forbidden, "拟立项名单仅供发榜单位和科技厅查看 / the selection is for the publisher and officials"))
+                }
+                Access::Owner | Access::Staff => {}
+            }
+            if !matches!(
+                c.status(),
+                ChallengeStatus::Evaluating
+                    | ChallengeStatus::Awarded
+                    | ChallengeStatus::Contracted
+                    | ChallengeStatus::Completed
+            ) {
+                return Err(ApiError::with(Code::RankingNotAvailable, "揭榜截止并进入评审后才有拟立项名单 / there is a selection once bidding has closed"));
+            }
+            let confirmed = awarded(&c);
+            let bid_ids = if confirmed {
+                jiebang_db::bids::for_challenge(conn, &c.id, None)?
+                    .into_iter()
+                    .filter(|b| b.status() == BidStatus::Awarded)
+                    .map(|b| b.id)
+                    .collect()
+            } else {
+                jiebang_db::evaluation::selection(conn, &c.id)?
+            };
+            let entries = if bid_ids.is_empty() {
+                Vec::new()
+            } else {
+                // the experts' names: for officials always, for the publisher after the award
+                compute_ranking(conn, &c, confirmed || acc == Access::Staff)?
+                    .entries
+                    .into_iter()
+                    .filter(|e| bid_ids.contains(&e.bid_id))
+                    .collect()
+            };
+            Ok(AwardSelectionView {
+                challenge_id: c.id.clone(),
+                challenge_status: c.status.clone(),
+                bid_ids,
+                confirmed,
+                entries,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))

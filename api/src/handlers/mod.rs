@@ -152,7 +152,9 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
                 web::resource("/challenges/{id}/ranking").route(web::get().to(evaluation::ranking)),
             )
             .service(
-                web::resource("/challenges/{id}/awards").route(web::post().to(evaluation::select)),
+                web::resource("/challenges/{id}/awards")
+                    .route(web::get().to(evaluation::selection))
+                    .route(web::post().to(evaluation::select)),
             )
             .service(
                 web::resource("/challenges/{id}/awards/confirm")
