@@ -146,7 +146,7 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
     paths(
         ops::healthz, ops::readyz, ops::openapi, ops::metrics,
         auth::register, auth::login, auth::refresh, auth::logout, me::me, me::update, me::bids, me::assignments,
-        organizations::list, organizations::read, organizations::update, organizations::verify, organizations::members,
+        organizations::list, organizations::read, organizations::update, organizations::verify, organizations::return_registration, organizations::members,
         organizations::add_member, organizations::history,
         admin::create_user, admin::list_users, admin::update_user,
         challenges::create, challenges::list, challenges::read, challenges::update, challenges::submit,

@@ -20,10 +20,14 @@ pub enum OrganizationActionName {
     Verify,
     /// `POST /organizations/{id}/members` (its admin)
     AddMember,
+    /// `POST /organizations/{id}/return` (officials and admins): the registration goes back to
+    /// the organisation with a reason
+    Return,
 }
 
 impl OrganizationActionName {
-    pub const ALL: [OrganizationActionName; 3] = [Self::Edit, Self::Verify, Self::AddMember];
+    pub const ALL: [OrganizationActionName; 4] =
+        [Self::Edit, Self::Verify, Self::AddMember, Self::Return];
 }
 
 /// Whether the caller may see an organisation's private parts (members, history, unverified).
@@ -63,7 +67,7 @@ pub fn check(
                 });
             }
         }
-        OrganizationActionName::Verify => {
+        OrganizationActionName::Verify | OrganizationActionName::Return => {
             caller.require(&[Role::Admin, Role::Official])?;
             if o.ok_or_else(not_found)?.is_verified() {
                 return Err(Error::with(

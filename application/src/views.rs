@@ -24,6 +24,10 @@ pub struct OrganizationView {
     pub description: String,
     pub website: String,
     pub verified_at: Option<DateTime<Utc>>,
+    /// When an official returned the registration (退回) and why; cleared when its admin edits
+    /// the organisation, which puts it back in the verification queue.
+    pub returned_at: Option<DateTime<Utc>>,
+    pub return_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version: send it back with an update.
@@ -50,6 +54,8 @@ impl From<&Organization> for OrganizationView {
             description: o.description.clone(),
             website: o.website.clone(),
             verified_at: o.verified_at.map(utc),
+            returned_at: o.returned_at.map(utc),
+            return_reason: o.return_reason.clone(),
             created_at: utc(o.created_at),
             updated_at: utc(o.updated_at),
             version: o.version,

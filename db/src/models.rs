@@ -20,6 +20,9 @@ pub struct Organization {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When an official last returned its registration (退回), until its admin edits it.
+    pub returned_at: Option<NaiveDateTime>,
+    pub return_reason: Option<String>,
 }
 
 impl Organization {

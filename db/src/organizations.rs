@@ -47,6 +47,25 @@ pub fn verify(
         .map(|n| n == 1)
 }
 
+/// Returns an unverified organisation's registration with a reason (退回). False when it is
+/// verified (or gone).
+pub fn return_registration(
+    conn: &mut DbConnection,
+    id: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> Result<bool, DbError> {
+    diesel::update(o::organizations.find(id).filter(o::status.eq("unverified")))
+        .set((
+            o::returned_at.eq(Some(at)),
+            o::return_reason.eq(Some(reason)),
+            o::updated_at.eq(at),
+            o::version.eq(o::version + 1),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
 /// The editable fields of an organisation.
 #[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = crate::schema::organizations)]
@@ -70,7 +89,13 @@ pub fn update(
             .find(id)
             .filter(o::version.eq(expected_version)),
     )
-    .set((changes, o::version.eq(o::version + 1)))
+    .set((
+        changes,
+        o::version.eq(o::version + 1),
+        // an edit answers a return: the organisation is back in the verification queue
+        o::returned_at.eq(None::<NaiveDateTime>),
+        o::return_reason.eq(None::<String>),
+    ))
     .execute(conn)
     .map(|n| n == 1)
 }

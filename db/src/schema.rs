@@ -15,6 +15,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        returned_at -> Nullable<Timestamp>,
+        return_reason -> Nullable<Text>,
     }
 }
 

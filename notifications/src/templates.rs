@@ -130,6 +130,17 @@ pub enum Event {
     ExpertAssigned { challenge_id: String, title: String },
     /// The award was confirmed (to every bidder and the publisher).
     Awarded { challenge_id: String, title: String },
+    /// An organisation registered and awaits verification (to officials).
+    OrganizationRegistered {
+        organization_id: String,
+        name: String,
+    },
+    /// An official returned the registration with a reason (to the organisation's users).
+    OrganizationReturned {
+        organization_id: String,
+        name: String,
+        reason: String,
+    },
 }
 
 impl Event {
@@ -157,6 +168,8 @@ impl Event {
             Event::ChallengeMatchesSubscription { .. } => "challenge_matches_subscription",
             Event::DeadlineReminder { .. } => "deadline_reminder",
             Event::Awarded { .. } => "award",
+            Event::OrganizationRegistered { .. } => "organization_registered",
+            Event::OrganizationReturned { .. } => "organization_returned",
         }
     }
 
@@ -179,6 +192,12 @@ impl Event {
                 format!("/challenges/{challenge_id}")
             }
             Event::BidSubmitted { bid_id, .. } => format!("/bids/{bid_id}"),
+            Event::OrganizationRegistered {
+                organization_id, ..
+            }
+            | Event::OrganizationReturned {
+                organization_id, ..
+            } => format!("/organizations/{organization_id}"),
             Event::ConsortiumFiled { consortium_id, .. } => format!("/consortia/{consortium_id}"),
             Event::SignatureRequested { agreement_id, .. }
             | Event::AgreementSigned { agreement_id, .. }
@@ -220,6 +239,30 @@ fn english_time(t: DateTime<Utc>) -> String {
 pub fn render(event: &Event, locale: Locale, base_url: &str) -> Rendered {
     let link = format!("{}{}", base_url.trim_end_matches('/'), event.path());
     let (subject, lines): (String, Vec<String>) = match (event, locale) {
+        (Event::OrganizationRegistered { name, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】待认证单位：{name}"),
+            vec![format!("{name} 已注册，请核实其统一社会信用代码等信息后认证或退回。")],
+        ),
+        (Event::OrganizationRegistered { name, .. }, Locale::En) => (
+            format!("[Jiebang] Organisation awaiting verification: {name}"),
+            vec![format!(
+                "{name} has registered. Check its credit code and details, then verify it or return it."
+            )],
+        ),
+        (Event::OrganizationReturned { name, reason, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】单位认证被退回：{name}"),
+            vec![
+                format!("{name} 的认证申请被退回，原因：{reason}"),
+                "请修改单位信息后保存，申请将重新进入认证队列。".to_owned(),
+            ],
+        ),
+        (Event::OrganizationReturned { name, reason, .. }, Locale::En) => (
+            format!("[Jiebang] Verification returned: {name}"),
+            vec![
+                format!("The verification of {name} was returned. Reason: {reason}"),
+                "Correct the organisation's details and save them: it goes back into the verification queue.".to_owned(),
+            ],
+        ),
         (
             Event::ChallengeSubmitted {
                 title, publisher, ..

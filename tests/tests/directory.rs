@@ -39,7 +39,7 @@ on_both_databases! {
         let queue = app.get("/api/v1/organizations?status=unverified", Some(&cast.official)).expect(200).json;
         assert_eq!(names(&queue), ["鄂尔多斯氢能装备有限公司", "包头稀土新材料研究院"]);
         assert_eq!(queue["items"][0]["status"], "unverified");
-        assert_eq!(queue["items"][0]["actions"], json!(["verify"]));
+        assert_eq!(queue["items"][0]["actions"], json!(["verify", "return"]));
         let first = &ids(&queue)[0];
         app.post(&format!("/api/v1/organizations/{first}/verify"), Some(&cast.official), &json!({})).expect(200);
         let queue = app.get("/api/v1/organizations?status=unverified", Some(&cast.official)).expect(200).json;
@@ -47,6 +47,38 @@ on_both_databases! {
         assert_eq!(app.get("/api/v1/organizations", None).json["items"].as_array().unwrap().len(), 3);
         // officials see everyone without a filter
         assert_eq!(app.get("/api/v1/organizations", Some(&cast.official)).json["items"].as_array().unwrap().len(), 4);
+    }
+
+    fn registration_tells_the_officials_and_they_verify_or_return(app) {
+        let cast = app.cast();
+        let kinds = |token: &str| -> Vec<String> {
+            let list = app.get("/api/v1/me/notifications", Some(token)).expect(200).json;
+            list["items"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect()
+        };
+        let reg = app.register("waiting@ordos.cn", "鄂尔多斯氢能装备有限公司", "enterprise", "150602");
+        let org = reg["organization"]["id"].as_str().unwrap().to_owned();
+        assert!(kinds(&cast.official).contains(&"organization_registered".to_owned()));
+        let mails = app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "organization_registered")).unwrap();
+        assert!(mails.iter().any(|m| m.to_address == "official@kjt.nmg.gov.cn" && m.subject.contains("鄂尔多斯氢能装备有限公司")));
+        // returned with a reason: the organisation is told why, and sees it on itself
+        let waiting = app.token("waiting@ordos.cn");
+        app.post(&format!("/api/v1/organizations/{org}/return"), Some(&cast.bidder), &json!({"reason": "信用代码与营业执照不符"})).problem(403, "forbidden");
+        app.post(&format!("/api/v1/organizations/{org}/return"), Some(&cast.official), &json!({"reason": ""})).problem(422, "validation_failed").has_field_error("reason", "required");
+        let returned = app.post(&format!("/api/v1/organizations/{org}/return"), Some(&cast.official), &json!({"reason": "信用代码与营业执照不符"})).expect(200).json;
+        assert_eq!(returned["status"], "unverified");
+        assert_eq!(returned["return_reason"], "信用代码与营业执照不符");
+        assert!(kinds(&waiting).contains(&"organization_returned".to_owned()));
+        let own = app.get(&format!("/api/v1/organizations/{org}"), Some(&waiting)).expect(200).json;
+        assert_eq!(own["return_reason"], "信用代码与营业执照不符");
+        // its admin corrects the details: the return is cleared
+        let edited = app.patch(&format!("/api/v1/organizations/{org}"), Some(&waiting), &json!({"version": own["version"], "description": "已补充营业执照信息"})).expect(200).json;
+        assert!(edited["return_reason"].is_null() && edited["returned_at"].is_null());
+        // verified, it cannot be returned any more
+        app.post(&format!("/api/v1/organizations/{org}/verify"), Some(&cast.official), &json!({})).expect(200);
+        app.post(&format!("/api/v1/organizations/{org}/return"), Some(&cast.official), &json!({"reason": "再次退回"})).problem(409, "already_verified");
+        let history = app.get(&format!("/api/v1/organizations/{org}/history"), Some(&cast.official)).expect(200).json;
+        let actions: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+        assert!(actions.contains(&"return") && actions.contains(&"verify"), "{actions:?}");
     }
 
     fn partners_and_invitees_are_found_by_name_region_kind_and_credit_code(app) {

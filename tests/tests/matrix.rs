@@ -508,6 +508,12 @@ const ROWS: &[Row] = &[
         false,
     ),
     row(
+        "POST /api/v1/organizations/{id}/return",
+        "org",
+        &["official", "admin"],
+        false,
+    ),
+    row(
         "POST /api/v1/organizations/{id}/verify",
         "org",
         &["official"],
@@ -900,6 +906,7 @@ fn body(op: &str, w: &World, app: &TestApp) -> Value {
             json!({"statement": "矩阵测试的能力陈述：长期从事电机研究。"})
         }
         "POST /api/v1/questions/{qid}/answer" => json!({"answer": "提供。"}),
+        "POST /api/v1/organizations/{id}/return" => json!({"reason": "信用代码与营业执照不符"}),
         _ => json!({}),
     }
 }

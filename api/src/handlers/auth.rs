@@ -95,6 +95,7 @@ pub async fn register(
         .await?;
     let now = state.now();
     let request_id = audit::request_id(&req);
+    let public_url = state.config.public_url.clone();
     let (user, org) = state
         .write(move |conn| {
             if jiebang_db::organizations::credit_code_taken(conn, credit_code.as_str())? {
@@ -135,6 +136,18 @@ pub async fn register(
             )?;
             let org = jiebang_db::organizations::find(conn, &org.id)?
                 .ok_or_else(|| ApiError::internal("lost org"))?;
+            // the officials are told that an organisation awaits verification
+            let officials = jiebang_application::notify::officials(conn)?;
+            jiebang_application::notify::notify(
+                conn,
+                &public_url,
+                &officials,
+                &jiebang_notifications::Event::OrganizationRegistered {
+                    organization_id: org.id.clone(),
+                    name: org.name.clone(),
+                },
+                now,
+            )?;
             let actor = Actor {
                 user_id: Some(user.id.clone()),
                 organization_id: Some(org.id.clone()),

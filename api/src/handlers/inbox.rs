@@ -37,6 +37,8 @@ pub const KINDS: &[&str] = &[
     "consortium_filed",
     "milestone_due",
     "milestone_overdue",
+    "organization_registered",
+    "organization_returned",
 ];
 
 #[derive(Debug, Serialize, ToSchema)]

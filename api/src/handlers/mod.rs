@@ -80,6 +80,10 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(organizations::verify)),
             )
             .service(
+                web::resource("/organizations/{id}/return")
+                    .route(web::post().to(organizations::return_registration)),
+            )
+            .service(
                 web::resource("/organizations/{id}/members")
                     .route(web::get().to(organizations::members))
                     .route(web::post().to(organizations::add_member)),

@@ -163,6 +163,78 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    /// Why (e.g. 统一社会信用代码与营业执照不符): the organisation is told.
+    pub reason: String,
+}
+
+/// Return an organisation's registration with a reason (退回; officials and admins): it stays
+/// unverified, its users are told why, and its admin's next edit puts it back in the queue.
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/return", tag = "organizations", request_body = ReturnRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = OrganizationView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn return_registration(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<ReturnRequest>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Admin, Role::Official])?;
+    let reason = bounded_text(&body.0.reason, 2, 500)
+        .map_err(|e| ApiError::field("reason", e.code, e.message))?;
+    let id = id.into_inner();
+    let caller = auth.0.clone();
+    let now = state.now();
+    let actor = Actor::user(&auth, audit::request_id(&req));
+    let public_url = state.config.public_url.clone();
+    let org = state
+        .write(move |conn| {
+            let before = jiebang_db::organizations::find(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("单位 / organization"))?;
+            check(Some(&before), &id, &auth, OrganizationActionName::Return)?;
+            if !jiebang_db::organizations::return_registration(conn, &id, &reason, now.naive_utc())?
+            {
+                return Err(ApiError::with(
+                    Code::AlreadyVerified,
+                    "该单位已认证 / the organisation is already verified",
+                ));
+            }
+            let after = jiebang_db::organizations::find(conn, &id)?
+                .ok_or_else(|| ApiError::internal("lost org"))?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "organization",
+                &id,
+                "return",
+                Some(&OrganizationView::from(&before)),
+                Some(&OrganizationView::from(&after)),
+                Some(&reason),
+            )?;
+            let users = crate::notify::organization_users(conn, &id)?;
+            crate::notify::notify(
+                conn,
+                &public_url,
+                &users,
+                &jiebang_notifications::Event::OrganizationReturned {
+                    organization_id: id.clone(),
+                    name: after.name.clone(),
+                    reason: reason.clone(),
+                },
+                now,
+            )?;
+            Ok(after)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(org_view(&org, Some(&caller))))
+}
+
 /// An organisation. Verified organisations are public; an unverified one is visible to its own
 /// users, officials and admins only.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations",
