@@ -31,7 +31,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP service (the default).
+    /// Run the HTTP service (the default). Its options are the top-level ones, given before
+    /// the command or as JIEBANG_* variables: see `jiebang --help`.
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
@@ -71,9 +72,10 @@ pub enum UserCommand {
     },
 }
 
-pub fn init_tracing(format: &str) {
+pub fn init_tracing(format: &str, default_level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -86,7 +88,12 @@ pub fn init_tracing(format: &str) {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(&cli.config.log_format);
+    // the service logs its requests; one-off commands say only what went wrong (RUST_LOG overrides)
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    init_tracing(
+        &cli.config.log_format,
+        if serving { "info" } else { "warn" },
+    );
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config),
         Command::Migrate => open_database(&cli.config)

@@ -16,12 +16,7 @@ pub struct Config {
     pub password_hash_cost: crate::auth::hashing::HashCost,
 
     /// Address to listen on.
-    #[arg(
-        long,
-        env = "JIEBANG_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
 
     /// Directory for the SQLite database, the generated JWT secret and outgoing mail files.
@@ -35,188 +30,112 @@ pub struct Config {
 
     /// Secret for signing access tokens (at least 32 bytes). Default: generated on first start
     /// and kept in `<data dir>/jwt-secret` (mode 0600). Set it when instances share no data dir.
-    #[arg(
-        long,
-        env = "JIEBANG_JWT_SECRET",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
 
     /// SMTP server for e-mail (`smtp://host:25`, `smtp://user:pass@host:587?tls=starttls`,
-    /// `smtps://host:465`). Without it e-mails wait in the outbox (see docs/operations.md).
-    #[arg(long, env = "JIEBANG_SMTP_URL", hide_env_values = true, global = true)]
+    /// `smtps://user:pass@host:465`). Without it e-mails are written as `.eml` files to
+    /// `<data dir>/outbox/`.
+    #[arg(long, env = "JIEBANG_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
 
     /// Public base URL of the platform, used in links inside e-mails.
     #[arg(
         long,
         env = "JIEBANG_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080",
-        global = true
+        default_value = "http://127.0.0.1:8080"
     )]
     pub public_url: String,
 
     /// Behind a reverse proxy: take the client address for login throttling from
     /// `X-Forwarded-For` / `Forwarded` (only set this when the proxy overwrites those headers).
-    #[arg(
-        long,
-        env = "JIEBANG_TRUST_PROXY",
-        default_value_t = false,
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
 
     /// A bearer token that opens `GET /metrics` to callers other than loopback (e.g. a
     /// Prometheus server on another host). Without it, only loopback may scrape.
-    #[arg(
-        long,
-        env = "JIEBANG_METRICS_TOKEN",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "JIEBANG_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
 
     /// Largest accepted request body, in bytes.
 
-    #[arg(long, env = "JIEBANG_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    #[arg(long, env = "JIEBANG_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
 
     /// Database connections in the pool.
-    #[arg(
-        long,
-        env = "JIEBANG_DB_POOL_SIZE",
-        default_value_t = 16,
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: u32,
 
     /// HTTP worker threads (default: one per core).
-    #[arg(long, env = "JIEBANG_WORKERS", global = true)]
+    #[arg(long, env = "JIEBANG_WORKERS")]
     pub workers: Option<usize>,
 
     /// Password hashes computed at once (argon2id, 19 MiB each); requests beyond wait briefly,
     /// then get 503.
-    #[arg(long, env = "JIEBANG_HASH_CONCURRENCY", global = true)]
+    #[arg(long, env = "JIEBANG_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
 
     /// Lifetime of access tokens, in seconds.
-    #[arg(
-        long,
-        env = "JIEBANG_ACCESS_TOKEN_TTL",
-        default_value_t = 900,
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_ACCESS_TOKEN_TTL", default_value_t = 900)]
     pub access_token_ttl: i64,
 
     /// Lifetime of refresh tokens, in days.
-    #[arg(
-        long,
-        env = "JIEBANG_REFRESH_TOKEN_DAYS",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_REFRESH_TOKEN_DAYS", default_value_t = 30)]
     pub refresh_token_days: i64,
 
     /// Minimum hours between publication and the bidding deadline (0 allowed, for demos and tests).
-    #[arg(
-        long,
-        env = "JIEBANG_MIN_BIDDING_HOURS",
-        default_value_t = 72,
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_MIN_BIDDING_HOURS", default_value_t = 72)]
     pub min_bidding_hours: i64,
 
     /// Minimum ratio of enterprise funds to fiscal support, as `E:F`.
-    #[arg(
-        long,
-        env = "JIEBANG_MIN_FUNDING_RATIO",
-        default_value = "2:1",
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_MIN_FUNDING_RATIO", default_value = "2:1")]
     pub min_funding_ratio: String,
 
     /// The industries (产业领域) challenges may name, comma-separated. Default: the programme's
     /// list (种业, 农牧业, 装备制造, 新能源, 中医药(蒙医药), …).
-    #[arg(long, env = "JIEBANG_INDUSTRIES", global = true)]
+    #[arg(long, env = "JIEBANG_INDUSTRIES")]
     pub industries: Option<String>,
 
     /// 限项: how many live (draft or submitted) bids one organisation may lead at once.
-    #[arg(
-        long,
-        env = "JIEBANG_MAX_LIVE_BIDS",
-        default_value_t = 3,
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_MAX_LIVE_BIDS", default_value_t = 3)]
     pub max_live_bids: i64,
 
     /// The programme's home region (GB/T 2260): members inside it count as in-region in the
     /// formal check (`150000`: Inner Mongolia).
-    #[arg(
-        long,
-        env = "JIEBANG_HOME_REGION",
-        default_value = "150000",
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_HOME_REGION", default_value = "150000")]
     pub home_region: String,
 
     /// Sender of e-mails.
     #[arg(
         long,
         env = "JIEBANG_MAIL_FROM",
-        default_value = "揭榜挂帅平台 <noreply@jiebang.local>",
-        global = true
+        default_value = "揭榜挂帅平台 <noreply@jiebang.local>"
     )]
     pub mail_from: String,
 
     /// Delivery attempts before an e-mail is marked failed.
-    #[arg(
-        long,
-        env = "JIEBANG_MAIL_MAX_ATTEMPTS",
-        default_value_t = 8,
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_MAIL_MAX_ATTEMPTS", default_value_t = 8)]
     pub mail_max_attempts: i64,
 
     /// Delay before the first retry of a failed e-mail, in seconds (doubling, at most an hour).
-    #[arg(
-        long,
-        env = "JIEBANG_MAIL_RETRY_SECONDS",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_MAIL_RETRY_SECONDS", default_value_t = 30)]
     pub mail_retry_seconds: i64,
 
     /// How often the outbox worker looks for e-mails to send, in milliseconds.
-    #[arg(
-        long,
-        env = "JIEBANG_OUTBOX_INTERVAL_MS",
-        default_value_t = 1000,
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_OUTBOX_INTERVAL_MS", default_value_t = 1000)]
     pub outbox_interval_ms: u64,
 
     /// How often the matching index checks the database for changes made through other
     /// instances, in milliseconds.
-    #[arg(
-        long,
-        env = "JIEBANG_INDEX_REFRESH_MS",
-        default_value_t = 5000,
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_INDEX_REFRESH_MS", default_value_t = 5000)]
     pub index_refresh_ms: u64,
 
     /// How often the scheduler looks for deadlines that passed, in milliseconds.
 
-    #[arg(
-        long,
-        env = "JIEBANG_SCHEDULER_INTERVAL_MS",
-        default_value_t = 1000,
-        global = true
-    )]
+    #[arg(long, env = "JIEBANG_SCHEDULER_INTERVAL_MS", default_value_t = 1000)]
     pub scheduler_interval_ms: u64,
 
-    /// Log format: `text` or `json`. The level is set with `RUST_LOG` (default `info`).
+    /// Log format: `text` or `json`. The level is set with `RUST_LOG` (default: `info` when serving, `warn` for the other commands).
     #[arg(
         long,
         env = "JIEBANG_LOG_FORMAT",

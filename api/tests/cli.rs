@@ -210,6 +210,50 @@ fn help_documents_the_environment() {
     }
 }
 
+/// Every SMTP URL `--help` shows is one the service accepts, and a one-off command's help lists
+/// its own options and the database's, not the server's; one-off commands log no INFO lines.
+#[test]
+fn the_help_s_examples_work_as_written() {
+    let help = String::from_utf8_lossy(&Command::new(BIN).arg("--help").output().unwrap().stdout)
+        .into_owned();
+    let urls: Vec<&str> = help
+        .split('`')
+        .filter(|s| s.starts_with("smtp://") || s.starts_with("smtps://"))
+        .collect();
+    assert!(urls.len() >= 3, "{urls:?}");
+    for url in urls {
+        jiebang_notifications::delivery::Mailer::from_config(Some(url), std::env::temp_dir())
+            .unwrap_or_else(|e| panic!("--help shows {url}, which is refused: {e}"));
+    }
+    let sub = String::from_utf8_lossy(
+        &Command::new(BIN)
+            .args(["user", "create", "--help"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        sub.contains("--role") && sub.contains("--database-url"),
+        "{sub}"
+    );
+    assert!(
+        !sub.contains("--bind") && !sub.contains("--smtp-url"),
+        "{sub}"
+    );
+    let dir = std::env::temp_dir().join(format!("jiebang-quiet-{}", std::process::id()));
+    let out = Command::new(BIN)
+        .arg("migrate")
+        .env("JIEBANG_DATA_DIR", &dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("INFO"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn demo_fills_a_fresh_data_dir() {
     let dir = std::env::temp_dir().join(format!("jiebang-demo-{}", std::process::id()));

@@ -52,7 +52,8 @@ impl Mailer {
     /// (STARTTLS), `smtps://user:pass@host:465` (TLS). Without a URL, files under `outbox_dir`.
     pub fn from_config(smtp_url: Option<&str>, outbox_dir: PathBuf) -> Result<Mailer, String> {
         match smtp_url.filter(|u| !u.trim().is_empty()) {
-            Some(url) => SmtpTransport::from_url(url)
+            // `tls=starttls` is what most people call it; lettre calls it `tls=required`
+            Some(url) => SmtpTransport::from_url(&url.replace("tls=starttls", "tls=required"))
                 .map(|b| Mailer::Smtp(b.timeout(Some(SMTP_TIMEOUT)).build()))
                 .map_err(|e| format!("JIEBANG_SMTP_URL: {e}")),
             None => {

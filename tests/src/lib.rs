@@ -219,7 +219,7 @@ impl TestApp {
     /// Starts a server after `tune` adjusted its configuration.
     pub fn try_spawn_with(db: Db, tune: impl FnOnce(&mut Config)) -> Option<TestApp> {
         if std::env::var_os("JIEBANG_TEST_LOG").is_some() {
-            jiebang_api::cli::init_tracing("text");
+            jiebang_api::cli::init_tracing("text", "info");
         }
         let data_dir = std::env::temp_dir().join(format!("jiebang-test-{}", unique()));
         let _ = std::fs::remove_dir_all(&data_dir);
