@@ -106,6 +106,8 @@ on_both_databases! {
         let funnel = app.get("/api/v1/stats/funnel", Some(&cast.official)).expect(200).json;
         let kinds: Vec<&Value> = funnel["by_organization_kind"].as_array().unwrap().iter().collect();
         assert_eq!(kinds[0]["key"], "university");
+        // named in Chinese like the other breakdowns, with the code as the key (issue #12)
+        assert_eq!(kinds[0]["name"], "高校");
         assert_eq!(kinds[0]["bids"], 1);
         // the CSV starts with a BOM and keeps Chinese intact
         let csv = app.raw("GET", "/api/v1/exports/agreements.csv", Some(&cast.official), None, vec![]);

@@ -51,9 +51,10 @@ pub struct Funnel {
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct Breakdown {
-    /// Industry, 盟市 code (first four digits + "00") or organisation kind.
+    /// Industry, 盟市 code (first four digits + "00") or organisation kind (`enterprise`, …).
     pub key: String,
-    /// A readable name (the 盟市's name for regions).
+    /// A readable name: the 盟市's name for regions, the kind in Chinese (企业, 高校, 科研院所,
+    /// 政府机关, 其他) for organisation kinds.
     pub name: String,
     pub published: i64,
     pub bids: i64,
@@ -235,7 +236,7 @@ pub async fn funnel(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRes
         for (map, key, name) in [
             (&mut by_industry, c.2.clone(), c.2.clone()),
             (&mut by_region, code, name),
-            (&mut by_kind, kind.clone(), kind),
+            (&mut by_kind, kind.clone(), kind_name(&kind)),
         ] {
             let e = map.entry(key.clone()).or_insert_with(|| Breakdown {
                 key,
@@ -250,7 +251,7 @@ pub async fn funnel(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRes
                 .entry(kind.clone())
                 .or_insert_with(|| Breakdown {
                     key: kind.clone(),
-                    name: kind,
+                    name: kind_name(&kind),
                     ..Default::default()
                 })
                 .awarded += 1;
@@ -269,7 +270,7 @@ pub async fn funnel(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRes
         for (map, key, name) in [
             (&mut by_industry, c.2.clone(), c.2.clone()),
             (&mut by_region, code, name),
-            (&mut by_kind, kind.clone(), kind),
+            (&mut by_kind, kind.clone(), kind_name(&kind)),
         ] {
             let e = map.entry(key.clone()).or_insert_with(|| Breakdown {
                 key,
@@ -554,4 +555,11 @@ pub async fn ocds(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRespo
         })
         .await?;
     Ok(HttpResponse::Ok().json(package))
+}
+
+/// An organisation kind's Chinese name (the key keeps the code).
+fn kind_name(kind: &str) -> String {
+    jiebang_domain::OrganizationKind::parse(kind)
+        .map(|k| k.label_zh().to_owned())
+        .unwrap_or_else(|| kind.to_owned())
 }
