@@ -676,7 +676,7 @@ fn contracted_project(
             seq: i as i64 + 1,
             month: i64::from(m.month),
             deliverable: m.deliverable.clone(),
-            due_at: (registered + Duration::days(30 * i64::from(m.month))).naive_utc(),
+            due_at: jiebang_domain::agreement::milestone_due(registered, m.month).naive_utc(),
             status: if met {
                 "met".into()
             } else {

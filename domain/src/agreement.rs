@@ -391,6 +391,59 @@ pub fn challenge_follows(
     }
 }
 
+/// When milestone `month` of a registered agreement falls due: that many calendar months after
+/// registration, counted on the Beijing calendar (the day of the month kept, or the month's
+/// last day when it is shorter: registered on 31 January, month 1 is due on 28 or 29 February).
+pub fn milestone_due(
+    registered: chrono::DateTime<chrono::Utc>,
+    month: u32,
+) -> chrono::DateTime<chrono::Utc> {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    registered
+        .with_timezone(&beijing)
+        .checked_add_months(chrono::Months::new(month))
+        .map(|t| t.with_timezone(&chrono::Utc))
+        // beyond chrono's range (year 262 143): keep the registration's time, unreachable with
+        // terms of at most 120 months
+        .unwrap_or(registered)
+}
+
+#[cfg(test)]
+mod due_tests {
+    use super::milestone_due;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn milestones_fall_due_in_calendar_months_on_the_beijing_calendar() {
+        // 31 January, 10:00 北京时间
+        let registered = Utc.with_ymd_and_hms(2026, 1, 31, 2, 0, 0).unwrap();
+        assert_eq!(
+            milestone_due(registered, 1),
+            Utc.with_ymd_and_hms(2026, 2, 28, 2, 0, 0).unwrap()
+        );
+        assert_eq!(
+            milestone_due(registered, 12),
+            Utc.with_ymd_and_hms(2027, 1, 31, 2, 0, 0).unwrap()
+        );
+        assert_eq!(
+            milestone_due(registered, 13),
+            Utc.with_ymd_and_hms(2027, 2, 28, 2, 0, 0).unwrap()
+        );
+        // 1 March 02:00 北京时间 is still 28 February in UTC: the Beijing date counts
+        let registered = Utc.with_ymd_and_hms(2026, 2, 28, 18, 0, 0).unwrap();
+        assert_eq!(
+            milestone_due(registered, 1),
+            Utc.with_ymd_and_hms(2026, 3, 31, 18, 0, 0).unwrap()
+        );
+        // six months are not 180 days
+        let registered = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            milestone_due(registered, 6),
+            Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap()
+        );
+    }
+}
+
 #[cfg(test)]
 mod state_tests {
     use super::AgreementStatus as S;

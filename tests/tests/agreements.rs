@@ -172,8 +172,23 @@ on_both_databases! {
             }
         }
         assert_eq!(app.get(&format!("/api/v1/agreements/{}", ids[0]), Some(&cast.official)).json["paid_fiscal"], 700_000);
-        let paid = app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(&cast.official), &json!({"milestone_id": m2, "source": "fiscal", "amount": 500_000})).expect(200).json;
+        // a payment can be dated: not in the future, not before the registration (issue #12)
+        let pay_at = |at: chrono::DateTime<chrono::Utc>| app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(&cast.official),
+            &json!({"milestone_id": m2, "source": "fiscal", "amount": 500_000, "paid_at": at.to_rfc3339()}));
+        pay_at(app.now() + chrono::Duration::hours(1)).problem(422, "validation_failed").has_field_error("paid_at", "out_of_range");
+        pay_at(app.now() - chrono::Duration::days(400)).problem(422, "validation_failed").has_field_error("paid_at", "out_of_range");
+        let registered_at = chrono::DateTime::parse_from_rfc3339(registered["registered_at"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
+        let at_registration = registered_at;
+        let paid = pay_at(at_registration).expect(200).json;
         assert_eq!(paid["paid_fiscal"], 1_200_000);
+        let recorded = paid["payments"].as_array().unwrap().iter().find(|p| p["amount"] == 500_000).unwrap();
+        assert_eq!(chrono::DateTime::parse_from_rfc3339(recorded["paid_at"].as_str().unwrap()).unwrap().timestamp(), at_registration.timestamp());
+        // milestones fall due in calendar months after registration, not 30-day months
+        for m in registered["milestones"].as_array().unwrap() {
+            let month = m["month"].as_u64().unwrap() as u32;
+            let due = chrono::DateTime::parse_from_rfc3339(m["due_at"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
+            assert_eq!(due.timestamp(), jiebang_domain::agreement::milestone_due(registered_at, month).timestamp());
+        }
         app.post(&format!("/api/v1/agreements/{}/payments", ids[0]), Some(&cast.publisher), &json!({"milestone_id": m2, "source": "enterprise", "amount": 3_000_000})).expect(200);
         // completion needs every milestone met
         app.post(&format!("/api/v1/agreements/{}/complete", ids[0]), Some(&cast.official), &json!({})).problem(409, "agreement_not_all_milestones_met");

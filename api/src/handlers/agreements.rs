@@ -11,7 +11,7 @@ use crate::notify;
 use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use jiebang_application::agreement_actions::{
     actions, check, check_milestone, milestone_actions, side, wrong_state, AgreementActionName,
     AgreementFacts, MilestoneActionName, Side,
@@ -576,8 +576,7 @@ pub async fn register(
                         seq: i as i64 + 1,
                         month: i64::from(m.month),
                         deliverable: m.deliverable.clone(),
-                        // a month is counted as 30 days from registration
-                        due_at: (now + Duration::days(30 * i64::from(m.month))).naive_utc(),
+                        due_at: jiebang_domain::agreement::milestone_due(now, m.month).naive_utc(),
                         status: "scheduled".into(),
                         evidence: None,
                         reported_at: None,
@@ -715,6 +714,9 @@ pub struct PaymentRequest {
     pub source: String,
     /// Yuan, > 0 and at most 100 000 000 000.
     pub amount: i64,
+    /// When the money was paid (RFC 3339): not in the future, not before the registration.
+    /// Default: now.
+    pub paid_at: Option<String>,
 }
 
 /// Record a payment tranche against a milestone. The total paid from a source never exceeds the
@@ -746,6 +748,20 @@ pub async fn pay(
             "金额超出范围 / amount out of range",
         ));
     }
+    let paid_at = match &b.paid_at {
+        None => None,
+        Some(t) => Some(
+            DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    ApiError::field(
+                        "paid_at",
+                        FieldCode::InvalidDatetime,
+                        "时间格式应为 RFC 3339 / expected an RFC 3339 date-time",
+                    )
+                })?,
+        ),
+    };
     act(state, auth, req, id.into_inner(), move |cx| {
         let Some(source) = PaymentSource::parse(&b.source) else {
             return Err(ApiError::field("source", FieldCode::InvalidValue, "source 应为 fiscal 或 enterprise / source must be fiscal or enterprise"));
@@ -755,6 +771,15 @@ pub async fn pay(
             PaymentSource::Enterprise => AgreementActionName::PayEnterprise,
         };
         check(&AgreementFacts::load(cx.conn, cx.agreement, cx.terms, cx.auth)?, action)?;
+        let paid_at = paid_at.unwrap_or(cx.now);
+        let registered = cx.agreement.registered_at.map(utc);
+        if paid_at > cx.now || registered.is_some_and(|r| paid_at < r) {
+            return Err(ApiError::field(
+                "paid_at",
+                FieldCode::OutOfRange,
+                "付款时间应在协议备案之后、不晚于现在 / paid_at must lie between the registration and now",
+            ));
+        }
         jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &b.milestone_id)?
             .ok_or_else(|| ApiError::field("milestone_id", FieldCode::UnknownMilestone, "没有该里程碑 / no such milestone"))?;
         let agreed = match source {
@@ -772,7 +797,7 @@ pub async fn pay(
             milestone_id: b.milestone_id.clone(),
             source: b.source.clone(),
             amount: b.amount,
-            paid_at: cx.now.naive_utc(),
+            paid_at: paid_at.naive_utc(),
             recorded_by: cx.auth.user.id.clone(),
             created_at: cx.now.naive_utc(),
         };
