@@ -39,6 +39,10 @@ pub struct Filter {
     pub region_prefix: Option<String>,
     pub signed_from: Option<NaiveDateTime>,
     pub signed_to: Option<NaiveDateTime>,
+    /// After this `(created_at, id)` (the cursor), newest first.
+    pub after: Option<(NaiveDateTime, String)>,
+    /// Rows to read (the page plus one, to know whether another follows).
+    pub limit: i64,
 }
 
 pub fn list(conn: &mut DbConnection, f: &Filter) -> Result<Vec<Agreement>, DbError> {
@@ -71,8 +75,15 @@ pub fn list(conn: &mut DbConnection, f: &Filter) -> Result<Vec<Agreement>, DbErr
     if let Some(t) = f.signed_to {
         q = q.filter(a::signed_at.le(t));
     }
+    if let Some((t, id)) = &f.after {
+        q = q.filter(
+            a::created_at
+                .lt(*t)
+                .or(a::created_at.eq(*t).and(a::id.lt(id.clone()))),
+        );
+    }
     q.order((a::created_at.desc(), a::id.desc()))
-        .limit(500)
+        .limit(f.limit)
         .load(conn)
 }
 

@@ -634,7 +634,7 @@ fn agreements(app: &TestApp, c: &mut Callers, n: usize) -> (String, Vec<(String,
         .map(|(b, email)| {
             let token = app.token(email);
             let list = app.get("/api/v1/agreements", Some(&token)).expect(200).json;
-            let a = list
+            let a = list["items"]
                 .as_array()
                 .unwrap()
                 .iter()

@@ -118,9 +118,9 @@ on_both_databases! {
         // strangers do not see it; the list shows each party its own
         let (_, stranger) = app.verified_org("x@y.edu.cn", "某大学", "university", "150100");
         app.get(&format!("/api/v1/agreements/{}", ids[0]), Some(&stranger)).problem(404, "not_found");
-        assert_eq!(app.get("/api/v1/agreements", Some(&cast.publisher)).expect(200).json.as_array().unwrap().len(), 2);
-        assert_eq!(app.get("/api/v1/agreements", Some(&bidder_of_a)).expect(200).json.as_array().unwrap().len(), 1);
-        assert_eq!(app.get("/api/v1/agreements?status=drafted", Some(&cast.official)).expect(200).json.as_array().unwrap().len(), 2);
+        assert_eq!(app.get("/api/v1/agreements", Some(&cast.publisher)).expect(200).json["items"].as_array().unwrap().len(), 2);
+        assert_eq!(app.get("/api/v1/agreements", Some(&bidder_of_a)).expect(200).json["items"].as_array().unwrap().len(), 1);
+        assert_eq!(app.get("/api/v1/agreements?status=drafted", Some(&cast.official)).expect(200).json["items"].as_array().unwrap().len(), 2);
 
         // one party signs → partially_signed
         let hash = a["terms_hash"].as_str().unwrap().to_owned();
@@ -246,5 +246,61 @@ on_both_databases! {
             panic!("invalid OCDS export:\n{errors}");
         }
         app.get("/api/v1/exports/ocds", Some(&cast.publisher)).problem(403, "forbidden");
+    }
+}
+
+on_both_databases! {
+    // the officials' main list pages through any number of agreements, each seen once, newest
+    // first, with the filters applied to every page (issue #12)
+    fn twelve_hundred_agreements_page_through_once(app) {
+        let mut cast = app.cast();
+        let (_, ids, _) = awarded(&app, &mut cast);
+        // 1 198 more rows like the two real ones (each on a bid of its own), written directly
+        app.state.db.write(|c| -> Result<(), jiebang_db::DbError> {
+            let a = jiebang_db::agreements::find(c, &ids[0])?.unwrap();
+            let b = jiebang_db::bids::find(c, &a.bid_id)?.unwrap();
+            for i in 0..1198 {
+                let mut bid = b.clone();
+                bid.id = jiebang_db::new_id();
+                let mut row = a.clone();
+                row.id = jiebang_db::new_id();
+                row.bid_id = bid.id.clone();
+                row.created_at = a.created_at + chrono::Duration::milliseconds(i);
+                if i % 2 == 0 {
+                    row.status = "terminated".into();
+                }
+                jiebang_db::bids::insert(c, &bid, &[])?;
+                jiebang_db::evaluation::insert_agreement(c, &row)?;
+            }
+            Ok(())
+        }).unwrap();
+        let page_through = |filter: &str, limit: usize| -> Vec<String> {
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let url = match &cursor {
+                    Some(c) => format!("/api/v1/agreements?limit={limit}{filter}&cursor={c}"),
+                    None => format!("/api/v1/agreements?limit={limit}{filter}"),
+                };
+                let page = app.get(&url, Some(&cast.official)).expect(200).json;
+                let items = page["items"].as_array().unwrap();
+                assert!(items.len() <= limit);
+                seen.extend(items.iter().map(|a| a["id"].as_str().unwrap().to_owned()));
+                match page["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_owned()),
+                    None => break,
+                }
+            }
+            seen
+        };
+        let all = page_through("", 100);
+        let unique: std::collections::BTreeSet<&String> = all.iter().collect();
+        assert_eq!((all.len(), unique.len()), (1200, 1200));
+        let terminated = page_through("&status=terminated", 37);
+        assert_eq!(terminated.len(), 599);
+        // the default page is 20; bad paging parameters name the field
+        assert_eq!(app.get("/api/v1/agreements", Some(&cast.official)).json["items"].as_array().unwrap().len(), 20);
+        app.get("/api/v1/agreements?limit=101", Some(&cast.official)).problem(422, "validation_failed").has_field_error("limit", "out_of_range");
+        app.get("/api/v1/agreements?cursor=x", Some(&cast.official)).problem(422, "validation_failed").has_field_error("cursor", "invalid_cursor");
     }
 }

@@ -682,7 +682,7 @@ fn world(app: &TestApp) -> World {
     let agreement = app
         .get("/api/v1/agreements", Some(&cast.bidder))
         .expect(200)
-        .json[0]["id"]
+        .json["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -197,11 +197,23 @@ pub struct ListQuery {
     /// Signed on or after (RFC 3339).
     pub signed_from: Option<String>,
     pub signed_to: Option<String>,
+    /// 1–100, default 20.
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
 }
 
-/// Agreements: the parties see theirs, officials and admins all, with filters.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgreementPage {
+    pub items: Vec<AgreementView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Agreements, newest first, a page at a time: the parties see theirs, officials and admins
+/// all, with filters.
 #[utoipa::path(get, path = "/api/v1/agreements", tag = "agreements", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<AgreementView>)))]
+    responses((status = 200, body = AgreementPage), (status = 403, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
@@ -223,11 +235,36 @@ pub async fn list(
             })
             .transpose()
     };
+    let limit = match q.limit.as_deref() {
+        None => 20,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => {
+                return Err(ApiError::field(
+                    "limit",
+                    FieldCode::OutOfRange,
+                    "limit 应在 1 到 100 之间 / limit must be between 1 and 100",
+                ))
+            }
+        },
+    };
+    let after = match q.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(crate::cursor::decode(c).ok_or_else(|| {
+            ApiError::field(
+                "cursor",
+                FieldCode::InvalidCursor,
+                "分页游标无效 / invalid cursor",
+            )
+        })?),
+    };
     let mut f = jiebang_db::agreements::Filter {
         status: q.status.clone(),
         industry: q.industry.clone(),
         signed_from: time("signed_from", &q.signed_from)?,
         signed_to: time("signed_to", &q.signed_to)?,
+        after,
+        limit: limit + 1,
         ..Default::default()
     };
     if let Some(r) = &q.region {
@@ -247,10 +284,20 @@ pub async fn list(
     let now = state.now();
     let items = state
         .read(move |conn| {
-            let rows = jiebang_db::agreements::list(conn, &f)?;
-            rows.iter()
+            let mut rows = jiebang_db::agreements::list(conn, &f)?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            let next_cursor = more
+                .then(|| {
+                    rows.last()
+                        .map(|a| crate::cursor::encode(a.created_at, &a.id))
+                })
+                .flatten();
+            let items = rows
+                .iter()
                 .map(|a| view(conn, a, now, &auth))
-                .collect::<ApiResult<Vec<_>>>()
+                .collect::<ApiResult<Vec<_>>>()?;
+            Ok(AgreementPage { items, next_cursor })
         })
         .await?;
     Ok(HttpResponse::Ok().json(items))
