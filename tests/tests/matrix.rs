@@ -187,6 +187,7 @@ const ROWS: &[Row] = &[
     row("GET /api/v1/bids/{id}", "bid", &["bidder"], true),
     row("PATCH /api/v1/bids/{id}", "bid", &["bidder"], true),
     row("GET /api/v1/bids/{id}/scores", "bid", &[], true),
+    row("GET /api/v1/bids/{id}/history", "bid", &["bidder"], true),
     row(
         "GET /api/v1/bids/{id}/scores",
         "won_bid",
@@ -414,6 +415,12 @@ const ROWS: &[Row] = &[
     row("POST /api/v1/consortia", "-", ORGS, false),
     row(
         "GET /api/v1/consortia/{id}",
+        "consortium",
+        &["other", "official", "admin"],
+        true,
+    ),
+    row(
+        "GET /api/v1/consortia/{id}/history",
         "consortium",
         &["other", "official", "admin"],
         true,

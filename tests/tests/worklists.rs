@@ -41,6 +41,13 @@ on_both_databases! {
         assert_eq!(rows[1]["bid_id"], with_member.as_str());
         assert_eq!(rows[1]["status"], "submitted");
         assert_eq!(rows[1]["actions"], json!(["withdraw"]));
+        // the bid's history: its lead's users read it; before the deadline nobody else does
+        let history = app.get(&format!("/api/v1/bids/{with_member}/history"), Some(&cast.bidder)).expect(200).json;
+        let actions: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["create", "submit"]);
+        for token in [&cast.publisher, &cast.official, &member] {
+            app.get(&format!("/api/v1/bids/{with_member}/history"), Some(token)).problem(404, "not_found");
+        }
         // the member sees the bid that names it, and may do nothing with it
         let theirs = app.get("/api/v1/me/bids", Some(&member)).expect(200).json;
         assert_eq!(theirs.as_array().unwrap().len(), 1);

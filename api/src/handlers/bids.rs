@@ -517,3 +517,32 @@ pub async fn withdraw(
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }
+
+/// A bid's history (its audit entries), for whoever may read the bid: its lead's users, and once
+/// bidding has closed the publisher and officials. To anyone else the bid does not exist.
+#[utoipa::path(get, path = "/api/v1/bids/{id}/history", tag = "bids", security(("bearer" = [])),
+    responses((status = 200, body = Vec<crate::views::HistoryEntry>), (status = 404, body = crate::error::Problem)))]
+pub async fn history(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let st = state.clone();
+    let entries = state
+        .read(move |conn| {
+            let b = jiebang_db::bids::find(conn, &id)?.ok_or_else(not_found)?;
+            let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
+            if !may_read(&auth, &b, &c, st.now(), false) {
+                return Err(not_found().into());
+            }
+            Ok(jiebang_db::audit::history(conn, "bid", &b.id)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(
+        entries
+            .iter()
+            .map(crate::views::HistoryEntry::from)
+            .collect::<Vec<_>>(),
+    ))
+}

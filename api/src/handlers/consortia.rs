@@ -428,3 +428,30 @@ pub async fn revoke(
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }
+
+/// A consortium's history (its audit entries), for whoever may read it (a draft: its lead's
+/// users and the staff; a filed or revoked one: anyone signed in).
+#[utoipa::path(get, path = "/api/v1/consortia/{id}/history", tag = "consortia", security(("bearer" = [])),
+    responses((status = 200, body = Vec<crate::views::HistoryEntry>), (status = 404, body = crate::error::Problem)))]
+pub async fn history(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let entries = state
+        .read(move |conn| {
+            let c = jiebang_db::consortia::find(conn, &id)?.ok_or_else(not_found)?;
+            if !visible(&c, Some(&auth.0)) {
+                return Err(not_found());
+            }
+            Ok(jiebang_db::audit::history(conn, "consortium", &c.id)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(
+        entries
+            .iter()
+            .map(crate::views::HistoryEntry::from)
+            .collect::<Vec<_>>(),
+    ))
+}

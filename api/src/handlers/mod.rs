@@ -170,6 +170,10 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(consortia::create)),
             )
             .service(web::resource("/consortia/{id}").route(web::get().to(consortia::read)))
+            .service(
+                web::resource("/consortia/{id}/history").route(web::get().to(consortia::history)),
+            )
+            .service(web::resource("/bids/{id}/history").route(web::get().to(bids::history)))
             .service(web::resource("/consortia/{id}/file").route(web::post().to(consortia::file)))
             .service(
                 web::resource("/consortia/{id}/revoke").route(web::post().to(consortia::revoke)),
