@@ -130,6 +130,31 @@ pub enum Event {
     ExpertAssigned { challenge_id: String, title: String },
     /// The award was confirmed (to every bidder and the publisher).
     Awarded { challenge_id: String, title: String },
+    /// An official registered the agreement (备案) (to both parties).
+    AgreementRegistered { agreement_id: String, title: String },
+    /// The publisher confirmed a milestone met or not met (to both parties).
+    MilestoneConfirmed {
+        agreement_id: String,
+        title: String,
+        deliverable: String,
+        met: bool,
+    },
+    /// A payment was recorded (to both parties).
+    PaymentRecorded {
+        agreement_id: String,
+        title: String,
+        /// Fiscal money (财政资金) or the enterprise's (企业出资).
+        fiscal: bool,
+        amount: i64,
+    },
+    /// The agreement was completed (to both parties).
+    AgreementCompleted { agreement_id: String, title: String },
+    /// The agreement was terminated, with the reason (to both parties).
+    AgreementTerminated {
+        agreement_id: String,
+        title: String,
+        reason: String,
+    },
     /// An organisation registered and awaits verification (to officials).
     OrganizationRegistered {
         organization_id: String,
@@ -168,6 +193,11 @@ impl Event {
             Event::ChallengeMatchesSubscription { .. } => "challenge_matches_subscription",
             Event::DeadlineReminder { .. } => "deadline_reminder",
             Event::Awarded { .. } => "award",
+            Event::AgreementRegistered { .. } => "agreement_registered",
+            Event::MilestoneConfirmed { .. } => "milestone_confirmed",
+            Event::PaymentRecorded { .. } => "payment_recorded",
+            Event::AgreementCompleted { .. } => "agreement_completed",
+            Event::AgreementTerminated { .. } => "agreement_terminated",
             Event::OrganizationRegistered { .. } => "organization_registered",
             Event::OrganizationReturned { .. } => "organization_returned",
         }
@@ -202,7 +232,12 @@ impl Event {
             Event::SignatureRequested { agreement_id, .. }
             | Event::AgreementSigned { agreement_id, .. }
             | Event::MilestoneDue { agreement_id, .. }
-            | Event::MilestoneOverdue { agreement_id, .. } => {
+            | Event::MilestoneOverdue { agreement_id, .. }
+            | Event::AgreementRegistered { agreement_id, .. }
+            | Event::MilestoneConfirmed { agreement_id, .. }
+            | Event::PaymentRecorded { agreement_id, .. }
+            | Event::AgreementCompleted { agreement_id, .. }
+            | Event::AgreementTerminated { agreement_id, .. } => {
                 format!("/agreements/{agreement_id}")
             }
         }
@@ -239,6 +274,70 @@ fn english_time(t: DateTime<Utc>) -> String {
 pub fn render(event: &Event, locale: Locale, base_url: &str) -> Rendered {
     let link = format!("{}{}", base_url.trim_end_matches('/'), event.path());
     let (subject, lines): (String, Vec<String>) = match (event, locale) {
+        (Event::AgreementRegistered { title, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】协议已备案：{title}"),
+            vec![format!("「{title}」的协议已由科技厅备案，里程碑计划自今日起计。")],
+        ),
+        (Event::AgreementRegistered { title, .. }, Locale::En) => (
+            format!("[Jiebang] Agreement registered: {title}"),
+            vec![format!(
+                "The agreement for \"{title}\" has been registered by the science department; its milestones count from today."
+            )],
+        ),
+        (Event::MilestoneConfirmed { title, deliverable, met, .. }, Locale::Zh) => (
+            format!(
+                "【揭榜挂帅】里程碑{}：{title}",
+                if *met { "已确认达成" } else { "确认未达成" }
+            ),
+            vec![format!(
+                "「{title}」的里程碑「{deliverable}」经发榜单位确认{}。",
+                if *met { "已达成" } else { "未达成" }
+            )],
+        ),
+        (Event::MilestoneConfirmed { title, deliverable, met, .. }, Locale::En) => (
+            format!(
+                "[Jiebang] Milestone {}: {title}",
+                if *met { "met" } else { "not met" }
+            ),
+            vec![format!(
+                "The publisher confirmed the milestone \"{deliverable}\" of \"{title}\" as {}.",
+                if *met { "met" } else { "not met" }
+            )],
+        ),
+        (Event::PaymentRecorded { title, fiscal, amount, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】到账记录：{title}"),
+            vec![format!(
+                "「{title}」记录了一笔{}：{amount} 元。",
+                if *fiscal { "财政资金拨付" } else { "企业出资" }
+            )],
+        ),
+        (Event::PaymentRecorded { title, fiscal, amount, .. }, Locale::En) => (
+            format!("[Jiebang] Payment recorded: {title}"),
+            vec![format!(
+                "A {} payment of {amount} yuan was recorded for \"{title}\".",
+                if *fiscal { "fiscal" } else { "enterprise" }
+            )],
+        ),
+        (Event::AgreementCompleted { title, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】协议已完成：{title}"),
+            vec![format!("「{title}」的全部里程碑已达成，协议完成。")],
+        ),
+        (Event::AgreementCompleted { title, .. }, Locale::En) => (
+            format!("[Jiebang] Agreement completed: {title}"),
+            vec![format!(
+                "Every milestone of \"{title}\" is met: the agreement is complete."
+            )],
+        ),
+        (Event::AgreementTerminated { title, reason, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】协议已终止：{title}"),
+            vec![format!("「{title}」的协议已终止，原因：{reason}")],
+        ),
+        (Event::AgreementTerminated { title, reason, .. }, Locale::En) => (
+            format!("[Jiebang] Agreement terminated: {title}"),
+            vec![format!(
+                "The agreement for \"{title}\" was terminated. Reason: {reason}"
+            )],
+        ),
         (Event::OrganizationRegistered { name, .. }, Locale::Zh) => (
             format!("【揭榜挂帅】待认证单位：{name}"),
             vec![format!("{name} 已注册，请核实其统一社会信用代码等信息后认证或退回。")],

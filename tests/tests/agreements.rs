@@ -304,3 +304,136 @@ on_both_databases! {
         app.get("/api/v1/agreements?cursor=x", Some(&cast.official)).problem(422, "validation_failed").has_field_error("cursor", "invalid_cursor");
     }
 }
+
+/// Registration, a milestone confirmed, a payment, completion and termination each tell both
+/// parties, by e-mail through a real SMTP server (issue #12).
+fn agreement_notices_reach_a_real_smtp_server(db: jiebang_tests::Db) {
+    let sink = jiebang_tests::SmtpSink::start();
+    let url = sink.url();
+    let Some(app) = TestApp::try_spawn_with(db, move |c| {
+        c.smtp_url = Some(url);
+        c.outbox_interval_ms = 50;
+    }) else {
+        return;
+    };
+    let mut cast = app.cast();
+    let (_, ids, other) = awarded(&app, &mut cast);
+    let ours = app
+        .get(
+            &format!("/api/v1/agreements/{}", ids[0]),
+            Some(&cast.bidder),
+        )
+        .status
+        == 200;
+    let bidder = if ours {
+        cast.bidder.clone()
+    } else {
+        other.clone()
+    };
+    let path = format!("/api/v1/agreements/{}", ids[0]);
+    for token in [&cast.publisher, &bidder] {
+        let hash = app.get(&path, Some(token)).json["terms_hash"].clone();
+        app.post(
+            &format!("{path}/sign"),
+            Some(token),
+            &json!({"terms_hash": hash}),
+        )
+        .expect(200);
+    }
+    let registered = app
+        .post(
+            &format!("{path}/register"),
+            Some(&cast.official),
+            &json!({}),
+        )
+        .expect(200)
+        .json;
+    for m in registered["milestones"].as_array().unwrap() {
+        let mid = m["id"].as_str().unwrap();
+        app.post(
+            &format!("{path}/milestones/{mid}/report"),
+            Some(&bidder),
+            &json!({"evidence": "已完成并通过验收"}),
+        )
+        .expect(200);
+        app.post(
+            &format!("{path}/milestones/{mid}/confirm"),
+            Some(&cast.publisher),
+            &json!({"met": true}),
+        )
+        .expect(200);
+    }
+    let mid = registered["milestones"][0]["id"].as_str().unwrap();
+    app.post(
+        &format!("{path}/payments"),
+        Some(&cast.official),
+        &json!({"milestone_id": mid, "source": "fiscal", "amount": 700_000}),
+    )
+    .expect(200);
+    app.post(
+        &format!("{path}/complete"),
+        Some(&cast.official),
+        &json!({}),
+    )
+    .expect(200);
+    app.post(
+        &format!("/api/v1/agreements/{}/terminate", ids[1]),
+        Some(&cast.official),
+        &json!({"reason": "赛马淘汰"}),
+    )
+    .expect(200);
+    let subjects = |n: usize| -> Vec<(String, String)> {
+        sink.wait_for(n)
+            .iter()
+            .map(|m| {
+                (
+                    m["subject"].as_str().unwrap().to_owned(),
+                    m["rcpt_tos"][0].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let expected = [
+        "协议已备案",
+        "里程碑已确认达成",
+        "到账记录",
+        "协议已完成",
+        "协议已终止",
+    ];
+    let mut got = Vec::new();
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(15) {
+        got = subjects(0);
+        if expected
+            .iter()
+            .all(|e| got.iter().filter(|(s, _)| s.contains(e)).count() >= 2)
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    for e in expected {
+        let to: Vec<&str> = got
+            .iter()
+            .filter(|(s, _)| s.contains(e))
+            .map(|(_, r)| r.as_str())
+            .collect();
+        // both parties: the publisher and the bidder's lead
+        assert!(
+            to.contains(&"publisher@bfhi.com.cn") && to.len() >= 2,
+            "{e}: {to:?} in {got:#?}"
+        );
+    }
+    let terminated = got.iter().find(|(s, _)| s.contains("协议已终止")).unwrap();
+    assert!(terminated.0.contains("赛马制"), "{terminated:?}");
+}
+
+#[test]
+fn agreement_notices_reach_a_real_smtp_server_sqlite() {
+    agreement_notices_reach_a_real_smtp_server(jiebang_tests::Db::Sqlite);
+}
+
+#[test]
+fn agreement_notices_reach_a_real_smtp_server_postgres() {
+    agreement_notices_reach_a_real_smtp_server(jiebang_tests::Db::Postgres);
+}

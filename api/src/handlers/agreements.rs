@@ -645,6 +645,17 @@ pub async fn register(
                 None,
             )?;
             settle_challenge(conn, &a.challenge_id, &actor, now)?;
+            let users = crate::notify::party_users(conn, &terms)?;
+            crate::notify::notify(
+                conn,
+                &st.config.public_url,
+                &users,
+                &Event::AgreementRegistered {
+                    agreement_id: a.id.clone(),
+                    title: terms.title.clone(),
+                },
+                now,
+            )?;
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
             view(conn, &after, now, &auth)
         })
@@ -748,7 +759,14 @@ pub async fn confirm(
             },
             Some(&m.id),
             None,
-        )
+        )?;
+        let title = cx.terms.title.clone();
+        cx.notify(Event::MilestoneConfirmed {
+            agreement_id: cx.agreement.id.clone(),
+            title,
+            deliverable: m.deliverable.clone(),
+            met,
+        })
     })
     .await
 }
@@ -849,7 +867,14 @@ pub async fn pay(
             created_at: cx.now.naive_utc(),
         };
         jiebang_db::agreements::insert_payment(cx.conn, &p)?;
-        cx.audit("payment", Some(&p), None)
+        cx.audit("payment", Some(&p), None)?;
+        let title = cx.terms.title.clone();
+        cx.notify(Event::PaymentRecorded {
+            agreement_id: cx.agreement.id.clone(),
+            title,
+            fiscal: source == PaymentSource::Fiscal,
+            amount: p.amount,
+        })
     })
     .await
 }
@@ -925,7 +950,19 @@ async fn end(
             return Err(version_conflict());
         }
         cx.audit(to.as_str(), Some(&to.as_str()), reason.as_deref())?;
-        settle_challenge(cx.conn, &cx.agreement.challenge_id, cx.actor, cx.now)
+        settle_challenge(cx.conn, &cx.agreement.challenge_id, cx.actor, cx.now)?;
+        let (agreement_id, title) = (cx.agreement.id.clone(), cx.terms.title.clone());
+        cx.notify(match reason {
+            Some(reason) => Event::AgreementTerminated {
+                agreement_id,
+                title,
+                reason,
+            },
+            None => Event::AgreementCompleted {
+                agreement_id,
+                title,
+            },
+        })
     })
     .await
 }
@@ -938,9 +975,22 @@ struct Cx<'a> {
     agreement: &'a Agreement,
     terms: &'a Terms,
     now: DateTime<Utc>,
+    public_url: &'a str,
 }
 
 impl Cx<'_> {
+    /// Tells both parties' users, in the action's transaction.
+    fn notify(&mut self, event: Event) -> ApiResult<()> {
+        let users = crate::notify::party_users(self.conn, self.terms)?;
+        Ok(crate::notify::notify(
+            self.conn,
+            self.public_url,
+            &users,
+            &event,
+            self.now,
+        )?)
+    }
+
     fn audit<T: Serialize>(
         &mut self,
         action: &str,
@@ -986,6 +1036,7 @@ where
                 agreement: &a,
                 terms: &terms,
                 now,
+                public_url: &st.config.public_url,
             })?;
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
             view(conn, &after, now, &auth)

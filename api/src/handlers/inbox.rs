@@ -37,6 +37,11 @@ pub const KINDS: &[&str] = &[
     "consortium_filed",
     "milestone_due",
     "milestone_overdue",
+    "agreement_registered",
+    "milestone_confirmed",
+    "payment_recorded",
+    "agreement_completed",
+    "agreement_terminated",
     "organization_registered",
     "organization_returned",
 ];
