@@ -36,7 +36,13 @@ def call(method, path, token=None, body=None):
 
 
 def ok(method, path, token=None, body=None):
-    status, out = call(method, path, token, body)
+    # preparation only: a 503 (hashing slots busy while hundreds sign in at once) is retried as
+    # the service asks (Retry-After), like any well-behaved client
+    for _ in range(30):
+        status, out = call(method, path, token, body)
+        if status != 503:
+            break
+        time.sleep(1)
     assert status < 300, (method, path, status, out)
     return out
 
