@@ -47,6 +47,30 @@ pub fn may_read(
     party && bidding_closed(c, now) && b.status().was_submitted()
 }
 
+/// May the caller read bid `b` as a user of one of its consortium members? Once bidding has
+/// closed, a handed-in bid is the members' as much as the lead's (before, it is the lead's
+/// draft to change). See [`may_read`] for everyone else.
+pub fn may_read_as_member(
+    conn: &mut DbConnection,
+    auth: &Caller,
+    b: &Bid,
+    c: &Challenge,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let Some(org) = auth
+        .organization_id()
+        .filter(|_| auth.role.is_organization_user())
+    else {
+        return Ok(false);
+    };
+    if !(bidding_closed(c, now) && b.status().was_submitted()) {
+        return Ok(false);
+    }
+    Ok(jiebang_db::bids::members(conn, &b.id)?
+        .iter()
+        .any(|m| m.organization_id == org))
+}
+
 /// Whether the caller is an expert assigned to challenge `c`.
 pub fn is_assigned_expert(conn: &mut DbConnection, auth: &Caller, c: &Challenge) -> Result<bool> {
     Ok(auth.role == jiebang_domain::Role::Expert

@@ -389,6 +389,19 @@ pub fn formal_check(
             "牵头单位未通过认证 / the lead organisation is not verified".into(),
         );
     }
+    // every member stands behind the bid as much as the lead does
+    for (i, m) in members.iter().enumerate() {
+        if !m.verified {
+            reason(
+                "member_unverified",
+                format!(
+                    "联合申报单位（第 {} 家）未通过认证 / consortium member {} is not verified",
+                    i + 1,
+                    i + 1
+                ),
+            );
+        }
+    }
     let total = 1 + members.len();
     if eligibility.consortium_required && members.is_empty() {
         reason(
@@ -595,6 +608,30 @@ mod tests {
             "150000",
         );
         assert!(r.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn every_member_must_be_verified() {
+        let unverified = Party {
+            region_code: "150203".into(),
+            verified: false,
+        };
+        let members = [party("150102"), unverified];
+        let reasons = formal_check(
+            &content(),
+            &party("150102"),
+            &members,
+            &eligibility(),
+            &kpis(),
+            "150000",
+        );
+        let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(codes, ["member_unverified"]);
+        assert!(
+            reasons[0].message.contains("第 2 家"),
+            "{}",
+            reasons[0].message
+        );
     }
 
     #[test]

@@ -34,11 +34,10 @@ fn simple_bid() -> Value {
     body
 }
 
+/// A verified organisation to name as a consortium member (every member is verified at the
+/// formal check).
 fn org(app: &TestApp, email: &str, name: &str, kind: &str, region: &str) -> String {
-    app.register(email, name, kind, region)["organization"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.verified_org(email, name, kind, region).0
 }
 
 fn create(app: &TestApp, challenge: &str, token: &str, body: &Value) -> String {

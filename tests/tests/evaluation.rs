@@ -57,7 +57,8 @@ on_both_databases! {
         let challenge = app.publish(&cast.publisher, &cast.official, &body);
         let (b2_org, b2) = app.verified_org("lead@iee.ac.cn", "中国科学院电工研究所", "institute", "110108");
         let (_, b3) = app.verified_org("lead@nmgu.edu.cn", "内蒙古工业大学", "university", "150102");
-        let member = app.register("m@ordos-energy.cn", "鄂尔多斯能源集团有限公司", "enterprise", "150602")["organization"]["id"].as_str().unwrap().to_owned();
+        // a verified member: every member is verified at the formal check
+        let (member, _) = app.verified_org("m@ordos-energy.cn", "鄂尔多斯能源集团有限公司", "enterprise", "150602");
         let mut with_member = simple_bid();
         with_member["members"] = json!([{"organization_id": member, "role": "示范场地", "share_percent": 20}]);
         let bid1 = bid(&app, &challenge, &cast.bidder, &with_member);

@@ -97,3 +97,28 @@ on_both_databases! {
         app.get("/api/v1/me/assignments", Some(&cast.bidder)).problem(403, "forbidden");
     }
 }
+
+on_both_databases! {
+    // a consortium member reads the bid that names it once bidding has closed, as the lead may
+    // before (issue #12); before the close it is the lead's draft to change, sealed from it too
+    fn members_read_their_bid_once_bidding_closes(app) {
+        let mut cast = app.cast();
+        let (member_org, _) = app.verified_org("lab@imau.edu.cn", "内蒙古农业大学", "university", "150102");
+        let challenge = app.publish(&cast.publisher, &cast.official, &app.challenge_body("稀土永磁同步电机及控制系统研发", "稀土", PROBLEM, 10));
+        let bid = app.post(&format!("/api/v1/challenges/{challenge}/bids"), Some(&cast.bidder), &bid_body(&[&member_org])).expect(201).json["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/api/v1/bids/{bid}/submit"), Some(&cast.bidder), &json!({})).expect(200);
+        let member = app.token("lab@imau.edu.cn");
+        app.get(&format!("/api/v1/bids/{bid}"), Some(&member)).problem(404, "not_found");
+        app.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
+        cast.relogin(&app);
+        let member = app.token("lab@imau.edu.cn");
+        app.wait_until("close", || app.get(&format!("/api/v1/challenges/{challenge}"), Some(&cast.official)).json["status"] == "evaluating");
+        let read = app.get(&format!("/api/v1/bids/{bid}"), Some(&member)).expect(200).json;
+        assert_eq!(read["members"][0]["organization_id"], member_org.as_str());
+        assert_eq!(read["actions"], json!([]));
+        app.get(&format!("/api/v1/bids/{bid}/history"), Some(&member)).expect(200);
+        // an organisation the bid does not name still cannot
+        let (_, outsider) = app.verified_org("x@ordos.cn", "鄂尔多斯其他科技有限公司", "enterprise", "150602");
+        app.get(&format!("/api/v1/bids/{bid}"), Some(&outsider)).problem(404, "not_found");
+    }
+}

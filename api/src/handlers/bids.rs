@@ -309,7 +309,9 @@ pub async fn read(
             let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
             let expert = is_assigned_expert(conn, &auth, &c)?;
             let now = st.now();
-            if !may_read(&auth, &b, &c, now, expert) {
+            if !may_read(&auth, &b, &c, now, expert)
+                && !bids::may_read_as_member(conn, &auth, &b, &c, now)?
+            {
                 return Err(not_found().into());
             }
             let mut v = view(conn, &b)?;
@@ -533,7 +535,10 @@ pub async fn history(
         .read(move |conn| {
             let b = jiebang_db::bids::find(conn, &id)?.ok_or_else(not_found)?;
             let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
-            if !may_read(&auth, &b, &c, st.now(), false) {
+            let now = st.now();
+            if !may_read(&auth, &b, &c, now, false)
+                && !bids::may_read_as_member(conn, &auth, &b, &c, now)?
+            {
                 return Err(not_found().into());
             }
             Ok(jiebang_db::audit::history(conn, "bid", &b.id)?)
