@@ -172,7 +172,7 @@ pub fn formal_check_all(
             Some(&reasons),
             None,
         )?;
-        let users = notify::organization_users(conn, &b.lead_organization_id)?;
+        let users = notify::bid_users(conn, &b)?;
         let event = Event::BidIneligible {
             challenge_id: c.id.clone(),
             title: c.title.clone(),
@@ -494,7 +494,7 @@ pub fn submit(
         Some(&after),
         None,
     )?;
-    let users = notify::organization_users(conn, &b.lead_organization_id)?;
+    let users = notify::bid_users(conn, &b)?;
     let event = Event::BidSubmitted {
         challenge_id: c.id.clone(),
         title: c.title.clone(),

@@ -95,6 +95,18 @@ pub fn users_of<S: AsRef<str>>(
     Ok(users)
 }
 
+/// The ids of the active users of a bid's lead and of its consortium members: everyone the
+/// bid speaks for, told of its submission, its formal check and the award.
+pub fn bid_users(conn: &mut DbConnection, bid: &jiebang_db::bids::Bid) -> Result<Vec<String>> {
+    let mut orgs = vec![bid.lead_organization_id.clone()];
+    orgs.extend(
+        jiebang_db::bids::members(conn, &bid.id)?
+            .into_iter()
+            .map(|m| m.organization_id),
+    );
+    users_of(conn, orgs)
+}
+
 /// The ids of the active users of the parties to an agreement.
 pub fn party_users(
     conn: &mut DbConnection,

@@ -141,11 +141,12 @@ on_both_databases! {
         // after the deadline a submission is late, whatever the close did to the draft (issue #12)
         app.post(&format!("/api/v1/bids/{draft}/submit"), Some(&fourth), &json!({})).problem(409, "bidding_closed");
         app.post(&format!("/api/v1/challenges/{challenge}/bids"), Some(&fourth), &simple_bid()).problem(409, "bidding_closed");
-        // the ineligible bidder was told why
+        // the ineligible bidder was told why, and so were its consortium members (issue #12)
         let mails = app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "bid_ineligible")).unwrap();
-        assert_eq!(mails.len(), 1);
-        assert_eq!(mails[0].to_address, "lead@iee.ac.cn");
-        assert!(mails[0].body_text.contains("区内成员占比"));
+        let mut to: Vec<&str> = mails.iter().map(|m| m.to_address.as_str()).collect();
+        to.sort();
+        assert_eq!(to, ["lead@iee.ac.cn", "m2@ordos-energy.cn", "m3@bj-tech.cn"]);
+        assert!(mails.iter().all(|m| m.body_text.contains("区内成员占比")));
     }
 
     fn every_refusal_has_its_code(app) {

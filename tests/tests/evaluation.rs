@@ -208,6 +208,7 @@ on_both_databases! {
         let mails = app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "award")).unwrap();
         let mut to: Vec<&str> = mails.iter().map(|m| m.to_address.as_str()).collect();
         to.sort();
-        assert_eq!(to, ["bidder@imu.edu.cn", "lead@iee.ac.cn", "lead@nmgu.edu.cn", "publisher@bfhi.com.cn"], "three bidders and the publisher are told");
+        assert_eq!(to, ["bidder@imu.edu.cn", "lead@iee.ac.cn", "lead@nmgu.edu.cn", "m@ordos-energy.cn", "publisher@bfhi.com.cn"],
+            "three bidders, the consortium member of the first (issue #12) and the publisher are told");
     }
 }

@@ -109,6 +109,10 @@ on_both_databases! {
         app.post(&format!("/api/v1/bids/{bid}/submit"), Some(&cast.bidder), &json!({})).expect(200);
         let member = app.token("lab@imau.edu.cn");
         app.get(&format!("/api/v1/bids/{bid}"), Some(&member)).problem(404, "not_found");
+        // the member is told the bid naming it was handed in
+        let kinds = app.get("/api/v1/me/notifications", Some(&member)).json["items"].as_array().unwrap()
+            .iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        assert!(kinds.contains(&"bid_submitted".to_owned()), "{kinds:?}");
         app.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
         cast.relogin(&app);
         let member = app.token("lab@imau.edu.cn");

@@ -793,7 +793,7 @@ pub async fn confirm(
             for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
                 if b.status().was_submitted() {
                     // every bidder hears the result, the ineligible ones too
-                    recipients.extend(notify::organization_users(conn, &b.lead_organization_id)?);
+                    recipients.extend(notify::bid_users(conn, &b)?);
                 }
                 if b.status() != BidStatus::Submitted {
                     continue;
@@ -836,6 +836,9 @@ pub async fn confirm(
             }
             audit::record(conn, &actor, now, "challenge", &c.id, "confirm_award", None::<&()>, Some(&winners), None)?;
             let event = Event::Awarded { challenge_id: c.id.clone(), title: c.title.clone() };
+            // once each, though an organisation may lead one bid and be a member of another
+            recipients.sort();
+            recipients.dedup();
             notify::notify(conn, &st.config.public_url, &recipients, &event, now)?;
             Ok(AwardView { challenge_id: c.id, status: to.as_str().into(), winners, agreement_ids })
         })
