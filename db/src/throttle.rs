@@ -36,6 +36,33 @@ fn lock_key(conn: &mut DbConnection, key: &str, now: NaiveDateTime) -> Result<()
     }
 }
 
+/// How long until an attempt may be made under every `(key, limit)`, read without locking (a
+/// cheap refusal for callers already over a limit; [`reserve`] decides under the locks).
+pub fn wait(
+    conn: &mut DbConnection,
+    limits: &[(String, i64)],
+    now: NaiveDateTime,
+    window: Duration,
+) -> Result<Option<i64>, DbError> {
+    let since = now - window;
+    let mut wait: Option<i64> = None;
+    for (key, limit) in limits {
+        let nth: Option<NaiveDateTime> = a::login_attempts
+            .filter(a::key.eq(key))
+            .filter(a::at.gt(since))
+            .select(a::at)
+            .order(a::at.desc())
+            .offset((*limit - 1).max(0))
+            .first(conn)
+            .optional()?;
+        if let Some(at) = nth {
+            let secs = (at + window - now).num_seconds().max(1);
+            wait = Some(wait.map_or(secs, |w| w.max(secs)));
+        }
+    }
+    Ok(wait)
+}
+
 /// Reserves one attempt under every `(key, limit)`: `Ok(Ok(ids))` with the ids of the attempts
 /// recorded, or `Ok(Err(seconds))` — nothing recorded — when some key already holds `limit`
 /// attempts within `window` before `now`, with how long until the oldest of them leaves it.

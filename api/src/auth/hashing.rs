@@ -18,6 +18,9 @@ const WAIT: Duration = Duration::from_secs(2);
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// A hashing slot, held until the hash it was taken for is done.
+pub struct Slot(tokio::sync::OwnedSemaphorePermit);
+
 #[derive(Clone)]
 pub struct Hasher {
     slots: Arc<Semaphore>,
@@ -131,11 +134,28 @@ impl Hasher {
         }
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    /// Waits (briefly) for a hashing slot; 503 `server_busy` when none frees up. A login takes
+    /// its slot before anything else, so that a request that would be refused for want of one
+    /// costs nothing more.
+    pub async fn slot(&self) -> ApiResult<Slot> {
         let permit = tokio::time::timeout(WAIT, self.slots.clone().acquire_owned())
             .await
             .map_err(|_| ApiError::busy())?
             .map_err(ApiError::internal)?;
+        Ok(Slot(permit))
+    }
+
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+        let slot = self.slot().await?;
+        self.run_in(slot, f).await
+    }
+
+    async fn run_in<T: Send + 'static>(
+        &self,
+        slot: Slot,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> ApiResult<T> {
+        let permit = slot.0;
         let (tx, rx) = tokio::sync::oneshot::channel();
         // a slot is held, so a pool thread is free: the queue never blocks
         self.jobs
@@ -155,8 +175,19 @@ impl Hasher {
     /// Verifies `password` against `hash`, or against the dummy hash when there is no user, so
     /// that both cases cost the same.
     pub async fn verify(&self, password: String, hash: Option<String>) -> ApiResult<bool> {
+        let slot = self.slot().await?;
+        self.verify_in(slot, password, hash).await
+    }
+
+    /// [`Self::verify`] in a slot already taken.
+    pub async fn verify_in(
+        &self,
+        slot: Slot,
+        password: String,
+        hash: Option<String>,
+    ) -> ApiResult<bool> {
         let dummy = self.dummy.clone();
-        self.run(move || match hash {
+        self.run_in(slot, move || match hash {
             Some(h) => verify_blocking(&password, &h),
             None => {
                 verify_blocking(&password, &dummy);

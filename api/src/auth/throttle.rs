@@ -48,6 +48,13 @@ impl LoginThrottle {
         ];
         let (db, window) = (self.db.clone(), self.window);
         let reserved = actix_web::web::block(move || {
+            // a caller already over a limit is refused from a plain read, without a write
+            // transaction: a flood of refused guesses costs the database little
+            if let Some(wait) =
+                db.read(|c| jiebang_db::throttle::wait(c, &limits, now.naive_utc(), window))?
+            {
+                return Ok(Err(wait));
+            }
             db.write(|c| jiebang_db::throttle::reserve(c, &limits, now.naive_utc(), window))
         })
         .await

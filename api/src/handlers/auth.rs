@@ -297,6 +297,8 @@ pub async fn login(
     let now = state.now();
     // the attempt is counted before the password is hashed, so that concurrent guesses cannot
     // all pass the limit; a success or an attempt that checked nothing gives it back
+    // a hashing slot first: when every slot stays busy the answer is 503 before any work
+    let slot = state.hasher.slot().await?;
     let reservation = state
         .throttle
         .reserve(&email, &address, now)
@@ -313,7 +315,11 @@ pub async fn login(
             .await?;
         let ok = state
             .hasher
-            .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+            .verify_in(
+                slot,
+                password,
+                user.as_ref().map(|u| u.password_hash.clone()),
+            )
             .await?;
         Ok::<_, ApiError>((user, ok))
     }
