@@ -276,6 +276,17 @@ pub async fn list_experts(
     Ok(HttpResponse::Ok().json(v))
 }
 
+/// Whether bidding has closed and the challenge went on to evaluation (there is a ranking).
+fn past_the_close(c: &Challenge) -> bool {
+    matches!(
+        c.status(),
+        ChallengeStatus::Evaluating
+            | ChallengeStatus::Awarded
+            | ChallengeStatus::Contracted
+            | ChallengeStatus::Completed
+    )
+}
+
 /// Whether the award was confirmed (the 公示 of scores and reviewers).
 fn awarded(c: &Challenge) -> bool {
     matches!(
@@ -571,13 +582,7 @@ pub async fn ranking(
                 return Err(not_found());
             }
             // to a caller who may read the challenge, a refusal says why
-            if !matches!(
-                c.status(),
-                ChallengeStatus::Evaluating
-                    | ChallengeStatus::Awarded
-                    | ChallengeStatus::Contracted
-                    | ChallengeStatus::Completed
-            ) {
+            if !past_the_close(&c) {
                 return Err(ApiError::with(Code::RankingNotAvailable, "揭榜截止并进入评审后才有排名 / there is a ranking once bidding has closed"));
             }
             let staff_or_owner = acc == Access::Owner || acc == Access::Staff;
@@ -702,13 +707,7 @@ pub async fn selection(
                 }
                 Access::Owner | Access::Staff => {}
             }
-            if !matches!(
-                c.status(),
-                ChallengeStatus::Evaluating
-                    | ChallengeStatus::Awarded
-                    | ChallengeStatus::Contracted
-                    | ChallengeStatus::Completed
-            ) {
+            if !past_the_close(&c) {
                 return Err(ApiError::with(Code::RankingNotAvailable, "揭榜截止并进入评审后才有拟立项名单 / there is a selection once bidding has closed"));
             }
             let confirmed = awarded(&c);
