@@ -5,15 +5,12 @@ use crate::bid_actions::{actions as bid_actions, BidActionName, BidFacts};
 use crate::caller::Caller;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::utc;
 use chrono::{DateTime, Utc};
 use jiebang_db::DbConnection;
 use jiebang_domain::codes::Code;
 use jiebang_domain::Role;
 use serde::Serialize;
-
-fn utc(t: chrono::NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
 
 /// One of the organisation's bids, with the challenge it answers.
 #[derive(Debug, Serialize)]

@@ -44,23 +44,39 @@ pub fn wait(
     now: NaiveDateTime,
     window: Duration,
 ) -> Result<Option<i64>, DbError> {
-    let since = now - window;
     let mut wait: Option<i64> = None;
     for (key, limit) in limits {
-        let nth: Option<NaiveDateTime> = a::login_attempts
-            .filter(a::key.eq(key))
-            .filter(a::at.gt(since))
-            .select(a::at)
-            .order(a::at.desc())
-            .offset((*limit - 1).max(0))
-            .first(conn)
-            .optional()?;
-        if let Some(at) = nth {
-            let secs = (at + window - now).num_seconds().max(1);
-            wait = Some(wait.map_or(secs, |w| w.max(secs)));
-        }
+        wait = longer(wait, wait_for_key(conn, key, *limit, now, window)?);
     }
     Ok(wait)
+}
+
+/// How long until `key` is under its limit again: the limit-th most recent attempt still in the
+/// window decides. `None` when it is under the limit now.
+fn wait_for_key(
+    conn: &mut DbConnection,
+    key: &str,
+    limit: i64,
+    now: NaiveDateTime,
+    window: Duration,
+) -> Result<Option<i64>, DbError> {
+    let nth: Option<NaiveDateTime> = a::login_attempts
+        .filter(a::key.eq(key))
+        .filter(a::at.gt(now - window))
+        .select(a::at)
+        .order(a::at.desc())
+        .offset((limit - 1).max(0))
+        .first(conn)
+        .optional()?;
+    Ok(nth.map(|at| (at + window - now).num_seconds().max(1)))
+}
+
+/// The longer of two waits (none is no wait).
+fn longer(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
 }
 
 /// Reserves one attempt under every `(key, limit)`: `Ok(Ok(ids))` with the ids of the attempts
@@ -85,19 +101,7 @@ pub fn reserve(
                 .filter(a::at.le(since)),
         )
         .execute(conn)?;
-        // the limit-th most recent attempt still in the window decides how long to wait
-        let nth: Option<NaiveDateTime> = a::login_attempts
-            .filter(a::key.eq(key))
-            .filter(a::at.gt(since))
-            .select(a::at)
-            .order(a::at.desc())
-            .offset((*limit - 1).max(0))
-            .first(conn)
-            .optional()?;
-        if let Some(at) = nth {
-            let secs = (at + window - now).num_seconds().max(1);
-            wait = Some(wait.map_or(secs, |w| w.max(secs)));
-        }
+        wait = longer(wait, wait_for_key(conn, key, *limit, now, window)?);
     }
     if let Some(secs) = wait {
         return Ok(Err(secs));

@@ -581,6 +581,31 @@ fn bid_body(approach: &str, members: &[&str]) -> Value {
     })
 }
 
+/// Creates a bid with one consortium member and submits it; its id.
+fn submitted_bid(
+    app: &TestApp,
+    challenge: &str,
+    token: &str,
+    approach: &str,
+    member: &str,
+) -> String {
+    let id = id_of(
+        app.post(
+            &format!("/api/v1/challenges/{challenge}/bids"),
+            Some(token),
+            &bid_body(approach, &[member]),
+        )
+        .expect(201),
+    );
+    app.post(
+        &format!("/api/v1/bids/{id}/submit"),
+        Some(token),
+        &json!({}),
+    )
+    .expect(200);
+    id
+}
+
 fn id_of(r: Resp) -> String {
     r.json["id"]
         .as_str()
@@ -635,23 +660,13 @@ fn world(app: &TestApp) -> World {
         &cast.official,
         &app.challenge_body("稀土永磁同步电机及控制系统研发", "稀土", PROBLEM, 10),
     );
-    let won_bid = id_of(
-        app.post(
-            &format!("/api/v1/challenges/{awarded}/bids"),
-            Some(&cast.bidder),
-            &bid_body(
-                "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制与风场示范应用。",
-                &[&member_org],
-            ),
-        )
-        .expect(201),
+    let won_bid = submitted_bid(
+        app,
+        &awarded,
+        &cast.bidder,
+        "采用高性能永磁材料与矢量控制相结合的方案，完成样机研制与风场示范应用。",
+        &member_org,
     );
-    app.post(
-        &format!("/api/v1/bids/{won_bid}/submit"),
-        Some(&cast.bidder),
-        &json!({}),
-    )
-    .expect(200);
     app.put(&format!("/api/v1/challenges/{awarded}/rubric"), Some(&cast.publisher),
         &json!({"criteria": [{"name": "技术方案", "weight": 60}, {"name": "团队实力", "weight": 40}]})).expect(200);
     app.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
@@ -731,23 +746,13 @@ fn world(app: &TestApp) -> World {
             10,
         ),
     );
-    let bid = id_of(
-        app.post(
-            &format!("/api/v1/challenges/{challenge}/bids"),
-            Some(&cast.bidder),
-            &bid_body(
-                "MKSEALEDAPPROACH 采用宽功率碱性电解槽与多槽协同调度，实现快速响应。",
-                &[&member_org],
-            ),
-        )
-        .expect(201),
+    let bid = submitted_bid(
+        app,
+        &challenge,
+        &cast.bidder,
+        "MKSEALEDAPPROACH 采用宽功率碱性电解槽与多槽协同调度，实现快速响应。",
+        &member_org,
     );
-    app.post(
-        &format!("/api/v1/bids/{bid}/submit"),
-        Some(&cast.bidder),
-        &json!({}),
-    )
-    .expect(200);
     let question = id_of(
         app.post(
             &format!("/api/v1/challenges/{challenge}/questions"),
