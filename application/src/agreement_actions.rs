@@ -15,6 +15,8 @@ use serde::Serialize;
 pub enum Side {
     Publisher,
     Bidder,
+    /// A consortium member of the winning bid: reads the agreement, acts on nothing.
+    Member,
     Staff,
     None,
 }
@@ -26,6 +28,11 @@ pub fn side(caller: &Caller, terms: &Terms) -> Side {
         Side::Publisher
     } else if org_of(PartyRole::Bidder).is_some_and(|o| caller.belongs_to(&o)) {
         Side::Bidder
+    } else if terms
+        .members()
+        .any(|p| caller.belongs_to(&p.organization_id))
+    {
+        Side::Member
     } else if caller.is_staff() {
         Side::Staff
     } else {
@@ -109,7 +116,7 @@ impl<'a> AgreementFacts<'a> {
                 .iter()
                 .any(|s| Some(s.organization_id.as_str()) == org),
             signatures: signatures.len(),
-            parties: terms.parties.len(),
+            parties: terms.signatories(),
             all_met: !milestones.is_empty()
                 && milestones
                     .iter()
@@ -144,7 +151,7 @@ pub fn check(f: &AgreementFacts, action: AgreementActionName) -> Result<()> {
     let role = f.caller.role;
     match action {
         A::EditTerms => {
-            if f.side == Side::Staff && role != Role::Official {
+            if f.side == Side::Member || (f.side == Side::Staff && role != Role::Official) {
                 return Err(Error::with(Code::Forbidden, "只有协议双方或科技厅可以修改条款 / only the parties or an official change the terms"));
             }
             agreement::after_terms_change(f.status).map_err(wrong_state)?;

@@ -226,10 +226,12 @@ pub fn bidder_users(conn: &mut DbConnection, challenge: &str) -> Result<Vec<Stri
 }
 
 /// Frees the 限项 places of bids that can no longer go anywhere: drafts left when bidding
-/// closes become `withdrawn`; when a challenge is cancelled, its drafts become `withdrawn` and its
-/// submitted bids `not_awarded`.
+/// closes become `lapsed` (失效), and everyone the bid speaks for is told (`bid_lapsed`); when a
+/// challenge is cancelled, its drafts become `lapsed` and its submitted bids `not_awarded` (the
+/// cancellation notice tells their organisations).
 pub fn release_live_bids(
     conn: &mut DbConnection,
+    ctx: &Ctx,
     c: &Challenge,
     now: DateTime<Utc>,
     actor: &Actor,
@@ -238,7 +240,7 @@ pub fn release_live_bids(
     for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
         let (action, audit_action) = match b.status() {
             BidStatus::Draft => (
-                BidAction::Withdraw,
+                BidAction::Lapse,
                 if cancelled {
                     "lapsed_challenge_cancelled"
                 } else {
@@ -251,7 +253,6 @@ pub fn release_live_bids(
         let to = bid::transition(b.status(), action).map_err(wrong_state)?;
         let change = BidStatusChange {
             status: Some(to.as_str().into()),
-            withdrawn_at: (to == BidStatus::Withdrawn).then(|| now.naive_utc()),
             ..Default::default()
         };
         if jiebang_db::bids::change_status(conn, &b.id, &b.status, &change, now.naive_utc())? {
@@ -266,6 +267,16 @@ pub fn release_live_bids(
                 Some(&to.as_str()),
                 None,
             )?;
+            if to == BidStatus::Lapsed && !cancelled {
+                let users = notify::bid_users(conn, &b)?;
+                let event = Event::BidLapsed {
+                    challenge_id: c.id.clone(),
+                    title: c.title.clone(),
+                    bid_id: b.id.clone(),
+                    deadline: utc(c.bidding_deadline),
+                };
+                notify::notify(conn, &ctx.settings.public_url, &users, &event, now)?;
+            }
         }
     }
     Ok(())
@@ -296,7 +307,7 @@ pub struct ReasonView {
 pub struct BidView {
     pub id: String,
     pub challenge_id: String,
-    /// `draft` | `submitted` | `withdrawn` | `ineligible` | `awarded` | `not_awarded`
+    /// `draft` | `submitted` | `withdrawn` | `lapsed` | `ineligible` | `awarded` | `not_awarded`
     pub status: String,
     pub lead_organization_id: String,
     pub lead_organization_name: String,
@@ -514,7 +525,7 @@ pub fn withdraw(
     actor: &Actor,
     id: &str,
 ) -> Result<BidView> {
-    let (b, _, to, now) = begin(
+    let (b, c, to, now) = begin(
         conn,
         ctx,
         caller,
@@ -539,5 +550,12 @@ pub fn withdraw(
         Some(&after),
         None,
     )?;
+    let users = notify::bid_users(conn, &b)?;
+    let event = Event::BidWithdrawn {
+        challenge_id: c.id.clone(),
+        title: c.title.clone(),
+        bid_id: b.id.clone(),
+    };
+    notify::notify(conn, &ctx.settings.public_url, &users, &event, now)?;
     with_actions(conn, ctx, after, caller)
 }

@@ -77,11 +77,38 @@ pub struct ChallengeView {
     /// Send it back with an update (or as `If-Match`); publisher and officials only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+    /// In the publisher's own list (`mine=true`): what it watches on each challenge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<PublisherCounts>,
     /// What the caller may do with the challenge now (`edit`, `submit`, `approve`, `return`,
     /// `cancel`, `extend`, `ask`, `bid`), from the checks the actions run. On every view the API
     /// returns; absent only from audit entries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<crate::challenge_actions::ChallengeAction>>,
+}
+
+/// What a publisher watches on its own challenge, beside `bid_count`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublisherCounts {
+    /// Questions asked (答疑), and how many await an answer.
+    pub questions: i64,
+    pub questions_unanswered: i64,
+    /// Experts assigned to evaluate it.
+    pub experts_assigned: i64,
+    /// Agreements drafted from its award.
+    pub agreements: i64,
+}
+
+impl From<jiebang_db::challenges::WatchCounts> for PublisherCounts {
+    fn from(w: jiebang_db::challenges::WatchCounts) -> Self {
+        PublisherCounts {
+            questions: w.questions,
+            questions_unanswered: w.questions_unanswered,
+            experts_assigned: w.experts_assigned,
+            agreements: w.agreements,
+        }
+    }
 }
 
 pub fn view(
@@ -131,6 +158,7 @@ pub fn view(
         created_at: full.then(|| utc(c.created_at)),
         updated_at: full.then(|| utc(c.updated_at)),
         version: full.then_some(c.version),
+        counts: None,
         actions: None,
     }
 }
@@ -284,7 +312,7 @@ pub fn close_if_due(
     // bid the challenge ends unsuccessful
     let closed = jiebang_db::challenges::find(conn, &c.id)?
         .ok_or_else(|| Error::internal("lost challenge"))?;
-    crate::bids::release_live_bids(conn, &closed, now, &Actor::system(), false)?;
+    crate::bids::release_live_bids(conn, ctx, &closed, now, &Actor::system(), false)?;
     if crate::bids::formal_check_all(conn, ctx, &closed, now)? == 0 {
         let to =
             challenge::transition(closed.status(), Action::NoEligibleBid).map_err(wrong_state)?;

@@ -17,7 +17,7 @@ use serde::Serialize;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MyBid {
     pub bid_id: String,
-    /// `draft` | `submitted` | `withdrawn` | `ineligible` | `awarded` | `not_awarded`
+    /// `draft` | `submitted` | `withdrawn` | `lapsed` | `ineligible` | `awarded` | `not_awarded`
     pub status: String,
     /// `lead` (牵头单位) or `member` (联合申报单位)
     pub role: String,

@@ -31,7 +31,8 @@ pub fn find_for_update(conn: &mut DbConnection, id: &str) -> Result<Option<Agree
 /// Filters of the agreements list.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Only agreements whose challenge was published by, or whose bid is led by, this organisation.
+    /// Only agreements whose challenge was published by, or whose bid is led by or names as a
+    /// consortium member, this organisation.
     pub party: Option<String>,
     pub status: Option<String>,
     pub industry: Option<String>,
@@ -54,10 +55,15 @@ pub fn list(conn: &mut DbConnection, f: &Filter) -> Result<Vec<Agreement>, DbErr
         .select(Agreement::as_select())
         .into_boxed();
     if let Some(org) = &f.party {
+        use crate::schema::bid_members::dsl as m;
+        let member_of = m::bid_members
+            .filter(m::organization_id.eq(org.clone()))
+            .select(m::bid_id);
         q = q.filter(
             c::organization_id
                 .eq(org.clone())
-                .or(b::lead_organization_id.eq(org.clone())),
+                .or(b::lead_organization_id.eq(org.clone()))
+                .or(a::bid_id.eq_any(member_of)),
         );
     }
     if let Some(st) = &f.status {

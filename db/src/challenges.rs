@@ -314,6 +314,8 @@ pub struct ListFilter {
     pub statuses: Vec<jiebang_domain::challenge::ChallengeStatus>,
     /// Only this organisation's own challenges (`?mine=true`).
     pub organization_id: Option<String>,
+    /// Only the challenges this expert is assigned to (`?mine=true` as an expert).
+    pub assigned_expert: Option<String>,
     /// The fast SQL form of the visibility rule (`jiebang_domain::visibility`) for the list:
     /// a directed challenge is shown to the users of an invited organisation and of its
     /// publisher (`Some(org)`), or to nobody but staff (`None` unless `all_directed`).
@@ -356,6 +358,13 @@ pub fn list(conn: &mut DbConnection, f: &ListFilter) -> Result<Vec<Challenge>, D
     }
     if f.public_only {
         q = q.filter(c::published_at.is_not_null());
+    }
+    if let Some(expert) = &f.assigned_expert {
+        use crate::schema::challenge_experts::dsl as ce;
+        let assigned = ce::challenge_experts
+            .filter(ce::expert_id.eq(expert.clone()))
+            .select(ce::challenge_id);
+        q = q.filter(c::id.eq_any(assigned));
     }
     if let Some(org) = &f.organization_id {
         q = q.filter(c::organization_id.eq(org.clone()));
@@ -445,4 +454,64 @@ pub fn invitations_of(conn: &mut DbConnection, org: &str) -> Result<Vec<String>,
         .filter(inv::organization_id.eq(org))
         .select(inv::challenge_id)
         .load(conn)
+}
+
+/// What a publisher watches on each of its challenges (`?mine=true`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WatchCounts {
+    pub questions: i64,
+    pub questions_unanswered: i64,
+    pub experts_assigned: i64,
+    pub agreements: i64,
+}
+
+/// [`WatchCounts`] of several challenges, in four grouped queries.
+pub fn watch_counts(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, WatchCounts>, DbError> {
+    use crate::schema::agreements::dsl as a;
+    use crate::schema::challenge_experts::dsl as ce;
+    use crate::schema::questions::dsl as qu;
+    let mut out: std::collections::HashMap<String, WatchCounts> = ids
+        .iter()
+        .map(|id| (id.clone(), WatchCounts::default()))
+        .collect();
+    let questions: Vec<(String, i64)> = qu::questions
+        .filter(qu::challenge_id.eq_any(ids))
+        .group_by(qu::challenge_id)
+        .select((qu::challenge_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let unanswered: Vec<(String, i64)> = qu::questions
+        .filter(qu::challenge_id.eq_any(ids))
+        .filter(qu::answer.is_null())
+        .group_by(qu::challenge_id)
+        .select((qu::challenge_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let experts: Vec<(String, i64)> = ce::challenge_experts
+        .filter(ce::challenge_id.eq_any(ids))
+        .group_by(ce::challenge_id)
+        .select((ce::challenge_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let agreements: Vec<(String, i64)> = a::agreements
+        .filter(a::challenge_id.eq_any(ids))
+        .group_by(a::challenge_id)
+        .select((a::challenge_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    for (rows, set) in [
+        (
+            questions,
+            (|w: &mut WatchCounts, n| w.questions = n) as fn(&mut WatchCounts, i64),
+        ),
+        (unanswered, |w, n| w.questions_unanswered = n),
+        (experts, |w, n| w.experts_assigned = n),
+        (agreements, |w, n| w.agreements = n),
+    ] {
+        for (id, n) in rows {
+            if let Some(w) = out.get_mut(&id) {
+                set(w, n);
+            }
+        }
+    }
+    Ok(out)
 }

@@ -24,8 +24,18 @@ pub struct Party {
 pub enum PartyRole {
     /// 发榜方
     Publisher,
-    /// 揭榜方
+    /// 揭榜方 (the lead organisation of the winning bid)
     Bidder,
+    /// 联合体成员: a consortium member of the winning bid. Named in the terms and told of what
+    /// happens to the agreement; the lead signs for the consortium (牵头单位代表联合体签署).
+    Member,
+}
+
+impl PartyRole {
+    /// Whether the party signs the agreement: the publisher and the lead do, members do not.
+    pub fn signs(self) -> bool {
+        matches!(self, Self::Publisher | Self::Bidder)
+    }
 }
 
 /// A milestone's state: `scheduled` → `reported` (bidder) → `met` | `not_met` (publisher); a
@@ -119,6 +129,17 @@ impl Terms {
     pub fn party(&self, role: PartyRole) -> Option<&Party> {
         self.parties.iter().find(|p| p.role == role)
     }
+
+    /// The consortium members of the winning bid, in the bid's order.
+    pub fn members(&self) -> impl Iterator<Item = &Party> {
+        self.parties.iter().filter(|p| p.role == PartyRole::Member)
+    }
+
+    /// How many parties sign (the publisher and the lead): the agreement is `signed` once all
+    /// of them have.
+    pub fn signatories(&self) -> usize {
+        self.parties.iter().filter(|p| p.role.signs()).count()
+    }
 }
 
 /// Writes `value` canonically (see the module documentation).
@@ -197,6 +218,28 @@ mod tests {
                 deliverable: "样机".into(),
             }],
         }
+    }
+
+    #[test]
+    fn members_are_parties_that_do_not_sign() {
+        let mut t = terms();
+        assert_eq!(t.signatories(), 1);
+        for (role, id) in [
+            (PartyRole::Bidder, "o2"),
+            (PartyRole::Member, "o3"),
+            (PartyRole::Member, "o4"),
+        ] {
+            t.parties.push(Party {
+                role,
+                organization_id: id.into(),
+                name: id.into(),
+                credit_code: id.into(),
+            });
+        }
+        assert_eq!(t.signatories(), 2);
+        let members: Vec<&str> = t.members().map(|p| p.organization_id.as_str()).collect();
+        assert_eq!(members, ["o3", "o4"]);
+        assert_eq!(serde_json::to_value(PartyRole::Member).unwrap(), "member");
     }
 
     #[test]

@@ -12,16 +12,20 @@ pub enum BidStatus {
     Draft,
     Submitted,
     Withdrawn,
+    /// A draft still a draft when bidding closed (or when its challenge was cancelled): its
+    /// author never withdrew it, it simply can go nowhere now.
+    Lapsed,
     Ineligible,
     Awarded,
     NotAwarded,
 }
 
 impl BidStatus {
-    pub const ALL: [BidStatus; 6] = [
+    pub const ALL: [BidStatus; 7] = [
         Self::Draft,
         Self::Submitted,
         Self::Withdrawn,
+        Self::Lapsed,
         Self::Ineligible,
         Self::Awarded,
         Self::NotAwarded,
@@ -32,6 +36,7 @@ impl BidStatus {
             Self::Draft => "draft",
             Self::Submitted => "submitted",
             Self::Withdrawn => "withdrawn",
+            Self::Lapsed => "lapsed",
             Self::Ineligible => "ineligible",
             Self::Awarded => "awarded",
             Self::NotAwarded => "not_awarded",
@@ -61,6 +66,8 @@ pub enum BidAction {
     Edit,
     Submit,
     Withdraw,
+    /// Bidding closed (or the challenge was cancelled) with the bid still a draft.
+    Lapse,
     /// A material amendment of the challenge sends a submitted bid back for re-confirmation.
     Reopen,
     /// The formal check found it wanting.
@@ -112,6 +119,13 @@ pub fn transition(from: BidStatus, action: BidAction) -> Result<BidStatus, Wrong
                 Ok(S::Withdrawn)
             } else {
                 refuse("live")
+            }
+        }
+        BidAction::Lapse => {
+            if from == S::Draft {
+                Ok(S::Lapsed)
+            } else {
+                refuse("draft")
             }
         }
         BidAction::Reopen => {
@@ -716,6 +730,20 @@ mod tests {
             "bid_not_live"
         );
         assert!(S::Draft.is_live() && !S::Withdrawn.is_live());
+        // a draft left at the close lapses; nothing else does, and a lapsed bid is dead
+        assert_eq!(transition(S::Draft, A::Lapse), Ok(S::Lapsed));
+        for from in [S::Submitted, S::Withdrawn, S::Lapsed, S::Awarded] {
+            assert_eq!(transition(from, A::Lapse).unwrap_err().required, "draft");
+        }
+        assert!(!S::Lapsed.is_live() && !S::Lapsed.was_submitted());
+        assert_eq!(
+            transition(S::Lapsed, A::Submit).unwrap_err().code(),
+            "bid_not_draft"
+        );
+        assert_eq!(
+            transition(S::Lapsed, A::Withdraw).unwrap_err().code(),
+            "bid_not_live"
+        );
         assert!(S::Ineligible.was_submitted() && !S::Draft.was_submitted());
     }
 }

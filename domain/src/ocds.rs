@@ -90,6 +90,8 @@ pub struct AwardRecord {
     pub bid_id: String,
     /// The lead bidder (牵头单位).
     pub supplier: Party,
+    /// The bid's consortium members (联合体成员): suppliers beside the lead.
+    pub members: Vec<Party>,
     /// Jiebang bid status; only `awarded`, `not_awarded` and `ineligible` bids are exported,
     /// see [`award_status`].
     pub bid_status: String,
@@ -387,6 +389,9 @@ fn release(
             &["tenderer"]
         };
         parties.add(&a.supplier, supplier_roles);
+        for m in &a.members {
+            parties.add(m, supplier_roles);
+        }
         let mut award = Map::new();
         award.insert("id".into(), a.bid_id.clone().into());
         award.insert(
@@ -400,7 +405,14 @@ fn release(
             last_award = last_award.max(Some(d));
         }
         award.insert("value".into(), money(a.value));
-        award.insert("suppliers".into(), json!([org_ref(&a.supplier)]));
+        award.insert(
+            "suppliers".into(),
+            std::iter::once(&a.supplier)
+                .chain(&a.members)
+                .map(org_ref)
+                .collect::<Vec<_>>()
+                .into(),
+        );
         award_list.push(Value::Object(award));
     }
     if c.closed_at.is_some() || last_award.is_some() {
@@ -688,6 +700,7 @@ mod tests {
         AwardRecord {
             bid_id: bid_id.into(),
             supplier,
+            members: vec![],
             bid_status: bid_status.into(),
             value: 4_500_000,
             date: Some(t("2026-04-20T06:30:00Z")),
@@ -941,7 +954,7 @@ mod tests {
         assert_eq!(award_status("awarded"), Some("active"));
         assert_eq!(award_status("not_awarded"), Some("unsuccessful"));
         assert_eq!(award_status("ineligible"), Some("unsuccessful"));
-        for not_an_award in ["draft", "submitted", "withdrawn", ""] {
+        for not_an_award in ["draft", "submitted", "withdrawn", "lapsed", ""] {
             assert_eq!(award_status(not_an_award), None, "{not_an_award}");
         }
         assert_eq!(milestone_status("scheduled"), Some("scheduled"));

@@ -76,6 +76,19 @@ pub enum Event {
         bid_id: String,
         at: DateTime<Utc>,
     },
+    /// The lead withdrew a bid (to the lead's and the consortium members' users).
+    BidWithdrawn {
+        challenge_id: String,
+        title: String,
+        bid_id: String,
+    },
+    /// Bidding closed with the bid still a draft: it lapsed (to the lead's and the members' users).
+    BidLapsed {
+        challenge_id: String,
+        title: String,
+        bid_id: String,
+        deadline: DateTime<Utc>,
+    },
     /// The formal check found a bid ineligible (to the bidding organisation).
     BidIneligible {
         challenge_id: String,
@@ -182,6 +195,8 @@ impl Event {
             Event::ChallengeCancelled { .. } => "challenge_cancelled",
             Event::BidSubmitted { .. } => "bid_submitted",
             Event::BidIneligible { .. } => "bid_ineligible",
+            Event::BidWithdrawn { .. } => "bid_withdrawn",
+            Event::BidLapsed { .. } => "bid_lapsed",
             Event::ChallengeUnsuccessful { .. } => "challenge_unsuccessful",
             Event::ExpertAssigned { .. } => "expert_assigned",
             Event::ConsortiumFiled { .. } => "consortium_filed",
@@ -221,7 +236,9 @@ impl Event {
             | Event::Awarded { challenge_id, .. } => {
                 format!("/challenges/{challenge_id}")
             }
-            Event::BidSubmitted { bid_id, .. } => format!("/bids/{bid_id}"),
+            Event::BidSubmitted { bid_id, .. }
+            | Event::BidWithdrawn { bid_id, .. }
+            | Event::BidLapsed { bid_id, .. } => format!("/bids/{bid_id}"),
             Event::OrganizationRegistered {
                 organization_id, ..
             }
@@ -545,6 +562,22 @@ pub fn render(event: &Event, locale: Locale, base_url: &str) -> Rendered {
         (Event::BidSubmitted { title, at, .. }, Locale::En) => (
             format!("[Jiebang] Bid received: {title}"),
             vec![format!("Your bid on \"{title}\" was received {}.", english_time(*at)), "Until the deadline you may withdraw it and bid again; after it the publisher and the department read it.".into()],
+        ),
+        (Event::BidWithdrawn { title, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】申报已撤回：{title}"),
+            vec![format!("对榜单「{title}」的揭榜申报已由牵头单位撤回。"), "截止前牵头单位可重新申报。".into()],
+        ),
+        (Event::BidWithdrawn { title, .. }, Locale::En) => (
+            format!("[Jiebang] Bid withdrawn: {title}"),
+            vec![format!("The bid on \"{title}\" was withdrawn by its lead organisation."), "Until the deadline the lead may bid again.".into()],
+        ),
+        (Event::BidLapsed { title, deadline, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】申报草稿已失效：{title}"),
+            vec![format!("对榜单「{title}」的申报在揭榜截止（{}）时仍为草稿，未提交，现已失效。", shanghai(*deadline)), "该申报不参加形式审查和评审。".into()],
+        ),
+        (Event::BidLapsed { title, deadline, .. }, Locale::En) => (
+            format!("[Jiebang] Draft bid lapsed: {title}"),
+            vec![format!("The bid on \"{title}\" was still a draft when bidding closed ({}); it was never submitted and has lapsed.", english_time(*deadline)), "It takes no part in the formal check or the evaluation.".into()],
         ),
         (Event::BidIneligible { title, reasons, .. }, Locale::Zh) => (
             format!("【揭榜挂帅】形式审查未通过：{title}"),

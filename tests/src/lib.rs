@@ -745,6 +745,21 @@ impl SmtpSink {
         }
     }
 
+    /// Waits (up to 15 s) for a message that `pred` accepts; panics with what arrived if none.
+    pub fn wait_for_match(&self, pred: impl Fn(&Value) -> bool) -> Value {
+        let start = std::time::Instant::now();
+        loop {
+            let m = self.messages();
+            if let Some(found) = m.iter().find(|m| pred(m)) {
+                return found.clone();
+            }
+            if start.elapsed() > std::time::Duration::from_secs(15) {
+                panic!("no matching e-mail among {m:#?}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();

@@ -298,6 +298,13 @@ on_both_databases! {
         assert_eq!((all.len(), unique.len()), (1200, 1200));
         let terminated = page_through("&status=terminated", 37);
         assert_eq!(terminated.len(), 599);
+        // the CSV export streams every one of them, once, in pages of 500 (issue #12)
+        let csv = app.raw("GET", "/api/v1/exports/agreements.csv", Some(&cast.official), None, vec![]);
+        assert_eq!(csv.status, 200);
+        let rows: Vec<&str> = csv.body.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+        let in_csv: std::collections::BTreeSet<&str> = rows.iter().copied().collect();
+        assert_eq!((rows.len(), in_csv.len()), (1200, 1200));
+        assert!(unique.iter().all(|id| in_csv.contains(id.as_str())));
         // the default page is 20; bad paging parameters name the field
         assert_eq!(app.get("/api/v1/agreements", Some(&cast.official)).json["items"].as_array().unwrap().len(), 20);
         app.get("/api/v1/agreements?limit=101", Some(&cast.official)).problem(422, "validation_failed").has_field_error("limit", "out_of_range");

@@ -137,7 +137,7 @@ on_both_databases! {
         app.get(&format!("/api/v1/bids/{good}"), None).problem(404, "not_found");
         // nothing is accepted any more: the draft left at the close lapsed
         let fourth = app.token("lead@imau.edu.cn");
-        assert_eq!(app.get(&format!("/api/v1/bids/{draft}"), Some(&fourth)).json["status"], "withdrawn");
+        assert_eq!(app.get(&format!("/api/v1/bids/{draft}"), Some(&fourth)).json["status"], "lapsed");
         // after the deadline a submission is late, whatever the close did to the draft (issue #12)
         app.post(&format!("/api/v1/bids/{draft}/submit"), Some(&fourth), &json!({})).problem(409, "bidding_closed");
         app.post(&format!("/api/v1/challenges/{challenge}/bids"), Some(&fourth), &simple_bid()).problem(409, "bidding_closed");
@@ -304,6 +304,9 @@ on_both_databases! {
         app.advance(chrono::Duration::days(5) + chrono::Duration::seconds(1));
         cast.relogin(&app);
         app.wait_until("close", || app.get(&format!("/api/v1/challenges/{c1}"), Some(&cast.official)).json["status"] == "unsuccessful");
-        assert_eq!(app.get(&format!("/api/v1/bids/{left_as_draft}"), Some(&cast.bidder)).json["status"], "withdrawn");
+        assert_eq!(app.get(&format!("/api/v1/bids/{left_as_draft}"), Some(&cast.bidder)).json["status"], "lapsed");
+        // its lead was told it lapsed, not that it was withdrawn (issue #12)
+        let kinds: Vec<String> = app.get("/api/v1/me/notifications?limit=100", Some(&cast.bidder)).json["items"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect();
+        assert!(kinds.contains(&"bid_lapsed".to_owned()) && !kinds.contains(&"bid_withdrawn".to_owned()), "{kinds:?}");
     }
 }

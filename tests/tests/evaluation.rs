@@ -210,5 +210,38 @@ on_both_databases! {
         to.sort();
         assert_eq!(to, ["bidder@imu.edu.cn", "lead@iee.ac.cn", "lead@nmgu.edu.cn", "m@ordos-energy.cn", "publisher@bfhi.com.cn"],
             "three bidders, the consortium member of the first (issue #12) and the publisher are told");
+        // the member is a party to the agreement of its bid (issue #12): named in the terms, it
+        // finds and reads it, acts on nothing (its lead signs for the consortium), and the other
+        // winner's agreement does not exist for it
+        let member_token = app.token("m@ordos-energy.cn");
+        let listed = app.get("/api/v1/agreements", Some(&member_token)).expect(200).json;
+        let items = listed["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{listed}");
+        assert_eq!(items[0]["bid_id"], bid1.as_str());
+        let aid = items[0]["id"].as_str().unwrap();
+        let seen = app.get(&format!("/api/v1/agreements/{aid}"), Some(&member_token)).expect(200).json;
+        let parties: Vec<(&str, &str)> = seen["terms"]["parties"].as_array().unwrap().iter()
+            .map(|p| (p["role"].as_str().unwrap(), p["organization_id"].as_str().unwrap())).collect();
+        assert_eq!(parties, [("publisher", cast.publisher_org.as_str()), ("bidder", cast.bidder_org.as_str()), ("member", member.as_str())]);
+        assert_eq!(seen["actions"], json!([]));
+        app.post(&format!("/api/v1/agreements/{aid}/sign"), Some(&member_token), &json!({"terms_hash": seen["terms_hash"]})).problem(403, "not_a_party");
+        app.patch(&format!("/api/v1/agreements/{aid}"), Some(&member_token), &json!({"version": seen["version"], "term_months": 30})).problem(403, "forbidden");
+        let other = agreements.iter().find(|a| a.id != aid).unwrap();
+        app.get(&format!("/api/v1/agreements/{}", other.id), Some(&member_token)).problem(404, "not_found");
+        // the lead and the publisher sign, and the agreement is signed: members do not count
+        for token in [&cast.publisher, &cast.bidder] {
+            app.post(&format!("/api/v1/agreements/{aid}/sign"), Some(token), &json!({"terms_hash": seen["terms_hash"]})).expect(200);
+        }
+        assert_eq!(app.get(&format!("/api/v1/agreements/{aid}"), Some(&member_token)).json["status"], "signed");
+        // the CSV and the OCDS export name the member
+        let csv = app.raw("GET", "/api/v1/exports/agreements.csv", Some(&cast.official), None, vec![]);
+        assert!(csv.body.contains("鄂尔多斯能源集团有限公司（"), "{}", csv.body);
+        let package = app.get("/api/v1/exports/ocds", Some(&cast.official)).expect(200).json;
+        let award = package["releases"][0]["awards"].as_array().unwrap().iter().find(|a| a["id"] == bid1.as_str()).unwrap();
+        let suppliers: Vec<&str> = award["suppliers"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(suppliers, ["内蒙古大学", "鄂尔多斯能源集团有限公司"]);
+        if let Err(errors) = jiebang_tests::validate_ocds(&package) {
+            panic!("invalid OCDS export:\n{errors}");
+        }
     }
 }

@@ -123,7 +123,7 @@ const ROWS: &[Row] = &[
     row(
         "GET /api/v1/agreements/{id}",
         "agreement",
-        &["publisher", "bidder", "official", "admin"],
+        &["publisher", "bidder", "member", "official", "admin"],
         true,
     ),
     row(
@@ -141,7 +141,7 @@ const ROWS: &[Row] = &[
     row(
         "GET /api/v1/agreements/{id}/history",
         "agreement",
-        &["publisher", "bidder", "official", "admin"],
+        &["publisher", "bidder", "member", "official", "admin"],
         true,
     ),
     row(
@@ -555,7 +555,9 @@ fn readers(target: &str) -> &'static [&'static str] {
     match target {
         "bid" => &["bidder"],
         "won_bid" => &["bidder", "publisher", "assigned", "official", "admin"],
-        "agreement" | "agreement/milestone" => &["publisher", "bidder", "official", "admin"],
+        "agreement" | "agreement/milestone" => {
+            &["publisher", "bidder", "member", "official", "admin"]
+        }
         "directed" => &["publisher", "bidder", "official", "admin"],
         "draft" => &["publisher", "official", "admin"],
         "question" => &["bidder", "publisher", "official", "admin"],

@@ -79,8 +79,37 @@ fn events_reach_a_real_smtp_server(db: Db) {
     )
     .expect(200);
 
-    // submitted (official) + published (publisher) + subscription (bidder) + answer (bidder) + receipt (bidder)
-    let mails = sink.wait_for(5);
+    // another university bids with the bidder as its consortium member, withdraws, and leaves a
+    // second bid as a draft: the member is told of the withdrawal, and both of the lapse (#12)
+    let (_, lead) = app.verified_org("lead@imau.edu.cn", "内蒙古农业大学", "university", "150102");
+    let mut consortium_bid = simple_bid();
+    consortium_bid["members"] =
+        json!([{"organization_id": cast.bidder_org, "role": "关键材料研发", "share_percent": 30}]);
+    for withdraw in [true, false] {
+        let id = app
+            .post(
+                &format!("/api/v1/challenges/{challenge}/bids"),
+                Some(&lead),
+                &consortium_bid,
+            )
+            .expect(201)
+            .json["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if withdraw {
+            app.post(
+                &format!("/api/v1/bids/{id}/withdraw"),
+                Some(&lead),
+                &json!({}),
+            )
+            .expect(200);
+        }
+    }
+
+    // submitted (official) + published (publisher) + subscription (bidder) + answer (bidder) +
+    // receipt (bidder) + withdrawal (the lead and its member)
+    let mails = sink.wait_for(7);
     let find = |kind_subject: &str, rcpt: &str| {
         mails
             .iter()
@@ -98,6 +127,9 @@ fn events_reach_a_real_smtp_server(db: Db) {
         .unwrap()
         .contains("提供，位于包头。"));
     find("申报已提交", "bidder@imu.edu.cn");
+    let withdrawn = find("申报已撤回", "bidder@imu.edu.cn");
+    assert!(withdrawn["text"].as_str().unwrap().contains("牵头单位撤回"));
+    find("申报已撤回", "lead@imau.edu.cn");
     // the Message-ID is the outbox's, and the outbox knows them sent
     let outbox = app
         .state
@@ -118,7 +150,7 @@ fn events_reach_a_real_smtp_server(db: Db) {
         .get("/api/v1/me/notifications", Some(&cast.bidder))
         .expect(200)
         .json;
-    assert_eq!(inbox["unread_count"], 3);
+    assert_eq!(inbox["unread_count"], 4);
     let first = inbox["items"][0]["id"].as_str().unwrap();
     assert_eq!(
         app.post(
@@ -128,7 +160,7 @@ fn events_reach_a_real_smtp_server(db: Db) {
         )
         .expect(200)
         .json["unread_count"],
-        2
+        3
     );
     app.post(
         &format!("/api/v1/me/notifications/{first}/read"),
@@ -172,6 +204,26 @@ fn events_reach_a_real_smtp_server(db: Db) {
         .json["status"]
             == "evaluating"
     });
+    // the draft left at the close lapsed: its lead is told in Chinese, its member (now English)
+    // in English, with the deadline in Beijing time
+    let lapsed = |rcpt: &str| {
+        sink.wait_for_match(|m| {
+            to(m) == rcpt && {
+                let s = m["subject"].as_str().unwrap_or("");
+                s.contains("申报草稿已失效") || s.contains("Draft bid lapsed")
+            }
+        })
+    };
+    assert!(lapsed("lead@imau.edu.cn")["text"]
+        .as_str()
+        .unwrap()
+        .contains("北京时间"));
+    let member = lapsed("bidder@imu.edu.cn");
+    assert!(member["subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("[Jiebang] Draft bid lapsed"));
+    assert!(member["text"].as_str().unwrap().contains("Beijing time"));
     app.post(
         &format!("/api/v1/challenges/{challenge}/experts"),
         Some(&cast.official),

@@ -75,6 +75,9 @@ on_both_databases! {
         let expert = app.platform_user("expert", "scorer@experts.cn", None);
         let expert_id = app.get("/api/v1/me", Some(&expert)).json["user"]["id"].as_str().unwrap().to_owned();
         assert_eq!(app.get("/api/v1/me/assignments", Some(&expert)).expect(200).json, json!([]));
+        // an expert's own challenges are its assignments: none yet
+        assert_eq!(app.get("/api/v1/challenges?mine=true", Some(&expert)).expect(200).json["items"], json!([]));
+        app.post(&format!("/api/v1/challenges/{challenge}/questions"), Some(&third), &json!({"question": "是否提供电机测试台架？"})).expect(201);
         app.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
         cast.relogin(&app);
         let expert = app.token("scorer@experts.cn");
@@ -82,6 +85,17 @@ on_both_databases! {
         app.post(&format!("/api/v1/challenges/{challenge}/experts"), Some(&cast.official), &json!({"expert_ids": [expert_id]})).expect(200);
         let work = app.get("/api/v1/me/assignments", Some(&expert)).expect(200).json;
         assert_eq!(work[0]["challenge_id"], challenge.as_str());
+        let mine = app.get("/api/v1/challenges?mine=true", Some(&expert)).expect(200).json;
+        let listed: Vec<&str> = mine["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+        assert_eq!(listed, [challenge.as_str()]);
+        // the publisher's own list carries what it watches (issue #12): the bids handed in, the
+        // questions and how many await an answer, the experts, the agreements
+        let own = app.get("/api/v1/challenges?mine=true", Some(&cast.publisher)).expect(200).json;
+        let c = own["items"].as_array().unwrap().iter().find(|c| c["id"] == challenge.as_str()).unwrap();
+        assert_eq!(c["bid_count"], 2);
+        assert_eq!(c["counts"], json!({"questions": 1, "questions_unanswered": 1, "experts_assigned": 1, "agreements": 0}));
+        // the public list has no such counts
+        assert!(app.get("/api/v1/challenges", None).json["items"][0].get("counts").is_none());
         assert_eq!(work[0]["title"], "稀土永磁同步电机及控制系统研发");
         assert_eq!(work[0]["status"], "evaluating");
         assert_eq!((work[0]["bids_to_score"].as_i64(), work[0]["scored"].as_i64(), work[0]["done"].as_bool()), (Some(2), Some(0), Some(false)));

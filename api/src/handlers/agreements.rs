@@ -517,7 +517,7 @@ pub async fn sign(
             check(&AgreementFacts::load(conn, &a, &terms, &auth)?, AgreementActionName::Sign)?;
             let org = auth.organization_id().unwrap_or_default().to_owned();
             let signatures = jiebang_db::agreements::signatures(conn, &a.id)?;
-            let to = agreement::after_signature(status_of(&a), signatures.len() + 1, terms.parties.len()).map_err(wrong_state)?;
+            let to = agreement::after_signature(status_of(&a), signatures.len() + 1, terms.signatories()).map_err(wrong_state)?;
             if seen != a.terms_hash {
                 return Err(ApiError::with(Code::TermsHashMismatch, "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again"));
             }

@@ -570,8 +570,9 @@ fn parse_time(field: &str, v: &Option<String>) -> ApiResult<Option<chrono::Naive
 }
 
 /// Challenges, newest first, with filters, keyword search and cursor pagination. Public by
-/// default (published and later states); `mine=true` lists the caller's own; officials may list
-/// any status, e.g. `status=pending_review`.
+/// default (published and later states); `mine=true` lists the caller's organisation's own, with
+/// the `counts` a publisher watches (an expert's: the challenges it is assigned to); officials may
+/// list any status, e.g. `status=pending_review`.
 #[utoipa::path(get, path = "/api/v1/challenges", tag = "challenges", params(ListQuery),
     responses((status = 200, body = ChallengePage), (status = 422, body = crate::error::Problem)))]
 pub async fn list(
@@ -628,16 +629,22 @@ pub async fn list(
         let a = auth.as_ref().ok_or_else(|| {
             ApiError::with(Code::Unauthenticated, "请先登录 / authentication required")
         })?;
-        let org = a
-            .organization_id()
-            .filter(|_| a.role.is_organization_user())
-            .ok_or_else(|| {
-                ApiError::with(
-                    Code::NoOrganization,
-                    "您不属于任何单位 / you belong to no organisation",
-                )
-            })?;
-        f.organization_id = Some(org.to_owned());
+        if a.role == jiebang_domain::Role::Expert {
+            // an expert's own challenges are the ones it is assigned to evaluate
+            f.assigned_expert = Some(a.user.id.clone());
+            f.all_directed = true;
+        } else {
+            let org = a
+                .organization_id()
+                .filter(|_| a.role.is_organization_user())
+                .ok_or_else(|| {
+                    ApiError::with(
+                        Code::NoOrganization,
+                        "您不属于任何单位 / you belong to no organisation",
+                    )
+                })?;
+            f.organization_id = Some(org.to_owned());
+        }
         f.by_creation = true;
         f.statuses = status.map(|s| vec![s]).unwrap_or_default();
     } else if is_staff {
@@ -715,6 +722,7 @@ pub async fn list(
         })?);
     }
     let by_creation = f.by_creation;
+    let own_organization = f.organization_id.is_some();
     if let Some(ids) = f.ids.take() {
         f.ids = Some(page_of_matches(&state, &f, ids, limit).await?);
     }
@@ -739,6 +747,11 @@ pub async fn list(
             };
             let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
             let counts = jiebang_db::bids::submitted_counts(conn, &ids)?;
+            let mut watched = if own_organization {
+                jiebang_db::challenges::watch_counts(conn, &ids)?
+            } else {
+                Default::default()
+            };
             let mut names = std::collections::HashMap::new();
             // the caller's live bids are read once for the page, not per challenge
             let caller = auth.as_ref().map(|a| &a.0);
@@ -753,6 +766,7 @@ pub async fn list(
                 let full = mine || is_staff;
                 let count = counts.get(&c.id).copied().unwrap_or(0);
                 let mut v = view(c, &names[&c.organization_id], count, full, None);
+                v.counts = watched.remove(&c.id).map(Into::into);
                 let facts = Facts::with(conn, &st.ctx, c, caller, &live)?;
                 v.actions = Some(challenge_actions::actions(&facts));
                 items.push(v);
@@ -1161,7 +1175,7 @@ pub async fn cancel(
                 return Err(version_conflict());
             }
             let bidders = bidder_users(conn, &c.id)?;
-            release_live_bids(conn, &c, now, &actor, true)?;
+            release_live_bids(conn, &st.ctx, &c, now, &actor, true)?;
             let org = c.organization_id.clone();
             let v = transitioned(
                 conn,

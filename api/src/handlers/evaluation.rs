@@ -807,7 +807,11 @@ pub async fn confirm(
                 if won {
                     let lead = jiebang_db::organizations::find(conn, &b.lead_organization_id)?.ok_or_else(|| ApiError::internal("no lead"))?;
                     let share = shares[winners.iter().position(|w| *w == b.id).unwrap_or(0)];
-                    let terms = agreement_terms(&c, &b, &publisher, &lead, share);
+                    let mut members = Vec::new();
+                    for m in jiebang_db::bids::members(conn, &b.id)? {
+                        members.push(jiebang_db::organizations::find(conn, &m.organization_id)?.ok_or_else(|| ApiError::internal("no member"))?);
+                    }
+                    let terms = agreement_terms(&c, &b, &publisher, &lead, &members, share);
                     let a = Agreement {
                         id: jiebang_db::new_id(),
                         challenge_id: c.id.clone(),
@@ -845,34 +849,36 @@ pub async fn confirm(
     Ok(HttpResponse::Ok().json(v))
 }
 
-/// The terms of the agreement between the publisher and a winning bid. With several winners
-/// (赛马) the enterprise funds are split evenly between them (`enterprise_share`).
+/// The terms of the agreement between the publisher and a winning bid: the parties are the
+/// publisher, the lead and the bid's consortium members. With several winners (赛马) the
+/// enterprise funds are split evenly between them (`enterprise_share`).
 fn agreement_terms(
     c: &Challenge,
     b: &Bid,
     publisher: &jiebang_db::models::Organization,
     lead: &jiebang_db::models::Organization,
+    members: &[jiebang_db::models::Organization],
     enterprise_share: i64,
 ) -> agreement::Terms {
+    use jiebang_domain::agreement::PartyRole;
     let answers = b.kpi_answers();
+    let party = |role, o: &jiebang_db::models::Organization| Party {
+        role,
+        organization_id: o.id.clone(),
+        name: o.name.clone(),
+        credit_code: o.credit_code.clone(),
+    };
     agreement::Terms {
         challenge_id: c.id.clone(),
         bid_id: b.id.clone(),
         title: c.title.clone(),
-        parties: vec![
-            Party {
-                role: jiebang_domain::agreement::PartyRole::Publisher,
-                organization_id: publisher.id.clone(),
-                name: publisher.name.clone(),
-                credit_code: publisher.credit_code.clone(),
-            },
-            Party {
-                role: jiebang_domain::agreement::PartyRole::Bidder,
-                organization_id: lead.id.clone(),
-                name: lead.name.clone(),
-                credit_code: lead.credit_code.clone(),
-            },
-        ],
+        parties: [
+            party(PartyRole::Publisher, publisher),
+            party(PartyRole::Bidder, lead),
+        ]
+        .into_iter()
+        .chain(members.iter().map(|m| party(PartyRole::Member, m)))
+        .collect(),
         fiscal_amount: b.requested_fiscal,
         enterprise_amount: enterprise_share,
         term_months: c.duration_months as u32,

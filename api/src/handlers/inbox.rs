@@ -29,6 +29,8 @@ pub const KINDS: &[&str] = &[
     "challenge_cancelled",
     "bid_submitted",
     "bid_ineligible",
+    "bid_withdrawn",
+    "bid_lapsed",
     "challenge_unsuccessful",
     "expert_assigned",
     "award",

@@ -328,6 +328,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "发榜单位信用代码 publisher_credit_code",
     "揭榜单位 bidder",
     "揭榜单位信用代码 bidder_credit_code",
+    "联合体成员 members",
     "所在盟市 prefecture",
     "状态 status",
     "财政资金(元) fiscal_yuan",
@@ -337,50 +338,61 @@ pub const CSV_COLUMNS: &[&str] = &[
     "条款摘要 terms_hash",
 ];
 
-/// Every agreement as CSV (officials and admins): UTF-8 with a byte-order mark so that
-/// spreadsheet programs show Chinese correctly; columns in `CSV_COLUMNS`.
-#[utoipa::path(get, path = "/api/v1/exports/agreements.csv", tag = "stats", security(("bearer" = [])),
-    responses((status = 200, description = "text/csv; charset=utf-8, with BOM"), (status = 403, body = crate::error::Problem)))]
-pub async fn agreements_csv(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
-    auth.require(&[Role::Official, Role::Admin])?;
-    let d = load(&state).await?;
-    let challenge: HashMap<&str, &jiebang_db::stats::ChallengeRow> =
-        d.challenges.iter().map(|c| (c.0.as_str(), c)).collect();
-    let mut out = String::from("\u{feff}");
-    out.push_str(
-        &CSV_COLUMNS
-            .iter()
-            .map(|c| csv_field(c))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    out.push_str("\r\n");
-    for (a, t) in &d.agreements {
+/// Rows of the agreements CSV read per database round trip while streaming.
+const CSV_PAGE: i64 = 500;
+
+/// One page of the agreements CSV after `after` (newest first): the rows, and the cursor of the
+/// next page if there is one.
+fn csv_page(
+    conn: &mut jiebang_db::DbConnection,
+    after: Option<(chrono::NaiveDateTime, String)>,
+) -> ApiResult<(String, Option<(chrono::NaiveDateTime, String)>)> {
+    let mut rows = jiebang_db::agreements::list(
+        conn,
+        &jiebang_db::agreements::Filter {
+            after,
+            limit: CSV_PAGE + 1,
+            ..Default::default()
+        },
+    )?;
+    let next = (rows.len() as i64 > CSV_PAGE).then(|| {
+        rows.truncate(CSV_PAGE as usize);
+        let last = rows.last().expect("a full page");
+        (last.created_at, last.id.clone())
+    });
+    let mut challenges: HashMap<String, Option<jiebang_db::challenges::Challenge>> = HashMap::new();
+    let mut out = String::new();
+    for a in &rows {
+        let t: Terms = serde_json::from_str(&a.terms_json).map_err(ApiError::internal)?;
+        if !challenges.contains_key(&a.challenge_id) {
+            let c = jiebang_db::challenges::find(conn, &a.challenge_id)?;
+            challenges.insert(a.challenge_id.clone(), c);
+        }
+        let c = challenges[&a.challenge_id].as_ref();
         let (publisher, bidder) = (t.party(PartyRole::Publisher), t.party(PartyRole::Bidder));
-        let c = challenge.get(a.challenge_id.as_str());
-        let region = c.map(|c| prefecture(&c.3).1).unwrap_or_default();
         let time = |t: Option<chrono::NaiveDateTime>| {
             t.map(|t| jiebang_domain::challenge::shanghai(utc(t)))
                 .unwrap_or_default()
         };
+        let name = |p: Option<&jiebang_domain::agreement::Party>| {
+            p.map(|p| p.name.clone()).unwrap_or_default()
+        };
+        let code = |p: Option<&jiebang_domain::agreement::Party>| {
+            p.map(|p| p.credit_code.clone()).unwrap_or_default()
+        };
         let row = [
             a.id.clone(),
             t.title.clone(),
-            c.map(|c| c.2.clone()).unwrap_or_default(),
-            publisher
-                .as_ref()
-                .map(|p| p.name.clone())
-                .unwrap_or_default(),
-            publisher
-                .as_ref()
-                .map(|p| p.credit_code.clone())
-                .unwrap_or_default(),
-            bidder.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
-            bidder
-                .as_ref()
-                .map(|p| p.credit_code.clone())
-                .unwrap_or_default(),
-            region,
+            c.map(|c| c.industry.clone()).unwrap_or_default(),
+            name(publisher),
+            code(publisher),
+            name(bidder),
+            code(bidder),
+            t.members()
+                .map(|m| format!("{}（{}）", m.name, m.credit_code))
+                .collect::<Vec<_>>()
+                .join("；"),
+            c.map(|c| prefecture(&c.region_code).1).unwrap_or_default(),
             a.status.clone(),
             t.fiscal_amount.to_string(),
             t.enterprise_amount.to_string(),
@@ -396,13 +408,51 @@ pub async fn agreements_csv(state: web::Data<AppState>, auth: Auth) -> ApiResult
         );
         out.push_str("\r\n");
     }
+    Ok((out, next))
+}
+
+/// Every agreement as CSV (officials and admins), newest first: UTF-8 with a byte-order mark so
+/// that spreadsheet programs show Chinese correctly; columns in `CSV_COLUMNS`. The body is
+/// streamed, a page of rows per database round trip, so no export is held in memory whole.
+#[utoipa::path(get, path = "/api/v1/exports/agreements.csv", tag = "stats", security(("bearer" = [])),
+    responses((status = 200, description = "text/csv; charset=utf-8, with BOM"), (status = 403, body = crate::error::Problem)))]
+pub async fn agreements_csv(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    use futures_util::stream::{self, StreamExt};
+    auth.require(&[Role::Official, Role::Admin])?;
+    // the first page is read before the response starts, so a database failure is still a
+    // problem+json answer rather than a cut-off file
+    let (first, next) = state.read(|conn| csv_page(conn, None)).await?;
+    let mut head = String::from("\u{feff}");
+    head.push_str(
+        &CSV_COLUMNS
+            .iter()
+            .map(|c| csv_field(c))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    head.push_str("\r\n");
+    head.push_str(&first);
+    let rest = stream::try_unfold(next, move |cursor| {
+        let state = state.clone();
+        async move {
+            let Some(after) = cursor else {
+                return Ok::<_, ApiError>(None);
+            };
+            let (rows, next) = state.read(move |conn| csv_page(conn, Some(after))).await?;
+            Ok(Some((web::Bytes::from(rows), next)))
+        }
+    });
+    // after the first page the status line is sent: a failure can only cut the body short
+    let body = stream::once(async move { Ok::<_, ApiError>(web::Bytes::from(head)) })
+        .chain(rest)
+        .map(|r| r.map_err(|e| std::io::Error::other(format!("{e:?}"))));
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             "Content-Disposition",
             "attachment; filename=\"agreements.csv\"",
         ))
-        .body(out))
+        .streaming(body))
 }
 
 /// The OCDS 1.1.5 release package of every challenge that was published (tender = challenge,
@@ -463,6 +513,10 @@ pub async fn ocds(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRespo
                     awards.push(AwardRecord {
                         bid_id: b.id.clone(),
                         supplier: party(conn, &b.lead_organization_id)?,
+                        members: jiebang_db::bids::members(conn, &b.id)?
+                            .iter()
+                            .map(|m| party(conn, &m.organization_id))
+                            .collect::<ApiResult<Vec<_>>>()?,
                         bid_status: b.status.clone(),
                         value: b.requested_fiscal + b.own_funds,
                         date: (b.status() != BidStatus::Ineligible).then(|| utc(b.updated_at)),
