@@ -10,13 +10,19 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 # --- system packages: a C toolchain with make and perl (SQLite, libpq and OpenSSL are built
 # from source into the binary; no -dev package is needed), and for the end-to-end tests a real
-# SMTP server (aiosmtpd) and a JSON Schema validator (the OCDS export), both on the system Python ---
+# SMTP server (aiosmtpd) and a JSON Schema validator (the OCDS export), both on the system Python,
+# and a real browser ---
 need=()
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v perl >/dev/null 2>&1 || need+=(perl)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 /usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1 || need+=(python3-jsonschema)
+# the browser tests: Debian's chromium and its matching chromedriver (never a browser a test tool
+# downloads), and a CJK font so that screenshots show Chinese
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   sudo=""

@@ -115,6 +115,9 @@ impl Application {
                     web::resource("/openapi.json").route(web::get().to(handlers::ops::openapi)),
                 )
                 .configure(handlers::api_v1)
+                // the web interface takes every other path (and answers unknown ones in HTML);
+                // an unknown path under /api/v1 falls through to the JSON 404 below
+                .configure(crate::web::routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(ApiError::with(
                         Code::NotFound,

@@ -177,7 +177,12 @@ pub fn render_problem<B: MessageBody + 'static>(
         .response()
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+        .is_some_and(|v| {
+            // a problem already, or a page of the web interface, which says what went wrong
+            // in HTML
+            v.as_bytes().starts_with(PROBLEM_JSON.as_bytes())
+                || v.as_bytes().starts_with(b"text/html")
+        });
     let status = res.status();
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));

@@ -1,4 +1,4 @@
-//! Jiebang's HTTP API (actix-web) and the `jiebang` binary.
+//! Jiebang's HTTP API (actix-web), its web interface (`web`) and the `jiebang` binary.
 
 pub mod accounts;
 pub mod app;
@@ -20,6 +20,7 @@ pub mod scheduler;
 pub mod search;
 pub mod state;
 pub mod views;
+pub mod web;
 
 pub use app::Application;
 pub use config::Config;

@@ -20,6 +20,7 @@ pub mod stats;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+pub mod web_sessions;
 
 pub use connection::{Backend, Database, DbConnection, DbPool};
 pub use diesel;

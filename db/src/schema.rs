@@ -389,6 +389,16 @@ diesel::joinable!(challenges -> organizations (organization_id));
 diesel::joinable!(challenge_invitations -> challenges (challenge_id));
 diesel::joinable!(questions -> challenges (challenge_id));
 
+diesel::table! {
+    web_sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
@@ -419,4 +429,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     consortium_members,
     registration_counters,
     profiles,
+    web_sessions,
 );

@@ -60,6 +60,17 @@ fn table() -> &'static HashMap<&'static str, Region> {
     })
 }
 
+/// Every province and prefecture (not the counties), by code: what a person picks a region
+/// from by name.
+pub fn provinces_and_prefectures() -> Vec<&'static Region> {
+    let mut all: Vec<&'static Region> = table()
+        .values()
+        .filter(|r| r.level != RegionLevel::County)
+        .collect();
+    all.sort_by_key(|r| r.code);
+    all
+}
+
 /// Looks a division up by its code.
 pub fn lookup(code: &str) -> Option<&'static Region> {
     table().get(code)

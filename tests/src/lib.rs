@@ -16,6 +16,8 @@ use std::sync::{mpsc, Arc};
 
 pub use serde_json;
 
+pub mod browser;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
     Sqlite,

@@ -148,7 +148,11 @@ on_both_databases! {
         app.raw("POST", "/api/v1/auth/login", None, Some("application/json"), big.into_bytes())
             .problem(413, "payload_too_large");
         app.get("/api/v1/nowhere", None).problem(404, "not_found");
-        app.get("/nowhere", None).problem(404, "not_found");
+        // outside /api the web interface answers: an unknown page is a 404 page in Chinese (#13)
+        let page = app.get("/nowhere", None);
+        assert_eq!(page.status, 404);
+        assert!(page.header("content-type").is_some_and(|t| t.starts_with("text/html")));
+        assert!(page.body.contains("未找到"));
         let r = app.raw("DELETE", "/api/v1/me", None, None, vec![]).problem(405, "method_not_allowed");
         assert_eq!(r.header("allow"), Some("GET, PATCH"));
         app.get("/api/v1/me", None).problem(401, "unauthenticated");

@@ -178,6 +178,7 @@ pub async fn update_user(
             jiebang_db::users::set_active(conn, &id, active, now.naive_utc())?;
             if !active {
                 jiebang_db::tokens::revoke_user(conn, &id, now.naive_utc())?;
+                jiebang_db::web_sessions::delete_for_user(conn, &id)?;
             }
             let after = jiebang_db::users::find(conn, &id)?
                 .ok_or_else(|| ApiError::internal("lost user"))?;

@@ -57,7 +57,35 @@ pub async fn register(
     req: HttpRequest,
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.0;
+    let (user, org) = register_account(&state, audit::request_id(&req), body.0).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/api/v1/organizations/{}", org.id),
+        ))
+        .json(RegisterResponse {
+            user: UserView::from(&user),
+            // what the new organisation admin may do with it
+            organization: jiebang_application::organization_actions::view(
+                &org,
+                Some(&jiebang_application::Caller {
+                    role: jiebang_domain::Role::OrgAdmin,
+                    organization: Some(org.clone()),
+                    user: user.clone(),
+                    session_id: String::new(),
+                }),
+            ),
+        }))
+}
+
+/// Registers a user with a new, unverified organisation of which it is the admin (the API's
+/// `/auth/register` and the web interface's 注册): the fields checked with their paths, the
+/// credit code unique, the officials told. The new user and organisation.
+pub async fn register_account(
+    state: &web::Data<AppState>,
+    request_id: Option<String>,
+    body: RegisterRequest,
+) -> ApiResult<(jiebang_db::models::User, jiebang_db::models::Organization)> {
     let mut v = Violations::new();
     let org_name = v.take(
         "organization.name",
@@ -94,9 +122,8 @@ pub async fn register(
         .hash(account.password.expose().to_owned())
         .await?;
     let now = state.now();
-    let request_id = audit::request_id(&req);
     let public_url = state.config.public_url.clone();
-    let (user, org) = state
+    state
         .write(move |conn| {
             if jiebang_db::organizations::credit_code_taken(conn, credit_code.as_str())? {
                 return Err(credit_code_taken());
@@ -177,25 +204,7 @@ pub async fn register(
             )?;
             Ok((user, org))
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            actix_web::http::header::LOCATION,
-            format!("/api/v1/organizations/{}", org.id),
-        ))
-        .json(RegisterResponse {
-            user: UserView::from(&user),
-            // what the new organisation admin may do with it
-            organization: jiebang_application::organization_actions::view(
-                &org,
-                Some(&jiebang_application::Caller {
-                    role: jiebang_domain::Role::OrgAdmin,
-                    organization: Some(org.clone()),
-                    user: user.clone(),
-                    session_id: String::new(),
-                }),
-            ),
-        }))
+        .await
 }
 
 fn credit_code_taken() -> ApiError {
@@ -228,7 +237,7 @@ fn invalid_credentials() -> ApiError {
     )
 }
 
-fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
+pub fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
     if trust_proxy {
         if let Some(addr) = req.connection_info().realip_remote_addr() {
             return addr.to_owned();
@@ -280,20 +289,17 @@ fn issue_tokens(
     })
 }
 
-/// Log in with e-mail and password. Unknown e-mail and wrong password get the same 401 in the
-/// same time; repeated failures are throttled (429 with `Retry-After`).
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem),
-              (status = 403, body = crate::error::Problem), (status = 429, body = crate::error::Problem),
-              (status = 503, body = crate::error::Problem)))]
-pub async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
-    let LoginRequest { email, password } = body.0;
+/// Checks an e-mail and password as every sign-in does (the API's `/auth/login` and the web
+/// interface's 登录): throttled per account and per address, hashed on the hashing threads, the
+/// same answer for an unknown e-mail and a wrong password, and a deactivated account refused.
+/// The active user on success.
+pub async fn check_password(
+    state: &web::Data<AppState>,
+    address: &str,
+    email: &str,
+    password: String,
+) -> ApiResult<jiebang_db::models::User> {
     let email = email.trim().to_lowercase();
-    let address = client_address(&req, state.config.trust_proxy);
     let now = state.now();
     // the attempt is counted before the password is hashed, so that concurrent guesses cannot
     // all pass the limit; a success or an attempt that checked nothing gives it back
@@ -301,7 +307,7 @@ pub async fn login(
     let slot = state.hasher.slot().await?;
     let reservation = state
         .throttle
-        .reserve(&email, &address, now)
+        .reserve(&email, address, now)
         .await
         .inspect_err(|e| {
             if e.0.code == Code::TooManyRequests {
@@ -347,6 +353,24 @@ pub async fn login(
         ));
     }
     state.throttle.succeeded(&email, reservation).await?;
+    Ok(user)
+}
+
+/// Log in with e-mail and password. Unknown e-mail and wrong password get the same 401 in the
+/// same time; repeated failures are throttled (429 with `Retry-After`).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem),
+              (status = 403, body = crate::error::Problem), (status = 429, body = crate::error::Problem),
+              (status = 503, body = crate::error::Problem)))]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let LoginRequest { email, password } = body.0;
+    let address = client_address(&req, state.config.trust_proxy);
+    let now = state.now();
+    let user = check_password(&state, &address, &email, password).await?;
     let request_id = audit::request_id(&req);
     let st = state.clone();
     let tokens = state

@@ -404,12 +404,26 @@ pub async fn read(
     auth: MaybeAuth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let v = read_view(&state, auth.0, id.into_inner()).await?;
+    let etag = v.version.map(|ver| format!("\"{ver}\""));
+    let mut resp = HttpResponse::Ok();
+    if let Some(e) = etag {
+        resp.insert_header((actix_web::http::header::ETAG, e));
+    }
+    Ok(resp.json(v))
+}
+
+/// A challenge as `GET /challenges/{id}` answers it, for whoever may see it (404 otherwise).
+pub async fn read_view(
+    state: &web::Data<AppState>,
+    auth: Option<Auth>,
+    id: String,
+) -> ApiResult<ChallengeView> {
     let st = state.clone();
-    let v = state
+    state
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
-            let mut v = match access(conn, &c, auth.0.as_ref())? {
+            let mut v = match access(conn, &c, auth.as_ref())? {
                 Access::Hidden => return Err(not_found().into()),
                 Access::Owner | Access::Staff => full_view(conn, &c)?,
                 Access::Public => {
@@ -424,20 +438,14 @@ pub async fn read(
                 conn,
                 &st.ctx,
                 &c,
-                auth.0.as_ref().map(|a| &a.0),
+                auth.as_ref().map(|a| &a.0),
             )?);
             Ok(v)
         })
-        .await?;
-    let etag = v.version.map(|ver| format!("\"{ver}\""));
-    let mut resp = HttpResponse::Ok();
-    if let Some(e) = etag {
-        resp.insert_header((actix_web::http::header::ETAG, e));
-    }
-    Ok(resp.json(v))
+        .await
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `true`: the caller's organisation's own challenges, drafts included.
@@ -580,9 +588,17 @@ pub async fn list(
     auth: MaybeAuth,
     query: Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(list_page(&state, auth.0, query.0).await?))
+}
+
+/// One page of challenges as `GET /challenges` answers it (the web interface's 榜单大厅 and
+/// workspaces read the same).
+pub async fn list_page(
+    state: &web::Data<AppState>,
+    auth: Option<Auth>,
+    q: ListQuery,
+) -> ApiResult<ChallengePage> {
     let st = state.clone();
-    let q = query.0;
-    let auth = auth.0;
     let limit = match &q.limit {
         None => 20,
         Some(s) => match s.parse::<i64>() {
@@ -724,7 +740,7 @@ pub async fn list(
     let by_creation = f.by_creation;
     let own_organization = f.organization_id.is_some();
     if let Some(ids) = f.ids.take() {
-        f.ids = Some(page_of_matches(&state, &f, ids, limit).await?);
+        f.ids = Some(page_of_matches(state, &f, ids, limit).await?);
     }
     let page = state
         .read(move |conn| {
@@ -777,7 +793,7 @@ pub async fn list(
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(page)
 }
 
 // ---------------------------------------------------------------- update / amend

@@ -567,8 +567,16 @@ pub async fn ranking(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let v = state
+    Ok(HttpResponse::Ok().json(ranking_entries(&state, auth, id.into_inner()).await?))
+}
+
+/// The ranking as `GET /challenges/{id}/ranking` answers it, for whoever may read it.
+pub async fn ranking_entries(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<Vec<RankingEntry>> {
+    state
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
             let acc = access(conn, &c, Some(&auth))?;
@@ -594,8 +602,7 @@ pub async fn ranking(
             }
             Ok(compute_ranking(conn, &c, awarded(&c))?.entries)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 // ---------------------------------------------------------------- award

@@ -20,7 +20,7 @@ use jiebang_domain::{Role, Violations};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DirectoryQuery {
     /// `verified` | `unverified` (officials and admins only; others see verified organisations).
@@ -65,8 +65,17 @@ pub async fn list(
     auth: MaybeAuth,
     query: Query<DirectoryQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = query.0;
-    let caller = auth.0.map(|a| a.0);
+    let page = directory_page(&state, auth.0.map(|a| a.0), query.0).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One page of the directory as `GET /organizations` answers it (the web interface's 机构名录
+/// reads the same).
+pub async fn directory_page(
+    state: &web::Data<AppState>,
+    caller: Option<jiebang_application::Caller>,
+    q: DirectoryQuery,
+) -> ApiResult<DirectoryPage> {
     let staff = caller.as_ref().is_some_and(|c| c.is_staff());
     let mut v = Violations::new();
     let limit = match q.limit.as_deref() {
@@ -137,7 +146,7 @@ pub async fn list(
         after,
         limit: limit + 1,
     };
-    let page = state
+    state
         .read(move |conn| {
             let mut rows = jiebang_db::organizations::list(conn, &filter)?;
             let more = rows.len() as i64 > limit;
@@ -159,8 +168,7 @@ pub async fn list(
             }
             Ok(DirectoryPage { items, next_cursor })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+        .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

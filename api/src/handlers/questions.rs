@@ -140,9 +140,17 @@ pub async fn list(
     auth: MaybeAuth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let auth = auth.0;
-    let items = state
+    Ok(HttpResponse::Ok().json(questions_of(&state, auth.0, id.into_inner()).await?))
+}
+
+/// The questions of a challenge the caller may read, as `GET /challenges/{id}/questions`
+/// answers them (the web challenge page shows the same).
+pub async fn questions_of(
+    state: &web::Data<AppState>,
+    auth: Option<Auth>,
+    id: String,
+) -> ApiResult<Vec<QuestionView>> {
+    state
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
             let acc = access(conn, &c, auth.as_ref())?;
@@ -169,8 +177,7 @@ pub async fn list(
                 })
                 .collect::<Vec<_>>())
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(items))
+        .await
 }
 
 /// The organisation a caller asks for: an organisation's own user, not an expert linked to it.

@@ -135,7 +135,12 @@ fn signed(d: &Data) -> impl Iterator<Item = &(jiebang_db::evaluation::Agreement,
 /// Headline figures (public).
 #[utoipa::path(get, path = "/api/v1/stats/overview", tag = "stats", responses((status = 200, body = Overview)))]
 pub async fn overview(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let d = load(&state).await?;
+    Ok(HttpResponse::Ok().json(overview_figures(&state).await?))
+}
+
+/// The public headline figures (`GET /stats/overview`, and the counters of the web hall).
+pub async fn overview_figures(state: &AppState) -> ApiResult<Overview> {
+    let d = load(state).await?;
     // the public summary counts open challenges only: a directed challenge (定向委托), its bids
     // and its agreements are not public
     let open: HashSet<&str> = d
@@ -146,7 +151,7 @@ pub async fn overview(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         .collect();
     let challenges = || d.challenges.iter().filter(|c| open.contains(c.0.as_str()));
     let signed_open = || signed(&d).filter(|(a, _)| open.contains(a.challenge_id.as_str()));
-    Ok(HttpResponse::Ok().json(Overview {
+    Ok(Overview {
         challenges_published: challenges().filter(|c| c.5.is_some()).count() as i64,
         challenges_open: challenges().filter(|c| c.1 == "published").count() as i64,
         challenges_awarded: challenges()
@@ -162,7 +167,7 @@ pub async fn overview(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         enterprise_signed: signed_open().map(|(_, t)| t.enterprise_amount).sum(),
         consortia_filed: d.consortia.len() as i64,
         organizations_verified: d.orgs.values().filter(|(_, s)| s == "verified").count() as i64,
-    }))
+    })
 }
 
 fn prefecture(region: &str) -> (String, String) {

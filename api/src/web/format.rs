@@ -1,0 +1,170 @@
+//! How values read in the pages: money in 万元, times in 北京时间 with a countdown, and the
+//! Chinese names of states and kinds.
+
+use chrono::{DateTime, Utc};
+
+/// Yuan as 万元 with at most two decimals: 3 000 000 → `300`, 1 234 500 → `123.45`.
+pub fn wan(yuan: i64) -> String {
+    let cents_of_wan = (yuan as i128 * 100 + if yuan >= 0 { 5_000 } else { -5_000 }) / 10_000;
+    let whole = cents_of_wan / 100;
+    let frac = (cents_of_wan % 100).abs();
+    let mut s = group(whole);
+    if frac != 0 {
+        let f = format!("{frac:02}");
+        s.push('.');
+        s.push_str(f.trim_end_matches('0'));
+    }
+    s
+}
+
+fn group(n: i128) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// `2026-12-01 17:00（北京时间）`.
+pub fn beijing(t: DateTime<Utc>) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    format!(
+        "{}（北京时间）",
+        t.with_timezone(&offset).format("%Y-%m-%d %H:%M")
+    )
+}
+
+/// The date alone, in Beijing: `2026-12-01`.
+pub fn beijing_date(t: DateTime<Utc>) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    t.with_timezone(&offset).format("%Y-%m-%d").to_string()
+}
+
+/// What is left until `deadline`: `剩余 5 天 3 小时`, `剩余 2 小时 10 分`, `剩余 8 分钟`, or
+/// `已截止`.
+pub fn countdown(deadline: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let left = deadline - now;
+    if left <= chrono::Duration::zero() {
+        return "已截止".into();
+    }
+    let (d, h, m) = (
+        left.num_days(),
+        left.num_hours() % 24,
+        left.num_minutes() % 60,
+    );
+    if d > 0 {
+        format!("剩余 {d} 天 {h} 小时")
+    } else if h > 0 {
+        format!("剩余 {h} 小时 {m} 分")
+    } else {
+        format!("剩余 {} 分钟", m.max(1))
+    }
+}
+
+pub fn challenge_status(s: &str) -> &'static str {
+    match s {
+        "draft" => "草稿",
+        "pending_review" => "待审核",
+        "published" => "揭榜中",
+        "evaluating" => "评审中",
+        "awarded" => "已立项",
+        "contracted" => "已签约",
+        "completed" => "已完成",
+        "cancelled" => "已撤销",
+        "unsuccessful" => "未成功揭榜",
+        _ => "未知状态",
+    }
+}
+
+pub fn challenge_kind(s: &str) -> &'static str {
+    match s {
+        "tech_breakthrough" => "技术攻关类",
+        "transformation" => "成果转化类",
+        _ => "其他",
+    }
+}
+
+pub fn mode(s: &str) -> &'static str {
+    match s {
+        "open" => "公开揭榜",
+        "directed" => "定向委托",
+        _ => "其他",
+    }
+}
+
+pub fn organization_kind(s: &str) -> &'static str {
+    match s {
+        "enterprise" => "企业",
+        "university" => "高校",
+        "institute" => "科研院所",
+        "government" => "政府部门",
+        "other" => "其他单位",
+        _ => "其他单位",
+    }
+}
+
+pub fn ip_ownership(s: &str) -> &'static str {
+    match s {
+        "publisher" => "归发榜方所有",
+        "bidder" => "归揭榜方所有",
+        "shared" => "双方共有",
+        "negotiable" => "双方协商约定",
+        _ => "另行约定",
+    }
+}
+
+/// The name of a region code (`150200` → 包头市), with its province for a prefecture or county.
+pub fn region(code: &str) -> String {
+    let Some(r) = jiebang_domain::region::lookup(code) else {
+        return code.to_owned();
+    };
+    match r.parent_code.and_then(jiebang_domain::region::lookup) {
+        Some(p) => format!("{}{}", p.name, r.name),
+        None => r.name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_in_wan() {
+        assert_eq!(wan(3_000_000), "300");
+        assert_eq!(wan(1_234_500), "123.45");
+        assert_eq!(wan(123_456_789_000), "12,345,678.9");
+        assert_eq!(wan(0), "0");
+        assert_eq!(wan(5_000), "0.5");
+    }
+
+    #[test]
+    fn beijing_time_and_countdown() {
+        let t: DateTime<Utc> = "2026-12-01T09:00:00Z".parse().unwrap();
+        assert_eq!(beijing(t), "2026-12-01 17:00（北京时间）");
+        let now: DateTime<Utc> = "2026-11-26T06:00:00Z".parse().unwrap();
+        assert_eq!(countdown(t, now), "剩余 5 天 3 小时");
+        assert_eq!(
+            countdown(t, t - chrono::Duration::minutes(130)),
+            "剩余 2 小时 10 分"
+        );
+        assert_eq!(
+            countdown(t, t - chrono::Duration::seconds(20)),
+            "剩余 1 分钟"
+        );
+        assert_eq!(countdown(t, t), "已截止");
+    }
+
+    #[test]
+    fn names_in_chinese() {
+        assert_eq!(challenge_status("published"), "揭榜中");
+        assert_eq!(region("150200"), "内蒙古自治区包头市");
+        assert_eq!(region("150000"), "内蒙古自治区");
+    }
+}

@@ -1,0 +1,546 @@
+//! The public pages: 榜单大厅 (`/`), 榜单详情 (`/challenges/{id}`) and 机构名录
+//! (`/organizations`). They read through the API's own list and read functions.
+
+use super::format;
+use super::session::Visitor;
+use super::{error_page, render, FormErrors, Layout};
+use crate::auth::Auth;
+use crate::error::ApiResult;
+use crate::handlers::{challenges, evaluation, organizations, questions, stats};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use jiebang_application::challenges::ChallengeView;
+use jiebang_domain::bid::BidStatus;
+use jiebang_domain::challenge::{ChallengeStatus, Mode};
+use serde::Deserialize;
+
+/// The hall's filters, as the query string carries them (the API's names).
+#[derive(Debug, Default, Deserialize)]
+pub struct HallQuery {
+    pub industry: Option<String>,
+    pub kind: Option<String>,
+    pub mode: Option<String>,
+    pub status: Option<String>,
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+}
+
+fn blank_to_none(v: &Option<String>) -> Option<String> {
+    v.as_ref()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// One card of the hall.
+pub struct Card {
+    pub id: String,
+    pub title: String,
+    pub publisher: String,
+    pub industry: String,
+    pub kind: &'static str,
+    pub mode: &'static str,
+    pub status: &'static str,
+    pub status_code: String,
+    pub deadline: String,
+    pub deadline_iso: String,
+    pub countdown: Option<String>,
+    /// 定向委托: only invited organisations bid.
+    pub directed: bool,
+    pub bid_count: i64,
+    pub enterprise_wan: String,
+    pub fiscal_wan: String,
+}
+
+fn card(c: &ChallengeView, now: DateTime<Utc>) -> Card {
+    let open = ChallengeStatus::parse(&c.status) == Some(ChallengeStatus::Published);
+    Card {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        publisher: c.publisher.name.clone(),
+        industry: c.industry.clone(),
+        kind: format::challenge_kind(&c.kind),
+        mode: format::mode(&c.mode),
+        status: format::challenge_status(&c.status),
+        status_code: c.status.clone(),
+        deadline: format::beijing(c.bidding_deadline),
+        deadline_iso: c.bidding_deadline.to_rfc3339(),
+        countdown: open.then(|| format::countdown(c.bidding_deadline, now)),
+        directed: Mode::parse(&c.mode) == Some(Mode::Directed),
+        bid_count: c.bid_count,
+        enterprise_wan: format::wan(c.enterprise_funds),
+        fiscal_wan: format::wan(c.fiscal_support),
+    }
+}
+
+/// A choice of a filter's `<select>`.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+fn choices(pairs: &[(&str, &str)], current: &Option<String>) -> Vec<Choice> {
+    pairs
+        .iter()
+        .map(|(v, l)| Choice {
+            value: (*v).to_owned(),
+            label: (*l).to_owned(),
+            selected: current.as_deref() == Some(*v),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "hall.html")]
+struct Hall {
+    layout: Layout,
+    overview: stats::Overview,
+    fiscal_wan: String,
+    enterprise_wan: String,
+    cards: Vec<Card>,
+    q: String,
+    industries: Vec<Choice>,
+    kinds: Vec<Choice>,
+    modes: Vec<Choice>,
+    statuses: Vec<Choice>,
+    filter_error: Option<String>,
+    next: Option<String>,
+    paged: bool,
+}
+
+impl Hall {
+    fn query_without_cursor(&self) -> String {
+        let mut parts = Vec::new();
+        for (name, list) in [
+            ("industry", &self.industries),
+            ("kind", &self.kinds),
+            ("mode", &self.modes),
+            ("status", &self.statuses),
+        ] {
+            if let Some(c) = list.iter().find(|c| c.selected) {
+                parts.push(format!("{name}={}", super::urlencode(&c.value)));
+            }
+        }
+        if !self.q.is_empty() {
+            parts.push(format!("q={}", super::urlencode(&self.q)));
+        }
+        parts.join("&")
+    }
+
+    /// The link to the next page: the same filters and the cursor.
+    fn next_href(&self) -> Option<String> {
+        self.next.as_ref().map(|c| {
+            let q = self.query_without_cursor();
+            if q.is_empty() {
+                format!("/?cursor={}", super::urlencode(c))
+            } else {
+                format!("/?{q}&cursor={}", super::urlencode(c))
+            }
+        })
+    }
+
+    fn first_href(&self) -> String {
+        let q = self.query_without_cursor();
+        if q.is_empty() {
+            "/".into()
+        } else {
+            format!("/?{q}")
+        }
+    }
+}
+
+/// 榜单大厅: live counters, filters, keyword search and the cards, newest first.
+pub async fn hall(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<HallQuery>,
+) -> HttpResponse {
+    let q = query.into_inner();
+    let overview = match stats::overview_figures(&state).await {
+        Ok(o) => o,
+        Err(e) => return error_page(&visitor, e),
+    };
+    let list = challenges::ListQuery {
+        industry: blank_to_none(&q.industry),
+        kind: blank_to_none(&q.kind),
+        mode: blank_to_none(&q.mode),
+        status: blank_to_none(&q.status),
+        q: blank_to_none(&q.q),
+        cursor: blank_to_none(&q.cursor),
+        limit: Some("12".into()),
+        ..Default::default()
+    };
+    let auth = visitor.caller.clone().map(Auth);
+    let now = state.now();
+    let (cards, next, filter_error, status) = match challenges::list_page(&state, auth, list).await
+    {
+        Ok(page) => (
+            page.items.iter().map(|c| card(c, now)).collect(),
+            page.next_cursor,
+            None,
+            StatusCode::OK,
+        ),
+        Err(e) if e.0.code.status() < 500 => {
+            let msg = FormErrors::from_api(e).first().unwrap_or_default();
+            (
+                Vec::new(),
+                None,
+                Some(msg),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(e) => return error_page(&visitor, e),
+    };
+    let industries: Vec<(&str, &str)> = state
+        .rules
+        .industries
+        .iter()
+        .map(|i| (i.as_str(), i.as_str()))
+        .collect();
+    let page = Hall {
+        layout: Layout::new(&visitor, "榜单大厅", "/"),
+        fiscal_wan: format::wan(overview.fiscal_signed),
+        enterprise_wan: format::wan(overview.enterprise_signed),
+        overview,
+        cards,
+        q: q.q.clone().unwrap_or_default(),
+        industries: choices(&industries, &q.industry),
+        kinds: choices(
+            &[
+                ("tech_breakthrough", "技术攻关类"),
+                ("transformation", "成果转化类"),
+            ],
+            &q.kind,
+        ),
+        modes: choices(&[("open", "公开揭榜"), ("directed", "定向委托")], &q.mode),
+        statuses: choices(
+            &[
+                ("published", "揭榜中"),
+                ("evaluating", "评审中"),
+                ("awarded", "已立项"),
+                ("contracted", "已签约"),
+                ("completed", "已完成"),
+                ("unsuccessful", "未成功揭榜"),
+                ("cancelled", "已撤销"),
+            ],
+            &q.status,
+        ),
+        filter_error,
+        next,
+        paged: q.cursor.is_some(),
+    };
+    render(&visitor, status, &page)
+}
+
+/// A row of the KPI table.
+pub struct KpiRow {
+    pub name: String,
+    pub target: String,
+    pub unit: String,
+}
+
+/// An answered question.
+pub struct QuestionRow {
+    pub question: String,
+    pub answer: String,
+    pub answered: String,
+}
+
+/// A line of the 结果公示 ranking.
+pub struct RankRow {
+    pub rank: usize,
+    pub organization: String,
+    pub score: String,
+    pub status: String,
+    pub reviewers: String,
+}
+
+#[derive(Template)]
+#[template(path = "challenge.html")]
+struct ChallengePage {
+    layout: Layout,
+    c: ChallengeView,
+    kind: &'static str,
+    mode: &'static str,
+    status: &'static str,
+    ip: &'static str,
+    deadline: String,
+    deadline_iso: String,
+    questions_deadline: String,
+    countdown: Option<String>,
+    /// Bidding is open now.
+    open: bool,
+    enterprise_wan: String,
+    fiscal_wan: String,
+    /// 企业:财政, e.g. `2 : 1`
+    ratio: String,
+    kpis: Vec<KpiRow>,
+    eligibility: Vec<String>,
+    timeline: Vec<(String, String)>,
+    questions: Vec<QuestionRow>,
+    winners: Vec<String>,
+    ranking: Vec<RankRow>,
+    signed_in: bool,
+}
+
+fn eligibility_lines(c: &ChallengeView) -> Vec<String> {
+    let e = &c.eligibility;
+    let mut out = Vec::new();
+    if e.consortium_required {
+        out.push("须以创新联合体（联合体）形式揭榜".to_owned());
+    }
+    out.push(format!(
+        "联合体成员不超过 {} 家（含牵头单位）",
+        e.max_members
+    ));
+    if e.min_in_region_percent > 0 {
+        out.push(format!("区内单位占比不低于 {}%", e.min_in_region_percent));
+    }
+    if e.chief_scientist_required {
+        out.push("须明确首席科学家（项目负责人）".to_owned());
+    }
+    out
+}
+
+fn ratio(enterprise: i64, fiscal: i64) -> String {
+    if fiscal <= 0 {
+        return "企业全额出资".into();
+    }
+    let r = enterprise as f64 / fiscal as f64;
+    format!("{:.1} : 1", (r * 10.0).round() / 10.0)
+}
+
+/// 榜单详情: the problem, KPIs, conditions, funding, timeline, answered questions and, after the
+/// award, the result (winners for everyone; scores and reviewers for those the API shows them to).
+pub async fn challenge(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+) -> HttpResponse {
+    match challenge_page(&state, &visitor, id.into_inner()).await {
+        Ok(r) => r,
+        Err(e) => error_page(&visitor, e),
+    }
+}
+
+async fn challenge_page(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    id: String,
+) -> ApiResult<HttpResponse> {
+    let auth = visitor.caller.clone().map(Auth);
+    let c = challenges::read_view(state, auth.clone(), id.clone()).await?;
+    let qs = questions::questions_of(state, auth.clone(), id.clone()).await?;
+    let status = ChallengeStatus::parse(&c.status);
+    let open = status == Some(ChallengeStatus::Published);
+    let after_award = matches!(
+        status,
+        Some(ChallengeStatus::Awarded | ChallengeStatus::Contracted | ChallengeStatus::Completed)
+    );
+    let ranking = match (&auth, after_award) {
+        // the ranking is shown to whoever the API shows it to; to anyone else it is not there
+        (Some(a), true) => evaluation::ranking_entries(state, a.clone(), id.clone())
+            .await
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let now = state.now();
+    let mut timeline = Vec::new();
+    if let Some(t) = c.published_at {
+        timeline.push(("发布".to_owned(), format::beijing(t)));
+    }
+    timeline.push(("答疑截止".to_owned(), format::beijing(c.questions_deadline)));
+    timeline.push(("揭榜截止".to_owned(), format::beijing(c.bidding_deadline)));
+    if let Some(t) = c.closed_at {
+        timeline.push(("进入评审".to_owned(), format::beijing(t)));
+    }
+    let page = ChallengePage {
+        layout: Layout::new(visitor, c.title.clone(), ""),
+        kind: format::challenge_kind(&c.kind),
+        mode: format::mode(&c.mode),
+        status: format::challenge_status(&c.status),
+        ip: format::ip_ownership(&c.ip_ownership),
+        deadline: format::beijing(c.bidding_deadline),
+        deadline_iso: c.bidding_deadline.to_rfc3339(),
+        questions_deadline: format::beijing(c.questions_deadline),
+        countdown: open.then(|| format::countdown(c.bidding_deadline, now)),
+        open,
+        enterprise_wan: format::wan(c.enterprise_funds),
+        fiscal_wan: format::wan(c.fiscal_support),
+        ratio: ratio(c.enterprise_funds, c.fiscal_support),
+        kpis: c
+            .kpis
+            .iter()
+            .map(|k| KpiRow {
+                name: k.name.clone(),
+                target: k.target.clone(),
+                unit: k.unit.clone(),
+            })
+            .collect(),
+        eligibility: eligibility_lines(&c),
+        timeline,
+        questions: qs
+            .into_iter()
+            .filter_map(|q| {
+                Some(QuestionRow {
+                    question: q.question,
+                    answer: q.answer?,
+                    answered: q.answered_at.map(format::beijing).unwrap_or_default(),
+                })
+            })
+            .collect(),
+        winners: c
+            .winners
+            .as_ref()
+            .map(|w| w.iter().map(|w| w.organization_name.clone()).collect())
+            .unwrap_or_default(),
+        ranking: ranking
+            .into_iter()
+            .map(|r| RankRow {
+                rank: r.rank,
+                organization: r.lead_organization_name,
+                score: format!("{:.2}", r.score),
+                status: match BidStatus::parse(&r.status) {
+                    Some(BidStatus::Awarded) => "立项",
+                    Some(BidStatus::NotAwarded) => "未立项",
+                    _ => "—",
+                }
+                .to_owned(),
+                reviewers: r
+                    .reviews
+                    .map(|rs| {
+                        rs.iter()
+                            .map(|x| x.expert_name.clone())
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        signed_in: visitor.caller.is_some(),
+        c,
+    };
+    Ok(render(visitor, StatusCode::OK, &page))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DirectoryFilter {
+    pub kind: Option<String>,
+    pub region: Option<String>,
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// A row of the directory.
+pub struct OrgRow {
+    pub name: String,
+    pub kind: &'static str,
+    pub region: String,
+    pub industries: String,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "organizations.html")]
+struct Directory {
+    layout: Layout,
+    rows: Vec<OrgRow>,
+    kinds: Vec<Choice>,
+    regions: Vec<Choice>,
+    q: String,
+    filter_error: Option<String>,
+    next_href: Option<String>,
+}
+
+/// The prefectures of the home province and the other provinces, for a region filter or field.
+pub fn region_choices(current: &Option<String>) -> Vec<Choice> {
+    jiebang_domain::region::provinces_and_prefectures()
+        .into_iter()
+        .map(|r| Choice {
+            value: r.code.to_owned(),
+            label: if r.parent_code.is_some() {
+                format!("　{}", format::region(r.code))
+            } else {
+                r.name.to_owned()
+            },
+            selected: current.as_deref() == Some(r.code),
+        })
+        .collect()
+}
+
+/// 机构名录: verified organisations (every one for staff), with filters.
+pub async fn directory(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<DirectoryFilter>,
+) -> HttpResponse {
+    let f = query.into_inner();
+    let q = organizations::DirectoryQuery {
+        kind: blank_to_none(&f.kind),
+        region: blank_to_none(&f.region),
+        q: blank_to_none(&f.q),
+        cursor: blank_to_none(&f.cursor),
+        limit: Some("20".into()),
+        ..Default::default()
+    };
+    let (rows, next, filter_error, status) =
+        match organizations::directory_page(&state, visitor.caller.clone(), q).await {
+            Ok(page) => (
+                page.items
+                    .into_iter()
+                    .map(|e| OrgRow {
+                        name: e.organization.name.clone(),
+                        kind: format::organization_kind(&e.organization.kind),
+                        region: format::region(&e.organization.region_code),
+                        industries: e.industries.join("、"),
+                        summary: e.organization.description.clone(),
+                    })
+                    .collect(),
+                page.next_cursor,
+                None,
+                StatusCode::OK,
+            ),
+            Err(e) if e.0.code.status() < 500 => {
+                let msg = FormErrors::from_api(e).first().unwrap_or_default();
+                (
+                    Vec::new(),
+                    None,
+                    Some(msg),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+            }
+            Err(e) => return error_page(&visitor, e),
+        };
+    let next_href = next.map(|c| {
+        let mut parts = Vec::new();
+        for (k, v) in [("kind", &f.kind), ("region", &f.region), ("q", &f.q)] {
+            if let Some(v) = blank_to_none(v) {
+                parts.push(format!("{k}={}", super::urlencode(&v)));
+            }
+        }
+        parts.push(format!("cursor={}", super::urlencode(&c)));
+        format!("/organizations?{}", parts.join("&"))
+    });
+    let page = Directory {
+        layout: Layout::new(&visitor, "机构名录", "/organizations"),
+        rows,
+        kinds: choices(
+            &[
+                ("enterprise", "企业"),
+                ("university", "高校"),
+                ("institute", "科研院所"),
+                ("government", "政府部门"),
+                ("other", "其他单位"),
+            ],
+            &f.kind,
+        ),
+        regions: region_choices(&f.region),
+        q: f.q.clone().unwrap_or_default(),
+        filter_error,
+        next_href,
+    };
+    render(&visitor, status, &page)
+}

@@ -1,0 +1,193 @@
+//! The web interface in a real browser (Debian's chromium through chromedriver), on both
+//! databases: the journeys of issue #13 that the pages built so far carry, each page checked by
+//! axe-core (WCAG 2 A and AA) and at 375 px wide, and one journey with JavaScript off.
+
+use jiebang_tests::browser::with_browser;
+use jiebang_tests::{on_both_databases, serde_json::json, TestApp};
+
+const PROBLEM: &str = "针对风光发电功率大范围波动的特点，研制千标方级碱性电解水制氢装备，突破宽功率适应与快速启停技术。";
+
+/// Three published challenges in two industries, one titled with a script tag.
+fn programme(app: &TestApp) -> (String, String) {
+    let cast = app.cast();
+    let hydrogen = app.publish(
+        &cast.publisher,
+        &cast.official,
+        &app.challenge_body("千标方级电解水制氢关键装备研制", "新能源", PROBLEM, 20),
+    );
+    app.publish(
+        &cast.publisher,
+        &cast.official,
+        &app.challenge_body(
+            "肉牛核心种质构建与新品种培育",
+            "种业",
+            "面向肉牛产业的种质资源构建与新品种培育，形成核心育种群并开展示范推广应用。",
+            15,
+        ),
+    );
+    let script = app.publish(
+        &cast.publisher,
+        &cast.official,
+        &app.challenge_body(
+            "<script>alert(1)</script>稀土永磁电机",
+            "稀土",
+            "研制高效稀土永磁同步电机及其控制系统，<b>满足</b>矿用重载工况下的可靠运行要求。",
+            25,
+        ),
+    );
+    (hydrogen, script)
+}
+
+on_both_databases! {
+    // Journey 1: a visitor filters the hall and opens a challenge — by mouse with live filtering,
+    // and by keyboard alone.
+    fn a_visitor_filters_the_hall_and_opens_a_challenge(app) {
+        let (hydrogen, script) = programme(&app);
+        let app = &app;
+        with_browser(&app.base, true, |b| async move {
+            b.open("/").await;
+            assert_eq!(b.text("h1").await.split_whitespace().next(), Some("榜单大厅"));
+            assert_eq!(b.find_all(".cards > li").await.len(), 3);
+            // counters: three published, three open now
+            let counters = b.text(".counters").await;
+            assert!(counters.contains("已发布榜单\n3") || counters.contains("已发布榜单 3"), "{counters}");
+            b.check_page("hall").await;
+            // the script tag typed into a title is text, not a script
+            assert!(b.text(&format!("a[href='/challenges/{script}']")).await.contains("<script>alert(1)</script>"));
+            assert!(!b.alert_open().await);
+            // live filtering: choosing an industry swaps the results without a page load
+            b.choose("#f-industry", "新能源").await;
+            let start = std::time::Instant::now();
+            while b.find_all(".cards > li").await.len() != 1 {
+                assert!(start.elapsed() < std::time::Duration::from_secs(10), "the filter did not apply");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            assert!(b.path().await.contains("industry="), "the filtered list has its own address");
+            assert!(b.text(".cards").await.contains("千标方级电解水制氢关键装备研制"));
+            b.click(&format!("a[href='/challenges/{hydrogen}']")).await;
+            b.wait_for_path(|p| p == format!("/challenges/{hydrogen}")).await;
+            assert_eq!(b.text("h1").await, "千标方级电解水制氢关键装备研制");
+            let facts = b.text(".key-facts").await;
+            assert!(facts.contains("北京时间") && facts.contains("600 万元") && facts.contains("2.0 : 1"), "{facts}");
+            assert!(b.text("table").await.contains("关键性能指标"));
+            b.check_page("challenge").await;
+            // the page with the script-tag title shows it as text too
+            b.open(&format!("/challenges/{script}")).await;
+            assert!(b.text("h1").await.starts_with("<script>alert(1)</script>"));
+            assert!(b.text("#problem-title + p").await.contains("<b>满足</b>"));
+            assert!(!b.alert_open().await);
+
+            // the keyboard alone: from the top of the hall to the keyword field, a search, and
+            // into the first result
+            b.open("/").await;
+            b.tab_to("#f-q", 30).await;
+            b.client.active_element().await.unwrap().send_keys("种质").await.unwrap();
+            b.enter().await;
+            let start = std::time::Instant::now();
+            while b.find_all(".cards > li").await.len() != 1 {
+                assert!(start.elapsed() < std::time::Duration::from_secs(10), "the search did not apply");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            b.tab_to(".cards a", 40).await;
+            b.enter().await;
+            b.wait_for_path(|p| p.starts_with("/challenges/")).await;
+            assert_eq!(b.text("h1").await, "肉牛核心种质构建与新品种培育");
+            // an unknown page says so in Chinese, inside the site's frame
+            b.open("/challenges/no-such-id").await;
+            assert!(b.text("h1").await.starts_with("未找到"));
+        });
+    }
+
+    // The same journey with JavaScript off: the filter form is an ordinary GET form.
+    fn the_hall_works_without_javascript(app) {
+        let (hydrogen, _) = programme(&app);
+        let app = &app;
+        with_browser(&app.base, false, |b| async move {
+            b.open("/").await;
+            assert_eq!(b.find_all(".cards > li").await.len(), 3);
+            b.choose("#f-industry", "新能源").await;
+            b.click(".filters button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("industry=")).await;
+            assert_eq!(b.find_all(".cards > li").await.len(), 1);
+            b.click(&format!("a[href='/challenges/{hydrogen}']")).await;
+            b.wait_for_path(|p| p.starts_with("/challenges/")).await;
+            assert_eq!(b.text("h1").await, "千标方级电解水制氢关键装备研制");
+            // the directory and its filter, too
+            b.open("/organizations").await;
+            assert!(b.text("#results").await.contains("内蒙古大学"));
+            b.fill("#f-q", "北方重工").await;
+            b.click(".filters button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("q=")).await;
+            let listed = b.text("#results").await;
+            assert!(listed.contains("内蒙古北方重工业集团有限公司") && !listed.contains("内蒙古大学"), "{listed}");
+        });
+    }
+
+    // Journey 5 and the start of journey 2: a registration with errors keeps every value (but the
+    // password) and says what is wrong beside each field; corrected, it registers, and the new
+    // admin signs in and out.
+    fn a_failed_registration_keeps_every_value(app) {
+        let app = &app;
+        with_browser(&app.base, true, |b| async move {
+            b.open("/register").await;
+            b.check_page("register").await;
+            b.fill("#f-organization-name", "<script>alert(1)</script>草原氢能装备有限公司").await;
+            b.choose("#f-organization-kind", "enterprise").await;
+            b.fill("#f-organization-credit_code", "9115010MA0N0000").await;
+            b.choose("#f-organization-region_code", "150200").await;
+            b.fill("#f-name", "张工").await;
+            b.fill("#f-email", "zhang@caoyuan-h2.cn").await;
+            b.fill("#f-password", "short").await;
+            b.click("form[action='/register'] button[type=submit]").await;
+            b.find(".error-summary").await;
+            // every typed value is still there, the script tag as text
+            assert_eq!(b.value("#f-organization-name").await, "<script>alert(1)</script>草原氢能装备有限公司");
+            assert_eq!(b.value("#f-organization-kind").await, "enterprise");
+            assert_eq!(b.value("#f-organization-credit_code").await, "9115010MA0N0000");
+            assert_eq!(b.value("#f-organization-region_code").await, "150200");
+            assert_eq!(b.value("#f-name").await, "张工");
+            assert_eq!(b.value("#f-email").await, "zhang@caoyuan-h2.cn");
+            assert!(!b.alert_open().await);
+            // each message beside its field, and linked from the summary
+            assert!(!b.text("#f-organization-credit_code-msg").await.is_empty());
+            assert!(!b.text("#f-password-msg").await.is_empty());
+            assert!(b.find_all(".error-summary a[href='#f-organization-credit_code']").await.len() == 1);
+            assert_eq!(b.find("#f-password").await.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
+            b.check_page("register-errors").await;
+            // corrected: a valid credit code and a password
+            let code = jiebang_tests::credit_code("150200");
+            b.fill("#f-organization-credit_code", &code).await;
+            b.fill("#f-password", "草原氢能-装备-2026").await;
+            b.click("form[action='/register'] button[type=submit]").await;
+            b.wait_for_path(|p| p.starts_with("/login")).await;
+            assert!(b.text(".success").await.contains("注册成功"));
+            b.fill("#f-email", "zhang@caoyuan-h2.cn").await;
+            b.fill("#f-password", "wrong-password-2026").await;
+            b.click("form[action='/login'] button[type=submit]").await;
+            assert!(b.text(".error-summary").await.contains("邮箱或密码错误"));
+            assert_eq!(b.value("#f-email").await, "zhang@caoyuan-h2.cn");
+            b.fill("#f-password", "草原氢能-装备-2026").await;
+            b.click("form[action='/login'] button[type=submit]").await;
+            b.wait_for_path(|p| p == "/").await;
+            assert!(b.text(".who").await.contains("张工"));
+            b.click("form[action='/logout'] button").await;
+            b.wait_gone(".who").await;
+            assert_eq!(b.path().await, "/");
+            // the session is gone: the old cookie signs in no one
+            b.open("/login").await;
+            assert!(b.find_all(".who").await.is_empty());
+        });
+        // the registration went through the API's own rules: an unverified organisation
+        let token = app
+            .post("/api/v1/auth/login", None, &json!({"email": "zhang@caoyuan-h2.cn", "password": "草原氢能-装备-2026"}))
+            .expect(200)
+            .json["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let me = app.get("/api/v1/me", Some(&token)).expect(200).json;
+        assert_eq!(me["organization"]["status"], "unverified");
+        assert_eq!(me["organization"]["region_code"], "150200");
+        assert_eq!(me["organization"]["name"], json!("<script>alert(1)</script>草原氢能装备有限公司"));
+    }
+}
