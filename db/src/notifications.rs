@@ -206,6 +206,20 @@ pub fn page_for_user(
     q.order(n::id.desc()).limit(limit).load(conn)
 }
 
+/// One of a user's notifications (another user's is `None`).
+pub fn find_for_user(
+    conn: &mut DbConnection,
+    user: &str,
+    id: &str,
+) -> Result<Option<Notification>, DbError> {
+    n::notifications
+        .find(id)
+        .filter(n::user_id.eq(user))
+        .select(Notification::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn unread_count(conn: &mut DbConnection, user: &str) -> Result<i64, DbError> {
     n::notifications
         .filter(n::user_id.eq(user))

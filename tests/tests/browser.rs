@@ -191,3 +191,77 @@ on_both_databases! {
         assert_eq!(me["organization"]["name"], json!("<script>alert(1)</script>草原氢能装备有限公司"));
     }
 }
+
+fn bid_body(approach: &str) -> jiebang_tests::serde_json::Value {
+    json!({
+        "members": [],
+        "approach": approach,
+        "kpi_answers": [{"kpi_id": "kpi-1", "value": "≥95%"}],
+        "milestones": [{"month": 6, "deliverable": "样机一台"}, {"month": 18, "deliverable": "示范应用"}],
+        "requested_fiscal": 2_000_000, "own_funds": 1_000_000
+    })
+}
+
+on_both_databases! {
+    // A bidder opens the link of a bid notice signed out, signs in and comes back to it; the page
+    // offers what the bid's `actions` allow; a refusal is shown on the page; the workspace and the
+    // notices list it; opening a notice marks it read.
+    fn a_bidder_follows_a_link_signs_in_and_hands_in_its_bid(app) {
+        let cast = app.cast();
+        let challenge = app.publish(&cast.publisher, &cast.official, &app.challenge_body("千标方级电解水制氢关键装备研制", "新能源", PROBLEM, 20));
+        let create = |approach: &str| {
+            app.post(&format!("/api/v1/challenges/{challenge}/bids"), Some(&cast.bidder), &bid_body(approach))
+                .expect(201)
+                .json["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        // a draft whose approach is still too short to hand in
+        let bid = create("待补充");
+        let bid_id = bid.clone();
+        let app = &app;
+        let token = cast.bidder.clone();
+        with_browser(&app.base, true, |b| async move {
+            b.open(&format!("/bids/{bid}")).await;
+            b.wait_for_path(|p| p.starts_with("/login?next=")).await;
+            b.fill("#f-email", "bidder@imu.edu.cn").await;
+            b.fill("#f-password", jiebang_tests::PASSWORD).await;
+            b.click("form[action='/login'] button[type=submit]").await;
+            b.wait_for_path(|p| p == format!("/bids/{bid}")).await;
+            assert!(b.text(".facts").await.contains("草稿"));
+            assert!(b.text(".sealed-note").await.contains("密封"));
+            b.check_page("bid-draft").await;
+            // the server refuses the submission and the page says why
+            b.click(&format!("form[action='/bids/{bid}/submit'] button")).await;
+            let refusal = b.text(".error-summary").await;
+            assert!(refusal.contains("实施方案"), "{refusal}");
+            // completed through the API meanwhile (the form comes with the bid editor), it goes in
+            let version = app.get(&format!("/api/v1/bids/{bid}"), Some(&token)).json["version"].clone();
+            app.patch(&format!("/api/v1/bids/{bid}"), Some(&token), &json!({"version": version,
+                "approach": "采用宽功率碱性电解槽与多槽协同控制，结合风光功率预测实现快速启停与柔性运行。"})).expect(200);
+            b.open(&format!("/bids/{bid}")).await;
+            b.click(&format!("form[action='/bids/{bid}/submit'] button")).await;
+            assert!(b.text(".success").await.contains("申报已提交"));
+            assert!(b.text(".facts").await.contains("已提交"));
+            // submitted: it may be withdrawn, not submitted again
+            assert!(b.find_all(&format!("form[action='/bids/{bid}/submit']")).await.is_empty());
+            assert_eq!(b.find_all(&format!("form[action='/bids/{bid}/withdraw']")).await.len(), 1);
+            // the workspace lists it with its state
+            b.open("/workspace").await;
+            let mine = b.text("#my-bids + *").await;
+            assert!(mine.contains("千标方级电解水制氢关键装备研制") && mine.contains("已提交"), "{mine}");
+            b.check_page("workspace-bidder").await;
+            // the receipt is a notice: the badge counts it; opening it marks it read and leads to the bid
+            assert_eq!(b.text("a[href='/notices'] .count-badge").await.split_whitespace().next(), Some("1"));
+            b.open("/notices").await;
+            b.check_page("notices").await;
+            b.click("form[action$='/open'] button").await;
+            b.wait_for_path(|p| p == format!("/bids/{bid}")).await;
+            assert!(b.find_all("a[href='/notices'] .count-badge").await.is_empty());
+        });
+        // the page's submission is the API's: the bid is handed in, and sealed from the publisher
+        assert_eq!(app.get(&format!("/api/v1/bids/{bid_id}"), Some(&cast.bidder)).json["status"], "submitted");
+        app.get(&format!("/api/v1/bids/{bid_id}"), Some(&cast.publisher)).problem(404, "not_found");
+    }
+}

@@ -298,12 +298,20 @@ pub async fn read(
     auth: MaybeAuth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(read_view(&state, auth.0, id.into_inner()).await?))
+}
+
+/// A bid as `GET /bids/{id}` answers it, with its `actions`, for whoever may read it.
+pub async fn read_view(
+    state: &web::Data<AppState>,
+    auth: Option<Auth>,
+    id: String,
+) -> ApiResult<BidView> {
     let st = state.clone();
-    let v = state
+    state
         .read(move |conn| {
             // to the public a bid does not exist (404, not 401)
-            let auth = auth.0.ok_or_else(not_found)?;
+            let auth = auth.ok_or_else(not_found)?;
             let b = jiebang_db::bids::find(conn, &id)?.ok_or_else(not_found)?;
 
             let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
@@ -323,8 +331,7 @@ pub async fn read(
             }));
             Ok(v)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 /// The bids of a challenge the caller may read: a bidder's own; after the deadline, for the

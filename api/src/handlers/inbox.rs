@@ -66,7 +66,7 @@ pub struct NotificationPage {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// 1–100, default 20.
@@ -82,7 +82,17 @@ pub async fn list(
     auth: Auth,
     query: Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let limit = match &query.0.limit {
+    Ok(HttpResponse::Ok().json(notification_page(&state, auth, query.0).await?))
+}
+
+/// A page of the caller's notifications as `GET /me/notifications` answers it (the web
+/// interface's 通知 shows the same).
+pub async fn notification_page(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    query: PageQuery,
+) -> ApiResult<NotificationPage> {
+    let limit = match &query.limit {
         None => 20,
         Some(s) => s
             .parse::<i64>()
@@ -96,9 +106,9 @@ pub async fn list(
                 )
             })?,
     };
-    let cursor = query.0.cursor.clone();
+    let cursor = query.cursor.clone();
     let user = auth.user.id.clone();
-    let page = state
+    state
         .read(move |conn| {
             let mut rows = jiebang_db::notifications::page_for_user(
                 conn,
@@ -129,8 +139,7 @@ pub async fn list(
                     .collect(),
             })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+        .await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -147,24 +156,25 @@ pub async fn mark_read(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    mark(state, auth, Some(id.into_inner())).await
+    Ok(HttpResponse::Ok().json(mark_notices(&state, auth, Some(id.into_inner())).await?))
 }
 
 /// Mark every notification read.
 #[utoipa::path(post, path = "/api/v1/me/notifications/read-all", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = MarkedRead)))]
 pub async fn mark_all_read(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
-    mark(state, auth, None).await
+    Ok(HttpResponse::Ok().json(mark_notices(&state, auth, None).await?))
 }
 
-async fn mark(
-    state: web::Data<AppState>,
+/// Marks one of the caller's notifications read (another user's is 404), or with `None` all.
+pub async fn mark_notices(
+    state: &web::Data<AppState>,
     auth: Auth,
     id: Option<String>,
-) -> ApiResult<HttpResponse> {
+) -> ApiResult<MarkedRead> {
     let now = state.now();
     let user = auth.user.id.clone();
-    let v = state
+    state
         .write(move |conn| {
             if let Some(id) = &id {
                 if !jiebang_db::notifications::notification_exists(conn, &user, id)? {
@@ -178,8 +188,7 @@ async fn mark(
                 unread_count: jiebang_db::notifications::unread_count(conn, &user)?,
             })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -19,6 +19,7 @@ pub mod session;
 
 mod account;
 mod public;
+mod workspace;
 
 use crate::error::ApiError;
 use actix_web::http::{header, StatusCode};
@@ -62,6 +63,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(account::login)),
             )
             .service(web::resource("/logout").route(web::post().to(account::logout)))
+            .service(web::resource("/workspace").route(web::get().to(workspace::workspace)))
+            .service(web::resource("/notices").route(web::get().to(workspace::notices)))
+            .service(
+                web::resource("/notices/read-all")
+                    .route(web::post().to(workspace::notices_read_all)),
+            )
+            .service(
+                web::resource("/notices/{id}/open").route(web::post().to(workspace::notice_open)),
+            )
+            .service(web::resource("/bids/{id}").route(web::get().to(workspace::bid)))
+            .service(
+                web::resource("/bids/{id}/{action}").route(web::post().to(workspace::bid_action)),
+            )
             .service(
                 web::resource("/register")
                     .route(web::get().to(account::register_form))
@@ -76,6 +90,8 @@ pub struct NavLink {
     pub href: &'static str,
     pub label: &'static str,
     pub current: bool,
+    /// A count beside the label (unread notices).
+    pub badge: Option<i64>,
 }
 
 /// What every page's frame shows: the title, the navigation for the visitor's role, the form
@@ -106,16 +122,23 @@ pub fn role_name(r: Role) -> &'static str {
 
 impl Layout {
     pub fn new(visitor: &Visitor, title: impl Into<String>, current: &str) -> Layout {
-        let links: [(&'static str, &'static str); 2] =
-            [("/", "榜单大厅"), ("/organizations", "机构名录")];
+        let mut links: Vec<(&'static str, &'static str, Option<i64>)> = vec![
+            ("/", "榜单大厅", None),
+            ("/organizations", "机构名录", None),
+        ];
+        if visitor.caller.is_some() {
+            links.push(("/workspace", "工作台", None));
+            links.push(("/notices", "通知", Some(visitor.unread).filter(|n| *n > 0)));
+        }
         Layout {
             title: title.into(),
             nav: links
                 .into_iter()
-                .map(|(href, label)| NavLink {
+                .map(|(href, label, badge)| NavLink {
                     href,
                     label,
                     current: href == current,
+                    badge,
                 })
                 .collect(),
             user: visitor

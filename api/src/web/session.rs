@@ -53,6 +53,8 @@ fn well_formed(token: &str) -> bool {
 #[derive(Clone)]
 pub struct Visitor {
     pub caller: Option<Caller>,
+    /// The signed-in user's unread notices (the badge beside 通知).
+    pub unread: i64,
     /// The form token of this browser.
     pub csrf: String,
     /// The token is new: the response must set the cookie.
@@ -173,7 +175,10 @@ pub fn end(conn: &mut jiebang_db::DbConnection, token_hash: &str) -> ApiResult<(
     Ok(())
 }
 
-async fn load(state: web::Data<AppState>, token: Option<String>) -> ApiResult<Option<Caller>> {
+async fn load(
+    state: web::Data<AppState>,
+    token: Option<String>,
+) -> ApiResult<Option<(Caller, i64)>> {
     let Some(token) = token.filter(|t| well_formed(t)) else {
         return Ok(None);
     };
@@ -202,7 +207,9 @@ async fn load(state: web::Data<AppState>, token: Option<String>) -> ApiResult<Op
             };
             let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role"))?;
             let stale = s.last_seen_at < (now - TOUCH_AFTER).naive_utc();
+            let unread = jiebang_db::notifications::unread_count(conn, &user.id)?;
             Ok(Some((
+                unread,
                 Caller {
                     user,
                     role,
@@ -213,7 +220,7 @@ async fn load(state: web::Data<AppState>, token: Option<String>) -> ApiResult<Op
             )))
         })
         .await?;
-    let Some((caller, stale)) = found else {
+    let Some((unread, caller, stale)) = found else {
         return Ok(None);
     };
     if let Some(token_hash) = stale {
@@ -227,7 +234,7 @@ async fn load(state: web::Data<AppState>, token: Option<String>) -> ApiResult<Op
             })
             .await?;
     }
-    Ok(Some(caller))
+    Ok(Some((caller, unread)))
 }
 
 impl FromRequest for Visitor {
@@ -249,13 +256,17 @@ impl FromRequest for Visitor {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("no state"))?;
             let secure = state.config.public_url.starts_with("https://");
-            let caller = load(state, token).await?;
+            let (caller, unread) = match load(state, token).await? {
+                Some((c, n)) => (Some(c), n),
+                None => (None, 0),
+            };
             let (csrf, new_csrf) = match csrf {
                 Some(t) => (t, false),
                 None => (random_token(), true),
             };
             Ok(Visitor {
                 caller,
+                unread,
                 csrf,
                 new_csrf,
                 here,

@@ -1,0 +1,530 @@
+//! The signed-in pages so far: 工作台 (`/workspace`, what the visitor's role has to do), 通知
+//! (`/notices`) and a bid (`/bids/{id}`, the address of every bid notice) with the actions its
+//! `actions` offer.
+
+use super::format;
+use super::session::{self, Visitor};
+use super::{error_page, render, see_other, FormErrors, Layout};
+use crate::audit::{self, Actor};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::handlers::{bids, challenges, inbox, organizations};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use jiebang_application::bid_actions::BidActionName;
+use jiebang_application::bids::BidView;
+use jiebang_application::Caller;
+use jiebang_domain::bid::BidStatus;
+use jiebang_domain::codes::Code;
+use jiebang_domain::Role;
+use serde::Deserialize;
+
+/// The visitor's caller, or the refusal that sends them to sign in (and back).
+fn signed_in(visitor: &Visitor) -> ApiResult<Caller> {
+    visitor
+        .caller
+        .clone()
+        .ok_or_else(|| ApiError::with(Code::Unauthenticated, "请先登录 / please sign in"))
+}
+
+pub fn bid_status(s: &str) -> &'static str {
+    match BidStatus::parse(s) {
+        Some(BidStatus::Draft) => "草稿",
+        Some(BidStatus::Submitted) => "已提交",
+        Some(BidStatus::Withdrawn) => "已撤回",
+        Some(BidStatus::Lapsed) => "已失效",
+        Some(BidStatus::Ineligible) => "形式审查未通过",
+        Some(BidStatus::Awarded) => "已立项",
+        Some(BidStatus::NotAwarded) => "未立项",
+        None => "未知状态",
+    }
+}
+
+/// A notice's link as a path on this site (notices store absolute links under the public URL).
+fn local_link(state: &AppState, link: &str) -> String {
+    let base = state.config.public_url.trim_end_matches('/');
+    let path = link.strip_prefix(base).unwrap_or(link);
+    super::local_path(Some(path))
+}
+
+pub struct ChallengeRow {
+    pub id: String,
+    pub title: String,
+    pub status: &'static str,
+    pub status_code: String,
+    pub deadline: String,
+    pub bid_count: i64,
+    pub questions_unanswered: i64,
+}
+
+pub struct BidRow {
+    pub bid_id: String,
+    pub challenge_id: String,
+    pub title: String,
+    pub lead: bool,
+    pub status: &'static str,
+    pub deadline: String,
+    pub countdown: Option<String>,
+}
+
+pub struct AssignmentRow {
+    pub challenge_id: String,
+    pub title: String,
+    pub status: &'static str,
+    pub scored: i64,
+    pub to_score: i64,
+    pub done: bool,
+}
+
+pub struct OrgRow {
+    pub name: String,
+    pub kind: &'static str,
+    pub region: String,
+    pub registered: String,
+}
+
+pub struct NoticeRow {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub at: String,
+    pub read: bool,
+    pub link: String,
+}
+
+#[derive(Template)]
+#[template(path = "workspace.html")]
+struct Workspace {
+    layout: Layout,
+    role: Role,
+    organization: Option<(String, bool, Option<String>)>,
+    challenges: Vec<ChallengeRow>,
+    bids: Vec<BidRow>,
+    assignments: Vec<AssignmentRow>,
+    pending: Vec<ChallengeRow>,
+    unverified: Vec<OrgRow>,
+    notices: Vec<NoticeRow>,
+}
+
+impl Workspace {
+    fn is_org_user(&self) -> bool {
+        self.role.is_organization_user()
+    }
+    fn is_expert(&self) -> bool {
+        self.role == Role::Expert
+    }
+    fn is_staff(&self) -> bool {
+        matches!(self.role, Role::Official | Role::Admin)
+    }
+}
+
+fn challenge_rows(page: challenges::ChallengePage) -> Vec<ChallengeRow> {
+    page.items
+        .into_iter()
+        .map(|c| ChallengeRow {
+            status: format::challenge_status(&c.status),
+            deadline: format::beijing(c.bidding_deadline),
+            questions_unanswered: c
+                .counts
+                .as_ref()
+                .map(|n| n.questions_unanswered)
+                .unwrap_or(0),
+            bid_count: c.bid_count,
+            status_code: c.status,
+            title: c.title,
+            id: c.id,
+        })
+        .collect()
+}
+
+/// 工作台: what the visitor's role has to do, with links to each object.
+pub async fn workspace(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
+    match workspace_page(&state, &visitor).await {
+        Ok(r) => r,
+        Err(e) => error_page(&visitor, e),
+    }
+}
+
+async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiResult<HttpResponse> {
+    let caller = signed_in(visitor)?;
+    let auth = Auth(caller.clone());
+    let now = state.now();
+    let mut page = Workspace {
+        layout: Layout::new(visitor, "工作台", "/workspace"),
+        role: caller.role,
+        organization: caller.organization.as_ref().map(|o| {
+            (
+                o.name.clone(),
+                jiebang_domain::OrganizationStatus::parse(&o.status)
+                    == Some(jiebang_domain::OrganizationStatus::Verified),
+                o.return_reason.clone(),
+            )
+        }),
+        challenges: Vec::new(),
+        bids: Vec::new(),
+        assignments: Vec::new(),
+        pending: Vec::new(),
+        unverified: Vec::new(),
+        notices: Vec::new(),
+    };
+    match caller.role {
+        Role::OrgAdmin | Role::OrgMember => {
+            let mine = challenges::ListQuery {
+                mine: Some("true".into()),
+                limit: Some("50".into()),
+                ..Default::default()
+            };
+            page.challenges =
+                challenge_rows(challenges::list_page(state, Some(auth.clone()), mine).await?);
+            let c = caller.clone();
+            let st = state.clone();
+            let my_org = caller.organization_id().map(str::to_owned);
+            let my_bids = state
+                .read(move |conn| Ok(jiebang_application::work::my_bids(conn, &st.ctx, &c)?))
+                .await?;
+            page.bids = my_bids
+                .into_iter()
+                .map(|b| BidRow {
+                    lead: my_org.as_deref() == Some(b.lead_organization_id.as_str()),
+                    status: bid_status(&b.status),
+                    countdown: (b.bidding_deadline > now)
+                        .then(|| format::countdown(b.bidding_deadline, now)),
+                    deadline: format::beijing(b.bidding_deadline),
+                    title: b.challenge_title,
+                    challenge_id: b.challenge_id,
+                    bid_id: b.bid_id,
+                })
+                .collect();
+        }
+        Role::Expert => {
+            let c = caller.clone();
+            let list = state
+                .read(move |conn| Ok(jiebang_application::work::my_assignments(conn, &c)?))
+                .await?;
+            page.assignments = list
+                .into_iter()
+                .map(|a| AssignmentRow {
+                    status: format::challenge_status(&a.status),
+                    scored: a.scored,
+                    to_score: a.bids_to_score,
+                    done: a.done,
+                    title: a.title,
+                    challenge_id: a.challenge_id,
+                })
+                .collect();
+        }
+        Role::Official | Role::Admin => {
+            let queue = challenges::ListQuery {
+                status: Some("pending_review".into()),
+                limit: Some("50".into()),
+                ..Default::default()
+            };
+            page.pending =
+                challenge_rows(challenges::list_page(state, Some(auth.clone()), queue).await?);
+            let orgs = organizations::directory_page(
+                state,
+                Some(caller.clone()),
+                organizations::DirectoryQuery {
+                    status: Some("unverified".into()),
+                    limit: Some("50".into()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            page.unverified = orgs
+                .items
+                .into_iter()
+                .map(|e| OrgRow {
+                    kind: format::organization_kind(&e.organization.kind),
+                    region: format::region(&e.organization.region_code),
+                    registered: format::beijing(e.organization.created_at),
+                    name: e.organization.name,
+                })
+                .collect();
+        }
+    }
+    let notices = inbox::notification_page(
+        state,
+        auth,
+        inbox::PageQuery {
+            limit: Some("5".into()),
+            cursor: None,
+        },
+    )
+    .await?;
+    page.notices = notice_rows(state, notices.items);
+    Ok(render(visitor, StatusCode::OK, &page))
+}
+
+fn notice_rows(state: &AppState, items: Vec<inbox::NotificationView>) -> Vec<NoticeRow> {
+    items
+        .into_iter()
+        .map(|n| NoticeRow {
+            at: format::beijing(n.created_at),
+            link: local_link(state, &n.link),
+            id: n.id,
+            title: n.title,
+            body: n.body,
+            read: n.read,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "notices.html")]
+struct Notices {
+    layout: Layout,
+    notices: Vec<NoticeRow>,
+    unread: i64,
+    next_href: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CursorQuery {
+    pub cursor: Option<String>,
+}
+
+/// 通知: the visitor's notices, newest first, unread ones marked.
+pub async fn notices(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    q: web::Query<CursorQuery>,
+) -> HttpResponse {
+    let page = async {
+        let caller = signed_in(&visitor)?;
+        inbox::notification_page(
+            &state,
+            Auth(caller),
+            inbox::PageQuery {
+                limit: Some("20".into()),
+                cursor: q.cursor.clone(),
+            },
+        )
+        .await
+    }
+    .await;
+    match page {
+        Ok(p) => {
+            let page = Notices {
+                layout: Layout::new(&visitor, "通知", "/notices"),
+                unread: p.unread_count,
+                next_href: p
+                    .next_cursor
+                    .map(|c| format!("/notices?cursor={}", super::urlencode(&c))),
+                notices: notice_rows(&state, p.items),
+            };
+            render(&visitor, StatusCode::OK, &page)
+        }
+        Err(e) => error_page(&visitor, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(rename = "_csrf", default)]
+    pub csrf: String,
+}
+
+/// Opens a notice: marks it read and goes to its object.
+pub async fn notice_open(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let r = async {
+        session::check_form(&req, &visitor, &form.csrf)?;
+        let caller = signed_in(&visitor)?;
+        let id = id.into_inner();
+        let user = caller.user.id.clone();
+        let lookup = id.clone();
+        let link = state
+            .read(move |conn| {
+                Ok(jiebang_db::notifications::find_for_user(conn, &user, &lookup)?.map(|n| n.link))
+            })
+            .await?
+            .ok_or_else(|| ApiError::not_found("通知 / notification"))?;
+        inbox::mark_notices(&state, Auth(caller), Some(id)).await?;
+        Ok::<_, ApiError>(local_link(&state, &link))
+    }
+    .await;
+    match r {
+        Ok(to) => see_other(&visitor, &to),
+        Err(e) => error_page(&visitor, e),
+    }
+}
+
+/// Marks every notice read.
+pub async fn notices_read_all(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let r = async {
+        session::check_form(&req, &visitor, &form.csrf)?;
+        let caller = signed_in(&visitor)?;
+        inbox::mark_notices(&state, Auth(caller), None).await
+    }
+    .await;
+    match r {
+        Ok(_) => see_other(&visitor, "/notices"),
+        Err(e) => error_page(&visitor, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "bid.html")]
+struct BidPage {
+    layout: Layout,
+    b: BidView,
+    status: &'static str,
+    challenge_title: String,
+    deadline: String,
+    countdown: Option<String>,
+    submitted: Option<String>,
+    sealed: bool,
+    own: bool,
+    can_submit: bool,
+    can_withdraw: bool,
+    requested_wan: String,
+    own_wan: String,
+    kpis: Vec<(String, String)>,
+    errors: FormErrors,
+    done: Option<&'static str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
+/// A bid (the address of every bid notice): its content and status, and the actions its
+/// `actions` offer as buttons.
+pub async fn bid(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+    q: web::Query<DoneQuery>,
+) -> HttpResponse {
+    let done = match q.done.as_deref() {
+        Some("submit") => Some("申报已提交。截止前您仍可撤回后重新申报。/ The bid was handed in."),
+        Some("withdraw") => Some("申报已撤回。/ The bid was withdrawn."),
+        _ => None,
+    };
+    match bid_page(
+        &state,
+        &visitor,
+        id.into_inner(),
+        FormErrors::default(),
+        done,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => error_page(&visitor, e),
+    }
+}
+
+async fn bid_page(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    id: String,
+    errors: FormErrors,
+    done: Option<&'static str>,
+) -> ApiResult<HttpResponse> {
+    let caller = signed_in(visitor)?;
+    let auth = Auth(caller.clone());
+    let b = bids::read_view(state, Some(auth.clone()), id).await?;
+    let c = challenges::read_view(state, Some(auth), b.challenge_id.clone()).await?;
+    let now = state.now();
+    let actions = b.actions.clone().unwrap_or_default();
+    let kpis = c
+        .kpis
+        .iter()
+        .map(|k| {
+            let answer = b
+                .kpi_answers
+                .iter()
+                .find(|a| a.kpi_id == k.id)
+                .map(|a| a.value.clone())
+                .unwrap_or_else(|| "（未填写）".into());
+            (
+                format!("{}（目标 {} {}）", k.name, k.target, k.unit),
+                answer,
+            )
+        })
+        .collect();
+    let page = BidPage {
+        layout: Layout::new(visitor, format!("申报：{}", c.title), ""),
+        status: bid_status(&b.status),
+        challenge_title: c.title.clone(),
+        deadline: format::beijing(c.bidding_deadline),
+        countdown: (c.bidding_deadline > now).then(|| format::countdown(c.bidding_deadline, now)),
+        submitted: b.submitted_at.map(format::beijing),
+        sealed: c.bidding_deadline > now,
+        own: caller.organization_id() == Some(b.lead_organization_id.as_str()),
+        can_submit: actions.contains(&BidActionName::Submit),
+        can_withdraw: actions.contains(&BidActionName::Withdraw),
+        requested_wan: format::wan(b.requested_fiscal),
+        own_wan: format::wan(b.own_funds),
+        kpis,
+        errors,
+        done,
+        b,
+    };
+    let status = if page.errors.any() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    Ok(render(visitor, status, &page))
+}
+
+/// `POST /bids/{id}/submit` and `/withdraw`: the application layer's own use cases; a refusal
+/// (the deadline passed meanwhile, a KPI unanswered) is shown on the bid's page.
+pub async fn bid_action(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let (id, action) = path.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &form.csrf)?;
+        let caller = signed_in(&visitor)?;
+        let actor = Actor::user(&caller, audit::request_id(&req));
+        let ctx = state.ctx.clone();
+        let bid_id = id.clone();
+        let submit = match action.as_str() {
+            "submit" => true,
+            "withdraw" => false,
+            _ => return Err(ApiError::not_found("页面 / page")),
+        };
+        state
+            .write(move |conn| {
+                Ok(if submit {
+                    jiebang_application::bids::submit(conn, &ctx, &caller, &actor, &bid_id)?
+                } else {
+                    jiebang_application::bids::withdraw(conn, &ctx, &caller, &actor, &bid_id)?
+                })
+            })
+            .await?;
+        Ok(())
+    }
+    .await;
+    match r {
+        Ok(()) => see_other(&visitor, &format!("/bids/{id}?done={action}")),
+        Err(e) if matches!(e.0.code.status(), 409 | 422) => {
+            match bid_page(&state, &visitor, id, FormErrors::from_api(e), None).await {
+                Ok(r) => r,
+                Err(e) => error_page(&visitor, e),
+            }
+        }
+        Err(e) => error_page(&visitor, e),
+    }
+}
