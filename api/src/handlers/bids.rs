@@ -231,15 +231,34 @@ pub async fn create(
     id: web::Path<String>,
     body: Json<BidRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let mut content = to_content(&body.0);
-    let consortium_id = body.0.consortium_id.clone();
+    let v = create_bid(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        body.0,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// Creates a draft bid as `POST /challenges/{id}/bids` does (the web interface's bid form calls
+/// the same).
+pub async fn create_bid(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    body: BidRequest,
+) -> ApiResult<BidView> {
+    let mut content = to_content(&body);
+    let consortium_id = body.consortium_id.clone();
     if consortium_id.is_some() && !content.members.is_empty() {
         return Err(ApiError::field("members", FieldCode::MembersWithConsortium, "引用创新联合体时不再单独填写成员 / members come from the consortium; do not list them too"));
     }
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let v = state
+    state
         .write(move |conn| {
             let c = jiebang_db::challenges::find_for_update(conn, &id)?.ok_or_else(|| ApiError::not_found("榜单 / challenge"))?;
             // one lead's bids are decided one at a time (限项 across challenges): the
@@ -286,8 +305,7 @@ pub async fn create(
             audit::record(conn, &actor, now, "bid", &b.id, "create", None::<&()>, Some(&v), None)?;
             Ok(with_actions(conn, &st.ctx, v, &auth)?)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(v))
+        .await
 }
 
 /// A bid: to its lead organisation always; after the deadline to the publisher and officials.
@@ -400,11 +418,28 @@ pub async fn update(
     id: web::Path<String>,
     body: Json<UpdateBidRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let body = body.0;
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let v = update_bid(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        body.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Changes a draft bid as `PATCH /bids/{id}` does (the web interface's bid form calls the same).
+pub async fn update_bid(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    body: UpdateBidRequest,
+) -> ApiResult<BidView> {
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let v = state
+    state
         .write(move |conn| {
             let (b, c) = load_own(conn, &id, &auth)?;
             let now = st.now();
@@ -488,8 +523,7 @@ pub async fn update(
             )?;
             Ok(with_actions(conn, &st.ctx, after, &auth)?)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 /// Submit a draft bid: accepted only if the server's clock at acceptance is before the deadline.

@@ -18,6 +18,7 @@ pub mod format;
 pub mod session;
 
 mod account;
+mod bid_form;
 mod public;
 mod workspace;
 
@@ -73,6 +74,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/notices/{id}/open").route(web::post().to(workspace::notice_open)),
             )
             .service(web::resource("/bids/{id}").route(web::get().to(workspace::bid)))
+            .service(
+                web::resource("/challenges/{id}/bid")
+                    .route(web::get().to(bid_form::new_form))
+                    .route(web::post().to(bid_form::create)),
+            )
+            .service(
+                web::resource("/bids/{id}/edit")
+                    .route(web::get().to(bid_form::edit_form))
+                    .route(web::post().to(bid_form::update)),
+            )
             .service(
                 web::resource("/bids/{id}/{action}").route(web::post().to(workspace::bid_action)),
             )

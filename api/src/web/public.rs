@@ -284,6 +284,8 @@ struct ChallengePage {
     winners: Vec<String>,
     ranking: Vec<RankRow>,
     signed_in: bool,
+    /// The caller's organisation may bid now (the challenge's `actions` say `bid`).
+    can_bid: bool,
 }
 
 fn eligibility_lines(c: &ChallengeView) -> Vec<String> {
@@ -421,6 +423,9 @@ async fn challenge_page(
             })
             .collect(),
         signed_in: visitor.caller.is_some(),
+        can_bid: c.actions.as_ref().is_some_and(|a| {
+            a.contains(&jiebang_application::challenge_actions::ChallengeAction::Bid)
+        }),
         c,
     };
     Ok(render(visitor, StatusCode::OK, &page))

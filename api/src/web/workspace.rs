@@ -388,6 +388,7 @@ struct BidPage {
     submitted: Option<String>,
     sealed: bool,
     own: bool,
+    can_edit: bool,
     can_submit: bool,
     can_withdraw: bool,
     requested_wan: String,
@@ -413,6 +414,9 @@ pub async fn bid(
     let done = match q.done.as_deref() {
         Some("submit") => Some("申报已提交。截止前您仍可撤回后重新申报。/ The bid was handed in."),
         Some("withdraw") => Some("申报已撤回。/ The bid was withdrawn."),
+        Some("save") => {
+            Some("草稿已保存。截止前请提交。/ The draft was saved; submit it before the deadline.")
+        }
         _ => None,
     };
     match bid_page(
@@ -467,6 +471,7 @@ async fn bid_page(
         submitted: b.submitted_at.map(format::beijing),
         sealed: c.bidding_deadline > now,
         own: caller.organization_id() == Some(b.lead_organization_id.as_str()),
+        can_edit: actions.contains(&BidActionName::Edit),
         can_submit: actions.contains(&BidActionName::Submit),
         can_withdraw: actions.contains(&BidActionName::Withdraw),
         requested_wan: format::wan(b.requested_fiscal),
