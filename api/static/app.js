@@ -16,6 +16,23 @@
       if (!isNaN(t)) { el.textContent = text(t - now); }
     });
   }
+  // the funding ratio, checked as the amounts are typed (the server checks it again)
+  function ratio() {
+    var box = document.querySelector("fieldset.funding");
+    var hint = document.getElementById("ratio-hint");
+    if (!box || !hint) { return; }
+    var e = parseFloat(document.getElementById("f-enterprise_funds").value);
+    var f = parseFloat(document.getElementById("f-fiscal_support").value);
+    var re = parseFloat(box.getAttribute("data-re")), rf = parseFloat(box.getAttribute("data-rf"));
+    if (isNaN(e) || isNaN(f) || f <= 0) { return; }
+    var ok = e * rf >= f * re;
+    hint.textContent = "企业 : 财政 = " + (e / f).toFixed(2) + " : 1，" +
+      (ok ? "符合要求" : "低于 " + re + ":" + rf + "，请调整");
+    hint.className = ok ? "ratio-hint" : "ratio-hint field-error";
+  }
+  document.addEventListener("input", function (ev) {
+    if (ev.target && (ev.target.id === "f-enterprise_funds" || ev.target.id === "f-fiscal_support")) { ratio(); }
+  });
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.getElementById("error-summary");
     if (summary) { summary.focus(); }

@@ -353,3 +353,82 @@ on_both_databases! {
         });
     }
 }
+
+on_both_databases! {
+    // Journey 2: an enterprise registers in the browser, an official verifies it (through the API
+    // until the officials' pages exist), and the enterprise drafts a challenge with two KPIs,
+    // fixes the funding-ratio error the form reported (as typed, and again by the server), and
+    // submits it for review.
+    fn an_enterprise_registers_and_submits_a_challenge(app) {
+        let cast = app.cast();
+        let code = jiebang_tests::credit_code("150200");
+        let app = &app;
+        let official = cast.official.clone();
+        with_browser(&app.base, true, |b| async move {
+            b.open("/register").await;
+            b.fill("#f-organization-name", "包头稀土永磁科技有限公司").await;
+            b.choose("#f-organization-kind", "enterprise").await;
+            b.fill("#f-organization-credit_code", &code).await;
+            b.choose("#f-organization-region_code", "150200").await;
+            b.fill("#f-name", "李经理").await;
+            b.fill("#f-email", "li@btmagnet.cn").await;
+            b.fill("#f-password", "稀土永磁-包头-2026").await;
+            b.click("form[action='/register'] button[type=submit]").await;
+            b.wait_for_path(|p| p.starts_with("/login")).await;
+            // the official verifies the new organisation, found in the queue
+            let queue = app.get("/api/v1/organizations?status=unverified", Some(&official)).expect(200).json;
+            let org = queue["items"].as_array().unwrap().iter()
+                .find(|o| o["name"] == "包头稀土永磁科技有限公司").unwrap()["id"]
+                .as_str().unwrap().to_owned();
+            app.post(&format!("/api/v1/organizations/{org}/verify"), Some(&official), &json!({})).expect(200);
+            b.fill("#f-email", "li@btmagnet.cn").await;
+            b.fill("#f-password", "稀土永磁-包头-2026").await;
+            b.click("form[action='/login'] button[type=submit]").await;
+            b.wait_for_path(|p| p == "/").await;
+            b.open("/workspace").await;
+            b.click("a[href='/challenges/new']").await;
+            b.wait_for_path(|p| p == "/challenges/new").await;
+            b.check_page("challenge-form").await;
+            b.fill("#f-title", "高矫顽力低重稀土烧结钕铁硼磁材制备技术").await;
+            b.choose("#f-industry", "稀土").await;
+            b.fill("#f-problem", "面向新能源汽车驱动电机，研制低重稀土、高矫顽力烧结钕铁硼磁材，突破晶界扩散与微结构调控关键技术。").await;
+            b.fill("#f-kpis-0--name", "内禀矫顽力").await;
+            b.fill("#f-kpis-0--target", "≥25").await;
+            b.fill("#f-kpis-0--unit", "kOe").await;
+            b.fill("#f-kpis-1--name", "重稀土用量").await;
+            b.fill("#f-kpis-1--target", "≤0.5").await;
+            b.fill("#f-kpis-1--unit", "wt%").await;
+            b.fill("#f-duration_months", "24").await;
+            b.fill("#f-fiscal_support", "300").await;
+            b.fill("#f-enterprise_funds", "300").await;
+            // the ratio is checked as it is typed
+            let hint = b.text("#ratio-hint").await;
+            assert!(hint.contains("低于 2:1"), "{hint}");
+            b.fill("#f-contact-name", "李经理").await;
+            b.fill("#f-contact-phone", "0472-5551234").await;
+            b.fill("#f-contact-email", "li@btmagnet.cn").await;
+            b.click("button[value=submit]").await;
+            // and again by the server: the message beside the field, every value kept
+            let msg = b.text("#f-enterprise_funds-msg").await;
+            assert!(msg.contains("2:1"), "{msg}");
+            assert_eq!(b.value("#f-kpis-1--name").await, "重稀土用量");
+            assert_eq!(b.value("#f-title").await, "高矫顽力低重稀土烧结钕铁硼磁材制备技术");
+            assert_eq!(b.value("#f-fiscal_support").await, "300");
+            b.check_page("challenge-form-errors").await;
+            b.fill("#f-enterprise_funds", "600").await;
+            assert!(b.text("#ratio-hint").await.contains("符合要求"));
+            b.click("button[value=submit]").await;
+            b.wait_for_path(|p| p.contains("done=submit")).await;
+            assert!(b.text(".success").await.contains("已提交科技厅审核"));
+            assert!(b.text("h1").await.contains("高矫顽力"));
+            assert!(b.text("table").await.contains("重稀土用量"));
+        });
+        // submitted for review, as the API has it
+        let queue = app.get("/api/v1/challenges?status=pending_review", Some(&cast.official)).expect(200).json;
+        let c = &queue["items"][0];
+        assert_eq!(c["title"], "高矫顽力低重稀土烧结钕铁硼磁材制备技术");
+        assert_eq!(c["kpis"].as_array().unwrap().len(), 2);
+        assert_eq!(c["enterprise_funds"], 6_000_000);
+        assert_eq!(c["fiscal_support"], 3_000_000);
+    }
+}

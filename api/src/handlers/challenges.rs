@@ -244,6 +244,20 @@ pub async fn create(
     req: HttpRequest,
     body: Json<CreateChallengeRequest>,
 ) -> ApiResult<HttpResponse> {
+    let key = idempotency_key(&req)?;
+    create_challenge(&state, auth, audit::request_id(&req), key, body.0).await
+}
+
+/// Creates a draft challenge as `POST /challenges` does, idempotently under `key` (the web
+/// interface's challenge form sends a key of its own, so a double click creates one draft): the
+/// response the API gives, stored under the key when there is one.
+pub async fn create_challenge(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    key: Option<String>,
+    body: CreateChallengeRequest,
+) -> ApiResult<HttpResponse> {
     let org = match (&auth.organization, auth.role.is_organization_user()) {
         (Some(o), true) if jiebang_domain::OrganizationKind::parse(&o.kind).is_some_and(|k| k.may_publish()) => o.clone(),
         _ => {
@@ -251,8 +265,6 @@ pub async fn create(
                 "只有企业或其他非政府单位的用户可以发榜 / only users of an enterprise or other non-government organisation publish challenges"))
         }
     };
-    let key = idempotency_key(&req)?;
-    let body = body.0;
     let request_hash = hex::encode(Sha256::digest(
         serde_json::to_vec(&body).unwrap_or_default(),
     ));
@@ -269,7 +281,7 @@ pub async fn create(
     }
     let now = state.now();
     let terms = challenge::validate(&terms_input(&body), &state.rules, now, None)?;
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let retry_key = key.clone();
     let (st, caller) = (state.clone(), auth.clone());
     let retry_hash = request_hash.clone();
@@ -881,12 +893,32 @@ pub async fn update(
     id: web::Path<String>,
     body: Json<UpdateChallengeRequest>,
 ) -> ApiResult<HttpResponse> {
+    let version = expected_version(&req, body.0.version)?;
+    let v = update_challenge(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        version,
+        body.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Changes (or, while published, amends) a challenge as `PATCH /challenges/{id}` does, at
+/// `version` (the web interface's challenge form calls the same).
+pub async fn update_challenge(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    version: i64,
+    body: UpdateChallengeRequest,
+) -> ApiResult<ChallengeView> {
     let caller = auth.clone();
-    let id = id.into_inner();
-    let body = body.0;
-    let version = expected_version(&req, body.version)?;
     let now = state.now();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
     let v = state
         .write(move |conn| {
@@ -941,8 +973,7 @@ pub async fn update(
     state
         .search_changed(crate::search::Change::Challenge(v.id.clone()))
         .await;
-    let v = with_actions(&state, v, &caller).await?;
-    Ok(HttpResponse::Ok().json(v))
+    with_actions(state, v, &caller).await
 }
 
 // ---------------------------------------------------------------- lifecycle actions
@@ -958,10 +989,20 @@ pub async fn submit(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let v = submit_challenge(&state, auth, audit::request_id(&req), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Submits a draft for review as `POST /challenges/{id}/submit` does.
+pub async fn submit_challenge(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+) -> ApiResult<ChallengeView> {
     let caller = auth.clone();
-    let id = id.into_inner();
     let now = state.now();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
     let v = state
         .write(move |conn| {
@@ -1009,8 +1050,7 @@ pub async fn submit(
             )?)
         })
         .await?;
-    let v = with_actions(&state, v, &caller).await?;
-    Ok(HttpResponse::Ok().json(v))
+    with_actions(state, v, &caller).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

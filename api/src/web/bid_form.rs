@@ -35,7 +35,7 @@ pub struct Input {
     pub error: Option<String>,
 }
 
-fn input(errors: &FormErrors, name: impl Into<String>, value: impl Into<String>) -> Input {
+pub fn input(errors: &FormErrors, name: impl Into<String>, value: impl Into<String>) -> Input {
     let name = name.into();
     Input {
         id: FormErrors::id(&name),
@@ -124,7 +124,7 @@ fn parse(pairs: Vec<(String, String)>, c: &ChallengeView) -> Typed {
 }
 
 /// 万元 as typed (`150`, `12.5`) → yuan; `None` when it is not such a number.
-fn yuan(wan: &str) -> Option<i64> {
+pub fn yuan(wan: &str) -> Option<i64> {
     let w = wan.trim();
     if w.is_empty() {
         return Some(0);

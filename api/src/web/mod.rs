@@ -19,6 +19,7 @@ pub mod session;
 
 mod account;
 mod bid_form;
+mod challenge_form;
 mod public;
 mod workspace;
 
@@ -56,7 +57,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .add((header::VARY, "Cookie")),
             )
             .service(web::resource("/").route(web::get().to(public::hall)))
+            .service(
+                web::resource("/challenges/new")
+                    .route(web::get().to(challenge_form::new_form))
+                    .route(web::post().to(challenge_form::create)),
+            )
             .service(web::resource("/challenges/{id}").route(web::get().to(public::challenge)))
+            .service(
+                web::resource("/challenges/{id}/edit")
+                    .route(web::get().to(challenge_form::edit_form))
+                    .route(web::post().to(challenge_form::update)),
+            )
+            .service(
+                web::resource("/challenges/{id}/submit")
+                    .route(web::post().to(challenge_form::submit)),
+            )
             .service(web::resource("/organizations").route(web::get().to(public::directory)))
             .service(
                 web::resource("/login")

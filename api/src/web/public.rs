@@ -12,6 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::{DateTime, Utc};
+use jiebang_application::challenge_actions::ChallengeAction;
 use jiebang_application::challenges::ChallengeView;
 use jiebang_domain::bid::BidStatus;
 use jiebang_domain::challenge::{ChallengeStatus, Mode};
@@ -286,6 +287,14 @@ struct ChallengePage {
     signed_in: bool,
     /// The caller's organisation may bid now (the challenge's `actions` say `bid`).
     can_bid: bool,
+    can_edit: bool,
+    can_submit: bool,
+    done: Option<&'static str>,
+}
+
+/// Whether the challenge's `actions` offer `a` to the caller.
+fn offers(c: &ChallengeView, a: ChallengeAction) -> bool {
+    c.actions.as_ref().is_some_and(|x| x.contains(&a))
 }
 
 fn eligibility_lines(c: &ChallengeView) -> Vec<String> {
@@ -321,8 +330,14 @@ pub async fn challenge(
     state: web::Data<AppState>,
     visitor: Visitor,
     id: web::Path<String>,
+    q: web::Query<super::workspace::DoneQuery>,
 ) -> HttpResponse {
-    match challenge_page(&state, &visitor, id.into_inner()).await {
+    let done = match q.done.as_deref() {
+        Some("save") => Some("草稿已保存，只有本单位可见。/ The draft was saved."),
+        Some("submit") => Some("已提交科技厅审核，审核结果会通知您。/ Submitted for review."),
+        _ => None,
+    };
+    match challenge_page(&state, &visitor, id.into_inner(), done).await {
         Ok(r) => r,
         Err(e) => error_page(&visitor, e),
     }
@@ -332,6 +347,7 @@ async fn challenge_page(
     state: &web::Data<AppState>,
     visitor: &Visitor,
     id: String,
+    done: Option<&'static str>,
 ) -> ApiResult<HttpResponse> {
     let auth = visitor.caller.clone().map(Auth);
     let c = challenges::read_view(state, auth.clone(), id.clone()).await?;
@@ -423,9 +439,10 @@ async fn challenge_page(
             })
             .collect(),
         signed_in: visitor.caller.is_some(),
-        can_bid: c.actions.as_ref().is_some_and(|a| {
-            a.contains(&jiebang_application::challenge_actions::ChallengeAction::Bid)
-        }),
+        can_bid: offers(&c, ChallengeAction::Bid),
+        can_edit: offers(&c, ChallengeAction::Edit),
+        can_submit: offers(&c, ChallengeAction::Submit),
+        done,
         c,
     };
     Ok(render(visitor, StatusCode::OK, &page))

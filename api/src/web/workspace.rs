@@ -398,7 +398,7 @@ struct BidPage {
     done: Option<&'static str>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct DoneQuery {
     pub done: Option<String>,
 }
