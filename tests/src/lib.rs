@@ -809,3 +809,100 @@ pub fn validate_ocds(package: &Value) -> Result<(), String> {
         ),
     }
 }
+
+const AWARD_PROBLEM: &str = "针对风光发电功率大范围波动的特点，研制千标方级碱性电解水制氢装备，解决宽功率适应性与快速启停难题。";
+
+/// A 赛马 challenge awarded to two bids; returns (challenge, [agreement ids], second bidder token).
+pub fn awarded(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String) {
+    let mut body = app.challenge_body(
+        "赛马制：千标方级电解水制氢关键装备",
+        "新能源",
+        AWARD_PROBLEM,
+        10,
+    );
+    body["max_winners"] = json!(2);
+    let challenge = app.publish(&cast.publisher, &cast.official, &body);
+    let (_, other) = app.verified_org(
+        "lead@iee.ac.cn",
+        "中国科学院电工研究所",
+        "institute",
+        "110108",
+    );
+    let bid_body = json!({
+        "approach": "采用宽功率碱性电解槽与多槽协同调度，结合风光功率预测实现快速响应与稳定运行。",
+        "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
+        "milestones": [{"month": 6, "deliverable": "总体方案"}, {"month": 18, "deliverable": "样机与示范运行"}],
+        "requested_fiscal": 1_500_000, "own_funds": 500_000
+    });
+    let mut bids = Vec::new();
+    for token in [&cast.bidder, &other] {
+        let id = app
+            .post(
+                &format!("/api/v1/challenges/{challenge}/bids"),
+                Some(token),
+                &bid_body,
+            )
+            .expect(201)
+            .json["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.post(
+            &format!("/api/v1/bids/{id}/submit"),
+            Some(token),
+            &json!({}),
+        )
+        .expect(200);
+        bids.push(id);
+    }
+    app.put(&format!("/api/v1/challenges/{challenge}/rubric"), Some(&cast.publisher),
+        &json!({"criteria": [{"name": "技术方案", "weight": 60}, {"name": "团队实力", "weight": 40}]})).expect(200);
+    let expert = app.platform_user("expert", "expert@experts.cn", None);
+    let expert_id = app.get("/api/v1/me", Some(&expert)).json["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
+    cast.relogin(app);
+    let expert = app.token("expert@experts.cn");
+    let other = app.token("lead@iee.ac.cn");
+    app.wait_until("close", || {
+        app.get(
+            &format!("/api/v1/challenges/{challenge}"),
+            Some(&cast.official),
+        )
+        .json["status"]
+            == "evaluating"
+    });
+    app.post(
+        &format!("/api/v1/challenges/{challenge}/experts"),
+        Some(&cast.official),
+        &json!({"expert_ids": [expert_id]}),
+    )
+    .expect(200);
+    for b in &bids {
+        app.put(&format!("/api/v1/bids/{b}/scores"), Some(&expert), &json!({"scores": [
+            {"criterion": "c1", "score": 80, "comment": "可行"}, {"criterion": "c2", "score": 80, "comment": "可靠"}]})).expect(200);
+    }
+    app.post(
+        &format!("/api/v1/challenges/{challenge}/awards"),
+        Some(&cast.publisher),
+        &json!({"bid_ids": bids}),
+    )
+    .expect(200);
+    let award = app
+        .post(
+            &format!("/api/v1/challenges/{challenge}/awards/confirm"),
+            Some(&cast.official),
+            &json!({}),
+        )
+        .expect(200)
+        .json;
+    let ids = award["agreement_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    (challenge, ids, other)
+}

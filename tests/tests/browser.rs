@@ -432,3 +432,71 @@ on_both_databases! {
         assert_eq!(c["fiscal_support"], 3_000_000);
     }
 }
+
+/// Signs in through the login form as `email` (the tests' password).
+async fn sign_in(b: &jiebang_tests::browser::Browser, email: &str) {
+    b.open("/login").await;
+    b.fill("#f-email", email).await;
+    b.fill("#f-password", jiebang_tests::PASSWORD).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    b.wait_for_path(|p| p == "/").await;
+}
+
+on_both_databases! {
+    // Journey 4, from the award on: the notice of the drafted agreement leads each side to it;
+    // both sign in the browser against the hash shown; after 备案 the bidder reports a milestone
+    // and the publisher confirms it.
+    fn both_sides_sign_and_the_bidder_reports_a_milestone(app) {
+        let mut cast = app.cast();
+        let (_, ids, _) = jiebang_tests::awarded(&app, &mut cast);
+        let ours = ids
+            .iter()
+            .find(|id| app.get(&format!("/api/v1/agreements/{id}"), Some(&cast.bidder)).status == 200)
+            .unwrap()
+            .clone();
+        let app = &app;
+        let agreement = ours.clone();
+        with_browser(&app.base, true, |b| async move {
+            for who in ["publisher@bfhi.com.cn", "bidder@imu.edu.cn"] {
+                sign_in(&b, who).await;
+                // the signature request is a notice that opens the agreement
+                b.open("/notices").await;
+                let n = b.find_all("form[action$='/open'] button").await.len();
+                assert!(n >= 1);
+                b.open(&format!("/agreements/{agreement}")).await;
+                assert!(b.text(".facts").await.contains("待签署") || b.text(".facts").await.contains("部分签署"));
+                b.check_page(if who.starts_with("publisher") { "agreement-publisher" } else { "agreement-bidder" }).await;
+                b.click(&format!("form[action='/agreements/{agreement}/sign'] button")).await;
+                assert!(b.text(".success").await.contains("已签署"));
+                assert!(b.find_all(&format!("form[action='/agreements/{agreement}/sign']")).await.is_empty());
+                b.click("form[action='/logout'] button").await;
+                b.wait_gone(".who").await;
+            }
+        });
+        let official = cast.official.clone();
+        app.post(&format!("/api/v1/agreements/{ours}/register"), Some(&official), &json!({})).expect(200);
+        let agreement = ours.clone();
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "bidder@imu.edu.cn").await;
+            b.open(&format!("/agreements/{agreement}")).await;
+            assert!(b.text(".facts").await.contains("已备案"));
+            // an empty report is refused beside its field
+            b.click("form[action$='/report'] button").await;
+            assert!(!b.text(".milestones .field-error").await.is_empty());
+            b.fill("form[action$='/report'] textarea", "总体方案已完成并通过专家评审，见评审意见书。").await;
+            b.click("form[action$='/report'] button").await;
+            assert!(b.text(".success").await.contains("里程碑已报告"));
+            b.click("form[action='/logout'] button").await;
+            b.wait_gone(".who").await;
+            sign_in(&b, "publisher@bfhi.com.cn").await;
+            b.open(&format!("/agreements/{agreement}")).await;
+            b.click("form[action$='/confirm'] input[value=true] ~ button").await;
+            assert!(b.text(".success").await.contains("里程碑已确认"));
+            assert!(b.text(".milestones").await.contains("已达成"));
+        });
+        let a = app.get(&format!("/api/v1/agreements/{ours}"), Some(&cast.official)).expect(200).json;
+        assert_eq!(a["status"], "registered");
+        assert_eq!(a["signatures"].as_array().unwrap().len(), 2);
+        assert_eq!(a["milestones"][0]["status"], "met");
+    }
+}

@@ -311,9 +311,17 @@ pub async fn read(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(read_view(&state, auth, id.into_inner()).await?))
+}
+
+/// An agreement as `GET /agreements/{id}` answers it, for its parties and staff (404 otherwise).
+pub async fn read_view(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<AgreementView> {
     let now = state.now();
-    let v = state
+    state
         .read(move |conn| {
             let a = jiebang_db::agreements::find(conn, &id)?.ok_or_else(not_found)?;
             if side(&auth, &terms_of(&a)?) == Side::None {
@@ -321,8 +329,7 @@ pub async fn read(
             }
             view(conn, &a, now, &auth)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -507,11 +514,30 @@ pub async fn sign(
     id: web::Path<String>,
     body: Json<SignRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let seen = body.0.terms_hash.trim().to_lowercase();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let v = sign_agreement(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        &body.0.terms_hash,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Signs for the caller's organisation against the terms hash it read, as
+/// `POST /agreements/{id}/sign` does (the web interface's 签署 calls the same).
+pub async fn sign_agreement(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    terms_hash: &str,
+) -> ApiResult<AgreementView> {
+    let seen = terms_hash.trim().to_lowercase();
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let v = state
+    state
         .write(move |conn| {
             let (a, terms, _) = load(conn, &id, &auth)?;
             check(&AgreementFacts::load(conn, &a, &terms, &auth)?, AgreementActionName::Sign)?;
@@ -540,8 +566,7 @@ pub async fn sign(
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
             view(conn, &after, now, &auth)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 /// After an agreement changed: the challenge becomes `contracted` when every agreement that was
@@ -681,9 +706,30 @@ pub async fn report(
     body: Json<ReportRequest>,
 ) -> ApiResult<HttpResponse> {
     let (id, mid) = path.into_inner();
-    let evidence = bounded_text(&body.0.evidence, 2, 5000)
+    let v = report_milestone(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id,
+        mid,
+        &body.0.evidence,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The bidder's report of a milestone, as `POST …/milestones/{mid}/report` does.
+pub async fn report_milestone(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    mid: String,
+    evidence: &str,
+) -> ApiResult<AgreementView> {
+    let evidence = bounded_text(evidence, 2, 5000)
         .map_err(|e| ApiError::field("evidence", e.code, e.message))?;
-    act(state, auth, req, id, move |cx| {
+    act(state, auth, request_id, id, move |cx| {
         let facts = AgreementFacts::load(cx.conn, cx.agreement, cx.terms, cx.auth)?;
         let m = jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &mid)?;
         // who and when first, then which milestone
@@ -729,8 +775,21 @@ pub async fn confirm(
     body: Json<ConfirmRequest>,
 ) -> ApiResult<HttpResponse> {
     let (id, mid) = path.into_inner();
-    let met = body.0.met;
-    act(state, auth, req, id, move |cx| {
+    let v = confirm_milestone(&state, auth, audit::request_id(&req), id, mid, body.0.met).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The publisher's confirmation of a reported milestone, as `POST …/milestones/{mid}/confirm`
+/// does.
+pub async fn confirm_milestone(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    mid: String,
+    met: bool,
+) -> ApiResult<AgreementView> {
+    act(state, auth, request_id, id, move |cx| {
         let facts = AgreementFacts::load(cx.conn, cx.agreement, cx.terms, cx.auth)?;
         let m = jiebang_db::agreements::find_milestone(cx.conn, &cx.agreement.id, &mid)?;
         check_milestone(
@@ -827,7 +886,7 @@ pub async fn pay(
                 })?,
         ),
     };
-    act(state, auth, req, id.into_inner(), move |cx| {
+    let v = act(&state, auth, audit::request_id(&req), id.into_inner(), move |cx| {
         let Some(source) = PaymentSource::parse(&b.source) else {
             return Err(ApiError::field("source", FieldCode::InvalidValue, "source 应为 fiscal 或 enterprise / source must be fiscal or enterprise"));
         };
@@ -876,7 +935,8 @@ pub async fn pay(
             amount: p.amount,
         })
     })
-    .await
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -921,7 +981,7 @@ async fn end(
     id: String,
     reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
-    act(state, auth, req, id, move |cx| {
+    let v = act(&state, auth, audit::request_id(&req), id, move |cx| {
         let facts = AgreementFacts::load(cx.conn, cx.agreement, cx.terms, cx.auth)?;
         let action = if reason.is_some() {
             AgreementActionName::Terminate
@@ -964,7 +1024,8 @@ async fn end(
             },
         })
     })
-    .await
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
 }
 
 /// What an agreement action works with, inside its transaction.
@@ -1014,18 +1075,18 @@ impl Cx<'_> {
 /// Runs an action on agreement `id` in one write transaction: loads it (locked) for a caller who
 /// may see it, runs `f`, and answers with the agreement as it is afterwards.
 async fn act<F>(
-    state: web::Data<AppState>,
+    state: &web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
+    request_id: Option<String>,
     id: String,
     f: F,
-) -> ApiResult<HttpResponse>
+) -> ApiResult<AgreementView>
 where
     F: FnOnce(&mut Cx<'_>) -> ApiResult<()> + Send + 'static,
 {
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let v = state
+    state
         .write(move |conn| {
             let (a, terms, _) = load(conn, &id, &auth)?;
             let now = st.now();
@@ -1041,8 +1102,7 @@ where
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
             view(conn, &after, now, &auth)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 /// The audit log of an agreement (its parties, officials, admins).

@@ -18,6 +18,7 @@ pub mod format;
 pub mod session;
 
 mod account;
+mod agreement;
 mod bid_form;
 mod challenge_form;
 mod public;
@@ -89,6 +90,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/notices/{id}/open").route(web::post().to(workspace::notice_open)),
             )
             .service(web::resource("/bids/{id}").route(web::get().to(workspace::bid)))
+            .service(web::resource("/agreements/{id}").route(web::get().to(agreement::agreement)))
+            .service(web::resource("/agreements/{id}/sign").route(web::post().to(agreement::sign)))
+            .service(
+                web::resource("/agreements/{id}/milestones/{mid}/{action}")
+                    .route(web::post().to(agreement::milestone)),
+            )
             .service(
                 web::resource("/challenges/{id}/bid")
                     .route(web::get().to(bid_form::new_form))

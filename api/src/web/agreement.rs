@@ -1,0 +1,328 @@
+//! 协议 (`/agreements/{id}`, the address of every agreement notice): the parties, the terms with
+//! their hash, the signatures, milestones and payments, and the actions its `actions` offer —
+//! 签署 against the hash shown, the bidder's report of a milestone, the publisher's confirmation.
+//! Each goes through the API's own function (`sign_agreement`, `report_milestone`,
+//! `confirm_milestone`).
+
+use super::format;
+use super::session::{self, Visitor};
+use super::{error_page, render, see_other, FormErrors, Layout};
+use crate::audit;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::handlers::agreements::{
+    confirm_milestone, read_view, report_milestone, sign_agreement, AgreementView,
+};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use jiebang_application::agreement_actions::{AgreementActionName, MilestoneActionName};
+use jiebang_domain::agreement::{
+    AgreementStatus, MilestoneStatus, PartyRole, PaymentSource, Terms,
+};
+use jiebang_domain::codes::Code;
+use serde::Deserialize;
+
+pub fn agreement_status(s: &str) -> &'static str {
+    match AgreementStatus::parse(s) {
+        Some(AgreementStatus::Drafted) => "待签署",
+        Some(AgreementStatus::PartiallySigned) => "部分签署",
+        Some(AgreementStatus::Signed) => "已签署，待备案",
+        Some(AgreementStatus::Registered) => "已备案，执行中",
+        Some(AgreementStatus::Completed) => "已完成",
+        Some(AgreementStatus::Terminated) => "已终止",
+        None => "未知状态",
+    }
+}
+
+fn milestone_status(s: &str) -> &'static str {
+    match MilestoneStatus::parse(s) {
+        Some(MilestoneStatus::Scheduled) => "未到期",
+        Some(MilestoneStatus::Reported) => "已报告，待确认",
+        Some(MilestoneStatus::Met) => "已达成",
+        Some(MilestoneStatus::NotMet) => "未达成",
+        None => "未知状态",
+    }
+}
+
+pub struct PartyRow {
+    pub role: &'static str,
+    pub name: String,
+    pub credit_code: String,
+    pub signed: Option<String>,
+}
+
+pub struct MilestoneRow {
+    pub id: String,
+    pub deliverable: String,
+    pub due: String,
+    pub status: &'static str,
+    pub overdue: bool,
+    pub evidence: Option<String>,
+    pub can_report: bool,
+    pub can_confirm: bool,
+    pub evidence_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "agreement.html")]
+struct AgreementPage {
+    layout: Layout,
+    a: AgreementView,
+    title: String,
+    status: &'static str,
+    parties: Vec<PartyRow>,
+    fiscal_wan: String,
+    enterprise_wan: String,
+    paid_fiscal_wan: String,
+    paid_enterprise_wan: String,
+    term_months: u32,
+    ip: &'static str,
+    kpis: Vec<(String, String, String)>,
+    milestones: Vec<MilestoneRow>,
+    payments: Vec<(String, &'static str, String)>,
+    can_sign: bool,
+    errors: FormErrors,
+    done: Option<&'static str>,
+}
+
+fn signed_in(visitor: &Visitor) -> ApiResult<Auth> {
+    visitor
+        .caller
+        .clone()
+        .map(Auth)
+        .ok_or_else(|| ApiError::with(Code::Unauthenticated, "请先登录 / please sign in"))
+}
+
+async fn page(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    id: String,
+    errors: FormErrors,
+    done: Option<&'static str>,
+) -> ApiResult<HttpResponse> {
+    let auth = signed_in(visitor)?;
+    let a = read_view(state, auth, id).await?;
+    let terms: Terms = serde_json::from_value(a.terms.clone()).map_err(ApiError::internal)?;
+    let parties = terms
+        .parties
+        .iter()
+        .map(|p| PartyRow {
+            role: match p.role {
+                PartyRole::Publisher => "发榜方（甲方）",
+                PartyRole::Bidder => "揭榜方（乙方，牵头单位）",
+                PartyRole::Member => "联合体成员",
+            },
+            name: p.name.clone(),
+            credit_code: p.credit_code.clone(),
+            signed: a
+                .signatures
+                .iter()
+                .find(|s| s.organization_id == p.organization_id)
+                .map(|s| format::beijing(s.signed_at)),
+        })
+        .collect();
+    let milestones = a
+        .milestones
+        .iter()
+        .map(|m| MilestoneRow {
+            id: m.id.clone(),
+            deliverable: m.deliverable.clone(),
+            due: format::beijing_date(m.due_at),
+            status: milestone_status(&m.status),
+            overdue: m.overdue,
+            evidence: m.evidence.clone(),
+            can_report: m.actions.contains(&MilestoneActionName::Report),
+            can_confirm: m.actions.contains(&MilestoneActionName::Confirm),
+            evidence_error: errors
+                .of(&format!("milestones.{}.evidence", m.id))
+                .map(str::to_owned),
+        })
+        .collect();
+    let payments = a
+        .payments
+        .iter()
+        .map(|p| {
+            (
+                format::beijing_date(p.paid_at),
+                match PaymentSource::parse(&p.source) {
+                    Some(PaymentSource::Fiscal) => "财政资金",
+                    _ => "企业出资",
+                },
+                format::wan(p.amount),
+            )
+        })
+        .collect();
+    let page = AgreementPage {
+        layout: Layout::new(visitor, format!("协议：{}", terms.title), ""),
+        title: terms.title.clone(),
+        status: agreement_status(&a.status),
+        parties,
+        fiscal_wan: format::wan(terms.fiscal_amount),
+        enterprise_wan: format::wan(terms.enterprise_amount),
+        paid_fiscal_wan: format::wan(a.paid_fiscal),
+        paid_enterprise_wan: format::wan(a.paid_enterprise),
+        term_months: terms.term_months,
+        ip: format::ip_ownership(&terms.ip_ownership),
+        kpis: terms
+            .kpis
+            .iter()
+            .map(|k| {
+                (
+                    k.name.clone(),
+                    format!("{} {}", k.target, k.unit),
+                    k.committed.clone(),
+                )
+            })
+            .collect(),
+        milestones,
+        payments,
+        can_sign: a.actions.contains(&AgreementActionName::Sign),
+        done,
+        errors,
+        a,
+    };
+    let status = if page.errors.any() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(render(visitor, status, &page))
+}
+
+/// `GET /agreements/{id}`.
+pub async fn agreement(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+    q: web::Query<super::workspace::DoneQuery>,
+) -> HttpResponse {
+    let done = match q.done.as_deref() {
+        Some("sign") => Some("已签署。/ Signed."),
+        Some("report") => Some("里程碑已报告，等待发榜方确认。/ Reported."),
+        Some("confirm") => Some("里程碑已确认。/ Confirmed."),
+        _ => None,
+    };
+    match page(
+        &state,
+        &visitor,
+        id.into_inner(),
+        FormErrors::default(),
+        done,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => error_page(&visitor, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignForm {
+    #[serde(rename = "_csrf", default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub terms_hash: String,
+}
+
+/// `POST /agreements/{id}/sign`: signs against the hash the page showed.
+pub async fn sign(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<SignForm>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &form.csrf)?;
+        let auth = signed_in(&visitor)?;
+        sign_agreement(
+            &state,
+            auth,
+            audit::request_id(&req),
+            id.clone(),
+            &form.terms_hash,
+        )
+        .await
+    }
+    .await;
+    finish(&state, &visitor, id, r.map(|_| "sign"), None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MilestoneForm {
+    #[serde(rename = "_csrf", default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub evidence: String,
+    pub met: Option<String>,
+}
+
+/// `POST /agreements/{id}/milestones/{mid}/{report|confirm}`.
+pub async fn milestone(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    path: web::Path<(String, String, String)>,
+    form: web::Form<MilestoneForm>,
+) -> HttpResponse {
+    let (id, mid, action) = path.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &form.csrf)?;
+        let auth = signed_in(&visitor)?;
+        let request_id = audit::request_id(&req);
+        match action.as_str() {
+            "report" => report_milestone(
+                &state,
+                auth,
+                request_id,
+                id.clone(),
+                mid.clone(),
+                &form.evidence,
+            )
+            .await
+            .map(|_| "report"),
+            "confirm" => {
+                let met = form.met.as_deref() == Some("true");
+                confirm_milestone(&state, auth, request_id, id.clone(), mid.clone(), met)
+                    .await
+                    .map(|_| "confirm")
+            }
+            _ => Err(ApiError::not_found("页面 / page")),
+        }
+    }
+    .await;
+    finish(&state, &visitor, id, r, Some(mid)).await
+}
+
+/// After an action: back to the agreement with what happened, or the page with the refusal
+/// (an evidence message beside its milestone's field).
+async fn finish(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    id: String,
+    r: ApiResult<&'static str>,
+    milestone: Option<String>,
+) -> HttpResponse {
+    match r {
+        Ok(done) => see_other(visitor, &format!("/agreements/{id}?done={done}")),
+        Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
+            let mut errors = FormErrors::from_api(e);
+            if let Some(mid) = milestone {
+                for f in &mut errors.fields {
+                    if f.field == "evidence" {
+                        f.field = format!("milestones.{mid}.evidence");
+                        f.id = FormErrors::id(&f.field);
+                    }
+                }
+            }
+            match page(state, visitor, id, errors, None).await {
+                Ok(r) => r,
+                Err(e) => error_page(visitor, e),
+            }
+        }
+        Err(e) => error_page(visitor, e),
+    }
+}
