@@ -275,6 +275,14 @@ on_both_databases! {
         let challenge = app.publish(&cast.publisher, &cast.official, &app.challenge_body("千标方级电解水制氢关键装备研制", "新能源", PROBLEM, 20));
         app.verified_org("lab@imau.edu.cn", "内蒙古农业大学", "university", "150102");
         let (_, second) = app.verified_org("lead@iee.ac.cn", "中国科学院电工研究所", "institute", "110108");
+        // the bidder's capability profile, from which the platform recommends challenges
+        app.put(&format!("/api/v1/organizations/{}/profile", cast.bidder_org), Some(&cast.bidder), &json!({
+            "industries": ["新能源"], "keywords": ["氢能", "电解槽", "电解水制氢"],
+            "statement": "学校在氢能领域长期开展碱性电解槽与电解水制氢技术研究，拥有自治区氢能重点实验室。"
+        })).expect(200);
+        app.wait_until("recommended", || {
+            app.get("/api/v1/me/recommendations", Some(&cast.bidder)).json.as_array().is_some_and(|r| !r.is_empty())
+        });
         let app = &app;
         let challenge = challenge.as_str();
         with_browser(&app.base, true, |b| async move {
@@ -283,7 +291,12 @@ on_both_databases! {
             b.fill("#f-password", jiebang_tests::PASSWORD).await;
             b.click("form[action='/login'] button[type=submit]").await;
             b.wait_for_path(|p| p == "/").await;
-            b.open(&format!("/challenges/{challenge}")).await;
+            // the workspace recommends the challenge, and says why
+            b.open("/workspace").await;
+            let recommended = b.text(".recommendations").await;
+            assert!(recommended.contains("千标方级电解水制氢关键装备研制") && recommended.contains("推荐理由"), "{recommended}");
+            b.click(&format!(".recommendations a[href='/challenges/{challenge}']")).await;
+            b.wait_for_path(|p| p == format!("/challenges/{challenge}")).await;
             b.click(&format!("a[href='/challenges/{challenge}/bid']")).await;
             b.wait_for_path(|p| p.ends_with("/bid")).await;
             b.check_page("bid-form").await;
@@ -498,5 +511,41 @@ on_both_databases! {
         assert_eq!(a["status"], "registered");
         assert_eq!(a["signatures"].as_array().unwrap().len(), 2);
         assert_eq!(a["milestones"][0]["status"], "met");
+    }
+}
+
+on_both_databases! {
+    // 答疑: a bidder asks on the challenge page (a too-short question is refused and kept), the
+    // publisher answers it there, and the answer is public without the asker's name.
+    fn a_question_is_asked_and_answered_on_the_challenge_page(app) {
+        let cast = app.cast();
+        let challenge = app.publish(&cast.publisher, &cast.official, &app.challenge_body("千标方级电解水制氢关键装备研制", "新能源", PROBLEM, 20));
+        let app = &app;
+        let challenge = challenge.as_str();
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "bidder@imu.edu.cn").await;
+            b.open(&format!("/challenges/{challenge}")).await;
+            b.fill("#f-question", "场地？").await;
+            b.click(".ask-form button").await;
+            assert!(!b.text("#f-question-msg").await.is_empty());
+            assert_eq!(b.value("#f-question").await, "场地？");
+            b.fill("#f-question", "是否提供示范场地和电网接入条件？").await;
+            b.click(".ask-form button").await;
+            assert!(b.text(".success").await.contains("问题已提交"));
+            assert!(b.text(".open-questions").await.contains("等待发榜单位答复"));
+            b.click("form[action='/logout'] button").await;
+            b.wait_gone(".who").await;
+            sign_in(&b, "publisher@bfhi.com.cn").await;
+            b.open(&format!("/challenges/{challenge}")).await;
+            b.check_page("challenge-publisher").await;
+            b.fill(".open-questions textarea", "提供，位于鄂尔多斯风光制氢一体化示范基地，具备 110kV 接入条件。").await;
+            b.click(".open-questions button").await;
+            assert!(b.text(".success").await.contains("答复已公开"));
+            b.click("form[action='/logout'] button").await;
+            b.wait_gone(".who").await;
+            b.open(&format!("/challenges/{challenge}")).await;
+            let qa = b.text(".qa").await;
+            assert!(qa.contains("是否提供示范场地") && qa.contains("110kV") && !qa.contains("内蒙古大学"), "{qa}");
+        });
     }
 }

@@ -189,6 +189,15 @@ pub struct ChallengeRecommendation {
 #[utoipa::path(get, path = "/api/v1/me/recommendations", tag = "matching", security(("bearer" = [])),
     responses((status = 200, body = Vec<ChallengeRecommendation>), (status = 409, body = crate::error::Problem)))]
 pub async fn my_recommendations(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(recommendations_for(&state, auth).await?))
+}
+
+/// The open challenges recommended to the caller's organisation, as `GET /me/recommendations`
+/// answers (the web workspace's 为您推荐 shows the same).
+pub async fn recommendations_for(
+    state: &web::Data<AppState>,
+    auth: Auth,
+) -> ApiResult<Vec<ChallengeRecommendation>> {
     let org = auth
         .organization_id()
         .filter(|_| auth.role.is_organization_user())
@@ -255,7 +264,7 @@ pub async fn my_recommendations(state: web::Data<AppState>, auth: Auth) -> ApiRe
             })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(out))
+    Ok(out)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -83,12 +83,30 @@ pub async fn ask(
     id: web::Path<String>,
     body: Json<AskRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let text = bounded_text(&body.0.question, 5, 1000)
+    let q = ask_question(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        &body.0.question,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(q))
+}
+
+/// Asks a question as `POST /challenges/{id}/questions` does (the web challenge page's 提问).
+pub async fn ask_question(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    question: &str,
+) -> ApiResult<QuestionView> {
+    let text = bounded_text(question, 5, 1000)
         .map_err(|e| ApiError::field("question", e.code, e.message))?;
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let q = state
+    state
         .write(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
             let facts = Facts::load(conn, &st.ctx, &c, Some(&auth))?;
@@ -127,8 +145,7 @@ pub async fn ask(
             v.actions = Some(question_actions::actions(facts.access, &c));
             Ok(v)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(q))
+        .await
 }
 
 /// Questions on a challenge: answered ones for everyone who may read it; the publisher also sees
@@ -200,13 +217,31 @@ pub async fn answer(
     qid: web::Path<String>,
     body: Json<AnswerRequest>,
 ) -> ApiResult<HttpResponse> {
-    let qid = qid.into_inner();
-    let text = bounded_text(&body.0.answer, 1, 3000)
-        .map_err(|e| ApiError::field("answer", e.code, e.message))?;
+    let q = answer_question(
+        &state,
+        auth,
+        audit::request_id(&req),
+        qid.into_inner(),
+        &body.0.answer,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(q))
+}
+
+/// Answers a question as `POST /questions/{qid}/answer` does (the web challenge page's 答复).
+pub async fn answer_question(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    qid: String,
+    answer: &str,
+) -> ApiResult<QuestionView> {
+    let text =
+        bounded_text(answer, 1, 3000).map_err(|e| ApiError::field("answer", e.code, e.message))?;
     let now = state.now();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let q = state
+    state
         .write(move |conn| {
             let q = jiebang_db::questions::find(conn, &qid)?
                 .ok_or_else(|| ApiError::not_found("问题 / question"))?;
@@ -251,6 +286,5 @@ pub async fn answer(
             v.actions = Some(question_actions::actions(acc, &c));
             Ok(v)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(q))
+        .await
 }

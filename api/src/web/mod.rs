@@ -73,6 +73,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/challenges/{id}/submit")
                     .route(web::post().to(challenge_form::submit)),
             )
+            .service(web::resource("/challenges/{id}/questions").route(web::post().to(public::ask)))
+            .service(web::resource("/questions/{qid}/answer").route(web::post().to(public::answer)))
             .service(web::resource("/organizations").route(web::get().to(public::directory)))
             .service(
                 web::resource("/login")

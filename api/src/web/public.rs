@@ -250,6 +250,17 @@ pub struct QuestionRow {
     pub answered: String,
 }
 
+/// A question awaiting its answer, as the publisher (who may answer) or its asker sees it.
+pub struct OpenQuestion {
+    pub id: String,
+    pub question: String,
+    pub asked: String,
+    pub can_answer: bool,
+    /// What was typed into its answer field, kept after a refusal.
+    pub typed: String,
+    pub error: Option<String>,
+}
+
 /// A line of the 结果公示 ranking.
 pub struct RankRow {
     pub rank: usize,
@@ -290,6 +301,10 @@ struct ChallengePage {
     can_edit: bool,
     can_submit: bool,
     done: Option<&'static str>,
+    open_questions: Vec<OpenQuestion>,
+    can_ask: bool,
+    question_typed: String,
+    question_error: Option<String>,
 }
 
 /// Whether the challenge's `actions` offer `a` to the caller.
@@ -335,12 +350,23 @@ pub async fn challenge(
     let done = match q.done.as_deref() {
         Some("save") => Some("草稿已保存，只有本单位可见。/ The draft was saved."),
         Some("submit") => Some("已提交科技厅审核，审核结果会通知您。/ Submitted for review."),
+        Some("ask") => Some("问题已提交。发榜单位答复后，问答对所有人公开（不显示提问单位）。/ Your question was sent."),
+        Some("answer") => Some("答复已公开，提问单位和揭榜单位会收到通知。/ The answer is published."),
         _ => None,
     };
-    match challenge_page(&state, &visitor, id.into_inner(), done).await {
+    match challenge_page(&state, &visitor, id.into_inner(), done, Typed::default()).await {
         Ok(r) => r,
         Err(e) => error_page(&visitor, e),
     }
+}
+
+/// What a refused question or answer form held, shown again with the reason.
+#[derive(Default)]
+pub struct Typed {
+    pub errors: FormErrors,
+    pub question: String,
+    /// (question id, answer typed)
+    pub answer: Option<(String, String)>,
 }
 
 async fn challenge_page(
@@ -348,6 +374,7 @@ async fn challenge_page(
     visitor: &Visitor,
     id: String,
     done: Option<&'static str>,
+    typed: Typed,
 ) -> ApiResult<HttpResponse> {
     let auth = visitor.caller.clone().map(Auth);
     let c = challenges::read_view(state, auth.clone(), id.clone()).await?;
@@ -400,6 +427,25 @@ async fn challenge_page(
             .collect(),
         eligibility: eligibility_lines(&c),
         timeline,
+        open_questions: qs
+            .iter()
+            .filter(|q| q.answer.is_none())
+            .map(|q| {
+                let mine = typed.answer.as_ref().filter(|(qid, _)| *qid == q.id);
+                OpenQuestion {
+                    id: q.id.clone(),
+                    question: q.question.clone(),
+                    asked: format::beijing(q.created_at),
+                    can_answer: q.actions.as_ref().is_some_and(|a| {
+                        a.contains(
+                            &jiebang_application::question_actions::QuestionActionName::Answer,
+                        )
+                    }),
+                    typed: mine.map(|(_, t)| t.clone()).unwrap_or_default(),
+                    error: mine.and_then(|_| typed.errors.of("answer").map(str::to_owned)),
+                }
+            })
+            .collect(),
         questions: qs
             .into_iter()
             .filter_map(|q| {
@@ -410,6 +456,9 @@ async fn challenge_page(
                 })
             })
             .collect(),
+        can_ask: offers(&c, ChallengeAction::Ask),
+        question_typed: typed.question.clone(),
+        question_error: typed.errors.of("question").map(str::to_owned),
         winners: c
             .winners
             .as_ref()
@@ -565,4 +614,113 @@ pub async fn directory(
         next_href,
     };
     render(&visitor, status, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct QuestionForm {
+    #[serde(rename = "_csrf", default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub question: String,
+}
+
+/// `POST /challenges/{id}/questions`: 提问, through the API's `ask_question`.
+pub async fn ask(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<QuestionForm>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let r = async {
+        super::session::check_form(&req, &visitor, &form.csrf)?;
+        let auth = visitor.caller.clone().map(Auth).ok_or_else(|| {
+            crate::error::ApiError::with(
+                jiebang_domain::codes::Code::Unauthenticated,
+                "请先登录 / please sign in",
+            )
+        })?;
+        questions::ask_question(
+            &state,
+            auth,
+            crate::audit::request_id(&req),
+            id.clone(),
+            &form.question,
+        )
+        .await
+    }
+    .await;
+    match r {
+        Ok(_) => super::see_other(&visitor, &format!("/challenges/{id}?done=ask#qa-title")),
+        Err(e) if matches!(e.0.code.status(), 409 | 422) => {
+            let typed = Typed {
+                errors: FormErrors::from_api(e),
+                question: form.question.clone(),
+                answer: None,
+            };
+            match challenge_page(&state, &visitor, id, None, typed).await {
+                Ok(r) => r,
+                Err(e) => error_page(&visitor, e),
+            }
+        }
+        Err(e) => error_page(&visitor, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AnswerForm {
+    #[serde(rename = "_csrf", default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
+    pub challenge_id: String,
+}
+
+/// `POST /questions/{qid}/answer`: 答复, through the API's `answer_question`.
+pub async fn answer(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    visitor: Visitor,
+    qid: web::Path<String>,
+    form: web::Form<AnswerForm>,
+) -> HttpResponse {
+    let qid = qid.into_inner();
+    let r = async {
+        super::session::check_form(&req, &visitor, &form.csrf)?;
+        let auth = visitor.caller.clone().map(Auth).ok_or_else(|| {
+            crate::error::ApiError::with(
+                jiebang_domain::codes::Code::Unauthenticated,
+                "请先登录 / please sign in",
+            )
+        })?;
+        questions::answer_question(
+            &state,
+            auth,
+            crate::audit::request_id(&req),
+            qid.clone(),
+            &form.answer,
+        )
+        .await
+    }
+    .await;
+    match r {
+        Ok(q) => super::see_other(
+            &visitor,
+            &format!("/challenges/{}?done=answer#qa-title", q.challenge_id),
+        ),
+        Err(e) if matches!(e.0.code.status(), 409 | 422) && !form.challenge_id.is_empty() => {
+            let typed = Typed {
+                errors: FormErrors::from_api(e),
+                question: String::new(),
+                answer: Some((qid, form.answer.clone())),
+            };
+            match challenge_page(&state, &visitor, form.challenge_id.clone(), None, typed).await {
+                Ok(r) => r,
+                Err(e) => error_page(&visitor, e),
+            }
+        }
+        Err(e) => error_page(&visitor, e),
+    }
 }

@@ -69,6 +69,15 @@ pub struct BidRow {
     pub countdown: Option<String>,
 }
 
+pub struct RecommendationRow {
+    pub challenge_id: String,
+    pub title: String,
+    pub industry: String,
+    pub deadline: String,
+    /// Why, in Chinese: the shared words, the industry, the region.
+    pub reasons: String,
+}
+
 pub struct AssignmentRow {
     pub challenge_id: String,
     pub title: String,
@@ -102,6 +111,9 @@ struct Workspace {
     organization: Option<(String, bool, Option<String>)>,
     challenges: Vec<ChallengeRow>,
     bids: Vec<BidRow>,
+    recommendations: Vec<RecommendationRow>,
+    /// Why there are no recommendations (no capability profile yet).
+    recommendations_note: Option<String>,
     assignments: Vec<AssignmentRow>,
     pending: Vec<ChallengeRow>,
     unverified: Vec<OrgRow>,
@@ -164,6 +176,8 @@ async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiRe
         }),
         challenges: Vec::new(),
         bids: Vec::new(),
+        recommendations: Vec::new(),
+        recommendations_note: None,
         assignments: Vec::new(),
         pending: Vec::new(),
         unverified: Vec::new(),
@@ -197,6 +211,27 @@ async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiRe
                     bid_id: b.bid_id,
                 })
                 .collect();
+            match crate::handlers::matching::recommendations_for(state, auth.clone()).await {
+                Ok(list) => {
+                    page.recommendations = list
+                        .into_iter()
+                        .take(5)
+                        .map(|r| RecommendationRow {
+                            reasons: reasons_text(&r.reasons),
+                            deadline: format::beijing(r.bidding_deadline),
+                            industry: r.industry,
+                            title: r.title,
+                            challenge_id: r.challenge_id,
+                        })
+                        .collect();
+                }
+                Err(e) if e.0.code == Code::NoProfile => {
+                    page.recommendations_note = Some(
+                        "本单位尚未填写能力画像（研究方向、产业领域、关键词）；填写后，这里会推荐与之匹配的榜单。".into(),
+                    );
+                }
+                Err(e) => return Err(e),
+            }
         }
         Role::Expert => {
             let c = caller.clone();
@@ -256,6 +291,31 @@ async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiRe
     .await?;
     page.notices = notice_rows(state, notices.items);
     Ok(render(visitor, StatusCode::OK, &page))
+}
+
+/// A recommendation's reasons in Chinese: `共同关键词：制氢、电解槽 · 产业领域：新能源 · 同一盟市`.
+fn reasons_text(r: &crate::handlers::matching::ReasonsView) -> String {
+    let mut parts = Vec::new();
+    if !r.matched_terms.is_empty() {
+        parts.push(format!(
+            "共同关键词：{}",
+            r.matched_terms
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("、")
+        ));
+    }
+    if let Some(i) = &r.matched_industry {
+        parts.push(format!("产业领域：{i}"));
+    }
+    match r.region.as_str() {
+        "same_prefecture" => parts.push("同一盟市".into()),
+        "same_province" => parts.push("同一省区".into()),
+        _ => {}
+    }
+    parts.join(" · ")
 }
 
 fn notice_rows(state: &AppState, items: Vec<inbox::NotificationView>) -> Vec<NoticeRow> {
