@@ -812,8 +812,9 @@ pub fn validate_ocds(package: &Value) -> Result<(), String> {
 
 const AWARD_PROBLEM: &str = "针对风光发电功率大范围波动的特点，研制千标方级碱性电解水制氢装备，解决宽功率适应性与快速启停难题。";
 
-/// A 赛马 challenge awarded to two bids; returns (challenge, [agreement ids], second bidder token).
-pub fn awarded(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String) {
+/// A 赛马 challenge (two winners at most) closed with two eligible bids, each scored by the one
+/// assigned expert; returns (challenge, [bid ids], second bidder token).
+pub fn scored(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String) {
     let mut body = app.challenge_body(
         "赛马制：千标方级电解水制氢关键装备",
         "新能源",
@@ -884,6 +885,12 @@ pub fn awarded(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String) 
         app.put(&format!("/api/v1/bids/{b}/scores"), Some(&expert), &json!({"scores": [
             {"criterion": "c1", "score": 80, "comment": "可行"}, {"criterion": "c2", "score": 80, "comment": "可靠"}]})).expect(200);
     }
+    (challenge, bids, other)
+}
+
+/// A 赛马 challenge awarded to two bids; returns (challenge, [agreement ids], second bidder token).
+pub fn awarded(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String) {
+    let (challenge, bids, other) = scored(app, cast);
     app.post(
         &format!("/api/v1/challenges/{challenge}/awards"),
         Some(&cast.publisher),

@@ -549,3 +549,33 @@ on_both_databases! {
         });
     }
 }
+
+on_both_databases! {
+    // Journey 4, the selection: after the close the publisher reads the ranking and selects the
+    // winner in the browser; an official confirms (立项) and the agreement is drafted.
+    fn the_publisher_selects_the_winner_from_the_ranking(app) {
+        let mut cast = app.cast();
+        let (challenge, bids, _) = jiebang_tests::scored(&app, &mut cast);
+        let app = &app;
+        let (c, first) = (challenge.clone(), bids[0].clone());
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "publisher@bfhi.com.cn").await;
+            b.open(&format!("/challenges/{c}")).await;
+            b.click(&format!("a[href='/challenges/{c}/ranking']")).await;
+            b.wait_for_path(|p| p.ends_with("/ranking")).await;
+            assert_eq!(b.find_all("input[name=bid_ids]").await.len(), 2);
+            b.check_page("ranking-publisher").await;
+            // nothing chosen is refused, and says so
+            b.click(&format!("form[action='/challenges/{c}/ranking'] button")).await;
+            assert!(b.text(".error-summary").await.contains("1 到 2"));
+            b.click(&format!("#pick-{first}")).await;
+            b.click(&format!("form[action='/challenges/{c}/ranking'] button")).await;
+            assert!(b.text(".success").await.contains("已选定"));
+            assert!(b.text("table").await.contains("已选定，待科技厅确认"));
+        });
+        let selection = app.get(&format!("/api/v1/challenges/{challenge}/awards"), Some(&cast.official)).expect(200).json;
+        assert_eq!(selection["bid_ids"], json!([bids[0]]));
+        let award = app.post(&format!("/api/v1/challenges/{challenge}/awards/confirm"), Some(&cast.official), &json!({})).expect(200).json;
+        assert_eq!(award["agreement_ids"].as_array().unwrap().len(), 1);
+    }
+}

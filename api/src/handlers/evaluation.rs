@@ -632,8 +632,26 @@ pub async fn select(
     id: web::Path<String>,
     body: Json<SelectRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let requested = body.0.bid_ids;
+    let v = select_winners(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        body.0.bid_ids,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The publisher's selection, as `POST /challenges/{id}/awards` does (the web interface's 选定
+/// calls the same).
+pub async fn select_winners(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    requested: Vec<String>,
+) -> ApiResult<SelectionView> {
     let mut chosen = requested.clone();
     chosen.sort();
     chosen.dedup();
@@ -644,9 +662,9 @@ pub async fn select(
             "同一申报重复选定 / a bid is selected twice",
         ));
     }
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let v = state
+    state
         .write(move |conn| {
             let (c, acc) = load(conn, &id, &auth)?;
             if acc != Access::Owner {
@@ -673,8 +691,7 @@ pub async fn select(
             audit::record(conn, &actor, now, "challenge", &c.id, "select_winners", None::<&()>, Some(&chosen), None)?;
             Ok(SelectionView { challenge_id: c.id, bid_ids: chosen })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 #[derive(Debug, Serialize, ToSchema)]

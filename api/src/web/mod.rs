@@ -22,6 +22,7 @@ mod agreement;
 mod bid_form;
 mod challenge_form;
 mod public;
+mod ranking;
 mod workspace;
 
 use crate::error::ApiError;
@@ -74,6 +75,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(challenge_form::submit)),
             )
             .service(web::resource("/challenges/{id}/questions").route(web::post().to(public::ask)))
+            .service(
+                web::resource("/challenges/{id}/ranking")
+                    .route(web::get().to(ranking::ranking))
+                    .route(web::post().to(ranking::select)),
+            )
             .service(web::resource("/questions/{qid}/answer").route(web::post().to(public::answer)))
             .service(web::resource("/organizations").route(web::get().to(public::directory)))
             .service(

@@ -302,6 +302,9 @@ struct ChallengePage {
     can_submit: bool,
     done: Option<&'static str>,
     open_questions: Vec<OpenQuestion>,
+    /// The ranking exists (bidding closed) and the caller is the publisher or staff.
+    show_ranking: bool,
+    can_select: bool,
     can_ask: bool,
     question_typed: String,
     question_error: Option<String>,
@@ -381,6 +384,15 @@ async fn challenge_page(
     let qs = questions::questions_of(state, auth.clone(), id.clone()).await?;
     let status = ChallengeStatus::parse(&c.status);
     let open = status == Some(ChallengeStatus::Published);
+    let past_close = matches!(
+        status,
+        Some(
+            ChallengeStatus::Evaluating
+                | ChallengeStatus::Awarded
+                | ChallengeStatus::Contracted
+                | ChallengeStatus::Completed
+        )
+    );
     let after_award = matches!(
         status,
         Some(ChallengeStatus::Awarded | ChallengeStatus::Contracted | ChallengeStatus::Completed)
@@ -457,6 +469,15 @@ async fn challenge_page(
             })
             .collect(),
         can_ask: offers(&c, ChallengeAction::Ask),
+        show_ranking: past_close
+            && visitor.caller.as_ref().is_some_and(|v| {
+                v.is_staff() || v.organization_id() == Some(c.publisher.id.as_str())
+            }),
+        can_select: status == Some(ChallengeStatus::Evaluating)
+            && visitor
+                .caller
+                .as_ref()
+                .is_some_and(|v| v.organization_id() == Some(c.publisher.id.as_str())),
         question_typed: typed.question.clone(),
         question_error: typed.errors.of("question").map(str::to_owned),
         winners: c
