@@ -579,3 +579,43 @@ on_both_databases! {
         assert_eq!(award["agreement_ids"].as_array().unwrap().len(), 1);
     }
 }
+
+on_both_databases! {
+    // Every link in the notices (and so in the e-mails, which carry the same link) opens a page
+    // for its recipient: through a whole programme — registration, review, publication, bids,
+    // the award, signing — each recipient signs in and opens every link it was sent.
+    fn every_notice_link_opens_a_page(app) {
+        let mut cast = app.cast();
+        jiebang_tests::awarded(&app, &mut cast);
+        app.register("new@caoyuan-h2.cn", "草原氢能装备有限公司", "enterprise", "150200");
+        let mut links: Vec<(String, String)> = Vec::new();
+        for email in ["publisher@bfhi.com.cn", "bidder@imu.edu.cn", "official@kjt.nmg.gov.cn"] {
+            let token = app.token(email);
+            let page = app.get("/api/v1/me/notifications?limit=100", Some(&token)).expect(200).json;
+            for n in page["items"].as_array().unwrap() {
+                let link = n["link"].as_str().unwrap();
+                let path = link.split_once("://").map(|(_, rest)| &rest[rest.find('/').unwrap()..]).unwrap().to_owned();
+                links.push((email.to_owned(), path));
+            }
+        }
+        let kinds: std::collections::BTreeSet<&str> = links.iter().map(|(_, p)| p.split('/').nth(1).unwrap()).collect();
+        assert!(kinds.len() >= 4, "{kinds:?}");
+        let app = &app;
+        with_browser(&app.base, true, |b| async move {
+            let mut current = String::new();
+            for (email, path) in &links {
+                if *email != current {
+                    if !current.is_empty() {
+                        b.click("form[action='/logout'] button").await;
+                        b.wait_gone(".who").await;
+                    }
+                    sign_in(&b, email).await;
+                    current = email.clone();
+                }
+                b.open(path).await;
+                let h1 = b.text("h1").await;
+                assert!(!h1.starts_with("未找到") && !h1.starts_with("无权"), "{email} {path}: {h1}");
+            }
+        });
+    }
+}

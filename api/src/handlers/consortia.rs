@@ -237,8 +237,17 @@ pub async fn read(
     auth: MaybeAuth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let v = state
+    let v = read_view(&state, auth, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// A consortium as `GET /consortia/{id}` answers it, for whoever may see it.
+pub async fn read_view(
+    state: &web::Data<AppState>,
+    auth: MaybeAuth,
+    id: String,
+) -> ApiResult<ConsortiumView> {
+    state
         .read(move |conn| {
             let c = jiebang_db::consortia::find(conn, &id)?.ok_or_else(not_found)?;
             if !visible(&c, auth.0.as_ref().map(|a| &a.0)) {
@@ -248,8 +257,7 @@ pub async fn read(
             v.actions = Some(actions(&c, auth.0.as_ref().map(|a| &a.0)));
             Ok(v)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -252,13 +252,21 @@ pub async fn read(
     auth: MaybeAuth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let v = read_view(&state, auth.0.map(|a| a.0), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// An organisation as `GET /organizations/{id}` answers it, for whoever may see it.
+pub async fn read_view(
+    state: &web::Data<AppState>,
+    caller: Option<jiebang_application::Caller>,
+    id: String,
+) -> ApiResult<OrganizationView> {
     let org = state
         .read(move |conn| Ok(jiebang_db::organizations::find(conn, &id)?))
         .await?;
-    let caller = auth.0.as_ref().map(|a| &a.0);
     match org {
-        Some(o) if visible(&o, caller) => Ok(HttpResponse::Ok().json(org_view(&o, caller))),
+        Some(o) if visible(&o, caller.as_ref()) => Ok(org_view(&o, caller.as_ref())),
         _ => Err(ApiError::not_found("单位 / organization")),
     }
 }

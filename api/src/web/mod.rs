@@ -21,6 +21,7 @@ mod account;
 mod agreement;
 mod bid_form;
 mod challenge_form;
+mod objects;
 mod public;
 mod ranking;
 mod workspace;
@@ -82,6 +83,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/questions/{qid}/answer").route(web::post().to(public::answer)))
             .service(web::resource("/organizations").route(web::get().to(public::directory)))
+            .service(
+                web::resource("/organizations/{id}").route(web::get().to(objects::organization)),
+            )
+            .service(web::resource("/consortia/{id}").route(web::get().to(objects::consortium)))
             .service(
                 web::resource("/login")
                     .route(web::get().to(account::login_form))

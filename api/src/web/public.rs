@@ -528,6 +528,7 @@ pub struct DirectoryFilter {
 
 /// A row of the directory.
 pub struct OrgRow {
+    pub id: String,
     pub name: String,
     pub kind: &'static str,
     pub region: String,
@@ -584,6 +585,7 @@ pub async fn directory(
                 page.items
                     .into_iter()
                     .map(|e| OrgRow {
+                        id: e.organization.id.clone(),
                         name: e.organization.name.clone(),
                         kind: format::organization_kind(&e.organization.kind),
                         region: format::region(&e.organization.region_code),
