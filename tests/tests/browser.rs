@@ -506,6 +506,13 @@ on_both_databases! {
             b.click("form[action$='/confirm'] input[value=true] ~ button").await;
             assert!(b.text(".success").await.contains("里程碑已确认"));
             assert!(b.text(".milestones").await.contains("已达成"));
+            // the history panel tells what happened, in order, newest first
+            b.click("details.history summary").await;
+            let history = b.text("details.history").await;
+            for step in ["确认里程碑达成", "报告里程碑", "备案", "签署", "创建"] {
+                assert!(history.contains(step), "{step} in {history}");
+            }
+            assert!(history.find("确认里程碑达成") < history.find("创建"));
         });
         let a = app.get(&format!("/api/v1/agreements/{ours}"), Some(&cast.official)).expect(200).json;
         assert_eq!(a["status"], "registered");

@@ -1113,7 +1113,15 @@ pub async fn history(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(history_of(&state, auth, id.into_inner()).await?))
+}
+
+/// An agreement's history as `GET /agreements/{id}/history` answers it (its parties, staff).
+pub async fn history_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<Vec<crate::views::HistoryEntry>> {
     let entries = state
         .read(move |conn| {
             let a = jiebang_db::agreements::find(conn, &id)?.ok_or_else(not_found)?;
@@ -1123,10 +1131,8 @@ pub async fn history(
             Ok(jiebang_db::audit::history(conn, "agreement", &id)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(
-        entries
-            .iter()
-            .map(crate::views::HistoryEntry::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(entries
+        .iter()
+        .map(crate::views::HistoryEntry::from)
+        .collect())
 }

@@ -570,7 +570,15 @@ pub async fn history(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(history_of(&state, auth, id.into_inner()).await?))
+}
+
+/// A bid's history as `GET /bids/{id}/history` answers it, for whoever may read the bid.
+pub async fn history_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<Vec<crate::views::HistoryEntry>> {
     let st = state.clone();
     let entries = state
         .read(move |conn| {
@@ -585,10 +593,8 @@ pub async fn history(
             Ok(jiebang_db::audit::history(conn, "bid", &b.id)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(
-        entries
-            .iter()
-            .map(crate::views::HistoryEntry::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(entries
+        .iter()
+        .map(crate::views::HistoryEntry::from)
+        .collect())
 }

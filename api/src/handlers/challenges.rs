@@ -1337,7 +1337,15 @@ pub async fn history(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(history_of(&state, auth, id.into_inner()).await?))
+}
+
+/// A challenge's history as `GET /challenges/{id}/history` answers it (its publisher, staff).
+pub async fn history_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<Vec<HistoryEntry>> {
     let entries = state
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
@@ -1354,7 +1362,7 @@ pub async fn history(
             }
         })
         .await?;
-    Ok(HttpResponse::Ok().json(entries.iter().map(HistoryEntry::from).collect::<Vec<_>>()))
+    Ok(entries.iter().map(HistoryEntry::from).collect())
 }
 
 // ---------------------------------------------------------------- the scheduler's part

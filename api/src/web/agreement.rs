@@ -85,6 +85,7 @@ struct AgreementPage {
     can_sign: bool,
     errors: FormErrors,
     done: Option<&'static str>,
+    history: Vec<super::HistoryRow>,
 }
 
 fn signed_in(visitor: &Visitor) -> ApiResult<Auth> {
@@ -103,7 +104,9 @@ async fn page(
     done: Option<&'static str>,
 ) -> ApiResult<HttpResponse> {
     let auth = signed_in(visitor)?;
-    let a = read_view(state, auth, id).await?;
+    let a = read_view(state, auth.clone(), id.clone()).await?;
+    let history =
+        super::history_rows(crate::handlers::agreements::history_of(state, auth, id).await?);
     let terms: Terms = serde_json::from_value(a.terms.clone()).map_err(ApiError::internal)?;
     let parties = terms
         .parties
@@ -181,6 +184,7 @@ async fn page(
         can_sign: a.actions.contains(&AgreementActionName::Sign),
         done,
         errors,
+        history,
         a,
     };
     let status = if page.errors.any() {

@@ -131,6 +131,44 @@ pub fn region(code: &str) -> String {
     }
 }
 
+/// The Chinese name of an audit action (变更记录), by the names the audit log records.
+pub fn audit_action(a: &str) -> &'static str {
+    match a {
+        "create" => "创建",
+        "update" => "修改",
+        "amend" => "修改（已发布）",
+        "submit" => "提交",
+        "approve" => "审核通过并发布",
+        "return" => "退回修改",
+        "cancel" => "撤销",
+        "extend" => "延期",
+        "rubric" => "设定评审细则",
+        "assign_expert" => "指派评审专家",
+        "select_winners" => "选定揭榜单位",
+        "confirm_award" => "确认立项",
+        "close" => "揭榜截止",
+        "no_eligible_bid" => "无有效申报",
+        "withdraw" => "撤回",
+        "reopened_by_amendment" => "因榜单修改退回草稿",
+        "formal_check_failed" => "形式审查未通过",
+        "lapsed_at_close" => "截止时仍为草稿，已失效",
+        "lapsed_challenge_cancelled" => "榜单撤销，草稿失效",
+        "challenge_cancelled" => "榜单撤销",
+        "score" => "专家评分",
+        "change_terms" => "修改条款",
+        "sign" => "签署",
+        "register" => "备案",
+        "milestone_report" => "报告里程碑",
+        "milestone_met" => "确认里程碑达成",
+        "milestone_not_met" => "确认里程碑未达成",
+        "payment" => "登记拨付",
+        "terminated" => "终止",
+        "completed" => "完成",
+        "contracted" => "全部签约备案",
+        _ => "其他操作",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

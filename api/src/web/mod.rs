@@ -331,6 +331,34 @@ pub fn urlencode(s: &str) -> String {
     out
 }
 
+/// A line of an object's 变更记录 panel.
+pub struct HistoryRow {
+    pub at: String,
+    pub action: &'static str,
+    /// `系统` for the scheduler, otherwise `用户`.
+    pub by: &'static str,
+    pub comment: String,
+}
+
+/// The rows of a history panel, newest first.
+pub fn history_rows(entries: Vec<jiebang_application::views::HistoryEntry>) -> Vec<HistoryRow> {
+    let mut rows: Vec<HistoryRow> = entries
+        .into_iter()
+        .map(|e| HistoryRow {
+            at: format::beijing(e.at),
+            action: format::audit_action(&e.action),
+            by: if e.actor_user_id.is_some() {
+                "用户"
+            } else {
+                "系统"
+            },
+            comment: e.comment.unwrap_or_default(),
+        })
+        .collect();
+    rows.reverse();
+    rows
+}
+
 /// A message beside a form field.
 pub struct FieldMessage {
     /// The field's name (the API's path, e.g. `organization.credit_code`).

@@ -302,6 +302,8 @@ struct ChallengePage {
     can_submit: bool,
     done: Option<&'static str>,
     open_questions: Vec<OpenQuestion>,
+    /// 变更记录, for the publisher and staff.
+    history: Vec<super::HistoryRow>,
     /// The ranking exists (bidding closed) and the caller is the publisher or staff.
     show_ranking: bool,
     can_select: bool,
@@ -404,6 +406,13 @@ async fn challenge_page(
             .unwrap_or_default(),
         _ => Vec::new(),
     };
+    // the history is the publisher's and the staff's; for anyone else the API refuses it
+    let history = match &auth {
+        Some(a) if a.is_staff() || a.organization_id() == Some(c.publisher.id.as_str()) => {
+            super::history_rows(challenges::history_of(state, a.clone(), id.clone()).await?)
+        }
+        _ => Vec::new(),
+    };
     let now = state.now();
     let mut timeline = Vec::new();
     if let Some(t) = c.published_at {
@@ -469,6 +478,7 @@ async fn challenge_page(
             })
             .collect(),
         can_ask: offers(&c, ChallengeAction::Ask),
+        history,
         show_ranking: past_close
             && visitor.caller.as_ref().is_some_and(|v| {
                 v.is_staff() || v.organization_id() == Some(c.publisher.id.as_str())

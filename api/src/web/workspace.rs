@@ -456,6 +456,7 @@ struct BidPage {
     kpis: Vec<(String, String)>,
     errors: FormErrors,
     done: Option<&'static str>,
+    history: Vec<super::HistoryRow>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -503,7 +504,8 @@ async fn bid_page(
     let caller = signed_in(visitor)?;
     let auth = Auth(caller.clone());
     let b = bids::read_view(state, Some(auth.clone()), id).await?;
-    let c = challenges::read_view(state, Some(auth), b.challenge_id.clone()).await?;
+    let c = challenges::read_view(state, Some(auth.clone()), b.challenge_id.clone()).await?;
+    let history = super::history_rows(bids::history_of(state, auth, b.id.clone()).await?);
     let now = state.now();
     let actions = b.actions.clone().unwrap_or_default();
     let kpis = c
@@ -539,6 +541,7 @@ async fn bid_page(
         kpis,
         errors,
         done,
+        history,
         b,
     };
     let status = if page.errors.any() {
