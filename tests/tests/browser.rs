@@ -626,3 +626,44 @@ on_both_databases! {
         });
     }
 }
+
+on_both_databases! {
+    // 账户设置: the language, e-mail per kind and the subscription, each its own form; a refusal
+    // writes nothing and keeps what was typed.
+    fn account_settings_change_language_mail_and_subscription(app) {
+        let cast = app.cast();
+        let app = &app;
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "bidder@imu.edu.cn").await;
+            b.click("a[href='/account']").await;
+            b.wait_for_path(|p| p == "/account").await;
+            b.check_page("account").await;
+            // an empty name is refused beside the field; nothing changes
+            b.fill("#f-name", "").await;
+            b.click("#me-title ~ form button").await;
+            assert!(!b.text("#f-name-msg").await.is_empty());
+            b.fill("#f-name", "王教授").await;
+            b.click("input[name=locale][value=en]").await;
+            b.click("#me-title ~ form button").await;
+            assert!(b.text(".success").await.contains("已保存"));
+            assert!(b.text(".who").await.contains("王教授"));
+            // no e-mail for answers to questions
+            b.click("input[name=email][value=question_answered]").await;
+            b.click("#mail-title ~ form button").await;
+            assert!(b.text(".success").await.contains("已保存"));
+            // subscribe to 新能源 and two keywords
+            b.click("input[name=industries][value='新能源']").await;
+            b.fill("#f-keywords", "制氢，电解槽").await;
+            b.click("#sub-title ~ form button").await;
+            assert!(b.text(".success").await.contains("已保存"));
+            assert_eq!(b.value("#f-keywords").await, "制氢 电解槽");
+        });
+        let me = app.get("/api/v1/me", Some(&cast.bidder)).expect(200).json;
+        assert_eq!((me["user"]["name"].as_str(), me["user"]["locale"].as_str()), (Some("王教授"), Some("en")));
+        let prefs = app.get("/api/v1/me/notification-preferences", Some(&cast.bidder)).expect(200).json;
+        assert_eq!(prefs["email"]["question_answered"], false);
+        assert_eq!(prefs["email"]["award"], true);
+        let sub = app.get("/api/v1/me/subscriptions", Some(&cast.bidder)).expect(200).json;
+        assert_eq!(sub, json!({"industries": ["新能源"], "keywords": ["制氢", "电解槽"]}));
+    }
+}

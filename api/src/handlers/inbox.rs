@@ -203,6 +203,11 @@ pub struct Preferences {
 #[utoipa::path(get, path = "/api/v1/me/notification-preferences", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = Preferences)))]
 pub async fn get_preferences(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(preferences_of(&state, auth).await?))
+}
+
+/// The caller's e-mail preferences, every kind listed (the web interface's 账户设置 reads the same).
+pub async fn preferences_of(state: &web::Data<AppState>, auth: Auth) -> ApiResult<Preferences> {
     let user = auth.user.id.clone();
     let off = state
         .read(move |conn| Ok(jiebang_db::settings::email_disabled_kinds(conn, &user)?))
@@ -211,7 +216,7 @@ pub async fn get_preferences(state: web::Data<AppState>, auth: Auth) -> ApiResul
         .iter()
         .map(|k| ((*k).to_owned(), !off.iter().any(|o| o == k)))
         .collect();
-    Ok(HttpResponse::Ok().json(Preferences { email }))
+    Ok(Preferences { email })
 }
 
 /// Turn e-mail on or off per event kind.
@@ -222,8 +227,17 @@ pub async fn put_preferences(
     auth: Auth,
     body: Json<Preferences>,
 ) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(set_preferences(&state, auth, body.0).await?))
+}
+
+/// Sets e-mail on or off per kind, as `PUT /me/notification-preferences` does.
+pub async fn set_preferences(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    body: Preferences,
+) -> ApiResult<Preferences> {
     let mut v = Violations::new();
-    for k in body.0.email.keys() {
+    for k in body.email.keys() {
         if !KINDS.contains(&k.as_str()) {
             v.push(
                 format!("email.{k}"),
@@ -234,7 +248,7 @@ pub async fn put_preferences(
     }
     v.into_result()?;
     let user = auth.user.id.clone();
-    let prefs = body.0.email;
+    let prefs = body.email;
     state
         .write(move |conn| {
             for (k, on) in &prefs {
@@ -243,7 +257,7 @@ pub async fn put_preferences(
             Ok(())
         })
         .await?;
-    get_preferences(state, auth).await
+    preferences_of(state, auth).await
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -261,11 +275,19 @@ pub struct SubscriptionBody {
 #[utoipa::path(get, path = "/api/v1/me/subscriptions", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = SubscriptionBody)))]
 pub async fn get_subscriptions(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(subscription_of(&state, auth).await?))
+}
+
+/// The caller's subscription, as `GET /me/subscriptions` answers it.
+pub async fn subscription_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+) -> ApiResult<SubscriptionBody> {
     let user = auth.user.id.clone();
     let s = state
         .read(move |conn| Ok(jiebang_db::settings::subscription(conn, &user)?))
         .await?;
-    Ok(HttpResponse::Ok().json(match s {
+    Ok(match s {
         Some(s) => SubscriptionBody {
             industries: s.industries(),
             keywords: s.keywords(),
@@ -274,7 +296,7 @@ pub async fn get_subscriptions(state: web::Data<AppState>, auth: Auth) -> ApiRes
             industries: vec![],
             keywords: vec![],
         },
-    }))
+    })
 }
 
 /// Subscribe to new challenges by industry and keyword: when one that matches is published, the
@@ -286,8 +308,17 @@ pub async fn put_subscriptions(
     auth: Auth,
     body: Json<SubscriptionBody>,
 ) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(set_subscription(&state, auth, body.0).await?))
+}
+
+/// Sets the caller's subscription, as `PUT /me/subscriptions` does.
+pub async fn set_subscription(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    body: SubscriptionBody,
+) -> ApiResult<SubscriptionBody> {
     let mut v = Violations::new();
-    for (i, ind) in body.0.industries.iter().enumerate() {
+    for (i, ind) in body.industries.iter().enumerate() {
         if !state.rules.industries.contains(ind) {
             v.push(
                 format!("industries[{i}]"),
@@ -297,12 +328,12 @@ pub async fn put_subscriptions(
         }
     }
     let mut keywords = Vec::new();
-    for (i, k) in body.0.keywords.iter().enumerate() {
+    for (i, k) in body.keywords.iter().enumerate() {
         if let Some(k) = v.take(&format!("keywords[{i}]"), bounded_text(k, 1, 30)) {
             keywords.push(k.to_lowercase());
         }
     }
-    if body.0.industries.len() > 20 {
+    if body.industries.len() > 20 {
         v.push(
             "industries",
             FieldCode::TooMany,
@@ -319,7 +350,7 @@ pub async fn put_subscriptions(
     v.into_result()?;
     let now = state.now();
     let user = auth.user.id.clone();
-    let industries = body.0.industries.clone();
+    let industries = body.industries.clone();
     let (ind2, kw2) = (industries.clone(), keywords.clone());
     state
         .write(move |conn| {
@@ -332,10 +363,10 @@ pub async fn put_subscriptions(
             )?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(SubscriptionBody {
+    Ok(SubscriptionBody {
         industries: ind2,
         keywords: kw2,
-    }))
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

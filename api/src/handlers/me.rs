@@ -47,7 +47,24 @@ pub async fn update(
     auth: Auth,
     body: crate::extract::Json<UpdateMeRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let user = update_profile(&state, &auth, body.0).await?;
+    Ok(HttpResponse::Ok().json(MeResponse {
+        user: UserView::from(&user),
+        role: auth.role.as_str().to_owned(),
+        organization: auth
+            .organization
+            .as_ref()
+            .map(|o| jiebang_application::organization_actions::view(o, Some(&auth))),
+    }))
+}
+
+/// Changes one's own name or language, as `PATCH /me` does (the web 账户设置 calls the same);
+/// the user as it is now.
+pub async fn update_profile(
+    state: &actix_web::web::Data<crate::state::AppState>,
+    auth: &Auth,
+    b: UpdateMeRequest,
+) -> ApiResult<jiebang_db::models::User> {
     let mut v = jiebang_domain::Violations::new();
     let name = b
         .name
@@ -66,7 +83,7 @@ pub async fn update(
     let now = state.now();
     let id = auth.user.id.clone();
     let locale = b.locale.clone();
-    let user = state
+    state
         .write(move |conn| {
             jiebang_db::users::update_profile(
                 conn,
@@ -78,15 +95,7 @@ pub async fn update(
             jiebang_db::users::find(conn, &id)?
                 .ok_or_else(|| crate::error::ApiError::internal("lost user"))
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(MeResponse {
-        user: UserView::from(&user),
-        role: auth.role.as_str().to_owned(),
-        organization: auth
-            .organization
-            .as_ref()
-            .map(|o| jiebang_application::organization_actions::view(o, Some(&auth))),
-    }))
+        .await
 }
 
 /// The bids of the caller's organisation (我的申报): those it leads and those that name it as a

@@ -169,6 +169,42 @@ pub fn audit_action(a: &str) -> &'static str {
     }
 }
 
+/// The Chinese name of a notice kind, for the e-mail preferences.
+pub fn notice_kind(k: &str) -> &'static str {
+    match k {
+        "challenge_submitted" => "有榜单待审核（科技厅）",
+        "challenge_returned" => "榜单被退回修改",
+        "challenge_published" => "榜单已发布",
+        "challenge_matches_subscription" => "有符合订阅的新榜单",
+        "question_answered" => "答疑已答复",
+        "challenge_amended" => "榜单已修改",
+        "deadline_extended" => "揭榜截止时间延期",
+        "deadline_reminder" => "揭榜截止提醒",
+        "bidding_closed" => "揭榜已截止",
+        "challenge_cancelled" => "榜单已撤销",
+        "bid_submitted" => "申报提交回执",
+        "bid_ineligible" => "形式审查未通过",
+        "bid_withdrawn" => "申报已撤回",
+        "bid_lapsed" => "申报草稿已失效",
+        "challenge_unsuccessful" => "榜单无有效申报",
+        "expert_assigned" => "评审任务指派",
+        "award" => "立项结果公示",
+        "signature_requested" => "协议待签署",
+        "agreement_signed" => "协议已签署",
+        "consortium_filed" => "创新联合体已备案",
+        "milestone_due" => "里程碑即将到期",
+        "milestone_overdue" => "里程碑已逾期",
+        "agreement_registered" => "协议已备案",
+        "milestone_confirmed" => "里程碑已确认",
+        "payment_recorded" => "拨付已登记",
+        "agreement_completed" => "协议已完成",
+        "agreement_terminated" => "协议已终止",
+        "organization_registered" => "有单位待认证（科技厅）",
+        "organization_returned" => "单位注册被退回",
+        _ => "其他通知",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,7 @@ mod challenge_form;
 mod objects;
 mod public;
 mod ranking;
+mod settings;
 mod workspace;
 
 use crate::error::ApiError;
@@ -94,6 +95,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/logout").route(web::post().to(account::logout)))
             .service(web::resource("/workspace").route(web::get().to(workspace::workspace)))
+            .service(
+                web::resource("/account")
+                    .route(web::get().to(settings::account))
+                    .route(web::post().to(settings::save)),
+            )
             .service(web::resource("/notices").route(web::get().to(workspace::notices)))
             .service(
                 web::resource("/notices/read-all")
@@ -175,6 +181,7 @@ impl Layout {
         if visitor.caller.is_some() {
             links.push(("/workspace", "工作台", None));
             links.push(("/notices", "通知", Some(visitor.unread).filter(|n| *n > 0)));
+            links.push(("/account", "设置", None));
         }
         Layout {
             title: title.into(),
