@@ -195,12 +195,49 @@ impl Browser {
         e.select_by_value(value).await.expect("select");
     }
 
+    /// Clicks the element matching `css`. When the click loads a new page (a link, or a submit
+    /// button of a form htmx does not take over), waits until the new page has loaded, so that
+    /// what is read next is never the old page's.
     pub async fn click(&self, css: &str) {
-        self.find(css)
+        let e = self.find(css).await;
+        let navigates = self
+            .client
+            .execute(
+                "var el = arguments[0];\
+                 var nav = el.tagName === 'A' || (el.type === 'submit' && !(el.form && el.form.hasAttribute('hx-get')));\
+                 if (nav) { document.documentElement.setAttribute('data-jb-old', '1'); }\
+                 return nav;",
+                vec![serde_json::to_value(&e).expect("an element reference")],
+            )
             .await
-            .click()
+            .map(|v| v == json!(true))
+            // a session without JavaScript cannot mark the page: wait for the URL or content
+            // the test reads next instead
+            .unwrap_or(false);
+        e.click()
             .await
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        if navigates {
+            let start = Instant::now();
+            loop {
+                let fresh = self
+                    .client
+                    .execute(
+                        "return !document.documentElement.hasAttribute('data-jb-old') && document.readyState === 'complete';",
+                        vec![],
+                    )
+                    .await
+                    .unwrap_or(json!(false));
+                if fresh == json!(true) {
+                    break;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "{css}: no new page after the click"
+                );
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
     }
 
     /// The `value` of the input matching `css`.
