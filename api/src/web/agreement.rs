@@ -8,7 +8,6 @@ use super::format;
 use super::session::{self, Visitor};
 use super::{error_page, render, see_other, FormErrors, Layout};
 use crate::audit;
-use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::agreements::{
     confirm_milestone, read_view, report_milestone, sign_agreement, AgreementView,
@@ -21,7 +20,6 @@ use jiebang_application::agreement_actions::{AgreementActionName, MilestoneActio
 use jiebang_domain::agreement::{
     AgreementStatus, MilestoneStatus, PartyRole, PaymentSource, Terms,
 };
-use jiebang_domain::codes::Code;
 use serde::Deserialize;
 
 pub fn agreement_status(s: &str) -> &'static str {
@@ -88,14 +86,6 @@ struct AgreementPage {
     history: Vec<super::HistoryRow>,
 }
 
-fn signed_in(visitor: &Visitor) -> ApiResult<Auth> {
-    visitor
-        .caller
-        .clone()
-        .map(Auth)
-        .ok_or_else(|| ApiError::with(Code::Unauthenticated, "请先登录 / please sign in"))
-}
-
 async fn page(
     state: &web::Data<AppState>,
     visitor: &Visitor,
@@ -103,7 +93,7 @@ async fn page(
     errors: FormErrors,
     done: Option<&'static str>,
 ) -> ApiResult<HttpResponse> {
-    let auth = signed_in(visitor)?;
+    let auth = visitor.auth()?;
     let a = read_view(state, auth.clone(), id.clone()).await?;
     let history =
         super::history_rows(crate::handlers::agreements::history_of(state, auth, id).await?);
@@ -241,7 +231,7 @@ pub async fn sign(
     let id = id.into_inner();
     let r = async {
         session::check_form(&req, &visitor, &form.csrf)?;
-        let auth = signed_in(&visitor)?;
+        let auth = visitor.auth()?;
         sign_agreement(
             &state,
             auth,
@@ -275,7 +265,7 @@ pub async fn milestone(
     let (id, mid, action) = path.into_inner();
     let r = async {
         session::check_form(&req, &visitor, &form.csrf)?;
-        let auth = signed_in(&visitor)?;
+        let auth = visitor.auth()?;
         let request_id = audit::request_id(&req);
         match action.as_str() {
             "report" => report_milestone(

@@ -11,7 +11,6 @@ use super::format;
 use super::session::{self, Visitor};
 use super::{error_page, render, see_other, FormErrors, Layout};
 use crate::audit::{self, Actor};
-use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::bids::{
     create_bid, update_bid, BidRequest, ChiefScientistInput, KpiAnswerInput, MemberInput,
@@ -459,14 +458,6 @@ fn typed_from_view(b: &jiebang_application::bids::BidView, c: &ChallengeView) ->
     }
 }
 
-fn signed_in(visitor: &Visitor) -> ApiResult<Auth> {
-    visitor
-        .caller
-        .clone()
-        .map(Auth)
-        .ok_or_else(|| ApiError::with(Code::Unauthenticated, "请先登录 / please sign in"))
-}
-
 /// The empty form for a new bid, offered when the challenge's `actions` include `bid`.
 pub async fn new_form(
     state: web::Data<AppState>,
@@ -474,7 +465,7 @@ pub async fn new_form(
     id: web::Path<String>,
 ) -> HttpResponse {
     let r = async {
-        let auth = signed_in(&visitor)?;
+        let auth = visitor.auth()?;
         let c = challenges::read_view(&state, Some(auth), id.into_inner()).await?;
         if !c
             .actions
@@ -518,7 +509,7 @@ pub async fn edit_form(
     id: web::Path<String>,
 ) -> HttpResponse {
     let r = async {
-        let auth = signed_in(&visitor)?;
+        let auth = visitor.auth()?;
         let b = bids::read_view(&state, Some(auth.clone()), id.into_inner()).await?;
         if !b
             .actions
@@ -561,7 +552,7 @@ async fn post(
     pairs: Vec<(String, String)>,
 ) -> HttpResponse {
     let r: ApiResult<HttpResponse> = async {
-        let auth = signed_in(&visitor)?;
+        let auth = visitor.auth()?;
         let (challenge_id, action) = match &target {
             Target::New(cid) => (cid.clone(), format!("/challenges/{cid}/bid")),
             Target::Existing(bid) => {

@@ -11,7 +11,6 @@ use super::public::Choice;
 use super::session::{self, Visitor};
 use super::{error_page, render, see_other, FormErrors, Layout};
 use crate::audit;
-use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::challenges::{
     create_challenge, read_view, submit_challenge, update_challenge, ContactInput,
@@ -397,14 +396,6 @@ fn typed_from_view(c: &ChallengeView) -> Typed {
     }
 }
 
-fn signed_in(visitor: &Visitor) -> ApiResult<Auth> {
-    visitor
-        .caller
-        .clone()
-        .map(Auth)
-        .ok_or_else(|| ApiError::with(Code::Unauthenticated, "请先登录 / please sign in"))
-}
-
 fn new_key() -> String {
     let bytes: [u8; 16] = rand::random();
     format!("web-{}", hex::encode(bytes))
@@ -412,11 +403,8 @@ fn new_key() -> String {
 
 /// The empty form for a new challenge (the API refuses a caller who may not publish).
 pub async fn new_form(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    if visitor.caller.is_none() {
-        return error_page(
-            &visitor,
-            ApiError::with(Code::Unauthenticated, "请先登录 / please sign in"),
-        );
+    if let Err(e) = visitor.auth() {
+        return error_page(&visitor, e);
     }
     let now = state.now();
     let t = Typed {
@@ -452,7 +440,7 @@ pub async fn edit_form(
     id: web::Path<String>,
 ) -> HttpResponse {
     let r = async {
-        let auth = signed_in(&visitor)?;
+        let auth = visitor.auth()?;
         let c = read_view(&state, Some(auth), id.into_inner()).await?;
         if !c
             .actions
@@ -508,7 +496,7 @@ async fn post(
     pairs: Vec<(String, String)>,
 ) -> HttpResponse {
     let r: ApiResult<HttpResponse> = async {
-        let auth = signed_in(&visitor)?;
+        let auth = visitor.auth()?;
         let mut t = parse(pairs);
         session::check_form(&req, &visitor, &t.csrf)?;
         let (action, heading, comment) = match &existing {
@@ -698,7 +686,7 @@ pub async fn submit(
     let id = id.into_inner();
     let r = async {
         session::check_form(&req, &visitor, &form.csrf)?;
-        let auth = signed_in(&visitor)?;
+        let auth = visitor.auth()?;
         submit_challenge(&state, auth, audit::request_id(&req), id.clone()).await
     }
     .await;

@@ -668,12 +668,7 @@ pub async fn ask(
     let id = id.into_inner();
     let r = async {
         super::session::check_form(&req, &visitor, &form.csrf)?;
-        let auth = visitor.caller.clone().map(Auth).ok_or_else(|| {
-            crate::error::ApiError::with(
-                jiebang_domain::codes::Code::Unauthenticated,
-                "请先登录 / please sign in",
-            )
-        })?;
+        let auth = visitor.auth()?;
         questions::ask_question(
             &state,
             auth,
@@ -722,12 +717,7 @@ pub async fn answer(
     let qid = qid.into_inner();
     let r = async {
         super::session::check_form(&req, &visitor, &form.csrf)?;
-        let auth = visitor.caller.clone().map(Auth).ok_or_else(|| {
-            crate::error::ApiError::with(
-                jiebang_domain::codes::Code::Unauthenticated,
-                "请先登录 / please sign in",
-            )
-        })?;
+        let auth = visitor.auth()?;
         questions::answer_question(
             &state,
             auth,

@@ -6,8 +6,7 @@ use super::format;
 use super::session::{self, Visitor};
 use super::{error_page, render, see_other, FormErrors, Layout};
 use crate::audit;
-use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::handlers::challenges::read_view;
 use crate::handlers::evaluation::{ranking_entries, select_winners};
 use crate::state::AppState;
@@ -16,7 +15,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use jiebang_domain::bid::BidStatus;
 use jiebang_domain::challenge::ChallengeStatus;
-use jiebang_domain::codes::Code;
 
 pub struct Entry {
     pub rank: usize,
@@ -45,14 +43,6 @@ struct RankingPage {
     done: bool,
 }
 
-fn signed_in(visitor: &Visitor) -> ApiResult<Auth> {
-    visitor
-        .caller
-        .clone()
-        .map(Auth)
-        .ok_or_else(|| ApiError::with(Code::Unauthenticated, "请先登录 / please sign in"))
-}
-
 async fn page(
     state: &web::Data<AppState>,
     visitor: &Visitor,
@@ -60,7 +50,7 @@ async fn page(
     errors: FormErrors,
     done: bool,
 ) -> ApiResult<HttpResponse> {
-    let auth = signed_in(visitor)?;
+    let auth = visitor.auth()?;
     let c = read_view(state, Some(auth.clone()), id.clone()).await?;
     let entries = ranking_entries(state, auth.clone(), id).await?;
     let own =
@@ -156,7 +146,7 @@ pub async fn select(
         .collect();
     let r = async {
         session::check_form(&req, &visitor, &csrf)?;
-        let auth = signed_in(&visitor)?;
+        let auth = visitor.auth()?;
         select_winners(&state, auth, audit::request_id(&req), id.clone(), chosen).await
     }
     .await;

@@ -69,6 +69,17 @@ impl Visitor {
         self.caller.as_ref().map(|c| c.role)
     }
 
+    /// The signed-in caller as the API's `Auth`, or the refusal that sends the visitor to sign
+    /// in and back (`web::error_page` turns it into the redirect).
+    pub fn auth(&self) -> ApiResult<crate::auth::Auth> {
+        self.caller.clone().map(crate::auth::Auth).ok_or_else(|| {
+            ApiError::with(
+                jiebang_domain::codes::Code::Unauthenticated,
+                "请先登录 / please sign in",
+            )
+        })
+    }
+
     /// The cookies this response must carry (the form token when it is new).
     pub fn cookies(&self) -> Vec<Cookie<'static>> {
         if self.new_csrf {

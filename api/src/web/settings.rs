@@ -7,14 +7,12 @@ use super::format;
 use super::public::Choice;
 use super::session::{self, Visitor};
 use super::{error_page, render, see_other, FormErrors, Layout};
-use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::{inbox, me};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use jiebang_domain::codes::Code;
 
 pub struct KindRow {
     pub kind: String,
@@ -36,14 +34,6 @@ struct AccountPage {
     done: Option<&'static str>,
 }
 
-fn signed_in(visitor: &Visitor) -> ApiResult<Auth> {
-    visitor
-        .caller
-        .clone()
-        .map(Auth)
-        .ok_or_else(|| ApiError::with(Code::Unauthenticated, "请先登录 / please sign in"))
-}
-
 async fn page(
     state: &web::Data<AppState>,
     visitor: &Visitor,
@@ -51,7 +41,7 @@ async fn page(
     done: Option<&'static str>,
     typed: Option<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    let auth = signed_in(visitor)?;
+    let auth = visitor.auth()?;
     let prefs = inbox::preferences_of(state, auth.clone()).await?;
     let sub = inbox::subscription_of(state, auth.clone()).await?;
     let (name, keywords) =
@@ -134,7 +124,7 @@ pub async fn save(
     let typed = (get("name"), get("keywords"));
     let r = async {
         session::check_form(&req, &visitor, &get("_csrf"))?;
-        let auth = signed_in(&visitor)?;
+        let auth = visitor.auth()?;
         match get("section").as_str() {
             "profile" => {
                 let body = me::UpdateMeRequest {

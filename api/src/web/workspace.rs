@@ -15,19 +15,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use jiebang_application::bid_actions::BidActionName;
 use jiebang_application::bids::BidView;
-use jiebang_application::Caller;
 use jiebang_domain::bid::BidStatus;
 use jiebang_domain::codes::Code;
 use jiebang_domain::Role;
 use serde::Deserialize;
-
-/// The visitor's caller, or the refusal that sends them to sign in (and back).
-fn signed_in(visitor: &Visitor) -> ApiResult<Caller> {
-    visitor
-        .caller
-        .clone()
-        .ok_or_else(|| ApiError::with(Code::Unauthenticated, "请先登录 / please sign in"))
-}
 
 pub fn bid_status(s: &str) -> &'static str {
     match BidStatus::parse(s) {
@@ -160,7 +151,7 @@ pub async fn workspace(state: web::Data<AppState>, visitor: Visitor) -> HttpResp
 }
 
 async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiResult<HttpResponse> {
-    let caller = signed_in(visitor)?;
+    let caller = visitor.auth()?.0;
     let auth = Auth(caller.clone());
     let now = state.now();
     let mut page = Workspace {
@@ -353,7 +344,7 @@ pub async fn notices(
     q: web::Query<CursorQuery>,
 ) -> HttpResponse {
     let page = async {
-        let caller = signed_in(&visitor)?;
+        let caller = visitor.auth()?.0;
         inbox::notification_page(
             &state,
             Auth(caller),
@@ -397,7 +388,7 @@ pub async fn notice_open(
 ) -> HttpResponse {
     let r = async {
         session::check_form(&req, &visitor, &form.csrf)?;
-        let caller = signed_in(&visitor)?;
+        let caller = visitor.auth()?.0;
         let id = id.into_inner();
         let user = caller.user.id.clone();
         let lookup = id.clone();
@@ -426,7 +417,7 @@ pub async fn notices_read_all(
 ) -> HttpResponse {
     let r = async {
         session::check_form(&req, &visitor, &form.csrf)?;
-        let caller = signed_in(&visitor)?;
+        let caller = visitor.auth()?.0;
         inbox::mark_notices(&state, Auth(caller), None).await
     }
     .await;
@@ -501,7 +492,7 @@ async fn bid_page(
     errors: FormErrors,
     done: Option<&'static str>,
 ) -> ApiResult<HttpResponse> {
-    let caller = signed_in(visitor)?;
+    let caller = visitor.auth()?.0;
     let auth = Auth(caller.clone());
     let b = bids::read_view(state, Some(auth.clone()), id).await?;
     let c = challenges::read_view(state, Some(auth.clone()), b.challenge_id.clone()).await?;
@@ -564,7 +555,7 @@ pub async fn bid_action(
     let (id, action) = path.into_inner();
     let r = async {
         session::check_form(&req, &visitor, &form.csrf)?;
-        let caller = signed_in(&visitor)?;
+        let caller = visitor.auth()?.0;
         let actor = Actor::user(&caller, audit::request_id(&req));
         let ctx = state.ctx.clone();
         let bid_id = id.clone();
