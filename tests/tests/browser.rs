@@ -667,3 +667,42 @@ on_both_databases! {
         assert_eq!(sub, json!({"industries": ["新能源"], "keywords": ["制氢", "电解槽"]}));
     }
 }
+
+on_both_databases! {
+    // 能力画像: a bidder without a profile is pointed to it from the workspace, fills it in (an
+    // over-long keyword is refused and kept), and the workspace then recommends a matching
+    // challenge.
+    fn a_capability_profile_brings_recommendations(app) {
+        let cast = app.cast();
+        let challenge = app.publish(&cast.publisher, &cast.official, &app.challenge_body("千标方级电解水制氢关键装备研制", "新能源", PROBLEM, 20));
+        let app = &app;
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "bidder@imu.edu.cn").await;
+            b.open("/workspace").await;
+            b.click("#for-you ~ p.empty a[href='/profile']").await;
+            b.wait_for_path(|p| p == "/profile").await;
+            b.check_page("profile").await;
+            b.click("input[name=industries][value='新能源']").await;
+            b.fill("#f-keywords", &format!("电解水制氢 {}", "很长".repeat(20))).await;
+            b.fill("#f-statement", "学校长期开展碱性电解槽与电解水制氢技术研究，拥有自治区氢能重点实验室。").await;
+            b.click("form[action='/profile'] button").await;
+            assert!(b.find_all(".error-summary").await.len() == 1);
+            assert!(b.value("#f-statement").await.starts_with("学校长期开展"));
+            b.fill("#f-keywords", "电解水制氢 碱性电解槽 氢能").await;
+            b.click("form[action='/profile'] button").await;
+            assert!(b.text(".success").await.contains("已保存"));
+            let start = std::time::Instant::now();
+            loop {
+                b.open("/workspace").await;
+                if b.text("#for-you").await.is_empty() || !b.find_all(".recommendations li").await.is_empty() {
+                    break;
+                }
+                assert!(start.elapsed() < std::time::Duration::from_secs(10), "no recommendation");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            assert!(b.text(".recommendations").await.contains("千标方级电解水制氢关键装备研制"));
+        });
+        let recs = app.get("/api/v1/me/recommendations", Some(&cast.bidder)).expect(200).json;
+        assert_eq!(recs[0]["challenge_id"], challenge.as_str());
+    }
+}

@@ -20,7 +20,7 @@ use jiebang_domain::{Role, Violations};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileBody {
     /// Industries (产业领域) from the configured list.
@@ -69,7 +69,17 @@ pub async fn put_profile(
     id: web::Path<String>,
     body: Json<ProfileBody>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(put_profile_of(&state, auth, id.into_inner(), body.0).await?))
+}
+
+/// Sets an organisation's capability profile as `PUT /organizations/{id}/profile` does (its
+/// admin; the web interface's 能力画像 calls the same).
+pub async fn put_profile_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+    b: ProfileBody,
+) -> ApiResult<ProfileBody> {
     if !(auth.role == Role::OrgAdmin && auth.belongs_to(&id)) {
         return Err(if auth.belongs_to(&id) || auth.is_staff() {
             ApiError::with(Code::Forbidden, "只有本单位管理员可以修改能力画像 / only the organisation's admin edits its profile")
@@ -77,7 +87,6 @@ pub async fn put_profile(
             ApiError::not_found("单位 / organization")
         });
     }
-    let b = body.0;
     let mut v = Violations::new();
     for (i, ind) in b.industries.iter().enumerate() {
         if !state.rules.industries.contains(ind) {
@@ -112,13 +121,13 @@ pub async fn put_profile(
     state
         .search_changed(crate::search::Change::Organization(org))
         .await;
-    Ok(HttpResponse::Ok().json(ProfileBody {
+    Ok(ProfileBody {
         industries: b.industries,
         keywords,
         statement,
         platforms,
         past_projects: past,
-    }))
+    })
 }
 
 /// An organisation's capability profile (whoever may see the organisation).
@@ -129,7 +138,15 @@ pub async fn get_profile(
     auth: MaybeAuth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(profile_of(&state, auth, id.into_inner()).await?))
+}
+
+/// An organisation's capability profile as `GET /organizations/{id}/profile` answers it.
+pub async fn profile_of(
+    state: &web::Data<AppState>,
+    auth: MaybeAuth,
+    id: String,
+) -> ApiResult<ProfileBody> {
     let p = state
         .read(move |conn| {
             let org = jiebang_db::organizations::find(conn, &id)?
@@ -145,13 +162,13 @@ pub async fn get_profile(
         })
         .await?
         .ok_or_else(|| ApiError::not_found("能力画像 / profile"))?;
-    Ok(HttpResponse::Ok().json(ProfileBody {
+    Ok(ProfileBody {
         industries: p.industries(),
         keywords: p.keywords(),
         statement: p.statement.clone(),
         platforms: p.platforms(),
         past_projects: p.past_projects(),
-    }))
+    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]

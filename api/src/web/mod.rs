@@ -22,6 +22,7 @@ mod agreement;
 mod bid_form;
 mod challenge_form;
 mod objects;
+mod profile;
 mod public;
 mod ranking;
 mod settings;
@@ -95,6 +96,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/logout").route(web::post().to(account::logout)))
             .service(web::resource("/workspace").route(web::get().to(workspace::workspace)))
+            .service(
+                web::resource("/profile")
+                    .route(web::get().to(profile::profile))
+                    .route(web::post().to(profile::save)),
+            )
             .service(
                 web::resource("/account")
                     .route(web::get().to(settings::account))
