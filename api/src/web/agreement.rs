@@ -6,7 +6,7 @@
 
 use super::format;
 use super::session::{self, Visitor};
-use super::{error_page, render, see_other, FormErrors, Layout};
+use super::{error_page, render, respond, see_other, FormErrors, Layout};
 use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::agreements::{
@@ -198,18 +198,17 @@ pub async fn agreement(
         Some("confirm") => Some("里程碑已确认。/ Confirmed."),
         _ => None,
     };
-    match page(
-        &state,
+    respond(
         &visitor,
-        id.into_inner(),
-        FormErrors::default(),
-        done,
+        page(
+            &state,
+            &visitor,
+            id.into_inner(),
+            FormErrors::default(),
+            done,
+        )
+        .await,
     )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => error_page(&visitor, e),
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -312,10 +311,7 @@ async fn finish(
                     }
                 }
             }
-            match page(state, visitor, id, errors, None).await {
-                Ok(r) => r,
-                Err(e) => error_page(visitor, e),
-            }
+            respond(visitor, page(state, visitor, id, errors, None).await)
         }
         Err(e) => error_page(visitor, e),
     }

@@ -9,7 +9,7 @@
 
 use super::format;
 use super::session::{self, Visitor};
-use super::{error_page, render, see_other, FormErrors, Layout};
+use super::{error_page, render, respond, see_other, FormErrors, Layout};
 use crate::audit::{self, Actor};
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::bids::{
@@ -657,10 +657,7 @@ async fn post(
         }
     }
     .await;
-    match r {
-        Ok(resp) => resp,
-        Err(e) => error_page(&visitor, e),
-    }
+    respond(&visitor, r)
 }
 
 /// `POST /challenges/{id}/bid`: a new bid (or a step of its form).

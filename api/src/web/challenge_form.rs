@@ -9,7 +9,7 @@ use super::bid_form::{input, Input};
 use super::format;
 use super::public::Choice;
 use super::session::{self, Visitor};
-use super::{error_page, render, see_other, FormErrors, Layout};
+use super::{error_page, render, respond, see_other, FormErrors, Layout};
 use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::challenges::{
@@ -641,10 +641,7 @@ async fn post(
         }
     }
     .await;
-    match r {
-        Ok(resp) => resp,
-        Err(e) => error_page(&visitor, e),
-    }
+    respond(&visitor, r)
 }
 
 /// `POST /challenges/new`: a new draft (or a step of its form).

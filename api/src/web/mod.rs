@@ -253,6 +253,38 @@ pub fn render(visitor: &Visitor, status: StatusCode, page: &impl Template) -> Ht
     }
 }
 
+/// The page, or the page for its refusal.
+pub fn respond(visitor: &Visitor, r: crate::error::ApiResult<HttpResponse>) -> HttpResponse {
+    r.unwrap_or_else(|e| error_page(visitor, e))
+}
+
+/// The value of the first form field named `name` ("" when there is none), from a form read as
+/// name/value pairs (forms with repeated or indexed names).
+pub fn field(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// The values of every form field named `name` (checkboxes), in order.
+pub fn fields(pairs: &[(String, String)], name: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// Words typed into one field, separated by spaces or Chinese or Latin commas.
+pub fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| c.is_whitespace() || c == ',' || c == '，' || c == '、')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A redirect after a successful form post (303: the browser follows with a GET).
 pub fn see_other(visitor: &Visitor, to: &str) -> HttpResponse {
     let mut r = HttpResponse::SeeOther();

@@ -28,13 +28,6 @@ struct ProfilePage {
     done: bool,
 }
 
-fn split_words(s: &str) -> Vec<String> {
-    s.split(|c: char| c.is_whitespace() || c == ',' || c == '，' || c == '、')
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 fn split_lines(s: &str) -> Vec<String> {
     s.lines()
         .map(str::trim)
@@ -136,20 +129,10 @@ pub async fn save(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let pairs = form.into_inner();
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| super::field(&pairs, k);
     let body = ProfileBody {
-        industries: pairs
-            .iter()
-            .filter(|(n, _)| n == "industries")
-            .map(|(_, v)| v.clone())
-            .collect(),
-        keywords: split_words(&get("keywords")),
+        industries: super::fields(&pairs, "industries"),
+        keywords: super::words(&get("keywords")),
         statement: get("statement"),
         platforms: split_lines(&get("platforms")),
         past_projects: split_lines(&get("past_projects")),

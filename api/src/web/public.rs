@@ -3,7 +3,7 @@
 
 use super::format;
 use super::session::Visitor;
-use super::{error_page, render, FormErrors, Layout};
+use super::{error_page, render, respond, FormErrors, Layout};
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::handlers::{challenges, evaluation, organizations, questions, stats};
@@ -359,10 +359,10 @@ pub async fn challenge(
         Some("answer") => Some("答复已公开，提问单位和揭榜单位会收到通知。/ The answer is published."),
         _ => None,
     };
-    match challenge_page(&state, &visitor, id.into_inner(), done, Typed::default()).await {
-        Ok(r) => r,
-        Err(e) => error_page(&visitor, e),
-    }
+    respond(
+        &visitor,
+        challenge_page(&state, &visitor, id.into_inner(), done, Typed::default()).await,
+    )
 }
 
 /// What a refused question or answer form held, shown again with the reason.
@@ -687,10 +687,10 @@ pub async fn ask(
                 question: form.question.clone(),
                 answer: None,
             };
-            match challenge_page(&state, &visitor, id, None, typed).await {
-                Ok(r) => r,
-                Err(e) => error_page(&visitor, e),
-            }
+            respond(
+                &visitor,
+                challenge_page(&state, &visitor, id, None, typed).await,
+            )
         }
         Err(e) => error_page(&visitor, e),
     }
@@ -739,10 +739,10 @@ pub async fn answer(
                 question: String::new(),
                 answer: Some((qid, form.answer.clone())),
             };
-            match challenge_page(&state, &visitor, form.challenge_id.clone(), None, typed).await {
-                Ok(r) => r,
-                Err(e) => error_page(&visitor, e),
-            }
+            respond(
+                &visitor,
+                challenge_page(&state, &visitor, form.challenge_id.clone(), None, typed).await,
+            )
         }
         Err(e) => error_page(&visitor, e),
     }

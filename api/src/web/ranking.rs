@@ -4,7 +4,7 @@
 
 use super::format;
 use super::session::{self, Visitor};
-use super::{error_page, render, see_other, FormErrors, Layout};
+use super::{error_page, render, respond, see_other, FormErrors, Layout};
 use crate::audit;
 use crate::error::ApiResult;
 use crate::handlers::challenges::read_view;
@@ -110,18 +110,17 @@ pub async fn ranking(
     id: web::Path<String>,
     q: web::Query<DoneQuery>,
 ) -> HttpResponse {
-    match page(
-        &state,
+    respond(
         &visitor,
-        id.into_inner(),
-        FormErrors::default(),
-        q.done.is_some(),
+        page(
+            &state,
+            &visitor,
+            id.into_inner(),
+            FormErrors::default(),
+            q.done.is_some(),
+        )
+        .await,
     )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => error_page(&visitor, e),
-    }
 }
 
 /// `POST /challenges/{id}/ranking`: the publisher's choice of winners.
@@ -134,16 +133,8 @@ pub async fn select(
 ) -> HttpResponse {
     let id = id.into_inner();
     let pairs = form.into_inner();
-    let csrf = pairs
-        .iter()
-        .find(|(k, _)| k == "_csrf")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let chosen: Vec<String> = pairs
-        .into_iter()
-        .filter(|(k, _)| k == "bid_ids")
-        .map(|(_, v)| v)
-        .collect();
+    let csrf = super::field(&pairs, "_csrf");
+    let chosen = super::fields(&pairs, "bid_ids");
     let r = async {
         session::check_form(&req, &visitor, &csrf)?;
         let auth = visitor.auth()?;
@@ -152,12 +143,10 @@ pub async fn select(
     .await;
     match r {
         Ok(_) => see_other(&visitor, &format!("/challenges/{id}/ranking?done=select")),
-        Err(e) if matches!(e.0.code.status(), 409 | 422) => {
-            match page(&state, &visitor, id, FormErrors::from_api(e), false).await {
-                Ok(r) => r,
-                Err(e) => error_page(&visitor, e),
-            }
-        }
+        Err(e) if matches!(e.0.code.status(), 409 | 422) => respond(
+            &visitor,
+            page(&state, &visitor, id, FormErrors::from_api(e), false).await,
+        ),
         Err(e) => error_page(&visitor, e),
     }
 }

@@ -6,7 +6,7 @@
 use super::format;
 use super::public::Choice;
 use super::session::{self, Visitor};
-use super::{error_page, render, see_other, FormErrors, Layout};
+use super::{error_page, render, respond, see_other, FormErrors, Layout};
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::{inbox, me};
 use crate::state::AppState;
@@ -93,10 +93,10 @@ pub async fn account(
     q: web::Query<DoneQuery>,
 ) -> HttpResponse {
     let done = q.done.as_ref().map(|_| "已保存。/ Saved.");
-    match page(&state, &visitor, FormErrors::default(), done, None).await {
-        Ok(r) => r,
-        Err(e) => error_page(&visitor, e),
-    }
+    respond(
+        &visitor,
+        page(&state, &visitor, FormErrors::default(), done, None).await,
+    )
 }
 
 /// `POST /account`: one of the three forms, named by `section`.
@@ -107,20 +107,8 @@ pub async fn save(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let pairs = form.into_inner();
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let all = |k: &str| -> Vec<String> {
-        pairs
-            .iter()
-            .filter(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .collect()
-    };
+    let get = |k: &str| super::field(&pairs, k);
+    let all = |k: &str| super::fields(&pairs, k);
     let typed = (get("name"), get("keywords"));
     let r = async {
         session::check_form(&req, &visitor, &get("_csrf"))?;
@@ -146,11 +134,7 @@ pub async fn save(
             "subscription" => {
                 let body = inbox::SubscriptionBody {
                     industries: all("industries"),
-                    keywords: get("keywords")
-                        .split(|c: char| c.is_whitespace() || c == ',' || c == '，' || c == '、')
-                        .filter(|w| !w.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
+                    keywords: super::words(&get("keywords")),
                 };
                 inbox::set_subscription(&state, auth, body)
                     .await
@@ -162,12 +146,10 @@ pub async fn save(
     .await;
     match r {
         Ok(()) => see_other(&visitor, "/account?done=1"),
-        Err(e) if e.0.code.status() == 422 => {
-            match page(&state, &visitor, FormErrors::from_api(e), None, Some(typed)).await {
-                Ok(r) => r,
-                Err(e) => error_page(&visitor, e),
-            }
-        }
+        Err(e) if e.0.code.status() == 422 => respond(
+            &visitor,
+            page(&state, &visitor, FormErrors::from_api(e), None, Some(typed)).await,
+        ),
         Err(e) => error_page(&visitor, e),
     }
 }

@@ -4,7 +4,7 @@
 
 use super::format;
 use super::session::{self, Visitor};
-use super::{error_page, render, see_other, FormErrors, Layout};
+use super::{error_page, render, respond, see_other, FormErrors, Layout};
 use crate::audit::{self, Actor};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -144,10 +144,7 @@ fn challenge_rows(page: challenges::ChallengePage) -> Vec<ChallengeRow> {
 
 /// 工作台: what the visitor's role has to do, with links to each object.
 pub async fn workspace(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    match workspace_page(&state, &visitor).await {
-        Ok(r) => r,
-        Err(e) => error_page(&visitor, e),
-    }
+    respond(&visitor, workspace_page(&state, &visitor).await)
 }
 
 async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiResult<HttpResponse> {
@@ -471,18 +468,17 @@ pub async fn bid(
         }
         _ => None,
     };
-    match bid_page(
-        &state,
+    respond(
         &visitor,
-        id.into_inner(),
-        FormErrors::default(),
-        done,
+        bid_page(
+            &state,
+            &visitor,
+            id.into_inner(),
+            FormErrors::default(),
+            done,
+        )
+        .await,
     )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => error_page(&visitor, e),
-    }
 }
 
 async fn bid_page(
@@ -578,12 +574,10 @@ pub async fn bid_action(
     .await;
     match r {
         Ok(()) => see_other(&visitor, &format!("/bids/{id}?done={action}")),
-        Err(e) if matches!(e.0.code.status(), 409 | 422) => {
-            match bid_page(&state, &visitor, id, FormErrors::from_api(e), None).await {
-                Ok(r) => r,
-                Err(e) => error_page(&visitor, e),
-            }
-        }
+        Err(e) if matches!(e.0.code.status(), 409 | 422) => respond(
+            &visitor,
+            bid_page(&state, &visitor, id, FormErrors::from_api(e), None).await,
+        ),
         Err(e) => error_page(&visitor, e),
     }
 }
