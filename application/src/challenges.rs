@@ -80,11 +80,55 @@ pub struct ChallengeView {
     /// In the publisher's own list (`mine=true`): what it watches on each challenge.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counts: Option<PublisherCounts>,
+    /// 更正公告: the amendments and extensions of the challenge since it was published, oldest
+    /// first. On a single challenge's view (`GET /challenges/{id}`), for everyone who may read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amendments: Option<Vec<AmendmentView>>,
     /// What the caller may do with the challenge now (`edit`, `submit`, `approve`, `return`,
     /// `cancel`, `extend`, `ask`, `bid`), from the checks the actions run. On every view the API
     /// returns; absent only from audit entries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<crate::challenge_actions::ChallengeAction>>,
+}
+
+/// A public notice of a change to a published challenge (更正公告).
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AmendmentView {
+    /// `amend` (the terms changed) | `extend` (the bidding deadline moved later)
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    /// The publisher's or official's explanation (修改说明 / 延期说明), when given.
+    pub reason: Option<String>,
+    /// For `extend`: the new bidding deadline.
+    pub bidding_deadline: Option<DateTime<Utc>>,
+}
+
+/// The amendments and extensions of challenge `id`, oldest first, from its audit entries.
+pub fn amendments(conn: &mut DbConnection, id: &str) -> Result<Vec<AmendmentView>> {
+    let entries = jiebang_db::audit::entries_of(conn, "challenge", id, &["amend", "extend"])?;
+    Ok(entries
+        .into_iter()
+        .map(|e| {
+            let extended = e.action == "extend";
+            let deadline = extended
+                .then(|| {
+                    let after: serde_json::Value =
+                        serde_json::from_str(e.after_json.as_deref()?).ok()?;
+                    let t = after.get("bidding_deadline")?.as_str()?;
+                    DateTime::parse_from_rfc3339(t)
+                        .ok()
+                        .map(|t| t.with_timezone(&Utc))
+                })
+                .flatten();
+            AmendmentView {
+                kind: e.action,
+                at: utc(e.at),
+                reason: e.comment.filter(|c| !c.is_empty()),
+                bidding_deadline: deadline,
+            }
+        })
+        .collect())
 }
 
 /// What a publisher watches on its own challenge, beside `bid_count`.
@@ -149,6 +193,7 @@ pub fn view(
         },
         bid_count,
         winners: None,
+        amendments: None,
         published_at: c.published_at.map(utc),
         closed_at: c.closed_at.map(utc),
         cancel_reason: c.cancel_reason.clone(),

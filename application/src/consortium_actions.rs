@@ -30,6 +30,23 @@ pub fn visible(c: &Consortium, caller: Option<&Caller>) -> bool {
         || caller.is_some_and(|a| a.belongs_to(&c.lead_organization_id) || a.is_staff())
 }
 
+/// Whether the caller may draft a consortium (`POST /consortia`): a user of an enterprise, which
+/// leads it. The organisation the caller acts for is returned.
+pub fn may_lead(caller: &Caller) -> Result<&jiebang_db::models::Organization> {
+    match (&caller.organization, caller.role.is_organization_user()) {
+        (Some(o), true)
+            if jiebang_domain::OrganizationKind::parse(&o.kind)
+                == Some(jiebang_domain::OrganizationKind::Enterprise) =>
+        {
+            Ok(o)
+        }
+        _ => Err(Error::with(
+            Code::NotAnEnterprise,
+            "创新联合体由企业牵头组建 / a consortium is led by an enterprise",
+        )),
+    }
+}
+
 /// Whether the caller may take `action` on the consortium now; the refusal is the one the
 /// action answers.
 pub fn check(c: &Consortium, caller: &Caller, action: ConsortiumActionName) -> Result<()> {

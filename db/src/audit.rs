@@ -28,3 +28,23 @@ pub fn history(
         .select(AuditEntry::as_select())
         .load(conn)
 }
+
+/// An object's entries of the given actions, oldest first (e.g. a challenge's amendments and
+/// extensions, for its public change notices).
+pub fn entries_of(
+    conn: &mut DbConnection,
+    object_type: &str,
+    object_id: &str,
+    actions: &[&str],
+) -> Result<Vec<AuditEntry>, DbError> {
+    a::audit_log
+        .filter(
+            a::object_type
+                .eq(object_type)
+                .and(a::object_id.eq(object_id))
+                .and(a::action.eq_any(actions)),
+        )
+        .order(a::id.asc())
+        .select(AuditEntry::as_select())
+        .load(conn)
+}

@@ -42,6 +42,9 @@ on_both_databases! {
     // Journey 1: a visitor filters the hall and opens a challenge — by mouse with live filtering,
     // and by keyboard alone.
     fn a_visitor_filters_the_hall_and_opens_a_challenge(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
         let (hydrogen, script) = programme(&app);
         let app = &app;
         with_browser(&app.base, true, |b| async move {
@@ -100,6 +103,9 @@ on_both_databases! {
 
     // The same journey with JavaScript off: the filter form is an ordinary GET form.
     fn the_hall_works_without_javascript(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
         let (hydrogen, _) = programme(&app);
         let app = &app;
         with_browser(&app.base, false, |b| async move {
@@ -127,6 +133,9 @@ on_both_databases! {
     // password) and says what is wrong beside each field; corrected, it registers, and the new
     // admin signs in and out.
     fn a_failed_registration_keeps_every_value(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
         let app = &app;
         with_browser(&app.base, true, |b| async move {
             b.open("/register").await;
@@ -207,6 +216,9 @@ on_both_databases! {
     // offers what the bid's `actions` allow; a refusal is shown on the page; the workspace and the
     // notices list it; opening a notice marks it read.
     fn a_bidder_follows_a_link_signs_in_and_hands_in_its_bid(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
         let cast = app.cast();
         let challenge = app.publish(&cast.publisher, &cast.official, &app.challenge_body("千标方级电解水制氢关键装备研制", "新能源", PROBLEM, 20));
         let create = |approach: &str| {
@@ -271,6 +283,9 @@ on_both_databases! {
     // saves it as a draft, adds a consortium member found in the directory, and hands it in; a
     // second bidder and the publisher see only the count.
     fn a_bidder_writes_a_consortium_bid_in_the_browser(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
         let cast = app.cast();
         let challenge = app.publish(&cast.publisher, &cast.official, &app.challenge_body("千标方级电解水制氢关键装备研制", "新能源", PROBLEM, 20));
         app.verified_org("lab@imau.edu.cn", "内蒙古农业大学", "university", "150102");
@@ -373,6 +388,9 @@ on_both_databases! {
     // fixes the funding-ratio error the form reported (as typed, and again by the server), and
     // submits it for review.
     fn an_enterprise_registers_and_submits_a_challenge(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
         let cast = app.cast();
         let code = jiebang_tests::credit_code("150200");
         let app = &app;
@@ -460,6 +478,9 @@ on_both_databases! {
     // both sign in the browser against the hash shown; after 备案 the bidder reports a milestone
     // and the publisher confirms it.
     fn both_sides_sign_and_the_bidder_reports_a_milestone(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
         let mut cast = app.cast();
         let (_, ids, _) = jiebang_tests::awarded(&app, &mut cast);
         let ours = ids
@@ -513,11 +534,157 @@ on_both_databases! {
                 assert!(history.contains(step), "{step} in {history}");
             }
             assert!(history.find("确认里程碑达成") < history.find("创建"));
+            // the publisher records its own money (企业出资) against the milestone: more than
+            // the agreement holds is refused beside the amount, as typed; then a real tranche
+            b.fill("#f-amount", "99999").await;
+            b.click("form[action$='/pay'] button[type=submit]").await;
+            assert!(b.text(".error-summary").await.contains("累计拨付将超过协议金额"));
+            assert_eq!(b.value("#f-amount").await, "99999");
+            b.check_page("agreement-payment-refused").await;
+            b.fill("#f-amount", "12.5").await;
+            b.click("form[action$='/pay'] button[type=submit]").await;
+            assert!(b.text(".success").await.contains("企业出资已记录"));
+            let paid = b.text("#pay-title + .table-wrap").await;
+            assert!(paid.contains("企业出资") && paid.contains("12.5"), "{paid}");
         });
         let a = app.get(&format!("/api/v1/agreements/{ours}"), Some(&cast.official)).expect(200).json;
         assert_eq!(a["status"], "registered");
         assert_eq!(a["signatures"].as_array().unwrap().len(), 2);
         assert_eq!(a["milestones"][0]["status"], "met");
+        assert_eq!(a["paid_enterprise"], 125_000);
+        assert_eq!(a["payments"].as_array().unwrap().len(), 1);
+    }
+}
+
+on_both_databases! {
+    // The publisher's lifecycle actions, each offered from the challenge's `actions`: an
+    // amendment (更正) needs a reason and is published as a notice; the deadline is extended;
+    // the challenge is cancelled with a reason. Each refused form keeps what was typed.
+    fn the_publisher_amends_extends_and_cancels_a_challenge(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
+        let cast = app.cast();
+        let challenge = app.publish(&cast.publisher, &cast.official, &app.challenge_body("千标方级电解水制氢关键装备研制", "新能源", PROBLEM, 20));
+        let before = app.get(&format!("/api/v1/challenges/{challenge}"), None).expect(200).json;
+        let app = &app;
+        let id = challenge.clone();
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "publisher@bfhi.com.cn").await;
+            b.open(&format!("/challenges/{id}")).await;
+            b.click(&format!("a[href='/challenges/{id}/edit']")).await;
+            b.wait_for_path(|p| p.ends_with("/edit")).await;
+            assert!(b.text("h1").await.contains("更正"));
+            b.fill("#f-title", "千标方级碱性电解水制氢关键装备研制").await;
+            b.click("button[value=save]").await;
+            // an amendment without a reason is refused beside the reason, the new title kept
+            assert!(!b.text("#f-reason-msg").await.is_empty());
+            assert_eq!(b.value("#f-title").await, "千标方级碱性电解水制氢关键装备研制");
+            b.check_page("challenge-amend-refused").await;
+            b.fill("#f-reason", "明确为碱性电解槽路线").await;
+            b.click("button[value=save]").await;
+            b.wait_for_path(|p| p.contains("done=amend")).await;
+            assert!(b.text("h1").await.contains("碱性"));
+            let notices = b.text("#amend-title + ol").await;
+            assert!(notices.contains("更正") && notices.contains("明确为碱性电解槽路线"), "{notices}");
+            // 延期: a reason over 500 characters is refused, the date kept; then accepted
+            b.click(&format!("a[href='/challenges/{id}/extend']")).await;
+            b.wait_for_path(|p| p.ends_with("/extend")).await;
+            b.check_page("challenge-extend").await;
+            let proposed = b.value("#f-bidding_deadline").await;
+            b.fill("#f-reason", &"延".repeat(501)).await;
+            b.click("form[action$='/extend'] button[type=submit]").await;
+            assert!(!b.text("#f-reason-msg").await.is_empty());
+            assert_eq!(b.value("#f-bidding_deadline").await, proposed);
+            b.fill("#f-reason", "应多家单位请求").await;
+            b.click("form[action$='/extend'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=extend")).await;
+            assert!(b.text("#amend-title + ol").await.contains("延期"));
+            // 撤销: a reason is required
+            b.click(&format!("a[href='/challenges/{id}/cancel']")).await;
+            b.wait_for_path(|p| p.ends_with("/cancel")).await;
+            b.click("form[action$='/cancel'] button[type=submit]").await;
+            assert!(!b.text("#f-reason-msg").await.is_empty());
+            b.check_page("challenge-cancel-refused").await;
+            b.fill("#f-reason", "企业技术路线调整").await;
+            b.click("form[action$='/cancel'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=cancel")).await;
+            assert!(b.text("#cancel-title + p").await.contains("企业技术路线调整"));
+            // nothing is offered on a cancelled challenge
+            assert!(b.find_all(".actions-bar a").await.is_empty());
+        });
+        let after = app.get(&format!("/api/v1/challenges/{challenge}"), None).expect(200).json;
+        assert_eq!(after["status"], "cancelled");
+        assert_eq!(after["title"], "千标方级碱性电解水制氢关键装备研制");
+        assert!(after["bidding_deadline"].as_str() > before["bidding_deadline"].as_str());
+        let notices = after["amendments"].as_array().unwrap();
+        assert_eq!(notices.len(), 2);
+        assert_eq!(notices[0]["kind"], "amend");
+        assert_eq!(notices[1]["kind"], "extend");
+        assert_eq!(notices[1]["bidding_deadline"], after["bidding_deadline"]);
+    }
+}
+
+on_both_databases! {
+    // An enterprise files an innovation consortium in a browser without JavaScript: a member found
+    // in the directory, a refused form (no name) that keeps the member and every count, then
+    // 保存并备案 gives it a registration number; the history panel shows both steps.
+    fn an_enterprise_files_a_consortium_without_javascript(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
+        app.cast();
+        let app = &app;
+        with_browser(&app.base, false, |b| async move {
+            sign_in(&b, "publisher@bfhi.com.cn").await;
+            b.open("/workspace").await;
+            b.click("a[href='/consortia/new']").await;
+            b.wait_for_path(|p| p == "/consortia/new").await;
+            b.screenshot("consortium-form").await;
+            b.fill("#f-member_q", "内蒙古大学").await;
+            b.click("button[value=find_member]").await;
+            b.click(".candidates button").await;
+            assert!(b.text(".member-list").await.contains("内蒙古大学"));
+            b.fill("#f-industry_direction", "稀土新材料").await;
+            b.fill("#f-national_platforms", "2").await;
+            b.fill("#f-mechanisms", "<script>alert(1)</script> 理事会决策，成果共享").await;
+            b.click("button[value=file]").await;
+            assert!(!b.text("#f-name-msg").await.is_empty());
+            assert!(b.text(".member-list").await.contains("内蒙古大学"));
+            assert_eq!(b.value("#f-national_platforms").await, "2");
+            assert_eq!(b.value("#f-industry_direction").await, "稀土新材料");
+            b.screenshot("consortium-form-refused").await;
+            b.fill("#f-name", "稀土新材料创新联合体").await;
+            b.click("button[value=file]").await;
+            b.wait_for_path(|p| p.contains("done=file")).await;
+            let head = b.text("main").await;
+            assert!(head.contains("已备案") && head.contains("NMCX-"), "{head}");
+            assert!(head.contains("<script>alert(1)</script>"));
+            b.click("details.history summary").await;
+            let history = b.text("details.history").await;
+            assert!(history.contains("备案") && history.contains("创建"), "{history}");
+            b.open("/workspace").await;
+            assert!(b.text("section[aria-labelledby=my-consortia]").await.contains("稀土新材料创新联合体"));
+        });
+        // the same pages pass axe (which needs JavaScript to run), and fit 375 px
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "publisher@bfhi.com.cn").await;
+            b.open("/consortia/new").await;
+            b.check_page("consortium-form").await;
+            b.click("button[value=save]").await;
+            b.check_page("consortium-form-refused").await;
+            b.open("/workspace").await;
+            b.click("section[aria-labelledby=my-consortia] li a").await;
+            b.wait_for_path(|p| p.starts_with("/consortia/")).await;
+            assert!(!b.alert_open().await);
+            b.check_page("consortium").await;
+        });
+        let filed = app.get("/api/v1/consortia", None).expect(200).json;
+        let c = &filed.as_array().unwrap()[0];
+        assert_eq!(c["name"], "稀土新材料创新联合体");
+        assert_eq!(c["status"], "filed");
+        assert_eq!(c["members"][0]["name"], "内蒙古大学");
+        assert_eq!(c["national_platforms"], 2);
     }
 }
 
@@ -525,6 +692,9 @@ on_both_databases! {
     // 答疑: a bidder asks on the challenge page (a too-short question is refused and kept), the
     // publisher answers it there, and the answer is public without the asker's name.
     fn a_question_is_asked_and_answered_on_the_challenge_page(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
         let cast = app.cast();
         let challenge = app.publish(&cast.publisher, &cast.official, &app.challenge_body("千标方级电解水制氢关键装备研制", "新能源", PROBLEM, 20));
         let app = &app;
@@ -561,6 +731,9 @@ on_both_databases! {
     // Journey 4, the selection: after the close the publisher reads the ranking and selects the
     // winner in the browser; an official confirms (立项) and the agreement is drafted.
     fn the_publisher_selects_the_winner_from_the_ranking(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
         let mut cast = app.cast();
         let (challenge, bids, _) = jiebang_tests::scored(&app, &mut cast);
         let app = &app;
@@ -592,6 +765,9 @@ on_both_databases! {
     // for its recipient: through a whole programme — registration, review, publication, bids,
     // the award, signing — each recipient signs in and opens every link it was sent.
     fn every_notice_link_opens_a_page(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
         let mut cast = app.cast();
         jiebang_tests::awarded(&app, &mut cast);
         app.register("new@caoyuan-h2.cn", "草原氢能装备有限公司", "enterprise", "150200");
@@ -631,6 +807,9 @@ on_both_databases! {
     // 账户设置: the language, e-mail per kind and the subscription, each its own form; a refusal
     // writes nothing and keeps what was typed.
     fn account_settings_change_language_mail_and_subscription(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
         let cast = app.cast();
         let app = &app;
         with_browser(&app.base, true, |b| async move {
@@ -673,6 +852,9 @@ on_both_databases! {
     // over-long keyword is refused and kept), and the workspace then recommends a matching
     // challenge.
     fn a_capability_profile_brings_recommendations(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
         let cast = app.cast();
         let challenge = app.publish(&cast.publisher, &cast.official, &app.challenge_body("千标方级电解水制氢关键装备研制", "新能源", PROBLEM, 20));
         let app = &app;

@@ -187,7 +187,7 @@ fn view(
     })
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub status: Option<String>,
@@ -219,7 +219,15 @@ pub async fn list(
     auth: Auth,
     query: Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = query.0;
+    Ok(HttpResponse::Ok().json(list_page(&state, auth, query.0).await?))
+}
+
+/// A page of agreements as `GET /agreements` answers it (the workspace calls the same).
+pub async fn list_page(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    q: ListQuery,
+) -> ApiResult<AgreementPage> {
     let time = |field: &str, v: &Option<String>| -> ApiResult<Option<chrono::NaiveDateTime>> {
         v.as_deref()
             .map(|s| {
@@ -282,7 +290,7 @@ pub async fn list(
         f.party = Some(org.to_owned());
     }
     let now = state.now();
-    let items = state
+    state
         .read(move |conn| {
             let mut rows = jiebang_db::agreements::list(conn, &f)?;
             let more = rows.len() as i64 > limit;
@@ -299,8 +307,7 @@ pub async fn list(
                 .collect::<ApiResult<Vec<_>>>()?;
             Ok(AgreementPage { items, next_cursor })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(items))
+        .await
 }
 
 /// An agreement (its parties, officials, admins).
@@ -855,7 +862,25 @@ pub async fn pay(
     id: web::Path<String>,
     body: Json<PaymentRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let v = pay_agreement(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        body.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Records a payment as `POST /agreements/{id}/payments` does (the web interface calls the same).
+pub async fn pay_agreement(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    b: PaymentRequest,
+) -> ApiResult<AgreementView> {
     if b.amount <= 0 {
         return Err(ApiError::field(
             "amount",
@@ -886,7 +911,7 @@ pub async fn pay(
                 })?,
         ),
     };
-    let v = act(&state, auth, audit::request_id(&req), id.into_inner(), move |cx| {
+    act(state, auth, request_id, id, move |cx| {
         let Some(source) = PaymentSource::parse(&b.source) else {
             return Err(ApiError::field("source", FieldCode::InvalidValue, "source 应为 fiscal 或 enterprise / source must be fiscal or enterprise"));
         };
@@ -935,8 +960,7 @@ pub async fn pay(
             amount: p.amount,
         })
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(v))
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

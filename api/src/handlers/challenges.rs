@@ -446,6 +446,7 @@ pub async fn read_view(
                     v
                 }
             };
+            v.amendments = Some(jiebang_application::challenges::amendments(conn, &c.id)?);
             v.actions = Some(for_challenge(
                 conn,
                 &st.ctx,
@@ -1201,12 +1202,30 @@ pub async fn cancel(
     id: web::Path<String>,
     body: Json<CancelRequest>,
 ) -> ApiResult<HttpResponse> {
+    let v = cancel_challenge(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        body.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Cancels a challenge as `POST /challenges/{id}/cancel` does (the web interface calls the same).
+pub async fn cancel_challenge(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    body: CancelRequest,
+) -> ApiResult<ChallengeView> {
     let caller = auth.clone();
-    let id = id.into_inner();
-    let reason = bounded_text(&body.0.reason, 2, 500)
+    let reason = bounded_text(&body.reason, 2, 500)
         .map_err(|e| ApiError::field("reason", e.code, e.message))?;
     let now = state.now();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
     let v = state
         .write(move |conn| {
@@ -1264,8 +1283,7 @@ pub async fn cancel(
     state
         .search_changed(crate::search::Change::Challenge(v.id.clone()))
         .await;
-    let v = with_actions(&state, v, &caller).await?;
-    Ok(HttpResponse::Ok().json(v))
+    with_actions(state, v, &caller).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1289,9 +1307,27 @@ pub async fn extend(
     id: web::Path<String>,
     body: Json<ExtendRequest>,
 ) -> ApiResult<HttpResponse> {
+    let v = extend_challenge(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        body.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Moves the bidding deadline later as `POST /challenges/{id}/extend` does (the web interface
+/// calls the same).
+pub async fn extend_challenge(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    mut body: ExtendRequest,
+) -> ApiResult<ChallengeView> {
     let caller = auth.clone();
-    let id = id.into_inner();
-    let mut body = body.0;
     body.bidding_deadline = challenge::to_second(body.bidding_deadline);
     let reason = match &body.reason {
         Some(r) => Some(
@@ -1299,7 +1335,7 @@ pub async fn extend(
         ),
         None => None,
     };
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
     let v = state
         .write(move |conn| {
@@ -1325,8 +1361,7 @@ pub async fn extend(
     state
         .search_changed(crate::search::Change::Challenge(v.id.clone()))
         .await;
-    let v = with_actions(&state, v, &caller).await?;
-    Ok(HttpResponse::Ok().json(v))
+    with_actions(state, v, &caller).await
 }
 
 /// The audit log of a challenge (its publisher and officials).

@@ -11,13 +11,15 @@ use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Datelike, Utc};
-use jiebang_application::consortium_actions::{actions, check, visible, ConsortiumActionName};
+use jiebang_application::consortium_actions::{
+    actions, check, may_lead, visible, ConsortiumActionName,
+};
 use jiebang_db::consortia::{Consortium, ConsortiumChange};
 use jiebang_db::DbConnection;
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
-use jiebang_domain::{FieldError, OrganizationKind, Role, Violations};
+use jiebang_domain::{FieldError, Role, Violations};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -125,20 +127,18 @@ pub async fn create(
     req: HttpRequest,
     body: Json<ConsortiumRequest>,
 ) -> ApiResult<HttpResponse> {
-    let org = match (&auth.organization, auth.role.is_organization_user()) {
-        (Some(o), true)
-            if OrganizationKind::parse(&o.kind) == Some(OrganizationKind::Enterprise) =>
-        {
-            o.clone()
-        }
-        _ => {
-            return Err(ApiError::with(
-                Code::NotAnEnterprise,
-                "创新联合体由企业牵头组建 / a consortium is led by an enterprise",
-            ))
-        }
-    };
-    let b = body.0;
+    let v = create_consortium(&state, auth, audit::request_id(&req), body.0).await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// Drafts a consortium as `POST /consortia` does (the web interface's form calls the same).
+pub async fn create_consortium(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    b: ConsortiumRequest,
+) -> ApiResult<ConsortiumView> {
+    let org = may_lead(&auth)?.clone();
     let mut v = Violations::new();
     let name = v.take("name", bounded_text(&b.name, 2, 100));
     let direction = v.take(
@@ -166,10 +166,10 @@ pub async fn create(
     if members.len() > 300 {
         v.push("members", FieldCode::TooMany, "成员过多 / too many members");
     }
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let now = state.now();
     let user = auth.user.id.clone();
-    let v2 = state
+    state
         .write(move |conn| {
             for (i, m) in members.iter().enumerate() {
                 if *m == org.id {
@@ -225,8 +225,7 @@ pub async fn create(
             v.actions = Some(actions(&row, Some(&auth)));
             Ok(v)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(v2))
+        .await
 }
 
 /// A consortium: filed ones are public; drafts and revoked ones for the lead and staff.
@@ -303,7 +302,17 @@ pub async fn list(
             ))
         }
     };
-    let v = state
+    Ok(HttpResponse::Ok().json(list_of(&state, auth, lead).await?))
+}
+
+/// Filed consortia, or those led by organisation `lead` in any state (the caller's own), as
+/// `GET /consortia` answers.
+pub async fn list_of(
+    state: &web::Data<AppState>,
+    auth: MaybeAuth,
+    lead: Option<String>,
+) -> ApiResult<Vec<ConsortiumView>> {
+    state
         .read(move |conn| {
             let rows = jiebang_db::consortia::list(conn, lead.as_deref())?;
             rows.iter()
@@ -314,8 +323,7 @@ pub async fn list(
                 })
                 .collect::<ApiResult<Vec<_>>>()
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 /// File (备案) a drafted consortium (its lead organisation): accepted at once with the next
@@ -328,10 +336,20 @@ pub async fn file(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let v = file_consortium(&state, auth, audit::request_id(&req), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Files a drafted consortium as `POST /consortia/{id}/file` does.
+pub async fn file_consortium(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+) -> ApiResult<ConsortiumView> {
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let v = state
+    state
         .write(move |conn| {
             let c = jiebang_db::consortia::find(conn, &id)?.ok_or_else(not_found)?;
             check(&c, &auth, ConsortiumActionName::File)?;
@@ -374,8 +392,7 @@ pub async fn file(
             v.actions = Some(actions(&after, Some(&auth)));
             Ok(v)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -446,7 +463,15 @@ pub async fn history(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(history_of(&state, auth, id.into_inner()).await?))
+}
+
+/// A consortium's history as `GET /consortia/{id}/history` answers it.
+pub async fn history_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<Vec<crate::views::HistoryEntry>> {
     let entries = state
         .read(move |conn| {
             let c = jiebang_db::consortia::find(conn, &id)?.ok_or_else(not_found)?;
@@ -456,10 +481,8 @@ pub async fn history(
             Ok(jiebang_db::audit::history(conn, "consortium", &c.id)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(
-        entries
-            .iter()
-            .map(crate::views::HistoryEntry::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(entries
+        .iter()
+        .map(crate::views::HistoryEntry::from)
+        .collect())
 }

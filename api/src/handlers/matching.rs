@@ -302,7 +302,16 @@ pub async fn recommended_organizations(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(organizations_for(&state, auth, id.into_inner()).await?))
+}
+
+/// The organisations recommended for challenge `id`, as
+/// `GET /challenges/{id}/recommended-organizations` answers (the challenge page calls the same).
+pub async fn organizations_for(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<Vec<OrganizationRecommendation>> {
     let (c, invited) = state
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(|| ApiError::not_found("榜单 / challenge"))?;
@@ -347,5 +356,5 @@ pub async fn recommended_organizations(
             })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(out))
+    Ok(out)
 }

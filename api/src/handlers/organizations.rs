@@ -508,12 +508,21 @@ pub async fn history(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(history_of(&state, auth, id.into_inner()).await?))
+}
+
+/// An organisation's history as `GET /organizations/{id}/history` answers it (its own users,
+/// staff; 404 for anyone else).
+pub async fn history_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<Vec<HistoryEntry>> {
     if !is_insider(&auth, &id) {
         return Err(ApiError::not_found("单位 / organization"));
     }
     let entries = state
         .read(move |conn| Ok(jiebang_db::audit::history(conn, "organization", &id)?))
         .await?;
-    Ok(HttpResponse::Ok().json(entries.iter().map(HistoryEntry::from).collect::<Vec<_>>()))
+    Ok(entries.iter().map(HistoryEntry::from).collect())
 }

@@ -1,10 +1,13 @@
 //! 协议 (`/agreements/{id}`, the address of every agreement notice): the parties, the terms with
 //! their hash, the signatures, milestones and payments, and the actions its `actions` offer —
-//! 签署 against the hash shown, the bidder's report of a milestone, the publisher's confirmation.
-//! Each goes through the API's own function (`sign_agreement`, `report_milestone`,
-//! `confirm_milestone`).
+//! 签署 against the hash shown, the bidder's report of a milestone, the publisher's confirmation,
+//! and the record of a payment (the publisher's own funds; fiscal money for officials). Each goes
+//! through the API's own function (`sign_agreement`, `report_milestone`, `confirm_milestone`,
+//! `pay_agreement`).
 
+use super::bid_form::{input, Input};
 use super::format;
+use super::lifecycle::{payment_sources, PaymentFields};
 use super::session::{self, Visitor};
 use super::{error_page, render, respond, see_other, FormErrors, Layout};
 use crate::audit;
@@ -81,6 +84,13 @@ struct AgreementPage {
     milestones: Vec<MilestoneRow>,
     payments: Vec<(String, &'static str, String)>,
     can_sign: bool,
+    /// The payment sources the visitor may record (from `actions`); empty: no payment form.
+    pay_sources: Vec<(&'static str, &'static str, bool)>,
+    /// The milestones a payment is recorded against: (id, deliverable, chosen).
+    pay_milestones: Vec<(String, String, bool)>,
+    pay_amount: Input,
+    pay_date: Input,
+    pay_milestone_error: Option<String>,
     errors: FormErrors,
     done: Option<&'static str>,
     history: Vec<super::HistoryRow>,
@@ -92,11 +102,14 @@ async fn page(
     id: String,
     errors: FormErrors,
     done: Option<&'static str>,
+    pay: PaymentFields,
 ) -> ApiResult<HttpResponse> {
     let auth = visitor.auth()?;
     let a = read_view(state, auth.clone(), id.clone()).await?;
-    let history =
-        super::history_rows(crate::handlers::agreements::history_of(state, auth, id).await?);
+    let history = super::history_rows(
+        "agreement",
+        crate::handlers::agreements::history_of(state, auth, id).await?,
+    );
     let terms: Terms = serde_json::from_value(a.terms.clone()).map_err(ApiError::internal)?;
     let parties = terms
         .parties
@@ -172,6 +185,36 @@ async fn page(
         milestones,
         payments,
         can_sign: a.actions.contains(&AgreementActionName::Sign),
+        pay_sources: payment_sources(&a.actions)
+            .into_iter()
+            .map(|(v, l)| (v, l, pay.source == v))
+            .collect(),
+        pay_milestones: a
+            .milestones
+            .iter()
+            .map(|m| {
+                (
+                    m.id.clone(),
+                    format!(
+                        "{}（到期 {}）",
+                        m.deliverable,
+                        format::beijing_date(m.due_at)
+                    ),
+                    pay.milestone_id == m.id,
+                )
+            })
+            .collect(),
+        pay_amount: input(&errors, "amount", pay.amount.clone()),
+        pay_date: input(
+            &errors,
+            "paid_at",
+            if pay.paid_at.is_empty() {
+                format::beijing_date(state.now())
+            } else {
+                pay.paid_at.clone()
+            },
+        ),
+        pay_milestone_error: errors.of("milestone_id").map(str::to_owned),
         done,
         errors,
         history,
@@ -196,6 +239,12 @@ pub async fn agreement(
         Some("sign") => Some("已签署。/ Signed."),
         Some("report") => Some("里程碑已报告，等待发榜方确认。/ Reported."),
         Some("confirm") => Some("里程碑已确认。/ Confirmed."),
+        Some("pay_enterprise") => {
+            Some("企业出资已记录，协议各方会收到通知。/ The payment is recorded.")
+        }
+        Some("pay_fiscal") => {
+            Some("财政拨付已记录，协议各方会收到通知。/ The payment is recorded.")
+        }
         _ => None,
     };
     respond(
@@ -206,6 +255,7 @@ pub async fn agreement(
             id.into_inner(),
             FormErrors::default(),
             done,
+            PaymentFields::default(),
         )
         .await,
     )
@@ -311,8 +361,29 @@ async fn finish(
                     }
                 }
             }
-            respond(visitor, page(state, visitor, id, errors, None).await)
+            respond(
+                visitor,
+                page(state, visitor, id, errors, None, PaymentFields::default()).await,
+            )
         }
         Err(e) => error_page(visitor, e),
     }
+}
+
+/// After a payment form: back to the agreement with what happened, or the agreement page with
+/// the refusal beside its field and the payment as typed.
+pub async fn finish_payment(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    id: String,
+    r: ApiResult<Result<&'static str, FormErrors>>,
+    typed: PaymentFields,
+) -> HttpResponse {
+    let errors = match r {
+        Ok(Ok(done)) => return see_other(visitor, &format!("/agreements/{id}?done={done}")),
+        Ok(Err(errors)) => errors,
+        Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => FormErrors::from_api(e),
+        Err(e) => return error_page(visitor, e),
+    };
+    respond(visitor, page(state, visitor, id, errors, None, typed).await)
 }

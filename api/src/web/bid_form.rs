@@ -363,53 +363,72 @@ async fn edit_step(
         return Ok(Some((Vec::new(), false)));
     }
     if let Some(id) = intent.strip_prefix("add_member:") {
-        let caller = visitor.caller.clone();
-        let q = organizations::DirectoryQuery {
-            q: Some(t.member_q.clone()).filter(|q| !q.trim().is_empty()),
-            limit: Some("10".into()),
-            ..Default::default()
-        };
-        let page = organizations::directory_page(state, caller, q).await?;
-        if let Some(o) = page.items.into_iter().find(|o| o.organization.id == id) {
+        if let Some((id, name)) = directory_pick(state, visitor, &t.member_q, id).await? {
             if !t.members.iter().any(|m| m.0 == id) {
-                t.members.push((
-                    o.organization.id,
-                    o.organization.name,
-                    String::new(),
-                    String::new(),
-                ));
+                t.members.push((id, name, String::new(), String::new()));
             }
         }
         return Ok(Some((Vec::new(), false)));
     }
     if intent == "find_member" {
-        let q = organizations::DirectoryQuery {
-            q: Some(t.member_q.clone()).filter(|q| !q.trim().is_empty()),
-            limit: Some("10".into()),
-            ..Default::default()
-        };
-        let page = organizations::directory_page(state, visitor.caller.clone(), q).await?;
-        let own = visitor
-            .caller
-            .as_ref()
-            .and_then(|c| c.organization_id().map(str::to_owned));
-        let candidates = page
-            .items
-            .into_iter()
-            .filter(|o| Some(&o.organization.id) != own.as_ref())
-            .map(|o| Candidate {
-                detail: format!(
-                    "{} · {}",
-                    format::organization_kind(&o.organization.kind),
-                    format::region(&o.organization.region_code)
-                ),
-                id: o.organization.id,
-                name: o.organization.name,
-            })
-            .collect();
+        let candidates = directory_candidates(state, visitor, &t.member_q).await?;
         return Ok(Some((candidates, true)));
     }
     Ok(None)
+}
+
+fn directory_query(q: &str) -> organizations::DirectoryQuery {
+    organizations::DirectoryQuery {
+        q: Some(q.to_owned()).filter(|q| !q.trim().is_empty()),
+        limit: Some("10".into()),
+        ..Default::default()
+    }
+}
+
+/// The organisations of the directory that `q` finds (never the visitor's own): the candidates a
+/// member search offers, in the bid form and the consortium form.
+pub async fn directory_candidates(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    q: &str,
+) -> ApiResult<Vec<Candidate>> {
+    let page =
+        organizations::directory_page(state, visitor.caller.clone(), directory_query(q)).await?;
+    let own = visitor
+        .caller
+        .as_ref()
+        .and_then(|c| c.organization_id().map(str::to_owned));
+    Ok(page
+        .items
+        .into_iter()
+        .filter(|o| Some(&o.organization.id) != own.as_ref())
+        .map(|o| Candidate {
+            detail: format!(
+                "{} · {}",
+                format::organization_kind(&o.organization.kind),
+                format::region(&o.organization.region_code)
+            ),
+            id: o.organization.id,
+            name: o.organization.name,
+        })
+        .collect())
+}
+
+/// The organisation `id` (id, name), if the same search `q` finds it: a member is added only
+/// from what the directory shows the visitor.
+pub async fn directory_pick(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    q: &str,
+    id: &str,
+) -> ApiResult<Option<(String, String)>> {
+    let page =
+        organizations::directory_page(state, visitor.caller.clone(), directory_query(q)).await?;
+    Ok(page
+        .items
+        .into_iter()
+        .find(|o| o.organization.id == id)
+        .map(|o| (o.organization.id, o.organization.name)))
 }
 
 fn typed_from_view(b: &jiebang_application::bids::BidView, c: &ChallengeView) -> Typed {

@@ -20,9 +20,10 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use jiebang_application::challenge_actions::ChallengeAction;
 use jiebang_application::challenges::ChallengeView;
+use jiebang_domain::challenge::ChallengeStatus;
 use jiebang_domain::codes::Code;
 
 #[derive(Default, Clone)]
@@ -52,6 +53,11 @@ struct Typed {
     contact: [String; 3],
     intent: String,
     csrf: String,
+    /// The challenge is published: saving is an amendment (更正), which needs a reason and
+    /// leaves the deadlines (moved by 延期) and the mode alone.
+    amending: bool,
+    /// 修改说明, for an amendment.
+    reason: String,
 }
 
 fn parse(pairs: Vec<(String, String)>) -> Typed {
@@ -61,6 +67,7 @@ fn parse(pairs: Vec<(String, String)>) -> Typed {
         match k.as_str() {
             "_csrf" => t.csrf = v,
             "intent" => t.intent = v,
+            "reason" => t.reason = v,
             "version" => t.version = v.parse().ok(),
             "key" => t.key = v,
             "title" => t.title = v,
@@ -106,22 +113,6 @@ fn parse(pairs: Vec<(String, String)>) -> Typed {
     t
 }
 
-/// A `datetime-local` value read as Beijing time.
-fn beijing_input(v: &str) -> Option<DateTime<Utc>> {
-    let naive = NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%dT%H:%M").ok()?;
-    chrono::FixedOffset::east_opt(8 * 3600)?
-        .from_local_datetime(&naive)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-fn to_beijing_input(t: DateTime<Utc>) -> String {
-    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-    t.with_timezone(&offset)
-        .format("%Y-%m-%dT%H:%M")
-        .to_string()
-}
-
 /// The API's request from what was typed; the form's own parsing errors (a number or a date that
 /// is not one) by field.
 fn to_request(t: &Typed) -> Result<CreateChallengeRequest, FormErrors> {
@@ -155,7 +146,7 @@ fn to_request(t: &Typed) -> Result<CreateChallengeRequest, FormErrors> {
     let enterprise_funds = money("enterprise_funds", &t.enterprise_wan);
     let fiscal_support = money("fiscal_support", &t.fiscal_wan);
     let mut when = |field: &str, v: &str| -> DateTime<Utc> {
-        beijing_input(v).unwrap_or_else(|| {
+        format::beijing_input(v).unwrap_or_else(|| {
             errors.push(
                 field,
                 "请选择日期和时间（北京时间）/ choose a date and time (Beijing)",
@@ -252,6 +243,10 @@ struct ChallengeForm {
     bidding_deadline: Input,
     questions_deadline: Input,
     contact: [Input; 3],
+    amending: bool,
+    reason: Input,
+    /// The deadlines in words, for an amendment (which does not change them).
+    deadlines_text: (String, String),
     errors: FormErrors,
 }
 
@@ -357,6 +352,16 @@ fn form_page(
             input(e, "contact.phone", t.contact[1].clone()),
             input(e, "contact.email", t.contact[2].clone()),
         ],
+        amending: t.amending,
+        reason: input(e, "reason", t.reason.clone()),
+        deadlines_text: (
+            format::beijing_input(&t.bidding_deadline)
+                .map(format::beijing)
+                .unwrap_or_default(),
+            format::beijing_input(&t.questions_deadline)
+                .map(format::beijing)
+                .unwrap_or_default(),
+        ),
         errors,
     }
 }
@@ -385,14 +390,23 @@ fn typed_from_view(c: &ChallengeView) -> Typed {
         min_in_region_percent: c.eligibility.min_in_region_percent.to_string(),
         chief_scientist_required: c.eligibility.chief_scientist_required,
         ip_ownership: c.ip_ownership.clone(),
-        bidding_deadline: to_beijing_input(c.bidding_deadline),
-        questions_deadline: to_beijing_input(c.questions_deadline),
+        bidding_deadline: format::to_beijing_input(c.bidding_deadline),
+        questions_deadline: format::to_beijing_input(c.questions_deadline),
         contact: [
             c.contact.name.clone(),
             c.contact.phone.clone(),
             c.contact.email.clone(),
         ],
+        amending: ChallengeStatus::parse(&c.status) == Some(ChallengeStatus::Published),
         ..Default::default()
+    }
+}
+
+fn heading(amending: bool) -> &'static str {
+    if amending {
+        "修改已发布的榜单（更正）"
+    } else {
+        "修改榜单"
     }
 }
 
@@ -416,8 +430,8 @@ pub async fn new_form(state: web::Data<AppState>, visitor: Visitor) -> HttpRespo
         min_in_region_percent: "0".into(),
         ip_ownership: "shared".into(),
         kpis: vec![Default::default(), Default::default()],
-        bidding_deadline: to_beijing_input(now + chrono::Duration::days(30)),
-        questions_deadline: to_beijing_input(now + chrono::Duration::days(23)),
+        bidding_deadline: format::to_beijing_input(now + chrono::Duration::days(30)),
+        questions_deadline: format::to_beijing_input(now + chrono::Duration::days(23)),
         ..Default::default()
     };
     let page = form_page(
@@ -457,7 +471,7 @@ pub async fn edit_form(
             &state,
             &visitor,
             format!("/challenges/{}/edit", c.id),
-            "修改榜单",
+            heading(t.amending),
             c.review_comment.clone(),
             &t,
             FormErrors::default(),
@@ -502,9 +516,11 @@ async fn post(
         let (action, heading, comment) = match &existing {
             Some(id) => {
                 let c = read_view(&state, Some(auth.clone()), id.clone()).await?;
+                // whether this is an amendment is the challenge's state, not the form's say
+                t.amending = ChallengeStatus::parse(&c.status) == Some(ChallengeStatus::Published);
                 (
                     format!("/challenges/{id}/edit"),
-                    "修改榜单",
+                    heading(t.amending),
                     c.review_comment,
                 )
             }
@@ -573,10 +589,10 @@ async fn post(
             Some(id) => {
                 let update = UpdateChallengeRequest {
                     version: t.version.unwrap_or_default(),
-                    reason: None,
+                    reason: t.amending.then(|| t.reason.clone()),
                     title: Some(body.title),
                     kind: Some(body.kind),
-                    mode: Some(body.mode),
+                    mode: (!t.amending).then_some(body.mode),
                     industry: Some(body.industry),
                     industry_chain: Some(body.industry_chain),
                     problem: Some(body.problem),
@@ -588,8 +604,10 @@ async fn post(
                     max_winners: body.max_winners,
                     eligibility: Some(body.eligibility),
                     ip_ownership: Some(body.ip_ownership),
-                    bidding_deadline: Some(body.bidding_deadline),
-                    questions_deadline: Some(body.questions_deadline),
+                    // an amendment leaves the deadlines (moved by 延期) as stored, to the
+                    // second; the form's minutes would move them
+                    bidding_deadline: (!t.amending).then_some(body.bidding_deadline),
+                    questions_deadline: (!t.amending).then_some(body.questions_deadline),
                     contact: Some(body.contact),
                     invited_organizations: None,
                 };
@@ -613,6 +631,9 @@ async fn post(
             }
             Err(e) => return Err(e),
         };
+        if t.amending {
+            return Ok(see_other(&visitor, &format!("/challenges/{id}?done=amend")));
+        }
         if t.intent != "submit" {
             return Ok(see_other(&visitor, &format!("/challenges/{id}?done=save")));
         }
@@ -690,16 +711,5 @@ pub async fn submit(
     match r {
         Ok(_) => see_other(&visitor, &format!("/challenges/{id}?done=submit")),
         Err(e) => error_page(&visitor, e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn datetime_local_is_beijing_time() {
-        let t = super::beijing_input("2026-12-01T17:00").unwrap();
-        assert_eq!(t.to_rfc3339(), "2026-12-01T09:00:00+00:00");
-        assert_eq!(super::to_beijing_input(t), "2026-12-01T17:00");
-        assert!(super::beijing_input("2026-12-01").is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! How values read in the pages: money in 万元, times in 北京时间 with a countdown, and the
 //! Chinese names of states and kinds.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 /// Yuan as 万元 with at most two decimals: 3 000 000 → `300`, 1 234 500 → `123.45`.
 pub fn wan(yuan: i64) -> String {
@@ -45,6 +45,29 @@ pub fn beijing(t: DateTime<Utc>) -> String {
 pub fn beijing_date(t: DateTime<Utc>) -> String {
     let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
     t.with_timezone(&offset).format("%Y-%m-%d").to_string()
+}
+
+/// A `datetime-local` value (`2026-12-01T17:00`) read as Beijing time.
+pub fn beijing_input(v: &str) -> Option<DateTime<Utc>> {
+    let naive = NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%dT%H:%M").ok()?;
+    chrono::FixedOffset::east_opt(8 * 3600)?
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// `t` as a `datetime-local` value in Beijing time.
+pub fn to_beijing_input(t: DateTime<Utc>) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    t.with_timezone(&offset)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+/// A `date` value (`2026-12-01`) read as noon of that day in Beijing, so that a date alone
+/// stays on the same day in UTC.
+pub fn beijing_date_input(v: &str) -> Option<DateTime<Utc>> {
+    beijing_input(&format!("{}T12:00", v.trim()))
 }
 
 /// What is left until `deadline`: `剩余 5 天 3 小时`, `剩余 2 小时 10 分`, `剩余 8 分钟`, or
@@ -131,8 +154,17 @@ pub fn region(code: &str) -> String {
     }
 }
 
-/// The Chinese name of an audit action (变更记录), by the names the audit log records.
-pub fn audit_action(a: &str) -> &'static str {
+/// The Chinese name of an audit action (变更记录) on an object of kind `object`, by the names
+/// the audit log records.
+pub fn audit_action(object: &str, a: &str) -> &'static str {
+    match (object, a) {
+        ("organization", "register") => return "注册",
+        ("organization", "verify") => return "认证通过",
+        ("organization", "return") => return "退回注册信息",
+        ("consortium", "file") => return "备案",
+        ("consortium", "revoke") => return "撤销备案",
+        _ => {}
+    }
     match a {
         "create" => "创建",
         "update" => "修改",
@@ -216,6 +248,18 @@ mod tests {
         assert_eq!(wan(123_456_789_000), "12,345,678.9");
         assert_eq!(wan(0), "0");
         assert_eq!(wan(5_000), "0.5");
+    }
+
+    #[test]
+    fn datetime_local_is_beijing_time() {
+        let t = beijing_input("2026-12-01T17:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-12-01T09:00:00+00:00");
+        assert_eq!(to_beijing_input(t), "2026-12-01T17:00");
+        assert!(beijing_input("2026-12-01").is_none());
+        let d = beijing_date_input("2026-12-01").unwrap();
+        assert_eq!(beijing_date(d), "2026-12-01");
+        assert_eq!(d.to_rfc3339(), "2026-12-01T04:00:00+00:00");
+        assert!(beijing_date_input("12/01/2026").is_none());
     }
 
     #[test]

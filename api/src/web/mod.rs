@@ -21,6 +21,8 @@ mod account;
 mod agreement;
 mod bid_form;
 mod challenge_form;
+mod consortium_form;
+mod lifecycle;
 mod objects;
 mod profile;
 mod public;
@@ -77,6 +79,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/challenges/{id}/submit")
                     .route(web::post().to(challenge_form::submit)),
             )
+            .service(
+                web::resource("/challenges/{id}/extend")
+                    .route(web::get().to(lifecycle::extend_form))
+                    .route(web::post().to(lifecycle::extend)),
+            )
+            .service(
+                web::resource("/challenges/{id}/cancel")
+                    .route(web::get().to(lifecycle::cancel_form))
+                    .route(web::post().to(lifecycle::cancel)),
+            )
             .service(web::resource("/challenges/{id}/questions").route(web::post().to(public::ask)))
             .service(
                 web::resource("/challenges/{id}/ranking")
@@ -88,7 +100,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/organizations/{id}").route(web::get().to(objects::organization)),
             )
+            .service(
+                web::resource("/consortia/new")
+                    .route(web::get().to(consortium_form::new_form))
+                    .route(web::post().to(consortium_form::create)),
+            )
             .service(web::resource("/consortia/{id}").route(web::get().to(objects::consortium)))
+            .service(
+                web::resource("/consortia/{id}/file").route(web::post().to(consortium_form::file)),
+            )
             .service(
                 web::resource("/login")
                     .route(web::get().to(account::login_form))
@@ -117,6 +137,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/bids/{id}").route(web::get().to(workspace::bid)))
             .service(web::resource("/agreements/{id}").route(web::get().to(agreement::agreement)))
             .service(web::resource("/agreements/{id}/sign").route(web::post().to(agreement::sign)))
+            .service(web::resource("/agreements/{id}/pay").route(web::post().to(lifecycle::pay)))
             .service(
                 web::resource("/agreements/{id}/milestones/{mid}/{action}")
                     .route(web::post().to(agreement::milestone)),
@@ -385,13 +406,30 @@ pub struct HistoryRow {
     pub comment: String,
 }
 
-/// The rows of a history panel, newest first.
-pub fn history_rows(entries: Vec<jiebang_application::views::HistoryEntry>) -> Vec<HistoryRow> {
+/// The rows of a history panel when the API lets the visitor read the object's history; none
+/// when it answers 403 or 404 (the history is not theirs to read).
+pub fn history_if_readable(
+    object: &str,
+    r: crate::error::ApiResult<Vec<jiebang_application::views::HistoryEntry>>,
+) -> crate::error::ApiResult<Vec<HistoryRow>> {
+    match r {
+        Ok(entries) => Ok(history_rows(object, entries)),
+        Err(e) if matches!(e.0.code.status(), 403 | 404) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The rows of the history panel of an `object` (`challenge`, `bid`, `agreement`,
+/// `organization`, `consortium`), newest first.
+pub fn history_rows(
+    object: &str,
+    entries: Vec<jiebang_application::views::HistoryEntry>,
+) -> Vec<HistoryRow> {
     let mut rows: Vec<HistoryRow> = entries
         .into_iter()
         .map(|e| HistoryRow {
             at: format::beijing(e.at),
-            action: format::audit_action(&e.action),
+            action: format::audit_action(object, &e.action),
             by: if e.actor_user_id.is_some() {
                 "用户"
             } else {

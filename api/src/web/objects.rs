@@ -1,16 +1,19 @@
 //! The pages behind the remaining notice links: an organisation (`/organizations/{id}`, the link
 //! of 注册待认证 and 退回 notices) and an innovation consortium (`/consortia/{id}`, the link of
-//! 备案 notices), read through the API's own `read_view`s.
+//! 备案 notices), read through the API's own `read_view`s, each with its history panel for whoever
+//! the API lets read it.
 
 use super::format;
 use super::session::Visitor;
-use super::{error_page, render, Layout};
+use super::{render, respond, Layout};
 use crate::auth::{Auth, MaybeAuth};
 use crate::handlers::{consortia, organizations};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
+use jiebang_application::consortium_actions::ConsortiumActionName;
+use jiebang_domain::organization::ConsortiumStatus;
 use jiebang_domain::OrganizationStatus;
 
 #[derive(Template)]
@@ -26,6 +29,7 @@ struct OrganizationPage {
     website: String,
     return_reason: Option<String>,
     registered: String,
+    history: Vec<super::HistoryRow>,
 }
 
 /// `GET /organizations/{id}`: its public fields for everyone who may see it; the return reason
@@ -35,25 +39,32 @@ pub async fn organization(
     visitor: Visitor,
     id: web::Path<String>,
 ) -> HttpResponse {
-    match organizations::read_view(&state, visitor.caller.clone(), id.into_inner()).await {
-        Ok(o) => {
-            let page = OrganizationPage {
-                layout: Layout::new(&visitor, o.name.clone(), ""),
-                kind: format::organization_kind(&o.kind),
-                region: format::region(&o.region_code),
-                verified: OrganizationStatus::parse(&o.status)
-                    == Some(OrganizationStatus::Verified),
-                credit_code: o.credit_code,
-                description: o.description,
-                website: o.website,
-                return_reason: o.return_reason,
-                registered: format::beijing_date(o.created_at),
-                name: o.name,
-            };
-            render(&visitor, StatusCode::OK, &page)
-        }
-        Err(e) => error_page(&visitor, e),
-    }
+    let id = id.into_inner();
+    let r = async {
+        let o = organizations::read_view(&state, visitor.caller.clone(), id.clone()).await?;
+        let history = match &visitor.caller {
+            Some(c) => super::history_if_readable(
+                "organization",
+                organizations::history_of(&state, Auth(c.clone()), id).await,
+            )?,
+            None => Vec::new(),
+        };
+        let page = OrganizationPage {
+            layout: Layout::new(&visitor, o.name.clone(), ""),
+            kind: format::organization_kind(&o.kind),
+            region: format::region(&o.region_code),
+            verified: OrganizationStatus::parse(&o.status) == Some(OrganizationStatus::Verified),
+            credit_code: o.credit_code,
+            description: o.description,
+            website: o.website,
+            return_reason: o.return_reason,
+            registered: format::beijing_date(o.created_at),
+            name: o.name,
+            history,
+        };
+        Ok(render(&visitor, StatusCode::OK, &page))
+    };
+    respond(&visitor, r.await)
 }
 
 #[derive(Template)]
@@ -64,41 +75,65 @@ struct ConsortiumPage {
     status: &'static str,
     members: Vec<(String, &'static str, String)>,
     filed: Option<String>,
+    can_file: bool,
+    done: Option<&'static str>,
+    history: Vec<super::HistoryRow>,
 }
 
 /// `GET /consortia/{id}`: a filed consortium for everyone; a draft or revoked one for its lead's
-/// users and staff.
+/// users and staff. 备案 is offered where its `actions` list `file`.
 pub async fn consortium(
     state: web::Data<AppState>,
     visitor: Visitor,
     id: web::Path<String>,
+    q: web::Query<super::workspace::DoneQuery>,
 ) -> HttpResponse {
-    let auth = MaybeAuth(visitor.caller.clone().map(Auth));
-    match consortia::read_view(&state, auth, id.into_inner()).await {
-        Ok(c) => {
-            let page = ConsortiumPage {
-                layout: Layout::new(&visitor, c.name.clone(), ""),
-                status: match jiebang_domain::organization::ConsortiumStatus::parse(&c.status) {
-                    Some(jiebang_domain::organization::ConsortiumStatus::Filed) => "已备案",
-                    Some(jiebang_domain::organization::ConsortiumStatus::Revoked) => "已撤销",
-                    _ => "草稿",
-                },
-                members: c
-                    .members
-                    .iter()
-                    .map(|m| {
-                        (
-                            m.name.clone(),
-                            format::organization_kind(&m.kind),
-                            format::region(&m.region_code),
-                        )
-                    })
-                    .collect(),
-                filed: c.filed_at.map(format::beijing_date),
-                c,
-            };
-            render(&visitor, StatusCode::OK, &page)
+    let id = id.into_inner();
+    let done = match q.done.as_deref() {
+        Some("save") => {
+            Some("草稿已保存，只有本单位和科技厅可见。备案后公开。/ The draft was saved.")
         }
-        Err(e) => error_page(&visitor, e),
-    }
+        Some("file") => Some("已备案，备案编号见下。/ Filed."),
+        _ => None,
+    };
+    let r = async {
+        let auth = MaybeAuth(visitor.caller.clone().map(Auth));
+        let c = consortia::read_view(&state, auth, id.clone()).await?;
+        let history = match &visitor.caller {
+            Some(v) => super::history_if_readable(
+                "consortium",
+                consortia::history_of(&state, Auth(v.clone()), id).await,
+            )?,
+            None => Vec::new(),
+        };
+        let page = ConsortiumPage {
+            layout: Layout::new(&visitor, c.name.clone(), ""),
+            status: match ConsortiumStatus::parse(&c.status) {
+                Some(ConsortiumStatus::Filed) => "已备案",
+                Some(ConsortiumStatus::Revoked) => "已撤销",
+                _ => "草稿",
+            },
+            members: c
+                .members
+                .iter()
+                .map(|m| {
+                    (
+                        m.name.clone(),
+                        format::organization_kind(&m.kind),
+                        format::region(&m.region_code),
+                    )
+                })
+                .collect(),
+            filed: c.filed_at.map(format::beijing_date),
+            can_file: c
+                .actions
+                .as_ref()
+                .is_some_and(|a| a.contains(&ConsortiumActionName::File)),
+            done,
+            history,
+            c,
+        };
+        Ok(render(&visitor, StatusCode::OK, &page))
+    };
+    respond(&visitor, r.await)
 }

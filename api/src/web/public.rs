@@ -299,7 +299,15 @@ struct ChallengePage {
     /// The caller's organisation may bid now (the challenge's `actions` say `bid`).
     can_bid: bool,
     can_edit: bool,
+    /// The edit is an amendment (更正) of a published challenge.
+    amending: bool,
     can_submit: bool,
+    can_extend: bool,
+    can_cancel: bool,
+    /// 推荐机构 with their reasons: for whoever the API shows them to (the publisher, staff).
+    recommended: Vec<(String, String, String)>,
+    /// 更正公告: (when, what, the reason, the new deadline of an extension).
+    amendments: Vec<(String, &'static str, String, Option<String>)>,
     done: Option<&'static str>,
     open_questions: Vec<OpenQuestion>,
     /// 变更记录, for the publisher and staff.
@@ -357,6 +365,9 @@ pub async fn challenge(
         Some("submit") => Some("已提交科技厅审核，审核结果会通知您。/ Submitted for review."),
         Some("ask") => Some("问题已提交。发榜单位答复后，问答对所有人公开（不显示提问单位）。/ Your question was sent."),
         Some("answer") => Some("答复已公开，提问单位和揭榜单位会收到通知。/ The answer is published."),
+        Some("amend") => Some("修改已保存并以更正公告公开；已在申报的单位会收到通知。/ The amendment is published."),
+        Some("extend") => Some("截止时间已延长，已在申报的单位会收到通知。/ The deadline is extended."),
+        Some("cancel") => Some("榜单已撤销，申报单位会收到通知。/ The challenge is cancelled."),
         _ => None,
     };
     respond(
@@ -409,8 +420,39 @@ async fn challenge_page(
     // the history is the publisher's and the staff's; for anyone else the API refuses it
     let history = match &auth {
         Some(a) if a.is_staff() || a.organization_id() == Some(c.publisher.id.as_str()) => {
-            super::history_rows(challenges::history_of(state, a.clone(), id.clone()).await?)
+            super::history_rows(
+                "challenge",
+                challenges::history_of(state, a.clone(), id.clone()).await?,
+            )
         }
+        _ => Vec::new(),
+    };
+    // recommendations are the publisher's and the staff's while the challenge still looks for
+    // bidders or is being decided; for anyone else the API refuses them
+    let recommended = match (&auth, status) {
+        (
+            Some(a),
+            Some(
+                ChallengeStatus::Draft
+                | ChallengeStatus::PendingReview
+                | ChallengeStatus::Published
+                | ChallengeStatus::Evaluating,
+            ),
+        ) => crate::handlers::matching::organizations_for(state, a.clone(), id.clone())
+            .await
+            .map(|rs| {
+                rs.into_iter()
+                    .take(8)
+                    .map(|r| {
+                        (
+                            r.organization_id,
+                            r.name,
+                            super::workspace::reasons_text(&r.reasons),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         _ => Vec::new(),
     };
     let now = state.now();
@@ -521,7 +563,29 @@ async fn challenge_page(
         signed_in: visitor.caller.is_some(),
         can_bid: offers(&c, ChallengeAction::Bid),
         can_edit: offers(&c, ChallengeAction::Edit),
+        amending: open,
         can_submit: offers(&c, ChallengeAction::Submit),
+        can_extend: offers(&c, ChallengeAction::Extend),
+        recommended,
+        can_cancel: offers(&c, ChallengeAction::Cancel),
+        amendments: c
+            .amendments
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(|a| {
+                (
+                    format::beijing(a.at),
+                    if a.bidding_deadline.is_some() {
+                        "延期"
+                    } else {
+                        "更正"
+                    },
+                    a.reason.clone().unwrap_or_default(),
+                    a.bidding_deadline.map(format::beijing),
+                )
+            })
+            .collect(),
         done,
         c,
     };

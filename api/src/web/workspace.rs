@@ -17,6 +17,7 @@ use jiebang_application::bid_actions::BidActionName;
 use jiebang_application::bids::BidView;
 use jiebang_domain::bid::BidStatus;
 use jiebang_domain::codes::Code;
+use jiebang_domain::organization::ConsortiumStatus;
 use jiebang_domain::Role;
 use serde::Deserialize;
 
@@ -78,6 +79,21 @@ pub struct AssignmentRow {
     pub done: bool,
 }
 
+pub struct AgreementRow {
+    pub id: String,
+    pub title: String,
+    pub status: &'static str,
+    /// What the visitor has to do on it now, in words (签署, 记录拨付, …); empty: nothing.
+    pub todo: String,
+}
+
+pub struct ConsortiumRow {
+    pub id: String,
+    pub name: String,
+    pub status: &'static str,
+    pub registration_no: Option<String>,
+}
+
 pub struct OrgRow {
     pub name: String,
     pub kind: &'static str,
@@ -106,6 +122,10 @@ struct Workspace {
     /// Why there are no recommendations (no capability profile yet).
     recommendations_note: Option<String>,
     assignments: Vec<AssignmentRow>,
+    agreements: Vec<AgreementRow>,
+    consortia: Vec<ConsortiumRow>,
+    /// The visitor's organisation may lead a consortium (an enterprise).
+    may_lead_consortium: bool,
     pending: Vec<ChallengeRow>,
     unverified: Vec<OrgRow>,
     notices: Vec<NoticeRow>,
@@ -167,6 +187,9 @@ async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiRe
         recommendations: Vec::new(),
         recommendations_note: None,
         assignments: Vec::new(),
+        agreements: Vec::new(),
+        consortia: Vec::new(),
+        may_lead_consortium: false,
         pending: Vec::new(),
         unverified: Vec::new(),
         notices: Vec::new(),
@@ -219,6 +242,30 @@ async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiRe
                     );
                 }
                 Err(e) => return Err(e),
+            }
+            page.agreements = agreement_rows(state, &auth).await?;
+            page.may_lead_consortium =
+                jiebang_application::consortium_actions::may_lead(&caller).is_ok();
+            if let Some(org) = caller.organization_id() {
+                let own = crate::handlers::consortia::list_of(
+                    state,
+                    crate::auth::MaybeAuth(Some(auth.clone())),
+                    Some(org.to_owned()),
+                )
+                .await?;
+                page.consortia = own
+                    .into_iter()
+                    .map(|c| ConsortiumRow {
+                        status: match ConsortiumStatus::parse(&c.status) {
+                            Some(ConsortiumStatus::Filed) => "已备案",
+                            Some(ConsortiumStatus::Revoked) => "已撤销",
+                            _ => "草稿",
+                        },
+                        registration_no: c.registration_no,
+                        name: c.name,
+                        id: c.id,
+                    })
+                    .collect();
             }
         }
         Role::Expert => {
@@ -281,8 +328,53 @@ async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiRe
     Ok(render(visitor, StatusCode::OK, &page))
 }
 
+/// The visitor's agreements (a party's; every one for staff), newest first, with what each
+/// awaits from the visitor, read from its `actions`.
+async fn agreement_rows(state: &web::Data<AppState>, auth: &Auth) -> ApiResult<Vec<AgreementRow>> {
+    use jiebang_application::agreement_actions::{AgreementActionName as A, MilestoneActionName};
+    let page = crate::handlers::agreements::list_page(
+        state,
+        auth.clone(),
+        crate::handlers::agreements::ListQuery {
+            limit: Some("20".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(page
+        .items
+        .into_iter()
+        .map(|a| {
+            let mut todo = Vec::new();
+            if a.actions.contains(&A::Sign) {
+                todo.push("待签署");
+            }
+            if a.actions.contains(&A::Register) {
+                todo.push("待备案");
+            }
+            let milestone =
+                |m: MilestoneActionName| a.milestones.iter().any(|x| x.actions.contains(&m));
+            if milestone(MilestoneActionName::Report) {
+                todo.push("可报告里程碑");
+            }
+            if milestone(MilestoneActionName::Confirm) {
+                todo.push("待确认里程碑");
+            }
+            let title = serde_json::from_value::<jiebang_domain::agreement::Terms>(a.terms.clone())
+                .map(|t| t.title)
+                .unwrap_or_default();
+            AgreementRow {
+                status: super::agreement::agreement_status(&a.status),
+                todo: todo.join("、"),
+                title,
+                id: a.id,
+            }
+        })
+        .collect())
+}
+
 /// A recommendation's reasons in Chinese: `共同关键词：制氢、电解槽 · 产业领域：新能源 · 同一盟市`.
-fn reasons_text(r: &crate::handlers::matching::ReasonsView) -> String {
+pub fn reasons_text(r: &crate::handlers::matching::ReasonsView) -> String {
     let mut parts = Vec::new();
     if !r.matched_terms.is_empty() {
         parts.push(format!(
@@ -492,7 +584,7 @@ async fn bid_page(
     let auth = Auth(caller.clone());
     let b = bids::read_view(state, Some(auth.clone()), id).await?;
     let c = challenges::read_view(state, Some(auth.clone()), b.challenge_id.clone()).await?;
-    let history = super::history_rows(bids::history_of(state, auth, b.id.clone()).await?);
+    let history = super::history_rows("bid", bids::history_of(state, auth, b.id.clone()).await?);
     let now = state.now();
     let actions = b.actions.clone().unwrap_or_default();
     let kpis = c

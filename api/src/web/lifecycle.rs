@@ -1,0 +1,357 @@
+//! 延期 and 撤销: the forms of a challenge's lifecycle actions that take a date or a reason
+//! (`/challenges/{id}/extend`, `/challenges/{id}/cancel`), and the payment form of an agreement
+//! (`/agreements/{id}/pay`). Each is offered only where the object's `actions` list it, acts
+//! through the API's own function, and shows a refusal beside its field with what was typed kept.
+
+use super::bid_form::{input, Input};
+use super::format;
+use super::session::{self, Visitor};
+use super::{render, respond, see_other, FormErrors, Layout};
+use crate::audit;
+use crate::error::{ApiError, ApiResult};
+use crate::handlers::agreements::{pay_agreement, PaymentRequest};
+use crate::handlers::challenges::{
+    cancel_challenge, extend_challenge, read_view, CancelRequest, ExtendRequest,
+};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use jiebang_application::agreement_actions::AgreementActionName;
+use jiebang_application::challenge_actions::ChallengeAction;
+use jiebang_application::challenges::ChallengeView;
+use jiebang_domain::agreement::PaymentSource;
+use jiebang_domain::codes::Code;
+use serde::Deserialize;
+
+/// A form of one action: an optional date, a reason, one button.
+#[derive(Template)]
+#[template(path = "reason_form.html")]
+struct ReasonForm {
+    layout: Layout,
+    heading: &'static str,
+    /// What the action does and to whom, in a sentence or two.
+    intro: String,
+    back_href: String,
+    back_label: String,
+    action: String,
+    date: Option<Input>,
+    date_label: &'static str,
+    date_kind: &'static str,
+    reason: Input,
+    reason_label: &'static str,
+    button: &'static str,
+    danger: bool,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReasonFields {
+    #[serde(rename = "_csrf", default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub bidding_deadline: String,
+}
+
+/// The challenge, if `action` is among what the visitor may do with it now.
+async fn offered(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    id: String,
+    action: ChallengeAction,
+    what: &str,
+) -> ApiResult<ChallengeView> {
+    let c = read_view(state, Some(visitor.auth()?), id).await?;
+    if !c.actions.as_ref().is_some_and(|a| a.contains(&action)) {
+        return Err(ApiError::with(
+            Code::Forbidden,
+            format!("该榜单现在不能{what} / this cannot be done to the challenge now"),
+        ));
+    }
+    Ok(c)
+}
+
+fn extend_page(
+    visitor: &Visitor,
+    c: &ChallengeView,
+    typed: &ReasonFields,
+    errors: FormErrors,
+) -> ReasonForm {
+    ReasonForm {
+        layout: Layout::new(visitor, "延长揭榜截止时间", ""),
+        heading: "延长揭榜截止时间",
+        intro: format!(
+            "现截止时间：{}。截止时间只能推后；延期以更正公告公开，已在申报的单位会收到通知。/ The deadline can only move later; bidders are told.",
+            format::beijing(c.bidding_deadline)
+        ),
+        back_href: format!("/challenges/{}", c.id),
+        back_label: c.title.clone(),
+        action: format!("/challenges/{}/extend", c.id),
+        date: Some(input(&errors, "bidding_deadline", typed.bidding_deadline.clone())),
+        date_label: "新的揭榜截止时间（北京时间）",
+        date_kind: "datetime-local",
+        reason: input(&errors, "reason", typed.reason.clone()),
+        reason_label: "延期说明（公开，可选）",
+        button: "确认延期 / Extend",
+        danger: false,
+        errors,
+    }
+}
+
+/// `GET /challenges/{id}/extend`.
+pub async fn extend_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let r = async {
+        let c = offered(
+            &state,
+            &visitor,
+            id.into_inner(),
+            ChallengeAction::Extend,
+            "延期",
+        )
+        .await?;
+        let typed = ReasonFields {
+            bidding_deadline: format::to_beijing_input(
+                c.bidding_deadline + chrono::Duration::days(7),
+            ),
+            ..Default::default()
+        };
+        let page = extend_page(&visitor, &c, &typed, FormErrors::default());
+        Ok(render(&visitor, StatusCode::OK, &page))
+    };
+    respond(&visitor, r.await)
+}
+
+/// `POST /challenges/{id}/extend`.
+pub async fn extend(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<ReasonFields>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let typed = form.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &typed.csrf)?;
+        let auth = visitor.auth()?;
+        let refused = |c: &ChallengeView, errors: FormErrors| {
+            render(
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &extend_page(&visitor, c, &typed, errors),
+            )
+        };
+        let Some(deadline) = format::beijing_input(&typed.bidding_deadline) else {
+            let c = read_view(&state, Some(auth), id.clone()).await?;
+            let mut errors = FormErrors::default();
+            errors.push(
+                "bidding_deadline",
+                "请选择日期和时间（北京时间）/ choose a date and time (Beijing)",
+            );
+            return Ok(refused(&c, errors));
+        };
+        let body = ExtendRequest {
+            bidding_deadline: deadline,
+            reason: Some(typed.reason.trim().to_owned()).filter(|r| !r.is_empty()),
+        };
+        match extend_challenge(
+            &state,
+            auth.clone(),
+            audit::request_id(&req),
+            id.clone(),
+            body,
+        )
+        .await
+        {
+            Ok(_) => Ok(see_other(
+                &visitor,
+                &format!("/challenges/{id}?done=extend"),
+            )),
+            Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
+                let c = read_view(&state, Some(auth), id.clone()).await?;
+                Ok(refused(&c, FormErrors::from_api(e)))
+            }
+            Err(e) => Err(e),
+        }
+    };
+    respond(&visitor, r.await)
+}
+
+fn cancel_page(
+    visitor: &Visitor,
+    c: &ChallengeView,
+    typed: &ReasonFields,
+    errors: FormErrors,
+) -> ReasonForm {
+    ReasonForm {
+        layout: Layout::new(visitor, "撤销榜单", ""),
+        heading: "撤销榜单",
+        intro: format!(
+            "撤销「{}」后不能恢复：未截止的申报全部失效，申报单位会收到通知，撤销原因对所有人公开。/ Cancelling cannot be undone; bidders are told and the reason is public.",
+            c.title
+        ),
+        back_href: format!("/challenges/{}", c.id),
+        back_label: c.title.clone(),
+        action: format!("/challenges/{}/cancel", c.id),
+        date: None,
+        date_label: "",
+        date_kind: "",
+        reason: input(&errors, "reason", typed.reason.clone()),
+        reason_label: "撤销原因（公开，必填）",
+        button: "确认撤销 / Cancel the challenge",
+        danger: true,
+        errors,
+    }
+}
+
+/// `GET /challenges/{id}/cancel`.
+pub async fn cancel_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let r = async {
+        let c = offered(
+            &state,
+            &visitor,
+            id.into_inner(),
+            ChallengeAction::Cancel,
+            "撤销",
+        )
+        .await?;
+        let page = cancel_page(
+            &visitor,
+            &c,
+            &ReasonFields::default(),
+            FormErrors::default(),
+        );
+        Ok(render(&visitor, StatusCode::OK, &page))
+    };
+    respond(&visitor, r.await)
+}
+
+/// `POST /challenges/{id}/cancel`.
+pub async fn cancel(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<ReasonFields>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let typed = form.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &typed.csrf)?;
+        let auth = visitor.auth()?;
+        let body = CancelRequest {
+            reason: typed.reason.clone(),
+        };
+        match cancel_challenge(
+            &state,
+            auth.clone(),
+            audit::request_id(&req),
+            id.clone(),
+            body,
+        )
+        .await
+        {
+            Ok(_) => Ok(see_other(
+                &visitor,
+                &format!("/challenges/{id}?done=cancel"),
+            )),
+            Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
+                let c = read_view(&state, Some(auth), id.clone()).await?;
+                let page = cancel_page(&visitor, &c, &typed, FormErrors::from_api(e));
+                Ok(render(&visitor, StatusCode::UNPROCESSABLE_ENTITY, &page))
+            }
+            Err(e) => Err(e),
+        }
+    };
+    respond(&visitor, r.await)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PaymentFields {
+    #[serde(rename = "_csrf", default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub milestone_id: String,
+    /// 万元
+    #[serde(default)]
+    pub amount: String,
+    /// A date in Beijing.
+    #[serde(default)]
+    pub paid_at: String,
+}
+
+/// `POST /agreements/{id}/pay`: a payment from the agreement page's form; a refusal comes back
+/// on the agreement page beside the field.
+pub async fn pay(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<PaymentFields>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let typed = form.into_inner();
+    let r: ApiResult<Result<&'static str, FormErrors>> = async {
+        session::check_form(&req, &visitor, &typed.csrf)?;
+        let auth = visitor.auth()?;
+        let mut errors = FormErrors::default();
+        let amount = super::bid_form::yuan(&typed.amount).filter(|a| *a > 0);
+        if amount.is_none() {
+            errors.push(
+                "amount",
+                "请填写大于 0 的金额（万元，最多四位小数）/ enter an amount in 万元",
+            );
+        }
+        let paid_at = if typed.paid_at.trim().is_empty() {
+            None
+        } else {
+            let t = format::beijing_date_input(&typed.paid_at);
+            if t.is_none() {
+                errors.push("paid_at", "请选择日期 / choose a date");
+            }
+            t
+        };
+        if errors.any() {
+            return Ok(Err(errors));
+        }
+        let body = PaymentRequest {
+            milestone_id: typed.milestone_id.clone(),
+            source: typed.source.clone(),
+            amount: amount.unwrap_or_default(),
+            // a date is read as noon in Beijing; today's date, before noon, means now (the API
+            // refuses a time later than now)
+            paid_at: paid_at.map(|t| t.min(state.now()).to_rfc3339()),
+        };
+        pay_agreement(&state, auth, audit::request_id(&req), id.clone(), body).await?;
+        Ok(Ok(match PaymentSource::parse(&typed.source) {
+            Some(PaymentSource::Fiscal) => "pay_fiscal",
+            _ => "pay_enterprise",
+        }))
+    }
+    .await;
+    super::agreement::finish_payment(&state, &visitor, id, r, typed).await
+}
+
+/// Which payment sources the agreement's `actions` let the visitor record.
+pub fn payment_sources(actions: &[AgreementActionName]) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if actions.contains(&AgreementActionName::PayEnterprise) {
+        out.push(("enterprise", "企业出资 / enterprise funds"));
+    }
+    if actions.contains(&AgreementActionName::PayFiscal) {
+        out.push(("fiscal", "财政资金 / fiscal funds"));
+    }
+    out
+}
