@@ -815,6 +815,18 @@ const AWARD_PROBLEM: &str = "针对风光发电功率大范围波动的特点，
 /// A 赛马 challenge (two winners at most) closed with two eligible bids, each scored by the one
 /// assigned expert; returns (challenge, [bid ids], second bidder token).
 pub fn scored(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String) {
+    let (challenge, bids, other, expert) = assigned(app, cast);
+    for b in &bids {
+        app.put(&format!("/api/v1/bids/{b}/scores"), Some(&expert), &json!({"scores": [
+            {"criterion": "c1", "score": 80, "comment": "可行"}, {"criterion": "c2", "score": 80, "comment": "可靠"}]})).expect(200);
+    }
+    (challenge, bids, other)
+}
+
+/// A 赛马 challenge (two winners at most) closed with two eligible bids, a rubric of two
+/// criteria (技术方案 60 %, 团队实力 40 %) and one expert (`expert@experts.cn`) assigned, nothing
+/// scored yet; returns (challenge, [bid ids], second bidder token, expert token).
+pub fn assigned(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String, String) {
     let mut body = app.challenge_body(
         "赛马制：千标方级电解水制氢关键装备",
         "新能源",
@@ -881,11 +893,7 @@ pub fn scored(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String) {
         &json!({"expert_ids": [expert_id]}),
     )
     .expect(200);
-    for b in &bids {
-        app.put(&format!("/api/v1/bids/{b}/scores"), Some(&expert), &json!({"scores": [
-            {"criterion": "c1", "score": 80, "comment": "可行"}, {"criterion": "c2", "score": 80, "comment": "可靠"}]})).expect(200);
-    }
-    (challenge, bids, other)
+    (challenge, bids, other, expert)
 }
 
 /// A 赛马 challenge awarded to two bids; returns (challenge, [agreement ids], second bidder token).

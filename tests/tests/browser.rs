@@ -888,3 +888,131 @@ on_both_databases! {
         assert_eq!(recs[0]["challenge_id"], challenge.as_str());
     }
 }
+
+on_both_databases! {
+    // An official's main tasks from the workspace: a pending challenge is returned with a comment
+    // (refused without one), the publisher resubmits, the official approves it in the browser;
+    // an organisation awaiting verification is opened from the queue and verified.
+    fn an_official_reviews_a_challenge_and_verifies_an_organisation(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
+        let cast = app.cast();
+        let body = app.challenge_body("稀土永磁电机控制器国产化", "稀土", PROBLEM, 20);
+        let id = app.post("/api/v1/challenges", Some(&cast.publisher), &body).expect(201).json["id"]
+            .as_str().unwrap().to_owned();
+        app.post(&format!("/api/v1/challenges/{id}/submit"), Some(&cast.publisher), &json!({})).expect(200);
+        app.register("new@ordos.cn", "鄂尔多斯氢能装备有限公司", "enterprise", "150602");
+        let new_org = app.get("/api/v1/me", Some(&app.token("new@ordos.cn"))).expect(200).json["organization"]["id"]
+            .as_str().unwrap().to_owned();
+        let app = &app;
+        let challenge = id.clone();
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "official@kjt.nmg.gov.cn").await;
+            b.open("/workspace").await;
+            b.click(&format!("a[href='/challenges/{challenge}']")).await;
+            b.wait_for_path(|p| p.starts_with("/challenges/")).await;
+            b.check_page("review-challenge").await;
+            b.click(&format!("a[href='/challenges/{challenge}/return']")).await;
+            b.wait_for_path(|p| p.ends_with("/return")).await;
+            b.click("form[action$='/return'] button[type=submit]").await;
+            assert!(!b.text("#f-comment-msg").await.is_empty());
+            b.check_page("review-return-refused").await;
+            b.fill("#f-comment", "请补充控制器的功率等级与效率指标").await;
+            b.click("form[action$='/return'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=return")).await;
+            assert!(b.text(".sealed-note").await.contains("请补充控制器的功率等级"));
+            // the organisation in the verification queue
+            b.open("/workspace").await;
+            b.click("section:has(#orgs) a").await;
+            b.wait_for_path(|p| p.starts_with("/organizations/")).await;
+            b.check_page("verify-organization").await;
+            b.click("form[action$='/verify'] button").await;
+            b.wait_for_path(|p| p.contains("done=verify")).await;
+            assert!(b.text("main").await.contains("已认证"));
+        });
+        // the publisher resubmits; the official approves in the browser
+        app.post(&format!("/api/v1/challenges/{id}/submit"), Some(&cast.publisher), &json!({})).expect(200);
+        let challenge = id.clone();
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "official@kjt.nmg.gov.cn").await;
+            b.open(&format!("/challenges/{challenge}")).await;
+            b.click("form[action$='/approve'] button").await;
+            b.wait_for_path(|p| p.contains("done=approve")).await;
+            assert!(b.text(".badge").await.contains("揭榜中"));
+            assert!(b.find_all("form[action$='/approve']").await.is_empty());
+        });
+        let c = app.get(&format!("/api/v1/challenges/{id}"), None).expect(200).json;
+        assert_eq!(c["status"], "published");
+        let queue = app.get("/api/v1/organizations?status=unverified", Some(&cast.official)).expect(200).json;
+        assert!(queue["items"].as_array().unwrap().iter().all(|o| o["organization"]["name"] != "鄂尔多斯氢能装备有限公司"));
+        let org = app.get(&format!("/api/v1/organizations/{new_org}"), None).expect(200).json;
+        assert_eq!(org["status"], "verified");
+    }
+}
+
+on_both_databases! {
+    // An expert's main task: from the workspace's "已评 0 / 2" to the first bid beside the rubric;
+    // a score out of range is refused beside it with every value kept; the expert saves one bid,
+    // leaves, comes back and finishes the second; only then do the expert's scores show as all in.
+    fn an_expert_scores_the_bids_in_the_browser(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
+        let mut cast = app.cast();
+        let (challenge, bids, _, expert) = jiebang_tests::assigned(&app, &mut cast);
+        let app = &app;
+        let id = challenge.clone();
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "expert@experts.cn").await;
+            b.open("/workspace").await;
+            b.click(&format!("a[href='/challenges/{id}/scoring']")).await;
+            b.wait_for_path(|p| p.ends_with("/scoring")).await;
+            assert!(b.text("main").await.contains("已评 0 / 2"));
+            b.check_page("scoring").await;
+            b.click("table a[href$='/score']").await;
+            b.wait_for_path(|p| p.ends_with("/score")).await;
+            assert!(b.text(".score-bid").await.contains("宽功率碱性电解槽"));
+            b.fill("#f-scores-0--score", "120").await;
+            b.fill("#f-scores-0--comment", "方案完整").await;
+            b.fill("#f-scores-1--score", "75").await;
+            b.fill("#f-scores-1--comment", "团队有示范经验").await;
+            b.click("form[action$='/score'] button[type=submit]").await;
+            assert!(!b.text("#f-scores-0--score-msg").await.is_empty());
+            assert_eq!(b.value("#f-scores-0--score").await, "120");
+            assert_eq!(b.value("#f-scores-1--comment").await, "团队有示范经验");
+            b.check_page("score-refused").await;
+            b.fill("#f-scores-0--score", "85").await;
+            b.click("form[action$='/score'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=score")).await;
+            assert!(b.text("main").await.contains("已评 1 / 2"));
+            // leaves, and comes back later
+            b.click("form[action='/logout'] button").await;
+            b.wait_gone(".who").await;
+            sign_in(&b, "expert@experts.cn").await;
+            b.open(&format!("/challenges/{id}/scoring")).await;
+            assert!(b.text("main").await.contains("已评 1 / 2"));
+            b.click("table tr:has(.status-evaluating) a[href$='/score']").await;
+            b.wait_for_path(|p| p.ends_with("/score")).await;
+            b.fill("#f-scores-0--score", "70").await;
+            b.fill("#f-scores-0--comment", "路线可行").await;
+            b.fill("#f-scores-1--score", "80").await;
+            b.fill("#f-scores-1--comment", "团队完整").await;
+            b.click("form[action$='/score'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=score")).await;
+            assert!(b.text("main").await.contains("已评 2 / 2"));
+            // the saved scores come back in the form, with the experts' scores beside them
+            b.click("table a[href$='/score']").await;
+            b.wait_for_path(|p| p.ends_with("/score")).await;
+            assert!(!b.value("#f-scores-0--score").await.is_empty());
+            assert!(b.text("#others-title").await.contains("各专家评分"));
+        });
+        let mut got = Vec::new();
+        for bid in &bids {
+            let s = app.get(&format!("/api/v1/bids/{bid}/scores"), Some(&expert)).expect(200).json;
+            got.push(s[0]["scores"][0]["score"].as_i64().unwrap());
+        }
+        got.sort();
+        assert_eq!(got, vec![70, 85]);
+    }
+}

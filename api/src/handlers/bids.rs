@@ -361,9 +361,17 @@ pub async fn list(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(list_of(&state, auth, id.into_inner()).await?))
+}
+
+/// The bids of challenge `id` the caller may read, as `GET /challenges/{id}/bids` answers.
+pub async fn list_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<Vec<BidView>> {
     let st = state.clone();
-    let items = state
+    state
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("榜单 / challenge"))?;
@@ -403,8 +411,7 @@ pub async fn list(
                 })
                 .collect::<ApiResult<Vec<_>>>()
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(items))
+        .await
 }
 
 /// Edit a draft bid (its lead organisation), before the deadline.

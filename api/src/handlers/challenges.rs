@@ -1077,9 +1077,27 @@ pub async fn review(
     id: web::Path<String>,
     body: Json<ReviewRequest>,
 ) -> ApiResult<HttpResponse> {
+    let v = review_challenge(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        body.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Reviews a pending challenge as `POST /challenges/{id}/review` does (the web interface calls
+/// the same).
+pub async fn review_challenge(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    body: ReviewRequest,
+) -> ApiResult<ChallengeView> {
     let caller = auth.clone();
-    let id = id.into_inner();
-    let body = body.0;
     let approve = match body.decision.as_str() {
         "approve" => true,
         "return" => false,
@@ -1106,7 +1124,7 @@ pub async fn review(
         ));
     }
     let now = state.now();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
     let v = state
         .write(move |conn| {
@@ -1179,8 +1197,7 @@ pub async fn review(
     state
         .search_changed(crate::search::Change::Challenge(v.id.clone()))
         .await;
-    let v = with_actions(&state, v, &caller).await?;
-    Ok(HttpResponse::Ok().json(v))
+    with_actions(state, v, &caller).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

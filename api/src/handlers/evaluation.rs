@@ -131,8 +131,16 @@ pub async fn get_rubric(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let v = state
+    Ok(HttpResponse::Ok().json(rubric_of(&state, auth, id.into_inner()).await?))
+}
+
+/// The rubric of challenge `id` as `GET /challenges/{id}/rubric` answers it.
+pub async fn rubric_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<RubricView> {
+    state
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
             let expert = is_assigned_expert(conn, &auth, &c)?;
@@ -146,8 +154,7 @@ pub async fn get_rubric(
                 criteria,
             })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 // ---------------------------------------------------------------- experts
@@ -314,7 +321,7 @@ pub struct ScoresRequest {
     pub scores: Vec<ScoreInput>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExpertScoresView {
     pub expert_id: String,
     pub expert_name: String,
@@ -335,16 +342,35 @@ pub async fn put_scores(
     id: web::Path<String>,
     body: Json<ScoresRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let input: Vec<(String, i64, String)> = body
         .0
         .scores
         .iter()
         .map(|s| (s.criterion.clone(), s.score, s.comment.clone()))
         .collect();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let v = score_bid(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        input,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// An expert's scores on bid `id` — (criterion, score, comment) per criterion — stored as
+/// `PUT /bids/{id}/scores` stores them (the web interface's scoring page calls the same).
+pub async fn score_bid(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    input: Vec<(String, i64, String)>,
+) -> ApiResult<Vec<ExpertScoresView>> {
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let v = state
+    state
         .write(move |conn| {
             let b = jiebang_db::bids::find(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("申报 / bid"))?;
@@ -394,8 +420,7 @@ pub async fn put_scores(
             )?;
             scores_view(conn, &b, Some(&auth.user.id))
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 /// Scores visible to the caller. `only` restricts them to one expert's.
@@ -432,9 +457,17 @@ pub async fn get_scores(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(scores_of(&state, auth, id.into_inner()).await?))
+}
+
+/// The scores of bid `id` the caller may see, as `GET /bids/{id}/scores` answers.
+pub async fn scores_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<Vec<ExpertScoresView>> {
     let st = state.clone();
-    let v = state
+    state
         .read(move |conn| {
             let b = jiebang_db::bids::find(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("申报 / bid"))?;
@@ -457,8 +490,7 @@ pub async fn get_scores(
             }
             scores_view(conn, &b, None)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 // ---------------------------------------------------------------- ranking

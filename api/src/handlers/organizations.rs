@@ -192,13 +192,32 @@ pub async fn return_registration(
     id: web::Path<String>,
     body: Json<ReturnRequest>,
 ) -> ApiResult<HttpResponse> {
+    let v = return_organization(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        body.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Returns a registration as `POST /organizations/{id}/return` does (the web interface calls the
+/// same).
+pub async fn return_organization(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    body: ReturnRequest,
+) -> ApiResult<OrganizationView> {
     auth.require(&[Role::Admin, Role::Official])?;
-    let reason = bounded_text(&body.0.reason, 2, 500)
+    let reason = bounded_text(&body.reason, 2, 500)
         .map_err(|e| ApiError::field("reason", e.code, e.message))?;
-    let id = id.into_inner();
     let caller = auth.0.clone();
     let now = state.now();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let public_url = state.config.public_url.clone();
     let org = state
         .write(move |conn| {
@@ -240,7 +259,7 @@ pub async fn return_registration(
             Ok(after)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(org_view(&org, Some(&caller))))
+    Ok(org_view(&org, Some(&caller)))
 }
 
 /// An organisation. Verified organisations are public; an unverified one is visible to its own
@@ -370,11 +389,22 @@ pub async fn verify(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let v = verify_organization(&state, auth, audit::request_id(&req), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Verifies an organisation as `POST /organizations/{id}/verify` does (the web interface calls
+/// the same).
+pub async fn verify_organization(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+) -> ApiResult<OrganizationView> {
     auth.require(&[Role::Admin, Role::Official])?;
-    let id = id.into_inner();
     let caller = auth.0.clone();
     let now = state.now();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let org = state
         .write(move |conn| {
             let before = jiebang_db::organizations::find(conn, &id)?
@@ -410,7 +440,7 @@ pub async fn verify(
     state
         .search_changed(crate::search::Change::Organization(org.id.clone()))
         .await;
-    Ok(HttpResponse::Ok().json(org_view(&org, Some(&caller))))
+    Ok(org_view(&org, Some(&caller)))
 }
 
 /// The users of an organisation (its users, officials, admins).

@@ -1,6 +1,8 @@
-//! 延期 and 撤销: the forms of a challenge's lifecycle actions that take a date or a reason
-//! (`/challenges/{id}/extend`, `/challenges/{id}/cancel`), and the payment form of an agreement
-//! (`/agreements/{id}/pay`). Each is offered only where the object's `actions` list it, acts
+//! The forms of the lifecycle actions that take a date or a reason: a challenge's 延期 and 撤销
+//! (`/challenges/{id}/extend`, `/challenges/{id}/cancel`), an official's 审核 of a challenge
+//! (`/challenges/{id}/approve`, `/challenges/{id}/return`) and 认证 of an organisation
+//! (`/organizations/{id}/verify`, `/organizations/{id}/return`), and the payment form of an
+//! agreement (`/agreements/{id}/pay`). Each is offered only where the object's `actions` list it, acts
 //! through the API's own function, and shows a refusal beside its field with what was typed kept.
 
 use super::bid_form::{input, Input};
@@ -11,8 +13,10 @@ use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::agreements::{pay_agreement, PaymentRequest};
 use crate::handlers::challenges::{
-    cancel_challenge, extend_challenge, read_view, CancelRequest, ExtendRequest,
+    cancel_challenge, extend_challenge, read_view, review_challenge, CancelRequest, ExtendRequest,
+    ReviewRequest,
 };
+use crate::handlers::organizations::{return_organization, verify_organization, ReturnRequest};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -53,6 +57,9 @@ pub struct ReasonFields {
     pub reason: String,
     #[serde(default)]
     pub bidding_deadline: String,
+    /// The review comment of a returned challenge (the API's `comment`).
+    #[serde(default)]
+    pub comment: String,
 }
 
 /// The challenge, if `action` is among what the visitor may do with it now.
@@ -354,4 +361,249 @@ pub fn payment_sources(actions: &[AgreementActionName]) -> Vec<(&'static str, &'
         out.push(("fiscal", "财政资金 / fiscal funds"));
     }
     out
+}
+
+/// `POST /challenges/{id}/approve`: an official publishes a pending challenge from its page.
+pub async fn approve(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<super::workspace::CsrfForm>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &form.csrf)?;
+        let body = ReviewRequest {
+            decision: "approve".into(),
+            comment: None,
+        };
+        review_challenge(
+            &state,
+            visitor.auth()?,
+            audit::request_id(&req),
+            id.clone(),
+            body,
+        )
+        .await?;
+        Ok(see_other(
+            &visitor,
+            &format!("/challenges/{id}?done=approve"),
+        ))
+    };
+    respond(&visitor, r.await)
+}
+
+fn return_page(
+    visitor: &Visitor,
+    c: &ChallengeView,
+    typed: &ReasonFields,
+    errors: FormErrors,
+) -> ReasonForm {
+    ReasonForm {
+        layout: Layout::new(visitor, "退回修改", ""),
+        heading: "退回修改",
+        intro: format!(
+            "「{}」将退回发榜单位修改，审核意见显示在榜单和发榜单位的通知中；修改后可重新提交审核。/ The challenge goes back to its publisher with your comment.",
+            c.title
+        ),
+        back_href: format!("/challenges/{}", c.id),
+        back_label: c.title.clone(),
+        action: format!("/challenges/{}/return", c.id),
+        date: None,
+        date_label: "",
+        date_kind: "",
+        reason: input(&errors, "comment", typed.comment.clone()),
+        reason_label: "审核意见（必填）",
+        button: "退回 / Return",
+        danger: false,
+        errors,
+    }
+}
+
+/// `GET /challenges/{id}/return`.
+pub async fn return_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let r = async {
+        let c = offered(
+            &state,
+            &visitor,
+            id.into_inner(),
+            ChallengeAction::Return,
+            "退回",
+        )
+        .await?;
+        let page = return_page(
+            &visitor,
+            &c,
+            &ReasonFields::default(),
+            FormErrors::default(),
+        );
+        Ok(render(&visitor, StatusCode::OK, &page))
+    };
+    respond(&visitor, r.await)
+}
+
+/// `POST /challenges/{id}/return`.
+pub async fn return_challenge(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<ReasonFields>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let typed = form.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &typed.csrf)?;
+        let auth = visitor.auth()?;
+        let body = ReviewRequest {
+            decision: "return".into(),
+            comment: Some(typed.comment.clone()),
+        };
+        match review_challenge(
+            &state,
+            auth.clone(),
+            audit::request_id(&req),
+            id.clone(),
+            body,
+        )
+        .await
+        {
+            Ok(_) => Ok(see_other(
+                &visitor,
+                &format!("/challenges/{id}?done=return"),
+            )),
+            Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
+                let c = read_view(&state, Some(auth), id.clone()).await?;
+                let page = return_page(&visitor, &c, &typed, FormErrors::from_api(e));
+                Ok(render(&visitor, StatusCode::UNPROCESSABLE_ENTITY, &page))
+            }
+            Err(e) => Err(e),
+        }
+    };
+    respond(&visitor, r.await)
+}
+
+/// `POST /organizations/{id}/verify`: an official verifies an organisation from its page.
+pub async fn verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<super::workspace::CsrfForm>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &form.csrf)?;
+        verify_organization(&state, visitor.auth()?, audit::request_id(&req), id.clone()).await?;
+        Ok(see_other(
+            &visitor,
+            &format!("/organizations/{id}?done=verify"),
+        ))
+    };
+    respond(&visitor, r.await)
+}
+
+fn org_return_page(
+    visitor: &Visitor,
+    o: &jiebang_application::views::OrganizationView,
+    typed: &ReasonFields,
+    errors: FormErrors,
+) -> ReasonForm {
+    ReasonForm {
+        layout: Layout::new(visitor, "退回注册信息", ""),
+        heading: "退回注册信息",
+        intro: format!(
+            "「{}」的注册信息将退回，单位用户会收到原因；单位管理员修改后重新进入认证队列。/ The organisation is told why; its admin's next edit puts it back in the queue.",
+            o.name
+        ),
+        back_href: format!("/organizations/{}", o.id),
+        back_label: o.name.clone(),
+        action: format!("/organizations/{}/return", o.id),
+        date: None,
+        date_label: "",
+        date_kind: "",
+        reason: input(&errors, "reason", typed.reason.clone()),
+        reason_label: "退回原因（必填）",
+        button: "退回 / Return",
+        danger: false,
+        errors,
+    }
+}
+
+/// `GET /organizations/{id}/return`.
+pub async fn org_return_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let r = async {
+        let o = crate::handlers::organizations::read_view(
+            &state,
+            Some(visitor.auth()?.0),
+            id.into_inner(),
+        )
+        .await?;
+        if !o.actions.as_ref().is_some_and(|a| {
+            a.contains(&jiebang_application::organization_actions::OrganizationActionName::Return)
+        }) {
+            return Err(ApiError::with(
+                Code::Forbidden,
+                "该单位现在不能退回 / the registration cannot be returned now",
+            ));
+        }
+        let page = org_return_page(
+            &visitor,
+            &o,
+            &ReasonFields::default(),
+            FormErrors::default(),
+        );
+        Ok(render(&visitor, StatusCode::OK, &page))
+    };
+    respond(&visitor, r.await)
+}
+
+/// `POST /organizations/{id}/return`.
+pub async fn org_return(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<ReasonFields>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let typed = form.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &typed.csrf)?;
+        let auth = visitor.auth()?;
+        let body = ReturnRequest {
+            reason: typed.reason.clone(),
+        };
+        match return_organization(
+            &state,
+            auth.clone(),
+            audit::request_id(&req),
+            id.clone(),
+            body,
+        )
+        .await
+        {
+            Ok(_) => Ok(see_other(
+                &visitor,
+                &format!("/organizations/{id}?done=return"),
+            )),
+            Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
+                let o = crate::handlers::organizations::read_view(&state, Some(auth.0), id.clone())
+                    .await?;
+                let page = org_return_page(&visitor, &o, &typed, FormErrors::from_api(e));
+                Ok(render(&visitor, StatusCode::UNPROCESSABLE_ENTITY, &page))
+            }
+            Err(e) => Err(e),
+        }
+    };
+    respond(&visitor, r.await)
 }

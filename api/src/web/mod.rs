@@ -27,6 +27,7 @@ mod objects;
 mod profile;
 mod public;
 mod ranking;
+mod scoring;
 mod settings;
 mod workspace;
 
@@ -85,6 +86,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(lifecycle::extend)),
             )
             .service(
+                web::resource("/challenges/{id}/approve").route(web::post().to(lifecycle::approve)),
+            )
+            .service(
+                web::resource("/challenges/{id}/return")
+                    .route(web::get().to(lifecycle::return_form))
+                    .route(web::post().to(lifecycle::return_challenge)),
+            )
+            .service(
                 web::resource("/challenges/{id}/cancel")
                     .route(web::get().to(lifecycle::cancel_form))
                     .route(web::post().to(lifecycle::cancel)),
@@ -99,6 +108,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/organizations").route(web::get().to(public::directory)))
             .service(
                 web::resource("/organizations/{id}").route(web::get().to(objects::organization)),
+            )
+            .service(
+                web::resource("/organizations/{id}/verify")
+                    .route(web::post().to(lifecycle::verify)),
+            )
+            .service(
+                web::resource("/organizations/{id}/return")
+                    .route(web::get().to(lifecycle::org_return_form))
+                    .route(web::post().to(lifecycle::org_return)),
             )
             .service(
                 web::resource("/consortia/new")
@@ -135,6 +153,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/notices/{id}/open").route(web::post().to(workspace::notice_open)),
             )
             .service(web::resource("/bids/{id}").route(web::get().to(workspace::bid)))
+            .service(
+                web::resource("/bids/{id}/score")
+                    .route(web::get().to(scoring::score_form))
+                    .route(web::post().to(scoring::score)),
+            )
+            .service(
+                web::resource("/challenges/{id}/scoring").route(web::get().to(scoring::scoring)),
+            )
             .service(web::resource("/agreements/{id}").route(web::get().to(agreement::agreement)))
             .service(web::resource("/agreements/{id}/sign").route(web::post().to(agreement::sign)))
             .service(web::resource("/agreements/{id}/pay").route(web::post().to(lifecycle::pay)))

@@ -13,6 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use jiebang_application::consortium_actions::ConsortiumActionName;
+use jiebang_application::organization_actions::OrganizationActionName;
 use jiebang_domain::organization::ConsortiumStatus;
 use jiebang_domain::OrganizationStatus;
 
@@ -30,6 +31,11 @@ struct OrganizationPage {
     return_reason: Option<String>,
     registered: String,
     history: Vec<super::HistoryRow>,
+    id: String,
+    /// 认证 and 退回, offered where the organisation's `actions` list them (officials).
+    can_verify: bool,
+    can_return: bool,
+    done: Option<&'static str>,
 }
 
 /// `GET /organizations/{id}`: its public fields for everyone who may see it; the return reason
@@ -38,8 +44,14 @@ pub async fn organization(
     state: web::Data<AppState>,
     visitor: Visitor,
     id: web::Path<String>,
+    q: web::Query<super::workspace::DoneQuery>,
 ) -> HttpResponse {
     let id = id.into_inner();
+    let done = match q.done.as_deref() {
+        Some("verify") => Some("已认证，单位用户会收到通知。/ Verified."),
+        Some("return") => Some("已退回，单位用户会收到原因。/ Returned."),
+        _ => None,
+    };
     let r = async {
         let o = organizations::read_view(&state, visitor.caller.clone(), id.clone()).await?;
         let history = match &visitor.caller {
@@ -59,8 +71,18 @@ pub async fn organization(
             website: o.website,
             return_reason: o.return_reason,
             registered: format::beijing_date(o.created_at),
+            can_verify: o
+                .actions
+                .as_ref()
+                .is_some_and(|a| a.contains(&OrganizationActionName::Verify)),
+            can_return: o
+                .actions
+                .as_ref()
+                .is_some_and(|a| a.contains(&OrganizationActionName::Return)),
+            id: o.id,
             name: o.name,
             history,
+            done,
         };
         Ok(render(&visitor, StatusCode::OK, &page))
     };

@@ -304,6 +304,9 @@ struct ChallengePage {
     can_submit: bool,
     can_extend: bool,
     can_cancel: bool,
+    /// An official may publish it, or return it with a comment (审核).
+    can_approve: bool,
+    can_return: bool,
     /// 推荐机构 with their reasons: for whoever the API shows them to (the publisher, staff).
     recommended: Vec<(String, String, String)>,
     /// 更正公告: (when, what, the reason, the new deadline of an extension).
@@ -368,6 +371,8 @@ pub async fn challenge(
         Some("amend") => Some("修改已保存并以更正公告公开；已在申报的单位会收到通知。/ The amendment is published."),
         Some("extend") => Some("截止时间已延长，已在申报的单位会收到通知。/ The deadline is extended."),
         Some("cancel") => Some("榜单已撤销，申报单位会收到通知。/ The challenge is cancelled."),
+        Some("approve") => Some("审核通过，榜单已发布。/ Approved and published."),
+        Some("return") => Some("已退回发榜单位修改。/ Returned to the publisher."),
         _ => None,
     };
     respond(
@@ -568,6 +573,8 @@ async fn challenge_page(
         can_extend: offers(&c, ChallengeAction::Extend),
         recommended,
         can_cancel: offers(&c, ChallengeAction::Cancel),
+        can_approve: offers(&c, ChallengeAction::Approve),
+        can_return: offers(&c, ChallengeAction::Return),
         amendments: c
             .amendments
             .as_deref()

@@ -15,6 +15,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use jiebang_application::bid_actions::BidActionName;
 use jiebang_application::bids::BidView;
+use jiebang_application::challenges::ChallengeView;
 use jiebang_domain::bid::BidStatus;
 use jiebang_domain::codes::Code;
 use jiebang_domain::organization::ConsortiumStatus;
@@ -95,6 +96,7 @@ pub struct ConsortiumRow {
 }
 
 pub struct OrgRow {
+    pub id: String,
     pub name: String,
     pub kind: &'static str,
     pub region: String,
@@ -310,6 +312,7 @@ async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiRe
                     kind: format::organization_kind(&e.organization.kind),
                     region: format::region(&e.organization.region_code),
                     registered: format::beijing(e.organization.created_at),
+                    id: e.organization.id,
                     name: e.organization.name,
                 })
                 .collect();
@@ -573,6 +576,25 @@ pub async fn bid(
     )
 }
 
+/// A bid's committed value beside each KPI of its challenge: (the KPI and its target, the value).
+pub fn kpi_rows(b: &BidView, c: &ChallengeView) -> Vec<(String, String)> {
+    c.kpis
+        .iter()
+        .map(|k| {
+            let answer = b
+                .kpi_answers
+                .iter()
+                .find(|a| a.kpi_id == k.id)
+                .map(|a| a.value.clone())
+                .unwrap_or_else(|| "（未填写）".into());
+            (
+                format!("{}（目标 {} {}）", k.name, k.target, k.unit),
+                answer,
+            )
+        })
+        .collect()
+}
+
 async fn bid_page(
     state: &web::Data<AppState>,
     visitor: &Visitor,
@@ -587,22 +609,7 @@ async fn bid_page(
     let history = super::history_rows("bid", bids::history_of(state, auth, b.id.clone()).await?);
     let now = state.now();
     let actions = b.actions.clone().unwrap_or_default();
-    let kpis = c
-        .kpis
-        .iter()
-        .map(|k| {
-            let answer = b
-                .kpi_answers
-                .iter()
-                .find(|a| a.kpi_id == k.id)
-                .map(|a| a.value.clone())
-                .unwrap_or_else(|| "（未填写）".into());
-            (
-                format!("{}（目标 {} {}）", k.name, k.target, k.unit),
-                answer,
-            )
-        })
-        .collect();
+    let kpis = kpi_rows(&b, &c);
     let page = BidPage {
         layout: Layout::new(visitor, format!("申报：{}", c.title), ""),
         status: bid_status(&b.status),
