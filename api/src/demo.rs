@@ -363,6 +363,7 @@ fn fill(
         org_ids.insert(*key, id);
     }
     let mut user_ids = std::collections::HashMap::new();
+    let mut by_email = std::collections::HashMap::new();
     for (email, role, name, org) in ACCOUNTS {
         let role = Role::parse(role).expect("demo roles");
         let user = insert_user(
@@ -379,7 +380,10 @@ fn fill(
         if let Some(k) = org {
             user_ids.entry(*k).or_insert(user.id.clone());
         }
+        by_email.insert(*email, user.id.clone());
     }
+    profiles(conn, now, &org_ids)?;
+    let mut evaluating = Vec::new();
     for (n, spec) in CHALLENGES.iter().enumerate() {
         // passed deadlines were published in the past: the terms are validated as of then
         let deadline =
@@ -470,6 +474,9 @@ fn fill(
             ..Default::default()
         };
         jiebang_db::challenges::change_status(conn, &id, "draft", &change, now.naive_utc())?;
+        if spec.status == ChallengeStatus::Evaluating {
+            evaluating.push((id.clone(), deadline));
+        }
         audit::record(
             conn,
             &actor,
@@ -482,6 +489,9 @@ fn fill(
             None,
         )?;
     }
+    for (id, deadline) in &evaluating {
+        evaluation_under_way(conn, id, *deadline, &org_ids, &user_ids, &by_email)?;
+    }
     contracted_project(conn, rules, now, &org_ids, &user_ids)?;
     consortia(conn, now, &org_ids, &user_ids)?;
     Ok(format!(
@@ -490,6 +500,119 @@ fn fill(
         ACCOUNTS.len(),
         CHALLENGES.len() + 1
     ))
+}
+
+/// Capability profiles (能力画像) of the research organisations, so that their workspaces
+/// recommend the published challenges they can take, with reasons.
+fn profiles(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    org_ids: &std::collections::HashMap<&str, String>,
+) -> ApiResult<()> {
+    let list = |v: &[&str]| serde_json::to_string(v).expect("a list");
+    for (org, industries, keywords, statement) in [
+        (
+            "university",
+            &["种业", "农牧业", "乳业"][..],
+            &["牧草育种", "苜蓿", "肉牛遗传育种", "分子标记辅助选择", "草产品加工"][..],
+            "学校在牧草与家畜遗传育种领域有国家级重点学科，长期开展苜蓿新品种选育、肉牛基因组选择和草产品加工研究。",
+        ),
+        (
+            "energy_institute",
+            &["新能源", "装备制造"][..],
+            &["电解水制氢", "碱性电解槽", "风光制氢", "宽功率适应", "无人驾驶", "智能调度"][..],
+            "研究院从事可再生能源制氢与智能装备研究，建有风光制氢中试平台，开展碱性电解槽宽功率运行与多槽协同调度、矿用车辆无人驾驶调度研究。",
+        ),
+    ] {
+        jiebang_db::profiles::put(
+            conn,
+            &jiebang_db::profiles::Profile {
+                organization_id: org_ids[org].clone(),
+                industries_json: list(industries),
+                keywords_json: list(keywords),
+                statement: statement.into(),
+                platforms_json: list(&[]),
+                past_projects_json: list(&[]),
+                updated_at: now.naive_utc(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// A closed challenge under evaluation: two bids handed in (the university's and the hydrogen
+/// enterprise's), a rubric, and the hydrogen expert assigned by the official with nothing scored
+/// yet, so that the expert's account has its main task waiting.
+fn evaluation_under_way(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    deadline: DateTime<Utc>,
+    org_ids: &std::collections::HashMap<&str, String>,
+    user_ids: &std::collections::HashMap<&str, String>,
+    by_email: &std::collections::HashMap<&str, String>,
+) -> ApiResult<()> {
+    let bids = [
+        (
+            "university",
+            "以晶界扩散结合多元素协同掺杂调控晶界相，建立低重稀土磁体成分—工艺—性能数据库，完成百公斤级中试。",
+            "26 kOe",
+            "35%",
+        ),
+        (
+            "hydrogen",
+            "采用双合金法与晶粒细化工艺，配合在线氧含量控制，形成批量化制备工艺并在驱动电机上验证。",
+            "25 kOe",
+            "30%",
+        ),
+    ];
+    for (i, (lead, approach, coercivity, reduction)) in bids.iter().enumerate() {
+        let bid = jiebang_db::bids::Bid {
+            id: jiebang_db::new_id(),
+            challenge_id: challenge_id.to_owned(),
+            lead_organization_id: org_ids[lead].clone(),
+            created_by: user_ids[lead].clone(),
+            status: "submitted".into(),
+            chief_scientist_json: None,
+            approach: (*approach).into(),
+            kpi_answers_json: format!(
+                r#"[{{"kpi_id":"kpi-1","value":"{coercivity}"}},{{"kpi_id":"kpi-2","value":"{reduction}"}}]"#
+            ),
+            milestones_json:
+                r#"[{"month":12,"deliverable":"中试工艺与样品"},{"month":30,"deliverable":"批量化生产线"}]"#
+                    .into(),
+            requested_fiscal: 6_000_000,
+            own_funds: 2_000_000 + 500_000 * i as i64,
+            ineligible_reasons_json: None,
+            submitted_at: Some((deadline - Duration::days(3 + i as i64)).naive_utc()),
+            withdrawn_at: None,
+            version: 1,
+            created_at: (deadline - Duration::days(20)).naive_utc(),
+            updated_at: (deadline - Duration::days(3)).naive_utc(),
+        };
+        jiebang_db::bids::insert(conn, &bid, &[])?;
+    }
+    let official = &by_email["official@demo.jiebang.cn"];
+    let criteria = [("技术方案", 50), ("团队实力", 30), ("经费合理性", 20)]
+        .iter()
+        .enumerate()
+        .map(
+            |(i, (name, weight))| jiebang_domain::evaluation::Criterion {
+                key: format!("c{}", i + 1),
+                name: (*name).into(),
+                weight: *weight,
+            },
+        )
+        .collect::<Vec<_>>();
+    let at = (deadline + Duration::hours(2)).naive_utc();
+    jiebang_db::evaluation::set_rubric(conn, challenge_id, &criteria, official, at)?;
+    jiebang_db::evaluation::assign(
+        conn,
+        challenge_id,
+        &by_email["expert.hydrogen@demo.jiebang.cn"],
+        official,
+        at,
+    )?;
+    Ok(())
 }
 
 /// A challenge carried through to a registered agreement: the dairy enterprise's challenge, won

@@ -466,9 +466,18 @@ on_both_databases! {
 
 /// Signs in through the login form as `email` (the tests' password).
 async fn sign_in(b: &jiebang_tests::browser::Browser, email: &str) {
+    sign_in_with(b, email, jiebang_tests::PASSWORD).await;
+}
+
+async fn sign_out(b: &jiebang_tests::browser::Browser) {
+    b.click("form[action='/logout'] button").await;
+    b.wait_gone(".who").await;
+}
+
+async fn sign_in_with(b: &jiebang_tests::browser::Browser, email: &str, password: &str) {
     b.open("/login").await;
     b.fill("#f-email", email).await;
-    b.fill("#f-password", jiebang_tests::PASSWORD).await;
+    b.fill("#f-password", password).await;
     b.click("form[action='/login'] button[type=submit]").await;
     b.wait_for_path(|p| p == "/").await;
 }
@@ -1014,5 +1023,63 @@ on_both_databases! {
         }
         got.sort();
         assert_eq!(got, vec![70, 85]);
+    }
+}
+
+on_both_databases! {
+    // Acceptance 1 on the demo programme: each demo account's main task is within two clicks of
+    // its workspace — the bidder's bid form from a recommendation, the expert's score form, the
+    // official's review, the publisher's ranking, the agreement the dairy enterprise pays on.
+    fn each_demo_account_reaches_its_main_task_in_two_clicks(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
+        let rules = app.state.config.challenge_rules().unwrap();
+        jiebang_api::demo::run(&app.state.db, &rules).unwrap();
+        app.state.search.refresh(&app.state.db).unwrap();
+        let app = &app;
+        with_browser(&app.base, true, |b| async move {
+            let demo = |who: &str| format!("{who}@demo.jiebang.cn");
+            // 揭榜方: a recommendation, then 我要揭榜
+            sign_in_with(&b, &demo("institute"), jiebang_api::demo::PASSWORD).await;
+            b.open("/workspace").await;
+            b.check_page("demo-workspace-bidder").await;
+            b.click(".recommendations li a").await;
+            b.click("a[href$='/bid']").await;
+            b.wait_for_path(|p| p.ends_with("/bid")).await;
+            assert!(b.text("h1").await.contains("揭榜"));
+            sign_out(&b).await;
+            // 评审专家: 已评 0 / 2, then 评分
+            sign_in_with(&b, &demo("expert.hydrogen"), jiebang_api::demo::PASSWORD).await;
+            b.open("/workspace").await;
+            b.check_page("demo-workspace-expert").await;
+            b.click("a[href$='/scoring']").await;
+            b.click("table a[href$='/score']").await;
+            b.wait_for_path(|p| p.ends_with("/score")).await;
+            assert!(!b.find_all("#f-scores-0--score").await.is_empty());
+            b.check_page("demo-score").await;
+            sign_out(&b).await;
+            // 科技厅: the pending challenge, where 审核通过 and 退回 are offered
+            sign_in_with(&b, &demo("official"), jiebang_api::demo::PASSWORD).await;
+            b.open("/workspace").await;
+            b.check_page("demo-workspace-official").await;
+            b.click("section:has(#queue) a").await;
+            assert!(!b.find_all("form[action$='/approve']").await.is_empty());
+            sign_out(&b).await;
+            // 发榜方 after the close: its challenge, then the ranking
+            sign_in_with(&b, &demo("rare-earth"), jiebang_api::demo::PASSWORD).await;
+            b.open("/workspace").await;
+            b.check_page("demo-workspace-publisher").await;
+            b.click("section:has(#my-challenges) tbody a").await;
+            b.click("a[href$='/ranking']").await;
+            b.wait_for_path(|p| p.ends_with("/ranking")).await;
+            sign_out(&b).await;
+            // 发榜方 of the contracted project: the agreement with its payment form, one click
+            sign_in_with(&b, &demo("dairy"), jiebang_api::demo::PASSWORD).await;
+            b.open("/workspace").await;
+            b.click("section:has(#my-agreements) a").await;
+            b.wait_for_path(|p| p.starts_with("/agreements/")).await;
+            assert!(!b.find_all("form[action$='/pay']").await.is_empty());
+        });
     }
 }
