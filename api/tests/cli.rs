@@ -329,11 +329,12 @@ fn demo_fills_a_fresh_data_dir() {
     let f: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
         f["funnel"],
-        serde_json::json!({"submitted": 8, "published": 7, "with_bids": 1, "awarded": 1, "contracted": 1, "completed": 0})
+        serde_json::json!({"submitted": 8, "published": 7, "with_bids": 2, "awarded": 1, "contracted": 1, "completed": 0})
     );
+    // the contracted project's bid and the two bids of the evaluation under way
     assert_eq!(
         (f["bids"].as_i64(), f["agreements_signed"].as_i64()),
-        (Some(1), Some(1))
+        (Some(3), Some(1))
     );
     assert_eq!(
         (f["fiscal_signed"].as_i64(), f["enterprise_signed"].as_i64()),
