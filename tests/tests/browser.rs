@@ -587,7 +587,7 @@ on_both_databases! {
             b.fill("#f-title", "千标方级碱性电解水制氢关键装备研制").await;
             b.click("button[value=save]").await;
             // an amendment without a reason is refused beside the reason, the new title kept
-            assert!(!b.text("#f-reason-msg").await.is_empty());
+            assert!(b.text("#f-reason-msg").await.contains("须说明原因"));
             assert_eq!(b.value("#f-title").await, "千标方级碱性电解水制氢关键装备研制");
             b.check_page("challenge-amend-refused").await;
             b.fill("#f-reason", "明确为碱性电解槽路线").await;

@@ -589,7 +589,10 @@ async fn post(
             Some(id) => {
                 let update = UpdateChallengeRequest {
                     version: t.version.unwrap_or_default(),
-                    reason: t.amending.then(|| t.reason.clone()),
+                    // a blank reason is sent as none, which the API answers with what is
+                    // missing ("修改已发布的榜单须说明原因") rather than "不能为空"
+                    reason: Some(t.reason.trim().to_owned())
+                        .filter(|r| t.amending && !r.is_empty()),
                     title: Some(body.title),
                     kind: Some(body.kind),
                     mode: (!t.amending).then_some(body.mode),
