@@ -827,6 +827,26 @@ pub fn scored(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String) {
 /// criteria (技术方案 60 %, 团队实力 40 %) and one expert (`expert@experts.cn`) assigned, nothing
 /// scored yet; returns (challenge, [bid ids], second bidder token, expert token).
 pub fn assigned(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String, String) {
+    let (challenge, bids, other) = closed(app, cast);
+    let expert = app.platform_user("expert", "expert@experts.cn", None);
+    let expert_id = app.get("/api/v1/me", Some(&expert)).json["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let expert = app.token("expert@experts.cn");
+    app.post(
+        &format!("/api/v1/challenges/{challenge}/experts"),
+        Some(&cast.official),
+        &json!({"expert_ids": [expert_id]}),
+    )
+    .expect(200);
+    (challenge, bids, other, expert)
+}
+
+/// A 赛马 challenge (two winners at most) closed with two eligible bids (the cast's bidder's and
+/// a second institute's) and a rubric of two criteria (技术方案 60 %, 团队实力 40 %), no expert
+/// assigned yet; returns (challenge, [bid ids], second bidder token).
+pub fn closed(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String) {
     let mut body = app.challenge_body(
         "赛马制：千标方级电解水制氢关键装备",
         "新能源",
@@ -870,14 +890,8 @@ pub fn assigned(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String,
     }
     app.put(&format!("/api/v1/challenges/{challenge}/rubric"), Some(&cast.publisher),
         &json!({"criteria": [{"name": "技术方案", "weight": 60}, {"name": "团队实力", "weight": 40}]})).expect(200);
-    let expert = app.platform_user("expert", "expert@experts.cn", None);
-    let expert_id = app.get("/api/v1/me", Some(&expert)).json["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     app.advance(chrono::Duration::days(10) + chrono::Duration::seconds(1));
     cast.relogin(app);
-    let expert = app.token("expert@experts.cn");
     let other = app.token("lead@iee.ac.cn");
     app.wait_until("close", || {
         app.get(
@@ -887,13 +901,7 @@ pub fn assigned(app: &TestApp, cast: &mut Cast) -> (String, Vec<String>, String,
         .json["status"]
             == "evaluating"
     });
-    app.post(
-        &format!("/api/v1/challenges/{challenge}/experts"),
-        Some(&cast.official),
-        &json!({"expert_ids": [expert_id]}),
-    )
-    .expect(200);
-    (challenge, bids, other, expert)
+    (challenge, bids, other)
 }
 
 /// A 赛马 challenge awarded to two bids; returns (challenge, [agreement ids], second bidder token).

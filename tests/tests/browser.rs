@@ -1083,3 +1083,160 @@ on_both_databases! {
         });
     }
 }
+
+/// Scores every bid of `challenge` in the browser as the signed-in expert (the same two marks).
+async fn score_all(b: &jiebang_tests::browser::Browser, challenge: &str, marks: (&str, &str)) {
+    b.open(&format!("/challenges/{challenge}/scoring")).await;
+    while !b
+        .find_all("table tr:has(.status-evaluating) a[href$='/score']")
+        .await
+        .is_empty()
+    {
+        b.click("table tr:has(.status-evaluating) a[href$='/score']")
+            .await;
+        b.wait_for_path(|p| p.ends_with("/score")).await;
+        b.fill("#f-scores-0--score", marks.0).await;
+        b.fill("#f-scores-0--comment", "技术路线清晰").await;
+        b.fill("#f-scores-1--score", marks.1).await;
+        b.fill("#f-scores-1--comment", "团队具备示范经验").await;
+        b.click("form[action$='/score'] button[type=submit]").await;
+        b.wait_for_path(|p| p.contains("done=score")).await;
+    }
+}
+
+on_both_databases! {
+    // #14 journeys 2 and 3: after the close the official assigns three experts from the
+    // evaluation page — one, employed by a bidder, is refused for a conflict of interest with the
+    // ticks kept — then two; each scores in the browser; the publisher selects; the official sees
+    // the selection beside the ranking and the experts' scores, and confirms 立项.
+    fn an_official_assigns_experts_and_confirms_the_award(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
+        let mut cast = app.cast();
+        let (challenge, bids, _) = jiebang_tests::closed(&app, &mut cast);
+        let mut ids = Vec::new();
+        for (email, org) in [("wang@experts.cn", None), ("zhao@experts.cn", None), ("li@imu.edu.cn", Some(cast.bidder_org.as_str()))] {
+            let token = app.platform_user("expert", email, org);
+            ids.push(app.get("/api/v1/me", Some(&token)).json["user"]["id"].as_str().unwrap().to_owned());
+        }
+        let app = &app;
+        let (id, experts) = (challenge.clone(), ids.clone());
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "official@kjt.nmg.gov.cn").await;
+            b.open("/workspace").await;
+            b.click(&format!("a[href='/challenges/{id}/evaluation']")).await;
+            b.wait_for_path(|p| p.ends_with("/evaluation")).await;
+            b.check_page("evaluation").await;
+            for e in &experts {
+                b.click(&format!("input[value='{e}']")).await;
+            }
+            b.click("form[action$='/evaluation'][method=post] button[type=submit]").await;
+            assert!(b.text(".error-summary").await.contains("须回避"));
+            for e in &experts {
+                assert!(b.find(&format!("input[value='{e}']")).await.is_selected().await.unwrap());
+            }
+            b.check_page("evaluation-conflict").await;
+            b.click(&format!("input[value='{}']", experts[2])).await;
+            b.click("form[action$='/evaluation'][method=post] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=assign")).await;
+            assert!(b.text("#progress-title + p").await.contains("已指派专家 2 名"));
+        });
+        for (email, marks) in [("wang@experts.cn", ("85", "75")), ("zhao@experts.cn", ("80", "70"))] {
+            let id = challenge.clone();
+            with_browser(&app.base, true, |b| async move {
+                sign_in(&b, email).await;
+                score_all(&b, &id, marks).await;
+                assert!(b.text("main").await.contains("已评 2 / 2"));
+            });
+        }
+        app.post(&format!("/api/v1/challenges/{challenge}/awards"), Some(&cast.publisher), &json!({"bid_ids": [bids[0]]})).expect(200);
+        let id = challenge.clone();
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "official@kjt.nmg.gov.cn").await;
+            b.open(&format!("/challenges/{id}")).await;
+            b.click(&format!("a[href='/challenges/{id}/evaluation']")).await;
+            b.wait_for_path(|p| p.ends_with("/evaluation")).await;
+            let row = b.text("tr.selected-row").await;
+            assert!(row.contains("拟立项") && row.contains("2 / 2") && row.contains("技术方案"), "{row}");
+            b.check_page("award-confirmation").await;
+            b.click("form[action$='/award'] button").await;
+            b.wait_for_path(|p| p.contains("done=award")).await;
+            assert!(b.text("#award-title + p").await.contains("已确认立项"));
+        });
+        let c = app.get(&format!("/api/v1/challenges/{challenge}"), None).expect(200).json;
+        assert_eq!(c["status"], "awarded");
+        let experts = app.get(&format!("/api/v1/challenges/{challenge}/experts"), Some(&cast.official)).expect(200).json;
+        assert_eq!(experts.as_array().unwrap().len(), 2);
+        assert!(experts.as_array().unwrap().iter().all(|e| e["id"] != ids[2].as_str()));
+    }
+}
+
+on_both_databases! {
+    // The official's tracking: a signed agreement, found in the workspace's 待备案 list, is
+    // registered (备案) in the browser, a fiscal payment is recorded against its first milestone,
+    // the other agreement is terminated with a reason (refused without one), and a filed
+    // consortium's registration is revoked with a reason.
+    fn an_official_registers_pays_terminates_and_revokes(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
+        let mut cast = app.cast();
+        let (_, ids, other) = jiebang_tests::awarded(&app, &mut cast);
+        for id in &ids {
+            let hash = app.get(&format!("/api/v1/agreements/{id}"), Some(&cast.official)).expect(200).json["terms_hash"].clone();
+            app.post(&format!("/api/v1/agreements/{id}/sign"), Some(&cast.publisher), &json!({"terms_hash": hash})).expect(200);
+            let lead = if app.get(&format!("/api/v1/agreements/{id}"), Some(&cast.bidder)).status == 200 { &cast.bidder } else { &other };
+            app.post(&format!("/api/v1/agreements/{id}/sign"), Some(lead), &json!({"terms_hash": hash})).expect(200);
+        }
+        let member = app.get("/api/v1/me", Some(&cast.bidder)).json["organization"]["id"].as_str().unwrap().to_owned();
+        let consortium = app.post("/api/v1/consortia", Some(&cast.publisher), &json!({
+            "name": "风光氢储创新联合体", "industry_direction": "新能源", "members": [member]
+        })).expect(201).json["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/api/v1/consortia/{consortium}/file"), Some(&cast.publisher), &json!({})).expect(200);
+        let app = &app;
+        let (first, second, cons) = (ids[0].clone(), ids[1].clone(), consortium.clone());
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "official@kjt.nmg.gov.cn").await;
+            b.open("/workspace").await;
+            b.click(&format!("section:has(#to-register) a[href='/agreements/{first}']")).await;
+            b.wait_for_path(|p| p.starts_with("/agreements/")).await;
+            b.click("form[action$='/register'] button").await;
+            b.wait_for_path(|p| p.contains("done=register")).await;
+            assert!(b.text(".facts").await.contains("已备案"));
+            // the official's payment form offers fiscal money only
+            assert_eq!(b.find_all("#f-source option").await.len(), 1);
+            b.fill("#f-amount", "50").await;
+            b.click("form[action$='/pay'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=pay_fiscal")).await;
+            assert!(b.text("#pay-title + .table-wrap").await.contains("财政资金"));
+            b.check_page("agreement-official").await;
+            // 终止 the other agreement: a reason is required
+            b.open(&format!("/agreements/{second}")).await;
+            b.click(&format!("a[href='/agreements/{second}/terminate']")).await;
+            b.wait_for_path(|p| p.ends_with("/terminate")).await;
+            b.click("form[action$='/terminate'] button[type=submit]").await;
+            assert!(!b.text("#f-reason-msg").await.is_empty());
+            b.check_page("agreement-terminate-refused").await;
+            b.fill("#f-reason", "赛马淘汰：中期评估未达标").await;
+            b.click("form[action$='/terminate'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=terminate")).await;
+            assert!(b.text(".facts").await.contains("赛马淘汰"));
+            // 撤销备案 of a consortium
+            b.open(&format!("/consortia/{cons}")).await;
+            b.click(&format!("a[href='/consortia/{cons}/revoke']")).await;
+            b.wait_for_path(|p| p.ends_with("/revoke")).await;
+            b.fill("#f-reason", "成员单位退出，不再满足组建条件").await;
+            b.click("form[action$='/revoke'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=revoke")).await;
+            assert!(b.text("main").await.contains("成员单位退出"));
+        });
+        let a = app.get(&format!("/api/v1/agreements/{}", ids[0]), Some(&cast.official)).expect(200).json;
+        assert_eq!(a["status"], "registered");
+        assert_eq!(a["paid_fiscal"], 500_000);
+        let t = app.get(&format!("/api/v1/agreements/{}", ids[1]), Some(&cast.official)).expect(200).json;
+        assert_eq!(t["status"], "terminated");
+        let c = app.get(&format!("/api/v1/consortia/{consortium}"), Some(&cast.official)).expect(200).json;
+        assert_eq!(c["status"], "revoked");
+    }
+}

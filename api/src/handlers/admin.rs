@@ -92,7 +92,7 @@ pub async fn create_user(
     Ok(HttpResponse::Created().json(UserView::from(&user)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListUsersQuery {
     /// `official` | `expert` | `admin`
@@ -107,9 +107,18 @@ pub async fn list_users(
     auth: Auth,
     query: Query<ListUsersQuery>,
 ) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(users_of(&state, auth, query.0).await?))
+}
+
+/// Platform users as `GET /admin/users` answers (the web interface's expert list calls the same).
+pub async fn users_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    query: ListUsersQuery,
+) -> ApiResult<Vec<UserView>> {
     auth.require(&[Role::Admin, Role::Official])?;
     let role =
-        match query.0.role.as_deref() {
+        match query.role.as_deref() {
             None => None,
             Some(r) => match Role::parse(r) {
                 Some(r @ (Role::Official | Role::Expert | Role::Admin)) => Some(r),
@@ -140,7 +149,7 @@ pub async fn list_users(
             Ok(all)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(users.iter().map(UserView::from).collect::<Vec<_>>()))
+    Ok(users.iter().map(UserView::from).collect())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

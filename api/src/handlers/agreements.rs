@@ -624,11 +624,22 @@ pub async fn register(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let v = register_agreement(&state, auth, audit::request_id(&req), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Registers (备案) an agreement as `POST /agreements/{id}/register` does (the web interface
+/// calls the same).
+pub async fn register_agreement(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+) -> ApiResult<AgreementView> {
     auth.require(&[Role::Official])?;
-    let id = id.into_inner();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let v = state
+    state
         .write(move |conn| {
             let (a, terms, _) = load(conn, &id, &auth)?;
             check(
@@ -691,8 +702,7 @@ pub async fn register(
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
             view(conn, &after, now, &auth)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -980,10 +990,15 @@ pub async fn terminate(
     id: web::Path<String>,
     body: Json<TerminateRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let reason = bounded_text(&body.0.reason, 2, 500)
-        .map_err(|e| ApiError::field("reason", e.code, e.message))?;
-    end(state, auth, req, id, Some(reason)).await
+    let v = end_agreement(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        Some(body.0.reason),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
 }
 
 /// Complete an agreement once every milestone is met (an official, or the publisher).
@@ -995,17 +1010,23 @@ pub async fn complete(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    end(state, auth, req, id.into_inner(), None).await
+    let v = end_agreement(&state, auth, audit::request_id(&req), id.into_inner(), None).await?;
+    Ok(HttpResponse::Ok().json(v))
 }
 
-async fn end(
-    state: web::Data<AppState>,
+/// Terminates an agreement (with a reason) or completes it (without one), as
+/// `POST /agreements/{id}/terminate` and `…/complete` do.
+pub async fn end_agreement(
+    state: &web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
+    request_id: Option<String>,
     id: String,
     reason: Option<String>,
-) -> ApiResult<HttpResponse> {
-    let v = act(&state, auth, audit::request_id(&req), id, move |cx| {
+) -> ApiResult<AgreementView> {
+    let reason = reason
+        .map(|r| bounded_text(&r, 2, 500).map_err(|e| ApiError::field("reason", e.code, e.message)))
+        .transpose()?;
+    act(state, auth, request_id, id, move |cx| {
         let facts = AgreementFacts::load(cx.conn, cx.agreement, cx.terms, cx.auth)?;
         let action = if reason.is_some() {
             AgreementActionName::Terminate
@@ -1048,8 +1069,7 @@ async fn end(
             },
         })
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(v))
+    .await
 }
 
 /// What an agreement action works with, inside its transaction.

@@ -411,13 +411,32 @@ pub async fn revoke(
     id: web::Path<String>,
     body: Json<RevokeRequest>,
 ) -> ApiResult<HttpResponse> {
+    let v = revoke_consortium(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        body.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Revokes a filed consortium as `POST /consortia/{id}/revoke` does (the web interface calls the
+/// same).
+pub async fn revoke_consortium(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    body: RevokeRequest,
+) -> ApiResult<ConsortiumView> {
     auth.require(&[Role::Official])?;
-    let id = id.into_inner();
-    let reason = bounded_text(&body.0.reason, 2, 500)
+    let reason = bounded_text(&body.reason, 2, 500)
         .map_err(|e| ApiError::field("reason", e.code, e.message))?;
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let v = state
+    state
         .write(move |conn| {
             let c = jiebang_db::consortia::find(conn, &id)?.ok_or_else(not_found)?;
             check(&c, &auth, ConsortiumActionName::Revoke)?;
@@ -450,8 +469,7 @@ pub async fn revoke(
             v.actions = Some(actions(&after, Some(&auth)));
             Ok(v)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 /// A consortium's history (its audit entries), for whoever may read it (a draft: its lead's

@@ -200,9 +200,26 @@ pub async fn assign_experts(
     id: web::Path<String>,
     body: Json<AssignExpertsRequest>,
 ) -> ApiResult<HttpResponse> {
+    let v = assign_experts_to(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        body.0.expert_ids,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Assigns experts as `POST /challenges/{id}/experts` does (the web interface calls the same).
+pub async fn assign_experts_to(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    ids: Vec<String>,
+) -> ApiResult<Vec<ExpertView>> {
     auth.require(&[Role::Official])?;
-    let id = id.into_inner();
-    let ids = body.0.expert_ids;
     if ids.is_empty() || ids.len() > 30 {
         return Err(ApiError::field(
             "expert_ids",
@@ -210,9 +227,9 @@ pub async fn assign_experts(
             "每次指派 1–30 名专家 / assign 1–30 experts at a time",
         ));
     }
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let v = state
+    state
         .write(move |conn| {
             let (c, _) = load(conn, &id, &auth)?;
             if c.status() != ChallengeStatus::Evaluating {
@@ -238,8 +255,7 @@ pub async fn assign_experts(
             }
             expert_views(conn, &c.id)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 fn expert_views(conn: &mut DbConnection, challenge: &str) -> ApiResult<Vec<ExpertView>> {
@@ -265,8 +281,16 @@ pub async fn list_experts(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let v = state
+    Ok(HttpResponse::Ok().json(experts_of(&state, auth, id.into_inner()).await?))
+}
+
+/// The experts of challenge `id`, as `GET /challenges/{id}/experts` answers.
+pub async fn experts_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<Vec<ExpertView>> {
+    state
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
             let acc = access(conn, &c, Some(&auth))?;
@@ -279,8 +303,7 @@ pub async fn list_experts(
             }
             expert_views(conn, &c.id)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 /// Whether bidding has closed and the challenge went on to evaluation (there is a ranking).
@@ -503,8 +526,8 @@ pub struct RankingEntry {
     pub lead_organization_name: String,
     /// Weighted score, 0–100, two decimals.
     pub score: f64,
-    /// Per criterion: the (trimmed) mean.
-    #[schema(value_type = Vec<Object>)]
+    /// Per criterion, a pair `[key, the (trimmed) mean]`, e.g. `["c1", 82.5]`.
+    #[schema(value_type = Vec<Vec<Value>>)]
     pub criteria: Vec<(String, f64)>,
     /// How many experts scored the bid, and whether every assigned expert did.
     pub experts_scored: usize,
@@ -751,8 +774,16 @@ pub async fn selection(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let v = state
+    Ok(HttpResponse::Ok().json(selection_of(&state, auth, id.into_inner()).await?))
+}
+
+/// The selection of challenge `id`, as `GET /challenges/{id}/awards` answers it.
+pub async fn selection_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<AwardSelectionView> {
+    state
         .read(move |conn| {
             let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
             let acc = access(conn, &c, Some(&auth))?;
@@ -794,8 +825,7 @@ pub async fn selection(
                 entries,
             })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -819,11 +849,22 @@ pub async fn confirm(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let v = confirm_award(&state, auth, audit::request_id(&req), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Confirms the award as `POST /challenges/{id}/awards/confirm` does (the web interface calls
+/// the same).
+pub async fn confirm_award(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+) -> ApiResult<AwardView> {
     auth.require(&[Role::Official])?;
-    let id = id.into_inner();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let v = state
+    state
         .write(move |conn| {
             let (c, _) = load(conn, &id, &auth)?;
             let to = challenge::transition(c.status(), Action::Award).map_err(wrong_state)?;
@@ -901,8 +942,7 @@ pub async fn confirm(
             notify::notify(conn, &st.config.public_url, &recipients, &event, now)?;
             Ok(AwardView { challenge_id: c.id, status: to.as_str().into(), winners, agreement_ids })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 /// The terms of the agreement between the publisher and a winning bid: the parties are the

@@ -84,6 +84,10 @@ struct AgreementPage {
     milestones: Vec<MilestoneRow>,
     payments: Vec<(String, &'static str, String)>,
     can_sign: bool,
+    /// 备案, 终止 and 完成, from `actions`.
+    can_register: bool,
+    can_terminate: bool,
+    can_complete: bool,
     /// The payment sources the visitor may record (from `actions`); empty: no payment form.
     pay_sources: Vec<(&'static str, &'static str, bool)>,
     /// The milestones a payment is recorded against: (id, deliverable, chosen).
@@ -185,6 +189,9 @@ async fn page(
         milestones,
         payments,
         can_sign: a.actions.contains(&AgreementActionName::Sign),
+        can_register: a.actions.contains(&AgreementActionName::Register),
+        can_terminate: a.actions.contains(&AgreementActionName::Terminate),
+        can_complete: a.actions.contains(&AgreementActionName::Complete),
         pay_sources: payment_sources(&a.actions)
             .into_iter()
             .map(|(v, l)| (v, l, pay.source == v))
@@ -245,6 +252,9 @@ pub async fn agreement(
         Some("pay_fiscal") => {
             Some("财政拨付已记录，协议各方会收到通知。/ The payment is recorded.")
         }
+        Some("register") => Some("协议已备案，里程碑已排定，协议各方会收到通知。/ Registered."),
+        Some("terminate") => Some("协议已终止，协议各方会收到原因。/ Terminated."),
+        Some("complete") => Some("协议已完成。/ Completed."),
         _ => None,
     };
     respond(

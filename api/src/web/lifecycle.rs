@@ -2,7 +2,9 @@
 //! (`/challenges/{id}/extend`, `/challenges/{id}/cancel`), an official's 审核 of a challenge
 //! (`/challenges/{id}/approve`, `/challenges/{id}/return`) and 认证 of an organisation
 //! (`/organizations/{id}/verify`, `/organizations/{id}/return`), and the payment form of an
-//! agreement (`/agreements/{id}/pay`). Each is offered only where the object's `actions` list it, acts
+//! agreement (`/agreements/{id}/pay`) with its 备案, 完成 and 终止 (`/agreements/{id}/register`,
+//! `…/complete`, `…/terminate`), and an official's 撤销备案 of a consortium
+//! (`/consortia/{id}/revoke`). Each is offered only where the object's `actions` list it, acts
 //! through the API's own function, and shows a refusal beside its field with what was typed kept.
 
 use super::bid_form::{input, Input};
@@ -11,7 +13,9 @@ use super::session::{self, Visitor};
 use super::{render, respond, see_other, FormErrors, Layout};
 use crate::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::agreements::{pay_agreement, PaymentRequest};
+use crate::handlers::agreements::{
+    end_agreement, pay_agreement, register_agreement, PaymentRequest,
+};
 use crate::handlers::challenges::{
     cancel_challenge, extend_challenge, read_view, review_challenge, CancelRequest, ExtendRequest,
     ReviewRequest,
@@ -600,6 +604,235 @@ pub async fn org_return(
                 let o = crate::handlers::organizations::read_view(&state, Some(auth.0), id.clone())
                     .await?;
                 let page = org_return_page(&visitor, &o, &typed, FormErrors::from_api(e));
+                Ok(render(&visitor, StatusCode::UNPROCESSABLE_ENTITY, &page))
+            }
+            Err(e) => Err(e),
+        }
+    };
+    respond(&visitor, r.await)
+}
+
+/// `POST /agreements/{id}/register` and `…/complete`: an official's 备案, or the completion of
+/// an agreement whose milestones are all met.
+pub async fn agreement_step(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+    form: web::Form<super::workspace::CsrfForm>,
+) -> HttpResponse {
+    let (id, step) = path.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &form.csrf)?;
+        let auth = visitor.auth()?;
+        let request_id = audit::request_id(&req);
+        let done = match step.as_str() {
+            "register" => {
+                register_agreement(&state, auth, request_id, id.clone()).await?;
+                "register"
+            }
+            "complete" => {
+                end_agreement(&state, auth, request_id, id.clone(), None).await?;
+                "complete"
+            }
+            _ => return Err(ApiError::not_found("页面 / page")),
+        };
+        Ok(see_other(
+            &visitor,
+            &format!("/agreements/{id}?done={done}"),
+        ))
+    };
+    respond(&visitor, r.await)
+}
+
+fn terminate_page(
+    visitor: &Visitor,
+    id: &str,
+    title: &str,
+    typed: &ReasonFields,
+    errors: FormErrors,
+) -> ReasonForm {
+    ReasonForm {
+        layout: Layout::new(visitor, "终止协议", ""),
+        heading: "终止协议",
+        intro: format!(
+            "终止「{title}」的协议后不能恢复，未完成的里程碑不再拨付；协议各方会收到终止原因（例如赛马淘汰）。/ Terminating cannot be undone; the parties are told why."
+        ),
+        back_href: format!("/agreements/{id}"),
+        back_label: title.to_owned(),
+        action: format!("/agreements/{id}/terminate"),
+        date: None,
+        date_label: "",
+        date_kind: "",
+        reason: input(&errors, "reason", typed.reason.clone()),
+        reason_label: "终止原因（必填）",
+        button: "确认终止 / Terminate",
+        danger: true,
+        errors,
+    }
+}
+
+/// The title of agreement `id`, if the visitor may terminate it now.
+async fn terminable(state: &web::Data<AppState>, visitor: &Visitor, id: &str) -> ApiResult<String> {
+    let a = crate::handlers::agreements::read_view(state, visitor.auth()?, id.to_owned()).await?;
+    if !a.actions.contains(&AgreementActionName::Terminate) {
+        return Err(ApiError::with(
+            Code::Forbidden,
+            "该协议现在不能终止 / the agreement cannot be terminated now",
+        ));
+    }
+    Ok(a.terms
+        .get("title")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// `GET /agreements/{id}/terminate`.
+pub async fn terminate_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let r = async {
+        let title = terminable(&state, &visitor, &id).await?;
+        let page = terminate_page(
+            &visitor,
+            &id,
+            &title,
+            &ReasonFields::default(),
+            FormErrors::default(),
+        );
+        Ok(render(&visitor, StatusCode::OK, &page))
+    };
+    respond(&visitor, r.await)
+}
+
+/// `POST /agreements/{id}/terminate`.
+pub async fn terminate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<ReasonFields>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let typed = form.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &typed.csrf)?;
+        let auth = visitor.auth()?;
+        let reason = Some(typed.reason.clone());
+        match end_agreement(&state, auth, audit::request_id(&req), id.clone(), reason).await {
+            Ok(_) => Ok(see_other(
+                &visitor,
+                &format!("/agreements/{id}?done=terminate"),
+            )),
+            Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
+                let title = terminable(&state, &visitor, &id).await.unwrap_or_default();
+                let page = terminate_page(&visitor, &id, &title, &typed, FormErrors::from_api(e));
+                Ok(render(&visitor, StatusCode::UNPROCESSABLE_ENTITY, &page))
+            }
+            Err(e) => Err(e),
+        }
+    };
+    respond(&visitor, r.await)
+}
+
+fn revoke_page(
+    visitor: &Visitor,
+    c: &crate::handlers::consortia::ConsortiumView,
+    typed: &ReasonFields,
+    errors: FormErrors,
+) -> ReasonForm {
+    ReasonForm {
+        layout: Layout::new(visitor, "撤销联合体备案", ""),
+        heading: "撤销联合体备案",
+        intro: format!(
+            "撤销「{}」（{}）的备案后，联合体不再公开，撤销原因告知牵头单位。/ The consortium is no longer public; its lead is told why.",
+            c.name,
+            c.registration_no.clone().unwrap_or_default()
+        ),
+        back_href: format!("/consortia/{}", c.id),
+        back_label: c.name.clone(),
+        action: format!("/consortia/{}/revoke", c.id),
+        date: None,
+        date_label: "",
+        date_kind: "",
+        reason: input(&errors, "reason", typed.reason.clone()),
+        reason_label: "撤销原因（必填）",
+        button: "确认撤销 / Revoke",
+        danger: true,
+        errors,
+    }
+}
+
+async fn revocable(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    id: &str,
+) -> ApiResult<crate::handlers::consortia::ConsortiumView> {
+    let auth = crate::auth::MaybeAuth(Some(visitor.auth()?));
+    let c = crate::handlers::consortia::read_view(state, auth, id.to_owned()).await?;
+    if !c.actions.as_ref().is_some_and(|a| {
+        a.contains(&jiebang_application::consortium_actions::ConsortiumActionName::Revoke)
+    }) {
+        return Err(ApiError::with(
+            Code::Forbidden,
+            "该联合体现在不能撤销 / the consortium cannot be revoked now",
+        ));
+    }
+    Ok(c)
+}
+
+/// `GET /consortia/{id}/revoke`.
+pub async fn revoke_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let r = async {
+        let c = revocable(&state, &visitor, &id).await?;
+        let page = revoke_page(
+            &visitor,
+            &c,
+            &ReasonFields::default(),
+            FormErrors::default(),
+        );
+        Ok(render(&visitor, StatusCode::OK, &page))
+    };
+    respond(&visitor, r.await)
+}
+
+/// `POST /consortia/{id}/revoke`.
+pub async fn revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<ReasonFields>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let typed = form.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &typed.csrf)?;
+        let auth = visitor.auth()?;
+        let body = crate::handlers::consortia::RevokeRequest {
+            reason: typed.reason.clone(),
+        };
+        match crate::handlers::consortia::revoke_consortium(
+            &state,
+            auth,
+            audit::request_id(&req),
+            id.clone(),
+            body,
+        )
+        .await
+        {
+            Ok(_) => Ok(see_other(&visitor, &format!("/consortia/{id}?done=revoke"))),
+            Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
+                let c = revocable(&state, &visitor, &id).await?;
+                let page = revoke_page(&visitor, &c, &typed, FormErrors::from_api(e));
                 Ok(render(&visitor, StatusCode::UNPROCESSABLE_ENTITY, &page))
             }
             Err(e) => Err(e),

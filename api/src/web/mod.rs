@@ -22,6 +22,7 @@ mod agreement;
 mod bid_form;
 mod challenge_form;
 mod consortium_form;
+mod evaluation;
 mod lifecycle;
 mod objects;
 mod profile;
@@ -128,6 +129,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/consortia/{id}/file").route(web::post().to(consortium_form::file)),
             )
             .service(
+                web::resource("/consortia/{id}/revoke")
+                    .route(web::get().to(lifecycle::revoke_form))
+                    .route(web::post().to(lifecycle::revoke)),
+            )
+            .service(
                 web::resource("/login")
                     .route(web::get().to(account::login_form))
                     .route(web::post().to(account::login)),
@@ -161,9 +167,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/challenges/{id}/scoring").route(web::get().to(scoring::scoring)),
             )
+            .service(
+                web::resource("/challenges/{id}/evaluation")
+                    .route(web::get().to(evaluation::evaluation))
+                    .route(web::post().to(evaluation::assign)),
+            )
+            .service(
+                web::resource("/challenges/{id}/award").route(web::post().to(evaluation::confirm)),
+            )
             .service(web::resource("/agreements/{id}").route(web::get().to(agreement::agreement)))
             .service(web::resource("/agreements/{id}/sign").route(web::post().to(agreement::sign)))
             .service(web::resource("/agreements/{id}/pay").route(web::post().to(lifecycle::pay)))
+            .service(
+                web::resource("/agreements/{id}/terminate")
+                    .route(web::get().to(lifecycle::terminate_form))
+                    .route(web::post().to(lifecycle::terminate)),
+            )
+            .service(
+                web::resource("/agreements/{id}/{step}")
+                    .route(web::post().to(lifecycle::agreement_step)),
+            )
             .service(
                 web::resource("/agreements/{id}/milestones/{mid}/{action}")
                     .route(web::post().to(agreement::milestone)),

@@ -98,6 +98,7 @@ struct ConsortiumPage {
     members: Vec<(String, &'static str, String)>,
     filed: Option<String>,
     can_file: bool,
+    can_revoke: bool,
     done: Option<&'static str>,
     history: Vec<super::HistoryRow>,
 }
@@ -116,6 +117,7 @@ pub async fn consortium(
             Some("草稿已保存，只有本单位和科技厅可见。备案后公开。/ The draft was saved.")
         }
         Some("file") => Some("已备案，备案编号见下。/ Filed."),
+        Some("revoke") => Some("已撤销备案，牵头单位会收到原因。/ Revoked."),
         _ => None,
     };
     let r = async {
@@ -151,6 +153,10 @@ pub async fn consortium(
                 .actions
                 .as_ref()
                 .is_some_and(|a| a.contains(&ConsortiumActionName::File)),
+            can_revoke: c
+                .actions
+                .as_ref()
+                .is_some_and(|a| a.contains(&ConsortiumActionName::Revoke)),
             done,
             history,
             c,

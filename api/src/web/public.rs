@@ -317,6 +317,8 @@ struct ChallengePage {
     history: Vec<super::HistoryRow>,
     /// The ranking exists (bidding closed) and the caller is the publisher or staff.
     show_ranking: bool,
+    /// 评审组织 (experts, progress, 立项确认): for staff once bidding has closed.
+    show_evaluation: bool,
     can_select: bool,
     can_ask: bool,
     question_typed: String,
@@ -530,6 +532,7 @@ async fn challenge_page(
             && visitor.caller.as_ref().is_some_and(|v| {
                 v.is_staff() || v.organization_id() == Some(c.publisher.id.as_str())
             }),
+        show_evaluation: past_close && visitor.caller.as_ref().is_some_and(|v| v.is_staff()),
         can_select: status == Some(ChallengeStatus::Evaluating)
             && visitor
                 .caller

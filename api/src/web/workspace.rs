@@ -16,6 +16,7 @@ use askama::Template;
 use jiebang_application::bid_actions::BidActionName;
 use jiebang_application::bids::BidView;
 use jiebang_application::challenges::ChallengeView;
+use jiebang_domain::agreement::AgreementStatus;
 use jiebang_domain::bid::BidStatus;
 use jiebang_domain::codes::Code;
 use jiebang_domain::organization::ConsortiumStatus;
@@ -129,6 +130,8 @@ struct Workspace {
     /// The visitor's organisation may lead a consortium (an enterprise).
     may_lead_consortium: bool,
     pending: Vec<ChallengeRow>,
+    /// Closed challenges being evaluated (staff): experts to assign, awards to confirm.
+    evaluating: Vec<ChallengeRow>,
     unverified: Vec<OrgRow>,
     notices: Vec<NoticeRow>,
 }
@@ -193,6 +196,7 @@ async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiRe
         consortia: Vec::new(),
         may_lead_consortium: false,
         pending: Vec::new(),
+        evaluating: Vec::new(),
         unverified: Vec::new(),
         notices: Vec::new(),
     };
@@ -245,7 +249,7 @@ async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiRe
                 }
                 Err(e) => return Err(e),
             }
-            page.agreements = agreement_rows(state, &auth).await?;
+            page.agreements = agreement_rows(state, &auth, None).await?;
             page.may_lead_consortium =
                 jiebang_application::consortium_actions::may_lead(&caller).is_ok();
             if let Some(org) = caller.organization_id() {
@@ -295,6 +299,19 @@ async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiRe
             };
             page.pending =
                 challenge_rows(challenges::list_page(state, Some(auth.clone()), queue).await?);
+            let closed = challenges::ListQuery {
+                status: Some("evaluating".into()),
+                limit: Some("50".into()),
+                ..Default::default()
+            };
+            page.evaluating =
+                challenge_rows(challenges::list_page(state, Some(auth.clone()), closed).await?);
+            page.agreements = agreement_rows(
+                state,
+                &auth,
+                Some(AgreementStatus::Signed.as_str().to_owned()),
+            )
+            .await?;
             let orgs = organizations::directory_page(
                 state,
                 Some(caller.clone()),
@@ -333,12 +350,17 @@ async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiRe
 
 /// The visitor's agreements (a party's; every one for staff), newest first, with what each
 /// awaits from the visitor, read from its `actions`.
-async fn agreement_rows(state: &web::Data<AppState>, auth: &Auth) -> ApiResult<Vec<AgreementRow>> {
+async fn agreement_rows(
+    state: &web::Data<AppState>,
+    auth: &Auth,
+    status: Option<String>,
+) -> ApiResult<Vec<AgreementRow>> {
     use jiebang_application::agreement_actions::{AgreementActionName as A, MilestoneActionName};
     let page = crate::handlers::agreements::list_page(
         state,
         auth.clone(),
         crate::handlers::agreements::ListQuery {
+            status,
             limit: Some("20".into()),
             ..Default::default()
         },
