@@ -360,10 +360,30 @@ impl Browser {
             .expect("measure");
         let (inner, scroll) = (fits[0].as_i64().unwrap(), fits[1].as_i64().unwrap());
         assert!(inner <= 400, "the window did not narrow: {inner}px");
-        assert!(
-            scroll <= inner,
-            "{name} scrolls sideways at {inner}px: {scroll}px wide"
-        );
+        if scroll > inner {
+            // name what sticks out, so that the failure says where to look
+            let wide = self
+                .client
+                .execute(
+                    "var w = window.innerWidth, out = [];\
+                     document.querySelectorAll('body *').forEach(function (e) {\
+                       var r = e.getBoundingClientRect();\
+                       var clipped = false;\
+                       for (var p = e.parentElement; p && p !== document.body; p = p.parentElement) {\
+                         var o = getComputedStyle(p).overflowX;\
+                         if (o === 'auto' || o === 'scroll' || o === 'hidden') { clipped = p.getBoundingClientRect().right <= w + 1; break; }\
+                       }\
+                       if (r.right > w + 1 && !clipped && out.length < 8) {\
+                         out.push(e.tagName + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '') + ' ' + Math.round(r.right));\
+                       }\
+                     });\
+                     return out;",
+                    vec![],
+                )
+                .await
+                .unwrap_or(json!([]));
+            panic!("{name} scrolls sideways at {inner}px: {scroll}px wide; sticking out: {wide}");
+        }
         self.screenshot(&format!("{name}-375")).await;
         self.client
             .set_window_size(1280, 1000)

@@ -1240,3 +1240,56 @@ on_both_databases! {
         assert_eq!(c["status"], "revoked");
     }
 }
+
+on_both_databases! {
+    // #14 journey 5: an admin creates an expert linked to the organisation that employs them
+    // (a too-short password is refused beside it, the other values kept and the password not),
+    // the expert signs in; the admin deactivates an official, whose session ends, and is not
+    // offered to deactivate themself; the failed e-mails page answers.
+    fn an_admin_creates_an_expert_who_signs_in(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
+        let cast = app.cast();
+        let app = &app;
+        let org = cast.bidder_org.clone();
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "admin@jiebang.cn").await;
+            b.click("a[href='/admin/users']").await;
+            b.wait_for_path(|p| p == "/admin/users").await;
+            b.check_page("admin-users").await;
+            b.choose("#f-role", "expert").await;
+            b.choose("#f-organization_id", &org).await;
+            b.fill("#f-name", "周研究员").await;
+            b.fill("#f-email", "zhou@experts.cn").await;
+            b.fill("#f-password", "short").await;
+            b.click("form[action='/admin/users'] button[type=submit]").await;
+            assert!(!b.text("#f-password-msg").await.is_empty());
+            assert_eq!(b.value("#f-email").await, "zhou@experts.cn");
+            assert_eq!(b.value("#f-organization_id").await, org);
+            assert_eq!(b.value("#f-password").await, "");
+            b.check_page("admin-users-refused").await;
+            b.fill("#f-password", "草原评审-Expert-2026").await;
+            b.click("form[action='/admin/users'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=create")).await;
+            let list = b.text("section[aria-labelledby=list]").await;
+            assert!(list.contains("zhou@experts.cn") && list.contains("评审专家") && list.contains("内蒙古大学"), "{list}");
+            // the official is deactivated; the admin's own row offers nothing
+            b.click("tr:has(td:nth-child(2)) form:has(input[value=false]) button").await;
+            b.wait_for_path(|p| p.contains("done=deactivate")).await;
+            assert!(b.text("section[aria-labelledby=list]").await.contains("已停用"));
+            assert!(b.find_all("tr:has(td:nth-child(2)) form").await.len() < 5);
+            b.click("a[href='/admin/outbox']").await;
+            b.wait_for_path(|p| p == "/admin/outbox").await;
+            b.check_page("admin-outbox").await;
+            sign_out(&b).await;
+            sign_in_with(&b, "zhou@experts.cn", "草原评审-Expert-2026").await;
+            b.open("/workspace").await;
+            assert!(b.text("h2#my-tasks").await.contains("评审任务"));
+        });
+        let users = app.get("/api/v1/admin/users?role=official", Some(&app.token("admin@jiebang.cn"))).expect(200).json;
+        assert_eq!(users[0]["active"], false);
+        app.post("/api/v1/auth/login", None, &json!({"email": "official@kjt.nmg.gov.cn", "password": jiebang_tests::PASSWORD}))
+            .problem(403, "account_disabled");
+    }
+}

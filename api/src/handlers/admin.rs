@@ -15,7 +15,7 @@ use jiebang_domain::{Role, Violations};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// `official` | `expert` | `admin`. Admins create all three; officials create experts.
@@ -37,8 +37,19 @@ pub async fn create_user(
     req: HttpRequest,
     body: Json<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
+    let v = create_account(&state, auth, audit::request_id(&req), body.0).await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// Creates an official, expert or admin as `POST /admin/users` does (the web interface's user
+/// form calls the same).
+pub async fn create_account(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    body: CreateUserRequest,
+) -> ApiResult<UserView> {
     auth.require(&[Role::Admin, Role::Official])?;
-    let body = body.0;
     let mut v = Violations::new();
     let role = match Role::parse(body.role.trim()) {
         Some(r @ (Role::Official | Role::Expert | Role::Admin)) => Some(r),
@@ -74,7 +85,7 @@ pub async fn create_user(
         .hash(account.password.expose().to_owned())
         .await?;
     let now = state.now();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let organization_id = body.organization_id;
     let user = state
         .write(move |conn| {
@@ -89,7 +100,7 @@ pub async fn create_user(
             )?)
         })
         .await?;
-    Ok(HttpResponse::Created().json(UserView::from(&user)))
+    Ok(UserView::from(&user))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -169,17 +180,34 @@ pub async fn update_user(
     id: web::Path<String>,
     body: Json<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
+    let v = set_active(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        body.0.active,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Activates or deactivates a user as `PATCH /admin/users/{id}` does.
+pub async fn set_active(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    active: bool,
+) -> ApiResult<UserView> {
     auth.require(&[Role::Admin])?;
-    let id = id.into_inner();
-    if id == auth.user.id && !body.0.active {
+    if id == auth.user.id && !active {
         return Err(ApiError::with(
             Code::CannotDeactivateSelf,
             "不能停用自己的账号 / you cannot deactivate yourself",
         ));
     }
-    let active = body.0.active;
     let now = state.now();
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let actor = Actor::user(&auth, request_id);
     let user = state
         .write(move |conn| {
             let before = jiebang_db::users::find(conn, &id)?
@@ -205,5 +233,5 @@ pub async fn update_user(
             Ok(after)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(UserView::from(&user)))
+    Ok(UserView::from(&user))
 }

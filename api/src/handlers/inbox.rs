@@ -428,8 +428,17 @@ pub async fn outbox(
     auth: Auth,
     query: Query<OutboxQuery>,
 ) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(outbox_of(&state, auth, query.0).await?))
+}
+
+/// The outbox's e-mails of a status as `GET /admin/outbox` answers (admins).
+pub async fn outbox_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    query: OutboxQuery,
+) -> ApiResult<Vec<OutboxView>> {
     auth.require(&[Role::Admin])?;
-    let status = query.0.status.unwrap_or_else(|| "failed".into());
+    let status = query.status.unwrap_or_else(|| "failed".into());
     if !["failed", "pending", "sent"].contains(&status.as_str()) {
         return Err(ApiError::field(
             "status",
@@ -444,7 +453,7 @@ pub async fn outbox(
             )?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(outbox_view).collect::<Vec<_>>()))
+    Ok(rows.into_iter().map(outbox_view).collect())
 }
 
 /// Put a failed e-mail back in the queue (admins).
@@ -455,8 +464,16 @@ pub async fn retry(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(retry_email(&state, auth, id.into_inner()).await?))
+}
+
+/// Puts a failed e-mail back in the queue as `POST /admin/outbox/{id}/retry` does.
+pub async fn retry_email(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<OutboxView> {
     auth.require(&[Role::Admin])?;
-    let id = id.into_inner();
     let now = state.now();
     let row = state
         .write(move |conn| {
@@ -472,5 +489,5 @@ pub async fn retry(
                 .ok_or_else(|| ApiError::internal("lost e-mail"))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(outbox_view(row)))
+    Ok(outbox_view(row))
 }

@@ -18,6 +18,7 @@ pub mod format;
 pub mod session;
 
 mod account;
+mod admin;
 mod agreement;
 mod bid_form;
 mod challenge_form;
@@ -139,6 +140,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(account::login)),
             )
             .service(web::resource("/logout").route(web::post().to(account::logout)))
+            .service(
+                web::resource("/admin/users")
+                    .route(web::get().to(admin::users))
+                    .route(web::post().to(admin::create)),
+            )
+            .service(web::resource("/admin/users/{id}/active").route(web::post().to(admin::active)))
+            .service(web::resource("/admin/outbox").route(web::get().to(admin::outbox)))
+            .service(web::resource("/admin/outbox/{id}/retry").route(web::post().to(admin::retry)))
             .service(web::resource("/workspace").route(web::get().to(workspace::workspace)))
             .service(
                 web::resource("/profile")
@@ -254,9 +263,19 @@ impl Layout {
             ("/", "榜单大厅", None),
             ("/organizations", "机构名录", None),
         ];
-        if visitor.caller.is_some() {
+        if let Some(c) = &visitor.caller {
             links.push(("/workspace", "工作台", None));
             links.push(("/notices", "通知", Some(visitor.unread).filter(|n| *n > 0)));
+            // what the staff roles may manage: users (officials create experts), failed e-mails
+            if [Role::Expert, Role::Official, Role::Admin]
+                .into_iter()
+                .any(|r| c.role.may_create(r))
+            {
+                links.push(("/admin/users", "用户管理", None));
+            }
+            if c.role == Role::Admin {
+                links.push(("/admin/outbox", "失败邮件", None));
+            }
             links.push(("/account", "设置", None));
         }
         Layout {
