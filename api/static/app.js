@@ -33,10 +33,35 @@
   document.addEventListener("input", function (ev) {
     if (ev.target && (ev.target.id === "f-enterprise_funds" || ev.target.id === "f-fiscal_support")) { ratio(); }
   });
+  // 统计仪表盘: each .chart carries its categories and series (JSON in data attributes, written
+  // by the server); ECharts draws them as SVG, so the labels are text in the page. The table
+  // beside each chart holds the same numbers.
+  function charts() {
+    if (!window.echarts) { return; }
+    document.querySelectorAll(".chart[data-labels]").forEach(function (el) {
+      var labels = JSON.parse(el.getAttribute("data-labels"));
+      var series = JSON.parse(el.getAttribute("data-series"));
+      var chart = window.echarts.init(el, null, { renderer: "svg" });
+      chart.setOption({
+        animation: false,
+        aria: { enabled: false },
+        tooltip: { trigger: "axis" },
+        legend: { show: series.length > 1, top: 0 },
+        grid: { left: 8, right: 16, top: series.length > 1 ? 32 : 12, bottom: 8, containLabel: true },
+        xAxis: { type: "value", minInterval: 1 },
+        yAxis: { type: "category", data: labels, inverse: true },
+        series: series.map(function (s) {
+          return { name: s.name, type: "bar", data: s.values, label: { show: true, position: "right" } };
+        })
+      });
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.getElementById("error-summary");
     if (summary) { summary.focus(); }
     setInterval(tick, 60000);
+    charts();
   });
   document.addEventListener("htmx:afterSwap", tick);
 })();

@@ -1293,3 +1293,54 @@ on_both_databases! {
             .problem(403, "account_disabled");
     }
 }
+
+on_both_databases! {
+    // #14 统计仪表盘 on the demo programme: every chart's table equals GET /api/v1/stats/funnel,
+    // the charts are drawn as SVG with their labels as text, and a table downloads as CSV with
+    // the same numbers.
+    fn the_dashboard_shows_what_the_api_counts(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
+        let rules = app.state.config.challenge_rules().unwrap();
+        jiebang_api::demo::run(&app.state.db, &rules).unwrap();
+        app.state.search.refresh(&app.state.db).unwrap();
+        let official = app.login("official@demo.jiebang.cn", jiebang_api::demo::PASSWORD)["access_token"].as_str().unwrap().to_owned();
+        let api = app.get("/api/v1/stats/funnel", Some(&official)).expect(200).json;
+        let app = &app;
+        with_browser(&app.base, true, |b| async move {
+            sign_in_with(&b, "official@demo.jiebang.cn", jiebang_api::demo::PASSWORD).await;
+            b.click("a[href='/dashboard']").await;
+            b.wait_for_path(|p| p == "/dashboard").await;
+            let f = &api["funnel"];
+            let funnel = b.text("#table-funnel").await;
+            for (step, key) in [("提交审核", "submitted"), ("发布", "published"), ("有申报", "with_bids"), ("立项", "awarded"), ("签约", "contracted"), ("完成", "completed")] {
+                assert!(funnel.contains(&format!("{step} {}", f[key])), "{step} {} in {funnel}", f[key]);
+            }
+            assert_eq!(b.text("#leverage").await, format!("{:.2}", api["leverage"].as_f64().unwrap()));
+            let money = b.text("#table-money").await;
+            assert!(money.contains(&format!("财政资金 {}", api["fiscal_signed"].as_i64().unwrap() / 10_000)), "{money}");
+            assert!(money.contains(&format!("企业出资 {}", api["enterprise_signed"].as_i64().unwrap() / 10_000)), "{money}");
+            for (table, key) in [("#table-industry", "by_industry"), ("#table-region", "by_region"), ("#table-kind", "by_organization_kind")] {
+                let text = b.text(table).await;
+                for row in api[key].as_array().unwrap() {
+                    let name = if row["name"].as_str().unwrap().is_empty() { row["key"].as_str().unwrap() } else { row["name"].as_str().unwrap() };
+                    assert!(text.contains(&format!("{name} {} {} {}", row["published"], row["bids"], row["awarded"])), "{name} in {text}");
+                }
+            }
+            // drawn: SVG in every chart, with the categories as text
+            let svgs = b.find_all(".chart svg").await.len();
+            assert_eq!(svgs, 5, "charts drawn");
+            assert!(b.text("#chart-funnel-canvas").await.contains("提交审核"));
+            b.check_page("dashboard").await;
+            // the bytes: a UTF-8 byte-order mark first (fetch's text() would drop it)
+            let got = b.client.execute_async(
+                "var done = arguments[arguments.length - 1]; fetch('/dashboard.csv?table=funnel').then(function (r) { return r.arrayBuffer(); }).then(function (buf) { done([Array.from(new Uint8Array(buf).slice(0, 3)), new TextDecoder().decode(buf)]); });",
+                vec![],
+            ).await.unwrap();
+            assert_eq!(got[0], json!([0xEF, 0xBB, 0xBF]));
+            let csv = got[1].as_str().unwrap().to_owned();
+            assert!(csv.contains(&format!("发布,{}", f["published"])), "{csv}");
+        });
+    }
+}

@@ -182,8 +182,13 @@ fn prefecture(region: &str) -> (String, String) {
 #[utoipa::path(get, path = "/api/v1/stats/funnel", tag = "stats", security(("bearer" = [])),
     responses((status = 200, body = FunnelReport), (status = 403, body = crate::error::Problem)))]
 pub async fn funnel(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(funnel_report(&state, auth).await?))
+}
+
+/// The report `GET /stats/funnel` answers (the web interface's 统计仪表盘 draws the same).
+pub async fn funnel_report(state: &web::Data<AppState>, auth: Auth) -> ApiResult<FunnelReport> {
     auth.require(&[Role::Official, Role::Admin])?;
-    let d = load(&state).await?;
+    let d = load(state).await?;
     let handed_in: Vec<&(String, String, String)> = d
         .bids
         .iter()
@@ -301,7 +306,7 @@ pub async fn funnel(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRes
         provincial_platforms: d.consortia.iter().map(|c| c.provincial_platforms).sum(),
         regional_platforms: d.consortia.iter().map(|c| c.regional_platforms).sum(),
     };
-    Ok(HttpResponse::Ok().json(FunnelReport {
+    Ok(FunnelReport {
         funnel: f,
         bids: handed_in.len() as i64,
         bids_awarded: handed_in.iter().filter(|b| b.2 == "awarded").count() as i64,
@@ -313,7 +318,7 @@ pub async fn funnel(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRes
         by_region: by_region.into_values().collect(),
         by_organization_kind: by_kind.into_values().collect(),
         consortia,
-    }))
+    })
 }
 
 fn csv_field(s: &str) -> String {

@@ -30,6 +30,11 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         ),
         asset!("app.css", "../../static/app.css", "text/css; charset=utf-8"),
         asset!(
+            "echarts.js",
+            "../../static/vendor/echarts/echarts.common.min.js",
+            "text/javascript; charset=utf-8"
+        ),
+        asset!(
             "htmx.js",
             "../../static/vendor/htmx/htmx.min.js",
             "text/javascript; charset=utf-8"

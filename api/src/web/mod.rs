@@ -23,6 +23,7 @@ mod agreement;
 mod bid_form;
 mod challenge_form;
 mod consortium_form;
+mod dashboard;
 mod evaluation;
 mod lifecycle;
 mod objects;
@@ -147,6 +148,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/admin/users/{id}/active").route(web::post().to(admin::active)))
             .service(web::resource("/admin/outbox").route(web::get().to(admin::outbox)))
+            .service(web::resource("/dashboard").route(web::get().to(dashboard::dashboard)))
+            .service(web::resource("/dashboard.csv").route(web::get().to(dashboard::csv)))
             .service(web::resource("/admin/outbox/{id}/retry").route(web::post().to(admin::retry)))
             .service(web::resource("/workspace").route(web::get().to(workspace::workspace)))
             .service(
@@ -272,6 +275,9 @@ impl Layout {
                 .any(|r| c.role.may_create(r))
             {
                 links.push(("/admin/users", "用户管理", None));
+            }
+            if c.is_staff() {
+                links.push(("/dashboard", "统计", None));
             }
             if c.role == Role::Admin {
                 links.push(("/admin/outbox", "失败邮件", None));

@@ -1,0 +1,232 @@
+//! 统计仪表盘 (`/dashboard`, officials and admins): the programme's funnel, fiscal against
+//! enterprise money (撬动比), breakdowns by 产业, by 盟市 and by organisation kind, and the
+//! innovation consortia — each as a chart drawn in the page by ECharts (vendored, SVG renderer,
+//! from numbers the server writes into the chart's data attributes), with the same numbers in a
+//! table beside it and a CSV download (`/dashboard.csv?table=…`). All of it is the API's own
+//! `funnel_report`, so the page shows exactly what `GET /api/v1/stats/funnel` answers.
+
+use super::session::Visitor;
+use super::{format, render, respond, Layout};
+use crate::error::{ApiError, ApiResult};
+use crate::handlers::stats::{funnel_report, Breakdown, FunnelReport};
+use crate::state::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::json;
+
+/// One chart and its table.
+pub struct Chart {
+    /// `funnel`, `money`, `industry`, `region`, `kind`.
+    pub key: &'static str,
+    pub title: &'static str,
+    /// What the chart shows, in words (its accessible name).
+    pub summary: String,
+    pub head: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+    /// The chart's categories and series, as JSON for the chart script.
+    pub labels: String,
+    pub series: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    echarts: &'static str,
+    charts: Vec<Chart>,
+    leverage: String,
+    consortia: Vec<(&'static str, i64)>,
+}
+
+fn tables(r: &FunnelReport) -> Vec<Chart> {
+    let f = &r.funnel;
+    let steps = [
+        ("提交审核", f.submitted),
+        ("发布", f.published),
+        ("有申报", f.with_bids),
+        ("立项", f.awarded),
+        ("签约", f.contracted),
+        ("完成", f.completed),
+    ];
+    let mut out = vec![Chart {
+        key: "funnel",
+        title: "榜单漏斗",
+        summary: format!(
+            "榜单漏斗：{}",
+            steps
+                .iter()
+                .map(|(n, v)| format!("{n} {v}"))
+                .collect::<Vec<_>>()
+                .join("，")
+        ),
+        head: vec!["阶段", "榜单数"],
+        rows: steps
+            .iter()
+            .map(|(n, v)| vec![(*n).to_owned(), v.to_string()])
+            .collect(),
+        labels: json!(steps.iter().map(|s| s.0).collect::<Vec<_>>()).to_string(),
+        series:
+            json!([{"name": "榜单数", "values": steps.iter().map(|s| s.1).collect::<Vec<_>>()}])
+                .to_string(),
+    }];
+    let wan = |y: i64| (y as f64 / 10_000.0 * 100.0).round() / 100.0;
+    out.push(Chart {
+        key: "money",
+        title: "财政资金与企业出资（已签约，万元）",
+        summary: format!(
+            "已签约协议的财政资金 {} 万元，企业出资 {} 万元",
+            format::wan(r.fiscal_signed),
+            format::wan(r.enterprise_signed)
+        ),
+        head: vec!["来源", "金额（万元）"],
+        rows: vec![
+            vec!["财政资金".into(), format::wan(r.fiscal_signed)],
+            vec!["企业出资".into(), format::wan(r.enterprise_signed)],
+        ],
+        labels: json!(["财政资金", "企业出资"]).to_string(),
+        series:
+            json!([{"name": "万元", "values": [wan(r.fiscal_signed), wan(r.enterprise_signed)]}])
+                .to_string(),
+    });
+    for (key, title, list) in [
+        ("industry", "按产业领域", &r.by_industry),
+        ("region", "按盟市（发榜单位所在地）", &r.by_region),
+        (
+            "kind",
+            "按机构类型（揭榜牵头单位）",
+            &r.by_organization_kind,
+        ),
+    ] {
+        out.push(breakdown(key, title, list));
+    }
+    out
+}
+
+fn breakdown(key: &'static str, title: &'static str, list: &[Breakdown]) -> Chart {
+    let name = |b: &Breakdown| {
+        if b.name.is_empty() {
+            b.key.clone()
+        } else {
+            b.name.clone()
+        }
+    };
+    Chart {
+        key,
+        title,
+        summary: format!(
+            "{title}：{}",
+            list.iter()
+                .map(|b| format!("{} 发布 {} 项、立项 {} 项", name(b), b.published, b.awarded))
+                .collect::<Vec<_>>()
+                .join("；")
+        ),
+        head: vec![
+            "名称",
+            "发布",
+            "申报",
+            "立项",
+            "签约",
+            "财政资金（万元）",
+            "企业出资（万元）",
+        ],
+        rows: list
+            .iter()
+            .map(|b| {
+                vec![
+                    name(b),
+                    b.published.to_string(),
+                    b.bids.to_string(),
+                    b.awarded.to_string(),
+                    b.agreements_signed.to_string(),
+                    format::wan(b.fiscal_signed),
+                    format::wan(b.enterprise_signed),
+                ]
+            })
+            .collect(),
+        labels: json!(list.iter().map(name).collect::<Vec<_>>()).to_string(),
+        series: json!([
+            {"name": "发布", "values": list.iter().map(|b| b.published).collect::<Vec<_>>()},
+            {"name": "立项", "values": list.iter().map(|b| b.awarded).collect::<Vec<_>>()},
+        ])
+        .to_string(),
+    }
+}
+
+/// `GET /dashboard`.
+pub async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
+    let r = async {
+        let report = funnel_report(&state, visitor.auth()?).await?;
+        let c = &report.consortia;
+        let page = DashboardPage {
+            layout: Layout::new(&visitor, "统计仪表盘", "/dashboard"),
+            echarts: super::assets::url("echarts.js"),
+            leverage: report
+                .leverage
+                .map(|l| format!("{l:.2}"))
+                .unwrap_or_else(|| "—".into()),
+            consortia: vec![
+                ("已备案联合体", c.filed),
+                ("成员单位", c.members),
+                ("国家级平台", c.national_platforms),
+                ("自治区级平台", c.provincial_platforms),
+                ("盟市级平台", c.regional_platforms),
+            ],
+            charts: tables(&report),
+        };
+        Ok(render(&visitor, StatusCode::OK, &page))
+    };
+    respond(&visitor, r.await)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsvQuery {
+    pub table: String,
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// `GET /dashboard.csv?table=funnel|money|industry|region|kind`: a chart's table as CSV (UTF-8
+/// with a byte-order mark, which spreadsheet programmes need to read Chinese).
+pub async fn csv(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    q: web::Query<CsvQuery>,
+) -> HttpResponse {
+    let r: ApiResult<HttpResponse> = async {
+        let report = funnel_report(&state, visitor.auth()?).await?;
+        let chart = tables(&report)
+            .into_iter()
+            .find(|c| c.key == q.table)
+            .ok_or_else(|| ApiError::not_found("统计表 / table"))?;
+        let mut out = String::from("\u{feff}");
+        out.push_str(&chart.head.join(","));
+        out.push_str("\r\n");
+        for row in &chart.rows {
+            out.push_str(
+                &row.iter()
+                    .map(|c| csv_field(&c.replace(',', "")))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            out.push_str("\r\n");
+        }
+        Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"jiebang-{}.csv\"", chart.key),
+            ))
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .body(out))
+    }
+    .await;
+    respond(&visitor, r)
+}
