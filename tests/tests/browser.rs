@@ -1230,6 +1230,16 @@ on_both_databases! {
             b.click("form[action$='/revoke'] button[type=submit]").await;
             b.wait_for_path(|p| p.contains("done=revoke")).await;
             assert!(b.text("main").await.contains("成员单位退出"));
+            // 协议跟踪: both agreements, then the terminated one alone by its status
+            b.click("a[href='/agreements']").await;
+            b.wait_for_path(|p| p == "/agreements").await;
+            assert_eq!(b.find_all("tbody tr").await.len(), 2);
+            b.check_page("agreements").await;
+            b.choose("#f-status", "terminated").await;
+            b.click("form[action='/agreements'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("status=terminated")).await;
+            assert_eq!(b.find_all("tbody tr").await.len(), 1);
+            assert!(b.text("tbody").await.contains("已终止"));
         });
         let a = app.get(&format!("/api/v1/agreements/{}", ids[0]), Some(&cast.official)).expect(200).json;
         assert_eq!(a["status"], "registered");

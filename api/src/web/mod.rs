@@ -20,6 +20,7 @@ pub mod session;
 mod account;
 mod admin;
 mod agreement;
+mod agreements;
 mod bid_form;
 mod challenge_form;
 mod consortium_form;
@@ -187,6 +188,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/challenges/{id}/award").route(web::post().to(evaluation::confirm)),
             )
+            .service(web::resource("/agreements").route(web::get().to(agreements::agreements)))
             .service(web::resource("/agreements/{id}").route(web::get().to(agreement::agreement)))
             .service(web::resource("/agreements/{id}/sign").route(web::post().to(agreement::sign)))
             .service(web::resource("/agreements/{id}/pay").route(web::post().to(lifecycle::pay)))
@@ -277,6 +279,7 @@ impl Layout {
                 links.push(("/admin/users", "用户管理", None));
             }
             if c.is_staff() {
+                links.push(("/agreements", "协议", None));
                 links.push(("/dashboard", "统计", None));
             }
             if c.role == Role::Admin {

@@ -1,0 +1,209 @@
+//! 协议跟踪 (`/agreements`): the agreements the visitor may see (every one for staff, a party's
+//! own otherwise), a page at a time, filtered by status, 产业, 盟市 and the signing dates, those
+//! with an overdue milestone first on each page. The list is the API's own `list_page`
+//! (`GET /api/v1/agreements`), so its filters and their refusals are the API's.
+
+use super::public::{region_choices, Choice};
+use super::session::Visitor;
+use super::{format, render, respond, FormErrors, Layout};
+use crate::error::ApiResult;
+use crate::handlers::agreements::{list_page, ListQuery};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use jiebang_domain::agreement::{AgreementStatus, Terms};
+use serde::Deserialize;
+
+pub struct Row {
+    pub id: String,
+    pub title: String,
+    pub parties: String,
+    pub status: &'static str,
+    pub signed: String,
+    pub overdue: usize,
+    pub paid: String,
+}
+
+#[derive(Template)]
+#[template(path = "agreements.html")]
+struct AgreementsPage {
+    layout: Layout,
+    rows: Vec<Row>,
+    statuses: Vec<Choice>,
+    industries: Vec<Choice>,
+    regions: Vec<Choice>,
+    signed_from: String,
+    signed_to: String,
+    errors: FormErrors,
+    next_href: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Filter {
+    pub status: Option<String>,
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    /// Dates in Beijing (`2026-12-01`).
+    pub signed_from: Option<String>,
+    pub signed_to: Option<String>,
+    pub cursor: Option<String>,
+}
+
+fn blank(v: &Option<String>) -> Option<String> {
+    v.as_ref().filter(|s| !s.trim().is_empty()).cloned()
+}
+
+/// `GET /agreements`.
+pub async fn agreements(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    q: web::Query<Filter>,
+) -> HttpResponse {
+    let f = q.into_inner();
+    let r: ApiResult<HttpResponse> = async {
+        let auth = visitor.auth()?;
+        // a date is the whole day in Beijing: from its first second, to its last
+        let day = |v: &Option<String>, end: bool| {
+            blank(v).map(|d| {
+                format::beijing_date_input(&d)
+                    .map(|noon| {
+                        let t = if end {
+                            noon + chrono::Duration::hours(12) - chrono::Duration::seconds(1)
+                        } else {
+                            noon - chrono::Duration::hours(12)
+                        };
+                        t.to_rfc3339()
+                    })
+                    // not a date: handed on as typed, for the API to refuse beside the field
+                    .unwrap_or(d)
+            })
+        };
+        let query = ListQuery {
+            status: blank(&f.status),
+            industry: blank(&f.industry),
+            region: blank(&f.region),
+            signed_from: day(&f.signed_from, false),
+            signed_to: day(&f.signed_to, true),
+            limit: Some("20".into()),
+            cursor: blank(&f.cursor),
+        };
+        let (rows, next, errors, status) = match list_page(&state, auth, query).await {
+            Ok(page) => {
+                let mut rows: Vec<Row> = page
+                    .items
+                    .into_iter()
+                    .map(|a| {
+                        let terms: Option<Terms> = serde_json::from_value(a.terms.clone()).ok();
+                        Row {
+                            title: terms.as_ref().map(|t| t.title.clone()).unwrap_or_default(),
+                            parties: terms
+                                .as_ref()
+                                .map(|t| {
+                                    t.parties
+                                        .iter()
+                                        .filter(|p| p.role.signs())
+                                        .map(|p| p.name.clone())
+                                        .collect::<Vec<_>>()
+                                        .join(" · ")
+                                })
+                                .unwrap_or_default(),
+                            status: super::agreement::agreement_status(&a.status),
+                            signed: a.signed_at.map(format::beijing_date).unwrap_or_default(),
+                            overdue: a.milestones.iter().filter(|m| m.overdue).count(),
+                            paid: format!(
+                                "{} / {}",
+                                format::wan(a.paid_fiscal),
+                                format::wan(a.paid_enterprise)
+                            ),
+                            id: a.id,
+                        }
+                    })
+                    .collect();
+                // overdue milestones first; otherwise the API's order (newest first)
+                rows.sort_by_key(|r| r.overdue == 0);
+                (
+                    rows,
+                    page.next_cursor,
+                    FormErrors::default(),
+                    StatusCode::OK,
+                )
+            }
+            Err(e) if e.0.code.status() == 422 => (
+                Vec::new(),
+                None,
+                FormErrors::from_api(e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            Err(e) => return Err(e),
+        };
+        let statuses = std::iter::once(Choice {
+            value: String::new(),
+            label: "全部状态".into(),
+            selected: blank(&f.status).is_none(),
+        })
+        .chain(AgreementStatus::ALL.into_iter().map(|s| Choice {
+            value: s.as_str().into(),
+            label: super::agreement::agreement_status(s.as_str()).into(),
+            selected: f.status.as_deref() == Some(s.as_str()),
+        }))
+        .collect();
+        let industries = std::iter::once(Choice {
+            value: String::new(),
+            label: "全部产业".into(),
+            selected: blank(&f.industry).is_none(),
+        })
+        .chain(state.rules.industries.iter().map(|i| Choice {
+            value: i.clone(),
+            label: i.clone(),
+            selected: f.industry.as_deref() == Some(i.as_str()),
+        }))
+        .collect();
+        let regions = std::iter::once(Choice {
+            value: String::new(),
+            label: "全部地区".into(),
+            selected: blank(&f.region).is_none(),
+        })
+        .chain(region_choices(&f.region))
+        .collect();
+        let next_href = next.map(|c| {
+            let mut q = url_pairs(&f);
+            q.push(("cursor", c));
+            format!(
+                "/agreements?{}",
+                q.iter()
+                    .map(|(k, v)| format!("{k}={}", super::urlencode(v)))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            )
+        });
+        let page = AgreementsPage {
+            layout: Layout::new(&visitor, "协议跟踪", "/agreements"),
+            rows,
+            statuses,
+            industries,
+            regions,
+            signed_from: f.signed_from.clone().unwrap_or_default(),
+            signed_to: f.signed_to.clone().unwrap_or_default(),
+            errors,
+            next_href,
+        };
+        Ok(render(&visitor, status, &page))
+    }
+    .await;
+    respond(&visitor, r)
+}
+
+/// The filters of the page, for its next-page link.
+fn url_pairs(f: &Filter) -> Vec<(&'static str, String)> {
+    [
+        ("status", &f.status),
+        ("industry", &f.industry),
+        ("region", &f.region),
+        ("signed_from", &f.signed_from),
+        ("signed_to", &f.signed_to),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| blank(v).map(|v| (k, v)))
+    .collect()
+}
