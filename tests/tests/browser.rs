@@ -936,6 +936,15 @@ on_both_databases! {
             b.click("section:has(#orgs) a").await;
             b.wait_for_path(|p| p.starts_with("/organizations/")).await;
             b.check_page("verify-organization").await;
+            // first returned with a reason (refused without one), then verified
+            b.click("a[href$='/return']").await;
+            b.wait_for_path(|p| p.ends_with("/return")).await;
+            b.click("form[action$='/return'] button[type=submit]").await;
+            assert!(!b.text("#f-reason-msg").await.is_empty());
+            b.fill("#f-reason", "营业执照照片不清晰，请重新上传").await;
+            b.click("form[action$='/return'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=return")).await;
+            assert!(b.text(".sealed-note").await.contains("营业执照照片不清晰"));
             b.click("form[action$='/verify'] button").await;
             b.wait_for_path(|p| p.contains("done=verify")).await;
             assert!(b.text("main").await.contains("已认证"));

@@ -66,6 +66,21 @@ pub struct ReasonFields {
     pub comment: String,
 }
 
+/// An action's result as a form post answers it: `None` when it was done; the messages of a
+/// refusal (403, 409, 422), which the form shows again beside its fields; any other error as is.
+fn refusal<T>(r: ApiResult<T>) -> ApiResult<Option<FormErrors>> {
+    match r {
+        Ok(_) => Ok(None),
+        Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => Ok(Some(FormErrors::from_api(e))),
+        Err(e) => Err(e),
+    }
+}
+
+/// The form again with a refusal's messages, answered 422.
+fn again(visitor: &Visitor, page: ReasonForm) -> HttpResponse {
+    render(visitor, StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
 /// The challenge, if `action` is among what the visitor may do with it now.
 async fn offered(
     state: &web::Data<AppState>,
@@ -171,25 +186,21 @@ pub async fn extend(
             bidding_deadline: deadline,
             reason: Some(typed.reason.trim().to_owned()).filter(|r| !r.is_empty()),
         };
-        match extend_challenge(
+        let r = extend_challenge(
             &state,
             auth.clone(),
             audit::request_id(&req),
             id.clone(),
             body,
-        )
-        .await
-        {
-            Ok(_) => Ok(see_other(
+        );
+        let Some(errors) = refusal(r.await)? else {
+            return Ok(see_other(
                 &visitor,
                 &format!("/challenges/{id}?done=extend"),
-            )),
-            Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
-                let c = read_view(&state, Some(auth), id.clone()).await?;
-                Ok(refused(&c, FormErrors::from_api(e)))
-            }
-            Err(e) => Err(e),
-        }
+            ));
+        };
+        let c = read_view(&state, Some(auth), id.clone()).await?;
+        Ok(refused(&c, errors))
     };
     respond(&visitor, r.await)
 }
@@ -263,26 +274,21 @@ pub async fn cancel(
         let body = CancelRequest {
             reason: typed.reason.clone(),
         };
-        match cancel_challenge(
+        let r = cancel_challenge(
             &state,
             auth.clone(),
             audit::request_id(&req),
             id.clone(),
             body,
-        )
-        .await
-        {
-            Ok(_) => Ok(see_other(
+        );
+        let Some(errors) = refusal(r.await)? else {
+            return Ok(see_other(
                 &visitor,
                 &format!("/challenges/{id}?done=cancel"),
-            )),
-            Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
-                let c = read_view(&state, Some(auth), id.clone()).await?;
-                let page = cancel_page(&visitor, &c, &typed, FormErrors::from_api(e));
-                Ok(render(&visitor, StatusCode::UNPROCESSABLE_ENTITY, &page))
-            }
-            Err(e) => Err(e),
-        }
+            ));
+        };
+        let c = read_view(&state, Some(auth), id.clone()).await?;
+        Ok(again(&visitor, cancel_page(&visitor, &c, &typed, errors)))
     };
     respond(&visitor, r.await)
 }
@@ -468,26 +474,21 @@ pub async fn return_challenge(
             decision: "return".into(),
             comment: Some(typed.comment.clone()),
         };
-        match review_challenge(
+        let r = review_challenge(
             &state,
             auth.clone(),
             audit::request_id(&req),
             id.clone(),
             body,
-        )
-        .await
-        {
-            Ok(_) => Ok(see_other(
+        );
+        let Some(errors) = refusal(r.await)? else {
+            return Ok(see_other(
                 &visitor,
                 &format!("/challenges/{id}?done=return"),
-            )),
-            Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
-                let c = read_view(&state, Some(auth), id.clone()).await?;
-                let page = return_page(&visitor, &c, &typed, FormErrors::from_api(e));
-                Ok(render(&visitor, StatusCode::UNPROCESSABLE_ENTITY, &page))
-            }
-            Err(e) => Err(e),
-        }
+            ));
+        };
+        let c = read_view(&state, Some(auth), id.clone()).await?;
+        Ok(again(&visitor, return_page(&visitor, &c, &typed, errors)))
     };
     respond(&visitor, r.await)
 }
@@ -587,27 +588,24 @@ pub async fn org_return(
         let body = ReturnRequest {
             reason: typed.reason.clone(),
         };
-        match return_organization(
+        let r = return_organization(
             &state,
             auth.clone(),
             audit::request_id(&req),
             id.clone(),
             body,
-        )
-        .await
-        {
-            Ok(_) => Ok(see_other(
+        );
+        let Some(errors) = refusal(r.await)? else {
+            return Ok(see_other(
                 &visitor,
                 &format!("/organizations/{id}?done=return"),
-            )),
-            Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
-                let o = crate::handlers::organizations::read_view(&state, Some(auth.0), id.clone())
-                    .await?;
-                let page = org_return_page(&visitor, &o, &typed, FormErrors::from_api(e));
-                Ok(render(&visitor, StatusCode::UNPROCESSABLE_ENTITY, &page))
-            }
-            Err(e) => Err(e),
-        }
+            ));
+        };
+        let o = crate::handlers::organizations::read_view(&state, Some(auth.0), id.clone()).await?;
+        Ok(again(
+            &visitor,
+            org_return_page(&visitor, &o, &typed, errors),
+        ))
     };
     respond(&visitor, r.await)
 }
@@ -723,18 +721,18 @@ pub async fn terminate(
         session::check_form(&req, &visitor, &typed.csrf)?;
         let auth = visitor.auth()?;
         let reason = Some(typed.reason.clone());
-        match end_agreement(&state, auth, audit::request_id(&req), id.clone(), reason).await {
-            Ok(_) => Ok(see_other(
+        let r = end_agreement(&state, auth, audit::request_id(&req), id.clone(), reason);
+        let Some(errors) = refusal(r.await)? else {
+            return Ok(see_other(
                 &visitor,
                 &format!("/agreements/{id}?done=terminate"),
-            )),
-            Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
-                let title = terminable(&state, &visitor, &id).await.unwrap_or_default();
-                let page = terminate_page(&visitor, &id, &title, &typed, FormErrors::from_api(e));
-                Ok(render(&visitor, StatusCode::UNPROCESSABLE_ENTITY, &page))
-            }
-            Err(e) => Err(e),
-        }
+            ));
+        };
+        let title = terminable(&state, &visitor, &id).await.unwrap_or_default();
+        Ok(again(
+            &visitor,
+            terminate_page(&visitor, &id, &title, &typed, errors),
+        ))
     };
     respond(&visitor, r.await)
 }
@@ -820,23 +818,18 @@ pub async fn revoke(
         let body = crate::handlers::consortia::RevokeRequest {
             reason: typed.reason.clone(),
         };
-        match crate::handlers::consortia::revoke_consortium(
+        let r = crate::handlers::consortia::revoke_consortium(
             &state,
             auth,
             audit::request_id(&req),
             id.clone(),
             body,
-        )
-        .await
-        {
-            Ok(_) => Ok(see_other(&visitor, &format!("/consortia/{id}?done=revoke"))),
-            Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
-                let c = revocable(&state, &visitor, &id).await?;
-                let page = revoke_page(&visitor, &c, &typed, FormErrors::from_api(e));
-                Ok(render(&visitor, StatusCode::UNPROCESSABLE_ENTITY, &page))
-            }
-            Err(e) => Err(e),
-        }
+        );
+        let Some(errors) = refusal(r.await)? else {
+            return Ok(see_other(&visitor, &format!("/consortia/{id}?done=revoke")));
+        };
+        let c = revocable(&state, &visitor, &id).await?;
+        Ok(again(&visitor, revoke_page(&visitor, &c, &typed, errors)))
     };
     respond(&visitor, r.await)
 }
