@@ -1360,6 +1360,13 @@ on_both_databases! {
             assert_eq!(got[0], json!([0xEF, 0xBB, 0xBF]));
             let csv = got[1].as_str().unwrap().to_owned();
             assert!(csv.contains(&format!("发布,{}", f["published"])), "{csv}");
+            // the exports, through the session: the demo's registered agreement, the OCDS package
+            let exports = b.client.execute_async(
+                "var done = arguments[arguments.length - 1]; Promise.all([fetch('/exports/agreements.csv').then(function (r) { return r.text(); }), fetch('/exports/ocds.json').then(function (r) { return r.json(); })]).then(done);",
+                vec![],
+            ).await.unwrap();
+            assert!(exports[0].as_str().unwrap().contains("乳制品加工副产物乳清高值化利用关键技术"));
+            assert!(!exports[1]["releases"].as_array().unwrap().is_empty());
         });
     }
 }

@@ -193,6 +193,35 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// `GET /exports/agreements.csv` and `/exports/ocds.json`: the API's exports (the agreements
+/// as CSV, streamed; the OCDS release package) for a signed-in official or admin, answered by
+/// the API's own handlers with the visitor's session instead of a bearer token.
+pub async fn export(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    which: web::Path<String>,
+) -> HttpResponse {
+    let r = async {
+        let auth = visitor.auth()?;
+        match which.as_str() {
+            "agreements.csv" => crate::handlers::stats::agreements_csv(state, auth).await,
+            "ocds.json" => crate::handlers::stats::ocds(state, auth)
+                .await
+                .map(|mut r| {
+                    r.headers_mut().insert(
+                        header::CONTENT_DISPOSITION,
+                        header::HeaderValue::from_static(
+                            "attachment; filename=\"jiebang-ocds.json\"",
+                        ),
+                    );
+                    r
+                }),
+            _ => Err(ApiError::not_found("导出 / export")),
+        }
+    };
+    respond(&visitor, r.await)
+}
+
 /// `GET /dashboard.csv?table=funnel|money|industry|region|kind`: a chart's table as CSV (UTF-8
 /// with a byte-order mark, which spreadsheet programmes need to read Chinese).
 pub async fn csv(

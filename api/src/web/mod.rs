@@ -151,6 +151,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/admin/outbox").route(web::get().to(admin::outbox)))
             .service(web::resource("/dashboard").route(web::get().to(dashboard::dashboard)))
             .service(web::resource("/dashboard.csv").route(web::get().to(dashboard::csv)))
+            .service(web::resource("/exports/{which}").route(web::get().to(dashboard::export)))
             .service(web::resource("/admin/outbox/{id}/retry").route(web::post().to(admin::retry)))
             .service(web::resource("/workspace").route(web::get().to(workspace::workspace)))
             .service(
