@@ -321,7 +321,8 @@ pub async fn funnel_report(state: &web::Data<AppState>, auth: Auth) -> ApiResult
     })
 }
 
-fn csv_field(s: &str) -> String {
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

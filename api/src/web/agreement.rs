@@ -25,6 +25,15 @@ use jiebang_domain::agreement::{
 };
 use serde::Deserialize;
 
+/// An agreement's title, from its terms.
+pub fn terms_title(a: &AgreementView) -> String {
+    a.terms
+        .get("title")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub fn agreement_status(s: &str) -> &'static str {
     match AgreementStatus::parse(s) {
         Some(AgreementStatus::Drafted) => "待签署",

@@ -96,7 +96,7 @@ pub async fn agreements(
                     .map(|a| {
                         let terms: Option<Terms> = serde_json::from_value(a.terms.clone()).ok();
                         Row {
-                            title: terms.as_ref().map(|t| t.title.clone()).unwrap_or_default(),
+                            title: super::agreement::terms_title(&a),
                             parties: terms
                                 .as_ref()
                                 .map(|t| {

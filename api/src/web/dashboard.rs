@@ -8,7 +8,7 @@
 use super::session::Visitor;
 use super::{format, render, respond, Layout};
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::stats::{funnel_report, Breakdown, FunnelReport};
+use crate::handlers::stats::{csv_field, funnel_report, Breakdown, FunnelReport};
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -183,14 +183,6 @@ pub async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> HttpResp
 #[derive(Debug, Deserialize)]
 pub struct CsvQuery {
     pub table: String,
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 /// `GET /exports/agreements.csv` and `/exports/ocds.json`: the API's exports (the agreements

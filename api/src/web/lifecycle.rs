@@ -232,30 +232,39 @@ fn cancel_page(
     }
 }
 
+/// The empty reason form `page` of a challenge that offers `action` now (GET).
+async fn empty_form(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    id: String,
+    action: ChallengeAction,
+    what: &str,
+    page: fn(&Visitor, &ChallengeView, &ReasonFields, FormErrors) -> ReasonForm,
+) -> HttpResponse {
+    let r = async {
+        let c = offered(state, visitor, id, action, what).await?;
+        let form = page(visitor, &c, &ReasonFields::default(), FormErrors::default());
+        Ok(render(visitor, StatusCode::OK, &form))
+    };
+    respond(visitor, r.await)
+}
+
 /// `GET /challenges/{id}/cancel`.
 pub async fn cancel_form(
     state: web::Data<AppState>,
     visitor: Visitor,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let r = async {
-        let c = offered(
-            &state,
-            &visitor,
-            id.into_inner(),
-            ChallengeAction::Cancel,
-            "撤销",
-        )
-        .await?;
-        let page = cancel_page(
-            &visitor,
-            &c,
-            &ReasonFields::default(),
-            FormErrors::default(),
-        );
-        Ok(render(&visitor, StatusCode::OK, &page))
-    };
-    respond(&visitor, r.await)
+    let id = id.into_inner();
+    empty_form(
+        &state,
+        &visitor,
+        id,
+        ChallengeAction::Cancel,
+        "撤销",
+        cancel_page,
+    )
+    .await
 }
 
 /// `POST /challenges/{id}/cancel`.
@@ -437,24 +446,16 @@ pub async fn return_form(
     visitor: Visitor,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let r = async {
-        let c = offered(
-            &state,
-            &visitor,
-            id.into_inner(),
-            ChallengeAction::Return,
-            "退回",
-        )
-        .await?;
-        let page = return_page(
-            &visitor,
-            &c,
-            &ReasonFields::default(),
-            FormErrors::default(),
-        );
-        Ok(render(&visitor, StatusCode::OK, &page))
-    };
-    respond(&visitor, r.await)
+    let id = id.into_inner();
+    empty_form(
+        &state,
+        &visitor,
+        id,
+        ChallengeAction::Return,
+        "退回",
+        return_page,
+    )
+    .await
 }
 
 /// `POST /challenges/{id}/return`.
@@ -679,11 +680,7 @@ async fn terminable(state: &web::Data<AppState>, visitor: &Visitor, id: &str) ->
             "该协议现在不能终止 / the agreement cannot be terminated now",
         ));
     }
-    Ok(a.terms
-        .get("title")
-        .and_then(|t| t.as_str())
-        .unwrap_or_default()
-        .to_owned())
+    Ok(super::agreement::terms_title(&a))
 }
 
 /// `GET /agreements/{id}/terminate`.

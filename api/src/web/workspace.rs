@@ -385,9 +385,7 @@ async fn agreement_rows(
             if milestone(MilestoneActionName::Confirm) {
                 todo.push("待确认里程碑");
             }
-            let title = serde_json::from_value::<jiebang_domain::agreement::Terms>(a.terms.clone())
-                .map(|t| t.title)
-                .unwrap_or_default();
+            let title = super::agreement::terms_title(&a);
             AgreementRow {
                 status: super::agreement::agreement_status(&a.status),
                 todo: todo.join("、"),
