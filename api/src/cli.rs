@@ -201,6 +201,7 @@ pub fn create_platform_user(
                 role,
                 organization_id: None,
                 password_hash: String::new(),
+                fields: Vec::new(),
             },
             hash,
             organization,

@@ -374,6 +374,7 @@ fn fill(
                 role,
                 organization_id: org.map(|k| org_ids[k].clone()),
                 password_hash: hash.to_owned(),
+                fields: expert_fields(email),
             },
             now,
         )?;
@@ -538,6 +539,16 @@ fn profiles(
         )?;
     }
     Ok(())
+}
+
+/// The demo experts' fields (专业领域).
+fn expert_fields(email: &str) -> Vec<String> {
+    let fields: &[&str] = match email {
+        "expert.hydrogen@demo.jiebang.cn" => &["氢能", "新能源", "电解水制氢"],
+        "expert.breeding@demo.jiebang.cn" => &["现代农牧业", "奶牛育种", "生物技术"],
+        _ => &[],
+    };
+    fields.iter().map(|f| (*f).to_owned()).collect()
 }
 
 /// A closed challenge under evaluation: two bids handed in (the university's and the hydrogen

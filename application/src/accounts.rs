@@ -43,6 +43,8 @@ pub struct NewAccount {
     pub role: Role,
     pub organization_id: Option<String>,
     pub password_hash: String,
+    /// An expert's fields (专业领域); empty for everyone else.
+    pub fields: Vec<String>,
 }
 
 impl From<ParsedAccount> for NewAccount {
@@ -53,6 +55,7 @@ impl From<ParsedAccount> for NewAccount {
             role: Role::OrgMember,
             organization_id: None,
             password_hash: String::new(),
+            fields: Vec::new(),
         }
     }
 }
@@ -83,6 +86,7 @@ pub fn insert_user(
             name: account.name,
             role: account.role.as_str().to_owned(),
             organization_id: account.organization_id,
+            expert_fields: serde_json::to_string(&account.fields).map_err(Error::internal)?,
             locale: "zh".to_owned(),
             active: true,
             created_at: now.naive_utc(),
@@ -109,6 +113,13 @@ pub fn create_platform_user(
     organization_id: Option<String>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<jiebang_db::models::User> {
+    if role != Role::Expert && !account.fields.is_empty() {
+        return Err(Error::field(
+            "fields",
+            FieldCode::NotAllowed,
+            "只有专家填写专业领域 / only experts have fields",
+        ));
+    }
     if let Some(org) = &organization_id {
         if jiebang_db::organizations::find(conn, org)?.is_none() {
             return Err(Error::field(

@@ -77,6 +77,8 @@ pub struct UserView {
     pub locale: String,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// An expert's fields (专业领域); empty for other users.
+    pub fields: Vec<String>,
 }
 
 impl From<&User> for UserView {
@@ -90,6 +92,7 @@ impl From<&User> for UserView {
             locale: u.locale.clone(),
             active: u.active,
             created_at: utc(u.created_at),
+            fields: u.fields(),
         }
     }
 }

@@ -258,3 +258,113 @@ pub fn scoring_progress(
         .get_result(conn)?;
     Ok((total, scored))
 }
+
+/// Whether `expert` declared a conflict of interest on `challenge` (回避).
+pub fn has_recused(
+    conn: &mut DbConnection,
+    challenge: &str,
+    expert: &str,
+) -> Result<bool, DbError> {
+    use crate::schema::expert_recusals::dsl as er;
+    diesel::select(diesel::dsl::exists(
+        er::expert_recusals.find((challenge, expert)),
+    ))
+    .get_result(conn)
+}
+
+/// Records an expert's declaration of a conflict of interest: the assignment goes, with the
+/// expert's scores and drafts on the challenge's bids. Answers who had made the assignment.
+pub fn recuse(
+    conn: &mut DbConnection,
+    challenge: &str,
+    expert: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> Result<Vec<String>, DbError> {
+    use crate::schema::bids::dsl as b;
+    use crate::schema::expert_recusals::dsl as er;
+    use crate::schema::score_drafts::dsl as d;
+    let assigned_by: Vec<String> = ce::challenge_experts
+        .find((challenge, expert))
+        .select(ce::assigned_by)
+        .load(conn)?;
+    diesel::insert_into(er::expert_recusals)
+        .values((
+            er::challenge_id.eq(challenge),
+            er::expert_id.eq(expert),
+            er::reason.eq(reason),
+            er::declared_at.eq(at),
+        ))
+        .execute(conn)?;
+    diesel::delete(ce::challenge_experts.find((challenge, expert))).execute(conn)?;
+    diesel::delete(
+        s::scores
+            .filter(s::challenge_id.eq(challenge))
+            .filter(s::expert_id.eq(expert)),
+    )
+    .execute(conn)?;
+    let bids = b::bids.filter(b::challenge_id.eq(challenge)).select(b::id);
+    diesel::delete(
+        d::score_drafts
+            .filter(d::expert_id.eq(expert))
+            .filter(d::bid_id.eq_any(bids)),
+    )
+    .execute(conn)?;
+    Ok(assigned_by)
+}
+
+/// The declarations of a challenge, oldest first: (expert id, reason, declared at).
+pub fn recusals(
+    conn: &mut DbConnection,
+    challenge: &str,
+) -> Result<Vec<(String, String, NaiveDateTime)>, DbError> {
+    use crate::schema::expert_recusals::dsl as er;
+    er::expert_recusals
+        .filter(er::challenge_id.eq(challenge))
+        .select((er::expert_id, er::reason, er::declared_at))
+        .order(er::declared_at.asc())
+        .load(conn)
+}
+
+/// Saves (or replaces) an expert's unfinished scores of a bid (暂存): (criterion, score, comment)
+/// as the expert typed them, any of them missing.
+pub fn save_draft(
+    conn: &mut DbConnection,
+    bid: &str,
+    expert: &str,
+    json: &str,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    use crate::schema::score_drafts::dsl as d;
+    diesel::delete(d::score_drafts.find((bid, expert))).execute(conn)?;
+    diesel::insert_into(d::score_drafts)
+        .values((
+            d::bid_id.eq(bid),
+            d::expert_id.eq(expert),
+            d::scores_json.eq(json),
+            d::saved_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// An expert's draft of a bid's scores: (JSON, saved at).
+pub fn draft(
+    conn: &mut DbConnection,
+    bid: &str,
+    expert: &str,
+) -> Result<Option<(String, NaiveDateTime)>, DbError> {
+    use crate::schema::score_drafts::dsl as d;
+    d::score_drafts
+        .find((bid, expert))
+        .select((d::scores_json, d::saved_at))
+        .first(conn)
+        .optional()
+}
+
+pub fn delete_draft(conn: &mut DbConnection, bid: &str, expert: &str) -> Result<(), DbError> {
+    use crate::schema::score_drafts::dsl as d;
+    diesel::delete(d::score_drafts.find((bid, expert)))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -68,12 +68,19 @@ pub struct User {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// An expert's fields (专业领域), a JSON array of strings (`[]` for everyone else).
+    pub expert_fields: String,
 }
 
 impl User {
     /// The role (`CHECK`ed in the schema, so never unknown in a consistent database).
     pub fn role(&self) -> Option<jiebang_domain::Role> {
         jiebang_domain::Role::parse(&self.role)
+    }
+
+    /// An expert's fields (专业领域); empty for other users.
+    pub fn fields(&self) -> Vec<String> {
+        serde_json::from_str(&self.expert_fields).unwrap_or_default()
     }
 }
 
@@ -90,6 +97,7 @@ pub struct NewUser {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub expert_fields: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -32,6 +32,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        expert_fields -> Text,
     }
 }
 
@@ -229,6 +230,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    expert_recusals (challenge_id, expert_id) {
+        challenge_id -> Text,
+        expert_id -> Text,
+        reason -> Text,
+        declared_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    score_drafts (bid_id, expert_id) {
+        bid_id -> Text,
+        expert_id -> Text,
+        scores_json -> Text,
+        saved_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     award_selections (challenge_id, bid_id) {
         challenge_id -> Text,
         bid_id -> Text,
@@ -415,6 +434,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     rubrics,
     challenge_experts,
     scores,
+    expert_recusals,
+    score_drafts,
     award_selections,
     agreements,
     notification_preferences,

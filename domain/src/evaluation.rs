@@ -129,6 +129,62 @@ pub fn scores(
     Ok(out)
 }
 
+/// One criterion of an expert's unfinished scores (暂存): the score or the comment may be missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftScore {
+    pub criterion: String,
+    /// 0–100, or none yet
+    pub score: Option<u32>,
+    /// Possibly empty.
+    pub comment: String,
+}
+
+/// Validates an expert's unfinished scores on a bid: each criterion known and at most once, a
+/// score given is 0–100, a comment at most 2000 characters; nothing is required.
+pub fn draft_scores(
+    rubric: &[Criterion],
+    input: &[(String, Option<i64>, String)],
+) -> Result<Vec<DraftScore>, Violations> {
+    let mut v = Violations::new();
+    let mut out: Vec<DraftScore> = Vec::new();
+    for (i, (criterion, score, comment)) in input.iter().enumerate() {
+        if !rubric.iter().any(|c| c.key == *criterion) {
+            v.push(
+                format!("scores[{i}].criterion"),
+                FieldCode::UnknownCriterion,
+                "没有该评审指标 / no such criterion",
+            );
+        } else if out.iter().any(|s| s.criterion == *criterion) {
+            v.push(
+                format!("scores[{i}].criterion"),
+                FieldCode::Duplicate,
+                "同一指标重复打分 / this criterion is scored twice",
+            );
+        }
+        if score.is_some_and(|s| !(0..=100).contains(&s)) {
+            v.push(
+                format!("scores[{i}].score"),
+                FieldCode::OutOfRange,
+                "分数应在 0 到 100 之间 / a score is 0–100",
+            );
+        }
+        if comment.chars().count() > 2000 {
+            v.push(
+                format!("scores[{i}].comment"),
+                FieldCode::TooLong,
+                "评语最多 2000 字 / a comment is at most 2000 characters",
+            );
+        }
+        out.push(DraftScore {
+            criterion: criterion.clone(),
+            score: score.map(|s| s.clamp(0, 100) as u32),
+            comment: comment.trim().to_owned(),
+        });
+    }
+    v.into_result()?;
+    Ok(out)
+}
+
 /// The aggregate per criterion: the mean, trimmed of the highest and lowest at five experts or
 /// more. `None` when nobody scored.
 pub fn criterion_mean(mut values: Vec<u32>) -> Option<f64> {
@@ -238,6 +294,33 @@ mod tests {
                 comment: "好".into(),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_draft_may_leave_out_scores_and_comments_but_not_break_the_rules() {
+        let d = draft_scores(&r(), &[("c1".into(), Some(80), String::new())]).unwrap();
+        assert_eq!(d[0].score, Some(80));
+        let d = draft_scores(&r(), &[("c2".into(), None, " 尚待补充 ".into())]).unwrap();
+        assert_eq!((d[0].score, d[0].comment.as_str()), (None, "尚待补充"));
+        let e = draft_scores(
+            &r(),
+            &[
+                ("c1".into(), Some(101), String::new()),
+                ("c1".into(), None, String::new()),
+                ("c9".into(), None, "长".repeat(2001)),
+            ],
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "scores[0].score",
+                "scores[1].criterion",
+                "scores[2].criterion",
+                "scores[2].comment"
+            ]
+        );
     }
 
     #[test]

@@ -141,6 +141,14 @@ pub enum Event {
     },
     /// An expert was assigned to evaluate a challenge (to the expert).
     ExpertAssigned { challenge_id: String, title: String },
+    /// An expert declared a conflict of interest and left the evaluation (to the official who
+    /// had assigned the expert).
+    ExpertRecused {
+        challenge_id: String,
+        title: String,
+        expert: String,
+        reason: String,
+    },
     /// The award was confirmed (to every bidder and the publisher).
     Awarded { challenge_id: String, title: String },
     /// An official registered the agreement (备案) (to both parties).
@@ -199,6 +207,7 @@ impl Event {
             Event::BidLapsed { .. } => "bid_lapsed",
             Event::ChallengeUnsuccessful { .. } => "challenge_unsuccessful",
             Event::ExpertAssigned { .. } => "expert_assigned",
+            Event::ExpertRecused { .. } => "expert_recused",
             Event::ConsortiumFiled { .. } => "consortium_filed",
             Event::MilestoneDue { .. } => "milestone_due",
             Event::MilestoneOverdue { .. } => "milestone_overdue",
@@ -231,6 +240,7 @@ impl Event {
             | Event::BidIneligible { challenge_id, .. }
             | Event::ChallengeUnsuccessful { challenge_id, .. }
             | Event::ExpertAssigned { challenge_id, .. }
+            | Event::ExpertRecused { challenge_id, .. }
             | Event::ChallengeMatchesSubscription { challenge_id, .. }
             | Event::DeadlineReminder { challenge_id, .. }
             | Event::Awarded { challenge_id, .. } => {
@@ -657,6 +667,22 @@ pub fn render(event: &Event, locale: Locale, base_url: &str) -> Rendered {
         (Event::ExpertAssigned { title, .. }, Locale::En) => (
             format!("[Jiebang] You are invited to evaluate: {title}"),
             vec![format!("You were assigned as an expert for \"{title}\"; please score every eligible bid on each criterion, with comments.")],
+        ),
+        (Event::ExpertRecused { title, expert, reason, .. }, Locale::Zh) => (
+            format!("【揭榜挂帅】专家声明回避：{title}"),
+            vec![
+                format!("评审专家{expert}已声明回避榜单「{title}」的评审，其指派和评分已撤销，不能再次指派。"),
+                format!("回避理由：{reason}"),
+                "如需补足评审专家，请登录平台在“评审组织”中另行指派。".to_owned(),
+            ],
+        ),
+        (Event::ExpertRecused { title, expert, reason, .. }, Locale::En) => (
+            format!("[Jiebang] An expert declared a conflict of interest: {title}"),
+            vec![
+                format!("The expert {expert} withdrew from evaluating \"{title}\"; the assignment and their scores are removed, and they cannot be assigned again."),
+                format!("Reason: {reason}"),
+                "Assign another expert on the evaluation page if needed.".to_owned(),
+            ],
         ),
         (Event::Awarded { title, .. }, Locale::Zh) => (
             format!("【揭榜挂帅】立项结果公示：{title}"),

@@ -201,6 +201,16 @@ const ROWS: &[Row] = &[
         &["assigned"],
         true,
     ),
+    // a draft is its expert's alone, and there is none in this world: nobody reads one
+    row("GET /api/v1/bids/{id}/scores/draft", "bid", &[], true),
+    row("GET /api/v1/bids/{id}/scores/draft", "won_bid", &[], true),
+    row("PUT /api/v1/bids/{id}/scores/draft", "bid", &[], true),
+    row(
+        "PUT /api/v1/bids/{id}/scores/draft",
+        "won_bid",
+        &["assigned"],
+        true,
+    ),
     row("POST /api/v1/bids/{id}/submit", "bid", &["bidder"], true),
     row("POST /api/v1/bids/{id}/withdraw", "bid", &["bidder"], true),
     row("GET /api/v1/challenges", "-", ANYONE, false),
@@ -391,6 +401,30 @@ const ROWS: &[Row] = &[
         "GET /api/v1/challenges/{id}/rubric",
         "directed",
         &["publisher", "bidder", "official", "admin"],
+        true,
+    ),
+    row(
+        "GET /api/v1/challenges/{id}/recusals",
+        "awarded",
+        STAFF,
+        false,
+    ),
+    row(
+        "GET /api/v1/challenges/{id}/recusals",
+        "directed",
+        STAFF,
+        true,
+    ),
+    row(
+        "POST /api/v1/challenges/{id}/recusals",
+        "awarded",
+        &["assigned"],
+        false,
+    ),
+    row(
+        "POST /api/v1/challenges/{id}/recusals",
+        "directed",
+        &[],
         true,
     ),
     row(
@@ -879,6 +913,10 @@ fn body(op: &str, w: &World, app: &TestApp) -> Value {
         "PATCH /api/v1/bids/{id}" => {
             json!({"version": 1, "approach": "改写的技术路线：采用宽功率碱性电解槽与多槽协同调度。"})
         }
+        "PUT /api/v1/bids/{id}/scores/draft" => {
+            json!({"scores": [{"criterion": "c1", "score": 90}]})
+        }
+        "POST /api/v1/challenges/{id}/recusals" => json!({"reason": "曾与揭榜团队合作"}),
         "PUT /api/v1/bids/{id}/scores" => {
             json!({"scores": [{"criterion": "c1", "score": 90, "comment": "好"}, {"criterion": "c2", "score": 90, "comment": "好"}]})
         }

@@ -25,6 +25,10 @@ pub struct CreateUserRequest {
     pub name: String,
     /// For experts: the organisation that employs them (conflict-of-interest checks use it).
     pub organization_id: Option<String>,
+    /// For experts: their fields (专业领域), e.g. 新材料, 稀土永磁; at most 10, each 1–30
+    /// characters. Officials search experts by them when assigning.
+    #[serde(default)]
+    pub fields: Vec<String>,
 }
 
 /// Create an official, expert or admin.
@@ -77,6 +81,14 @@ pub async fn create_account(
             );
         }
     }
+    let fields = crate::handlers::matching::items(&mut v, "fields", &body.fields, 10, 30);
+    if !fields.is_empty() && role.is_some_and(|r| r != Role::Expert) {
+        v.push(
+            "fields",
+            FieldCode::NotAllowed,
+            "只有专家填写专业领域 / only experts have fields",
+        );
+    }
     let account = accounts::parse_account(&mut v, &body.email, &body.password, &body.name);
     v.into_result()?;
     let (role, account) = (role.unwrap(), account.unwrap());
@@ -93,7 +105,10 @@ pub async fn create_account(
                 conn,
                 &actor,
                 role,
-                account.into(),
+                jiebang_application::accounts::NewAccount {
+                    fields,
+                    ..account.into()
+                },
                 password_hash,
                 organization_id,
                 now,
@@ -108,6 +123,10 @@ pub async fn create_account(
 pub struct ListUsersQuery {
     /// `official` | `expert` | `admin`
     pub role: Option<String>,
+    /// Part of the name or e-mail address.
+    pub q: Option<String>,
+    /// Part of one of an expert's fields (专业领域), e.g. 稀土.
+    pub field: Option<String>,
 }
 
 /// Platform users of a role (admins; officials see experts and officials).
@@ -160,7 +179,20 @@ pub async fn users_of(
             Ok(all)
         })
         .await?;
-    Ok(users.iter().map(UserView::from).collect())
+    let q = query.q.unwrap_or_default().trim().to_lowercase();
+    let field = query.field.unwrap_or_default().trim().to_lowercase();
+    Ok(users
+        .iter()
+        .filter(|u| {
+            q.is_empty()
+                || u.name.to_lowercase().contains(&q)
+                || u.email.to_lowercase().contains(&q)
+        })
+        .filter(|u| {
+            field.is_empty() || u.fields().iter().any(|f| f.to_lowercase().contains(&field))
+        })
+        .map(UserView::from)
+        .collect())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -24,6 +24,7 @@ use jiebang_domain::challenge::{self, Action, ChallengeStatus};
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::evaluation::{self, Criterion, Ranked, Score};
+use jiebang_domain::validation::bounded_text;
 use jiebang_domain::Role;
 use jiebang_notifications::Event;
 use serde::{Deserialize, Serialize};
@@ -90,18 +91,36 @@ pub async fn put_rubric(
     id: web::Path<String>,
     body: Json<RubricRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let criteria = evaluation::rubric(
-        &body
-            .0
-            .criteria
-            .iter()
-            .map(|c| (c.name.clone(), c.weight))
-            .collect::<Vec<_>>(),
-    )?;
-    let actor = Actor::user(&auth, audit::request_id(&req));
+    let input = body
+        .0
+        .criteria
+        .into_iter()
+        .map(|c| (c.name, c.weight))
+        .collect();
+    let v = set_rubric_of(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        input,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Sets a rubric from (name, weight) pairs as `PUT /challenges/{id}/rubric` does (the web
+/// interface's 评审细则 form calls the same).
+pub async fn set_rubric_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    input: Vec<(String, i64)>,
+) -> ApiResult<RubricView> {
+    let criteria = evaluation::rubric(&input)?;
+    let actor = Actor::user(&auth, request_id);
     let st = state.clone();
-    let v = state
+    state
         .write(move |conn| {
             let (c, acc) = load(conn, &id, &auth)?;
             if !(acc == Access::Owner || auth.role == Role::Official) {
@@ -119,8 +138,7 @@ pub async fn put_rubric(
             audit::record(conn, &actor, now, "challenge", &c.id, "rubric", before.as_ref(), Some(&criteria), None)?;
             Ok(RubricView { challenge_id: c.id, criteria })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 /// The rubric of a challenge (anyone who may read the challenge, and its experts).
@@ -242,6 +260,10 @@ pub async fn assign_experts_to(
                 let expert = jiebang_db::users::find(conn, expert_id)?
                     .filter(|u| u.role() == Some(Role::Expert) && u.active)
                     .ok_or_else(|| ApiError::field(&field, FieldCode::UnknownExpert, "不是有效的评审专家 / not an active expert"))?;
+                if jiebang_db::evaluation::has_recused(conn, &c.id, &expert.id)? {
+                    return Err(ApiError::with(Code::ConflictOfInterest,
+                        format!("专家 {} 已声明回避本榜单 / the expert declared a conflict of interest on this challenge", expert.name)));
+                }
                 if expert.organization_id.as_ref().is_some_and(|o| interested.contains(o)) {
                     return Err(ApiError::with(Code::ConflictOfInterest,
                         format!("专家 {} 所在单位参与了本榜单（发榜或揭榜），须回避 / the expert's organisation takes part in this challenge", expert.name)));
@@ -325,6 +347,147 @@ fn awarded(c: &Challenge) -> bool {
     )
 }
 
+// ---------------------------------------------------------------- recusals
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecusalRequest {
+    /// Why the expert must not review this challenge (e.g. 曾与揭榜团队合作), 2–500 characters.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecusalView {
+    pub expert_id: String,
+    pub expert_name: String,
+    pub reason: String,
+    pub declared_at: DateTime<Utc>,
+}
+
+/// Declare a conflict of interest (回避声明, an assigned expert, while the challenge is being
+/// evaluated): the assignment is removed with the expert's scores and drafts on the challenge,
+/// the official who assigned the expert is told, and the expert cannot be assigned again.
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/recusals", tag = "evaluation", request_body = RecusalRequest, security(("bearer" = [])),
+    responses((status = 201, body = RecusalView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn recuse(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<RecusalRequest>,
+) -> ApiResult<HttpResponse> {
+    let v = declare_recusal(
+        &state,
+        auth,
+        audit::request_id(&req),
+        id.into_inner(),
+        body.0.reason,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// Records an expert's conflict of interest as `POST /challenges/{id}/recusals` does (the web
+/// interface's 声明回避 calls the same).
+pub async fn declare_recusal(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    request_id: Option<String>,
+    id: String,
+    reason: String,
+) -> ApiResult<RecusalView> {
+    auth.require(&[Role::Expert])?;
+    let reason =
+        bounded_text(&reason, 2, 500).map_err(|e| ApiError::field("reason", e.code, e.message))?;
+    let actor = Actor::user(&auth, request_id);
+    let st = state.clone();
+    state
+        .write(move |conn| {
+            let c = jiebang_db::challenges::find_for_update(conn, &id)?.ok_or_else(not_found)?;
+            if !is_assigned_expert(conn, &auth, &c)? {
+                return Err(not_found());
+            }
+            if c.status() != ChallengeStatus::Evaluating {
+                return Err(ApiError::with(
+                    Code::ChallengeNotEvaluating,
+                    "评审已结束，不能再声明回避 / evaluation is over",
+                ));
+            }
+            let now = st.now();
+            let assigned_by = jiebang_db::evaluation::recuse(
+                conn,
+                &c.id,
+                &auth.user.id,
+                &reason,
+                now.naive_utc(),
+            )?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "challenge",
+                &c.id,
+                "recuse",
+                None::<&()>,
+                Some(&serde_json::json!({ "expert_id": auth.user.id, "reason": reason })),
+                None,
+            )?;
+            let event = Event::ExpertRecused {
+                challenge_id: c.id.clone(),
+                title: c.title.clone(),
+                expert: auth.user.name.clone(),
+                reason: reason.clone(),
+            };
+            notify::notify(conn, &st.config.public_url, &assigned_by, &event, now)?;
+            Ok(RecusalView {
+                expert_id: auth.user.id.clone(),
+                expert_name: auth.user.name.clone(),
+                reason,
+                declared_at: now,
+            })
+        })
+        .await
+}
+
+/// The experts who declared a conflict of interest on a challenge (officials and admins).
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/recusals", tag = "evaluation", security(("bearer" = [])),
+    responses((status = 200, body = Vec<RecusalView>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn list_recusals(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(recusals_of(&state, auth, id.into_inner()).await?))
+}
+
+/// The declarations of challenge `id`, as `GET /challenges/{id}/recusals` answers.
+pub async fn recusals_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<Vec<RecusalView>> {
+    auth.require(&[Role::Official, Role::Admin])?;
+    state
+        .read(move |conn| {
+            let c = jiebang_db::challenges::find(conn, &id)?.ok_or_else(not_found)?;
+            let mut out = Vec::new();
+            for (expert, reason, at) in jiebang_db::evaluation::recusals(conn, &c.id)? {
+                let name = jiebang_db::users::find(conn, &expert)?
+                    .map(|u| u.name)
+                    .unwrap_or_default();
+                out.push(RecusalView {
+                    expert_id: expert,
+                    expert_name: name,
+                    reason,
+                    declared_at: utc(at),
+                });
+            }
+            Ok(out)
+        })
+        .await
+}
+
 // ---------------------------------------------------------------- scores
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -395,31 +558,7 @@ pub async fn score_bid(
     let st = state.clone();
     state
         .write(move |conn| {
-            let b = jiebang_db::bids::find(conn, &id)?
-                .ok_or_else(|| ApiError::not_found("申报 / bid"))?;
-            let c = jiebang_db::challenges::find_for_update(conn, &b.challenge_id)?
-                .ok_or_else(not_found)?;
-            if !is_assigned_expert(conn, &auth, &c)? {
-                return Err(ApiError::not_found("申报 / bid"));
-            }
-            if c.status() != ChallengeStatus::Evaluating {
-                return Err(ApiError::with(
-                    Code::ChallengeNotEvaluating,
-                    "评审已结束 / evaluation is over",
-                ));
-            }
-            if b.status() != BidStatus::Submitted {
-                return Err(ApiError::with(
-                    Code::BidNotEligible,
-                    "该申报未通过形式审查，无需评分 / only eligible bids are scored",
-                ));
-            }
-            let rubric = jiebang_db::evaluation::rubric(conn, &c.id)?.ok_or_else(|| {
-                ApiError::with(
-                    Code::NoRubric,
-                    "尚未设置评审指标 / the rubric is not set yet",
-                )
-            })?;
+            let (b, c, rubric) = scorable(conn, &auth, &id)?;
             let scores = evaluation::scores(&rubric, &input)?;
             let now = st.now();
             jiebang_db::evaluation::put_scores(
@@ -430,6 +569,7 @@ pub async fn score_bid(
                 &scores,
                 now.naive_utc(),
             )?;
+            jiebang_db::evaluation::delete_draft(conn, &b.id, &auth.user.id)?;
             audit::record(
                 conn,
                 &actor,
@@ -512,6 +652,152 @@ pub async fn scores_of(
                 return Err(ApiError::not_found("申报 / bid"));
             }
             scores_view(conn, &b, None)
+        })
+        .await
+}
+
+// ---------------------------------------------------------------- drafts
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftInput {
+    /// The rubric criterion's key (`c1`, …).
+    pub criterion: String,
+    /// 0–100, or null while undecided
+    pub score: Option<i64>,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftRequest {
+    /// Any of the rubric's criteria, each at most once.
+    pub scores: Vec<DraftInput>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftView {
+    /// `[{criterion, score (null if none yet), comment}]`
+    #[schema(value_type = Vec<Object>)]
+    pub scores: Vec<evaluation::DraftScore>,
+    pub saved_at: DateTime<Utc>,
+}
+
+/// The bid an expert may score now, with its challenge and rubric; the refusals of
+/// `PUT /bids/{id}/scores` and of its draft.
+fn scorable(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    id: &str,
+) -> ApiResult<(Bid, Challenge, Vec<Criterion>)> {
+    let b = jiebang_db::bids::find(conn, id)?.ok_or_else(|| ApiError::not_found("申报 / bid"))?;
+    let c =
+        jiebang_db::challenges::find_for_update(conn, &b.challenge_id)?.ok_or_else(not_found)?;
+    if !is_assigned_expert(conn, auth, &c)? {
+        return Err(ApiError::not_found("申报 / bid"));
+    }
+    if c.status() != ChallengeStatus::Evaluating {
+        return Err(ApiError::with(
+            Code::ChallengeNotEvaluating,
+            "评审已结束 / evaluation is over",
+        ));
+    }
+    if b.status() != BidStatus::Submitted {
+        return Err(ApiError::with(
+            Code::BidNotEligible,
+            "该申报未通过形式审查，无需评分 / only eligible bids are scored",
+        ));
+    }
+    let rubric = jiebang_db::evaluation::rubric(conn, &c.id)?.ok_or_else(|| {
+        ApiError::with(
+            Code::NoRubric,
+            "尚未设置评审指标 / the rubric is not set yet",
+        )
+    })?;
+    Ok((b, c, rubric))
+}
+
+/// Save unfinished scores of a bid (暂存, an assigned expert): any criteria, a score or a comment
+/// may be missing. A draft is the expert's alone: it is neither counted nor shown to anyone
+/// else, and submitting the scores (`PUT /bids/{id}/scores`) removes it.
+#[utoipa::path(put, path = "/api/v1/bids/{id}/scores/draft", tag = "evaluation", request_body = DraftRequest, security(("bearer" = [])),
+    responses((status = 200, body = DraftView), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn put_draft(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+    body: Json<DraftRequest>,
+) -> ApiResult<HttpResponse> {
+    let input = body
+        .0
+        .scores
+        .into_iter()
+        .map(|s| (s.criterion, s.score, s.comment))
+        .collect();
+    Ok(HttpResponse::Ok().json(save_draft(&state, auth, id.into_inner(), input).await?))
+}
+
+/// Saves an expert's draft as `PUT /bids/{id}/scores/draft` does (the scoring page's 暂存).
+pub async fn save_draft(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+    input: Vec<(String, Option<i64>, String)>,
+) -> ApiResult<DraftView> {
+    let st = state.clone();
+    state
+        .write(move |conn| {
+            let (b, _, rubric) = scorable(conn, &auth, &id)?;
+            let scores = evaluation::draft_scores(&rubric, &input)?;
+            let now = st.now();
+            let json = serde_json::to_string(&scores).map_err(ApiError::internal)?;
+            jiebang_db::evaluation::save_draft(conn, &b.id, &auth.user.id, &json, now.naive_utc())?;
+            Ok(DraftView {
+                scores,
+                saved_at: now,
+            })
+        })
+        .await
+}
+
+/// The caller's draft of a bid's scores; 404 when there is none.
+#[utoipa::path(get, path = "/api/v1/bids/{id}/scores/draft", tag = "evaluation", security(("bearer" = [])),
+    responses((status = 200, body = DraftView), (status = 404, body = crate::error::Problem)))]
+pub async fn get_draft(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    match draft_of(&state, auth, id.into_inner()).await? {
+        Some(d) => Ok(HttpResponse::Ok().json(d)),
+        None => Err(ApiError::not_found("暂存的评分 / draft")),
+    }
+}
+
+/// The caller's draft of bid `id`, if any (an assigned expert of the bid's challenge).
+pub async fn draft_of(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<Option<DraftView>> {
+    state
+        .read(move |conn| {
+            let b = jiebang_db::bids::find(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("申报 / bid"))?;
+            let c = jiebang_db::challenges::find(conn, &b.challenge_id)?.ok_or_else(not_found)?;
+            if !is_assigned_expert(conn, &auth, &c)? {
+                return Err(ApiError::not_found("申报 / bid"));
+            }
+            Ok(
+                jiebang_db::evaluation::draft(conn, &b.id, &auth.user.id)?.map(|(json, at)| {
+                    DraftView {
+                        scores: serde_json::from_str(&json).unwrap_or_default(),
+                        saved_at: utc(at),
+                    }
+                }),
+            )
         })
         .await
 }

@@ -33,6 +33,7 @@ pub const KINDS: &[&str] = &[
     "bid_lapsed",
     "challenge_unsuccessful",
     "expert_assigned",
+    "expert_recused",
     "award",
     "signature_requested",
     "agreement_signed",

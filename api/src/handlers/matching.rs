@@ -40,7 +40,7 @@ pub struct ProfileBody {
     pub past_projects: Vec<String>,
 }
 
-fn items(
+pub(crate) fn items(
     v: &mut Violations,
     field: &str,
     list: &[String],

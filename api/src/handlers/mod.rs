@@ -153,6 +153,16 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
                     .route(web::put().to(evaluation::put_scores)),
             )
             .service(
+                web::resource("/bids/{id}/scores/draft")
+                    .route(web::get().to(evaluation::get_draft))
+                    .route(web::put().to(evaluation::put_draft)),
+            )
+            .service(
+                web::resource("/challenges/{id}/recusals")
+                    .route(web::get().to(evaluation::list_recusals))
+                    .route(web::post().to(evaluation::recuse)),
+            )
+            .service(
                 web::resource("/challenges/{id}/ranking").route(web::get().to(evaluation::ranking)),
             )
             .service(

@@ -29,6 +29,8 @@ pub struct UserRow {
     pub email: String,
     pub role: &'static str,
     pub organization: String,
+    /// An expert's fields, joined with 、.
+    pub fields: String,
     pub active: bool,
     pub created: String,
 }
@@ -46,6 +48,7 @@ struct UsersPage {
     email: Input,
     name: Input,
     password: Input,
+    fields: Input,
     role_error: Option<String>,
     organization_error: Option<String>,
     errors: FormErrors,
@@ -66,6 +69,19 @@ pub struct UserFields {
     pub password: String,
     #[serde(default)]
     pub organization_id: String,
+    /// An expert's fields, separated by 、, commas or semicolons.
+    #[serde(default)]
+    pub fields: String,
+}
+
+/// The fields typed in one box, split at 、, commas and semicolons (either width).
+pub fn split_fields(typed: &str) -> Vec<String> {
+    typed
+        .split(['、', ',', '，', ';', '；'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 async fn users_page(
@@ -101,6 +117,7 @@ async fn users_page(
                 .and_then(|o| org_names.get(o).cloned())
                 .unwrap_or_default(),
             created: format::beijing_date(u.created_at),
+            fields: u.fields.join("、"),
             active: u.active,
             email: u.email,
             name: u.name,
@@ -137,6 +154,7 @@ async fn users_page(
         name: input(&errors, "name", typed.name.clone()),
         // a password is never shown again
         password: input(&errors, "password", ""),
+        fields: input(&errors, "fields", typed.fields.clone()),
         role_error: errors.of("role").map(str::to_owned),
         organization_error: errors.of("organization_id").map(str::to_owned),
         errors,
@@ -193,11 +211,15 @@ pub async fn create(
             password: typed.password.clone(),
             name: typed.name.clone(),
             organization_id: Some(typed.organization_id.clone()).filter(|o| !o.is_empty()),
+            fields: split_fields(&typed.fields),
         };
         match create_account(&state, auth, audit::request_id(&req), body).await {
             Ok(_) => Ok(see_other(&visitor, "/admin/users?done=create")),
             Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
-                users_page(&state, &visitor, typed, FormErrors::from_api(e), None).await
+                // the fields are typed in one box: a refusal of one of them shows beside it
+                let mut errors = FormErrors::from_api(e);
+                errors.merge_into("fields[", "fields");
+                users_page(&state, &visitor, typed, errors, None).await
             }
             Err(e) => Err(e),
         }

@@ -1,7 +1,8 @@
 //! 评审组织 (`/challenges/{id}/evaluation`): an official's page for a closed challenge — the
 //! rubric, the assigned experts and the scoring progress of each bid, the experts to assign
-//! (searched by name, each with the organisation that employs them; a conflict of interest is
-//! refused by the API and shown), and 立项确认: the publisher's selection beside the whole ranking
+//! (searched by name and by field, each with the organisation that employs them and their fields;
+//! a conflict of interest is refused by the API and shown), the experts who declared a conflict
+//! of interest themselves (回避), and 立项确认: the publisher's selection beside the whole ranking
 //! with the experts' scores, confirmed through the API's own `confirm_award`.
 
 use super::session::{self, Visitor};
@@ -11,13 +12,15 @@ use crate::error::ApiResult;
 use crate::handlers::admin::{users_of, ListUsersQuery};
 use crate::handlers::challenges::read_view;
 use crate::handlers::evaluation::{
-    assign_experts_to, confirm_award, experts_of, ranking_entries, rubric_of, selection_of,
+    assign_experts_to, confirm_award, experts_of, ranking_entries, recusals_of, rubric_of,
+    selection_of,
 };
 use crate::handlers::organizations;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use jiebang_domain::challenge::ChallengeStatus;
 use jiebang_domain::evaluation::Criterion;
 use jiebang_domain::Role;
 use serde::Deserialize;
@@ -26,7 +29,16 @@ pub struct ExpertRow {
     pub id: String,
     pub name: String,
     pub organization: String,
+    /// The expert's fields, joined with 、.
+    pub fields: String,
     pub checked: bool,
+}
+
+/// The expert search: part of a name, part of a field.
+#[derive(Debug, Default, Clone)]
+pub struct Search {
+    pub q: String,
+    pub field: String,
 }
 
 pub struct ProgressRow {
@@ -50,7 +62,11 @@ struct EvaluationPage {
     criteria: Option<Vec<Criterion>>,
     assigned: Vec<ExpertRow>,
     candidates: Vec<ExpertRow>,
-    q: String,
+    search: Search,
+    /// (expert, reason, declared at) of the experts who declared a conflict of interest.
+    recusals: Vec<(String, String, String)>,
+    /// The rubric may still change (nobody has scored yet).
+    rubric_open: bool,
     progress: Vec<ProgressRow>,
     selected: usize,
     confirmed: bool,
@@ -63,6 +79,7 @@ struct EvaluationPage {
 #[derive(Debug, Default, Deserialize)]
 pub struct Query {
     pub q: Option<String>,
+    pub field: Option<String>,
     pub done: Option<String>,
 }
 
@@ -84,7 +101,7 @@ async fn page(
     state: &web::Data<AppState>,
     visitor: &Visitor,
     id: String,
-    q: String,
+    search: Search,
     checked: Vec<String>,
     errors: FormErrors,
     done: Option<&'static str>,
@@ -102,31 +119,39 @@ async fn page(
             organization: organization_name(state, visitor, &e.organization_id).await,
             id: e.id.clone(),
             name: e.name.clone(),
+            fields: String::new(),
             checked: false,
         });
     }
+    let recused = recusals_of(state, auth.clone(), id.clone()).await?;
     let all = users_of(
         state,
         auth.clone(),
         ListUsersQuery {
             role: Some(Role::Expert.as_str().into()),
+            q: Some(search.q.clone()),
+            field: Some(search.field.clone()),
         },
     )
     .await?;
-    let needle = q.trim().to_lowercase();
     let mut candidates = Vec::new();
     for u in all.into_iter().filter(|u| {
         u.active
             && !experts.iter().any(|e| e.id == u.id)
-            && (needle.is_empty() || u.name.to_lowercase().contains(&needle))
+            && !recused.iter().any(|r| r.expert_id == u.id)
     }) {
         candidates.push(ExpertRow {
             organization: organization_name(state, visitor, &u.organization_id).await,
+            fields: u.fields.join("、"),
             checked: checked.contains(&u.id),
             id: u.id,
             name: u.name,
         });
     }
+    let recusals = recused
+        .into_iter()
+        .map(|r| (r.expert_name, r.reason, format::beijing(r.declared_at)))
+        .collect();
     let entries = ranking_entries(state, auth.clone(), id.clone()).await?;
     // the experts' own scores: in the selection's entries (for officials, before the award too)
     let sel = selection_of(state, auth.clone(), id.clone()).await?;
@@ -176,7 +201,10 @@ async fn page(
         criteria,
         assigned,
         candidates,
-        q,
+        search,
+        recusals,
+        rubric_open: ChallengeStatus::parse(&c.status) == Some(ChallengeStatus::Evaluating)
+            && !progress.iter().any(|p| p.experts_scored > 0),
         progress,
         selected: sel.bid_ids.len(),
         confirmed: sel.confirmed,
@@ -203,6 +231,7 @@ pub async fn evaluation(
     let done = match query.done.as_deref() {
         Some("assign") => Some("专家已指派，专家会收到评审任务通知。/ The experts are assigned."),
         Some("award") => Some("已确认立项，协议已生成并通知各方签署。/ The award is confirmed."),
+        Some("rubric") => Some("评审细则已保存。/ The rubric was saved."),
         _ => None,
     };
     respond(
@@ -211,7 +240,10 @@ pub async fn evaluation(
             &state,
             &visitor,
             id.into_inner(),
-            query.q.unwrap_or_default(),
+            Search {
+                q: query.q.unwrap_or_default(),
+                field: query.field.unwrap_or_default(),
+            },
             Vec::new(),
             FormErrors::default(),
             done,
@@ -235,7 +267,10 @@ pub async fn assign(
         session::check_form(&req, &visitor, &super::field(&pairs, "_csrf"))?;
         let auth = visitor.auth()?;
         let ticked = super::fields(&pairs, "expert_id");
-        let q = super::field(&pairs, "q");
+        let search = Search {
+            q: super::field(&pairs, "q"),
+            field: super::field(&pairs, "field"),
+        };
         match assign_experts_to(
             &state,
             auth,
@@ -254,7 +289,7 @@ pub async fn assign(
                     &state,
                     &visitor,
                     id.clone(),
-                    q,
+                    search,
                     ticked,
                     FormErrors::from_api(e),
                     None,
@@ -289,7 +324,7 @@ pub async fn confirm(
                     &state,
                     &visitor,
                     id.clone(),
-                    String::new(),
+                    Search::default(),
                     Vec::new(),
                     FormErrors::from_api(e),
                     None,

@@ -220,6 +220,7 @@ pub fn notice_kind(k: &str) -> &'static str {
         "bid_lapsed" => "申报草稿已失效",
         "challenge_unsuccessful" => "榜单无有效申报",
         "expert_assigned" => "评审任务指派",
+        "expert_recused" => "专家声明回避（科技厅）",
         "award" => "立项结果公示",
         "signature_requested" => "协议待签署",
         "agreement_signed" => "协议已签署",

@@ -4,7 +4,7 @@
 //! (`/organizations/{id}/verify`, `/organizations/{id}/return`), and the payment form of an
 //! agreement (`/agreements/{id}/pay`) with its 备案, 完成 and 终止 (`/agreements/{id}/register`,
 //! `…/complete`, `…/terminate`), and an official's 撤销备案 of a consortium
-//! (`/consortia/{id}/revoke`). Each is offered only where the object's `actions` list it, acts
+//! (`/consortia/{id}/revoke`), and an expert's 声明回避 (`/challenges/{id}/recusal`). Each is offered only where the object's `actions` list it, acts
 //! through the API's own function, and shows a refusal beside its field with what was typed kept.
 
 use super::bid_form::{input, Input};
@@ -20,6 +20,7 @@ use crate::handlers::challenges::{
     cancel_challenge, extend_challenge, read_view, review_challenge, CancelRequest, ExtendRequest,
     ReviewRequest,
 };
+use crate::handlers::evaluation::declare_recusal;
 use crate::handlers::organizations::{return_organization, verify_organization, ReturnRequest};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -827,6 +828,82 @@ pub async fn revoke(
         };
         let c = revocable(&state, &visitor, &id).await?;
         Ok(again(&visitor, revoke_page(&visitor, &c, &typed, errors)))
+    };
+    respond(&visitor, r.await)
+}
+
+fn recusal_page(
+    visitor: &Visitor,
+    c: &ChallengeView,
+    typed: &ReasonFields,
+    errors: FormErrors,
+) -> ReasonForm {
+    ReasonForm {
+        layout: Layout::new(visitor, "声明回避", ""),
+        heading: "声明回避",
+        intro: format!(
+            "如与「{}」的发榜单位或揭榜团队存在利益关系（任职、合作、亲属等），请声明回避。声明后您对本榜单的指派和已给出的评分一并撤销，指派您的科技厅工作人员会收到通知，您不能再被指派评审本榜单。/ Your assignment and scores on this challenge are removed and the official is told.",
+            c.title
+        ),
+        back_href: format!("/challenges/{}/scoring", c.id),
+        back_label: "评审".into(),
+        action: format!("/challenges/{}/recusal", c.id),
+        date: None,
+        date_label: "",
+        date_kind: "",
+        reason: input(&errors, "reason", typed.reason.clone()),
+        reason_label: "回避理由",
+        button: "声明回避 / Declare a conflict of interest",
+        danger: true,
+        errors,
+    }
+}
+
+/// `GET /challenges/{id}/recusal`: an assigned expert's 回避声明 (the API refuses anyone else).
+pub async fn recusal_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let r = async {
+        let c = read_view(&state, Some(visitor.auth()?), id.into_inner()).await?;
+        let form = recusal_page(
+            &visitor,
+            &c,
+            &ReasonFields::default(),
+            FormErrors::default(),
+        );
+        Ok(render(&visitor, StatusCode::OK, &form))
+    };
+    respond(&visitor, r.await)
+}
+
+/// `POST /challenges/{id}/recusal`, through the API's own `declare_recusal`.
+pub async fn recuse(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    form: web::Form<ReasonFields>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let typed = form.into_inner();
+    let r = async {
+        session::check_form(&req, &visitor, &typed.csrf)?;
+        let auth = visitor.auth()?;
+        // the page is read first: after the declaration the expert may no longer read it
+        let c = read_view(&state, Some(auth.clone()), id.clone()).await?;
+        let r = declare_recusal(
+            &state,
+            auth,
+            audit::request_id(&req),
+            id.clone(),
+            typed.reason.clone(),
+        );
+        let Some(errors) = refusal(r.await)? else {
+            return Ok(see_other(&visitor, "/workspace?done=recusal"));
+        };
+        Ok(again(&visitor, recusal_page(&visitor, &c, &typed, errors)))
     };
     respond(&visitor, r.await)
 }

@@ -31,6 +31,7 @@ mod objects;
 mod profile;
 mod public;
 mod ranking;
+mod rubric;
 mod scoring;
 mod settings;
 mod workspace;
@@ -188,6 +189,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/challenges/{id}/award").route(web::post().to(evaluation::confirm)),
+            )
+            .service(
+                web::resource("/challenges/{id}/rubric")
+                    .route(web::get().to(rubric::form))
+                    .route(web::post().to(rubric::save)),
+            )
+            .service(
+                web::resource("/challenges/{id}/recusal")
+                    .route(web::get().to(lifecycle::recusal_form))
+                    .route(web::post().to(lifecycle::recuse)),
             )
             .service(web::resource("/agreements").route(web::get().to(agreements::agreements)))
             .service(web::resource("/agreements/{id}").route(web::get().to(agreement::agreement)))
@@ -560,6 +571,24 @@ impl FormErrors {
 
     pub fn any(&self) -> bool {
         !self.fields.is_empty() || self.general.is_some()
+    }
+
+    /// Moves the messages of fields whose name starts with `prefix` to the single input `field`
+    /// (a list typed in one box), keeping the first.
+    pub fn merge_into(&mut self, prefix: &str, field: &str) {
+        let mut seen = self.fields.iter().any(|f| f.field == field);
+        self.fields.retain_mut(|f| {
+            if !f.field.starts_with(prefix) {
+                return true;
+            }
+            if seen {
+                return false;
+            }
+            seen = true;
+            f.field = field.to_owned();
+            f.id = Self::id(field);
+            true
+        });
     }
 
     /// The first message, field or general.

@@ -375,6 +375,7 @@ pub async fn challenge(
         Some("cancel") => Some("榜单已撤销，申报单位会收到通知。/ The challenge is cancelled."),
         Some("approve") => Some("审核通过，榜单已发布。/ Approved and published."),
         Some("return") => Some("已退回发榜单位修改。/ Returned to the publisher."),
+        Some("rubric") => Some("评审细则已保存。/ The rubric was saved."),
         _ => None,
     };
     respond(

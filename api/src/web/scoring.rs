@@ -1,8 +1,10 @@
 //! 评审: an assigned expert's pages. `/challenges/{id}/scoring` lists the bids of a challenge
 //! with "已评 x / y" and the rubric; `/bids/{id}/score` shows a bid beside the rubric, a 0–100
-//! score and a comment per criterion, saved through the API's own `score_bid` (one bid at a
-//! time, so an expert may stop after any bid and come back). Other experts' scores appear only
-//! once the expert's own are in, as the API answers them.
+//! score and a comment per criterion. 暂存 keeps unfinished scores through the API's own
+//! `save_draft` (the expert's alone, counted nowhere), 提交评分 submits complete ones through
+//! `score_bid`; an expert may stop at any point and come back. Other experts' scores appear only
+//! once the expert's own are in, as the API answers them. The expert may declare a conflict of
+//! interest from the list (`/challenges/{id}/recusal`).
 
 use super::session::{self, Visitor};
 use super::workspace::kpi_rows;
@@ -10,7 +12,7 @@ use super::{format, render, respond, see_other, FormErrors, Layout};
 use crate::audit;
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::handlers::evaluation::{rubric_of, score_bid, scores_of};
+use crate::handlers::evaluation::{draft_of, rubric_of, save_draft, score_bid, scores_of};
 use crate::handlers::{bids, challenges};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -25,6 +27,8 @@ pub struct BidToScore {
     pub label: String,
     pub lead: String,
     pub scored: bool,
+    /// Unfinished scores are saved (暂存).
+    pub drafted: bool,
 }
 
 #[derive(Template)]
@@ -47,7 +51,10 @@ pub async fn scoring(
     q: web::Query<super::workspace::DoneQuery>,
 ) -> HttpResponse {
     let done = match q.done.as_deref() {
-        Some("score") => Some("评分已保存。/ Your scores were saved."),
+        Some("score") => Some("评分已提交。/ Your scores were submitted."),
+        Some("draft") => {
+            Some("已暂存，尚未提交；可随时回来继续。/ Saved as a draft, not submitted yet.")
+        }
         _ => None,
     };
     let r = async {
@@ -59,10 +66,12 @@ pub async fn scoring(
         let mut rows = Vec::new();
         for (i, b) in list.into_iter().enumerate() {
             let own = mine(&auth, scores_of(&state, auth.clone(), b.id.clone()).await?);
+            let draft = draft_of(&state, auth.clone(), b.id.clone()).await?;
             rows.push(BidToScore {
                 label: format!("申报 {}", i + 1),
                 lead: b.lead_organization_name,
                 scored: own.is_some(),
+                drafted: draft.is_some(),
                 id: b.id,
             });
         }
@@ -108,6 +117,9 @@ struct ScorePage {
     criteria: Vec<CriterionRow>,
     /// Every expert's scores, once the visitor's own are in.
     others: Vec<(String, Vec<ScoreLine>)>,
+    /// When unfinished scores were last saved (北京时间), if they were.
+    draft_saved: Option<String>,
+    submitted: bool,
     errors: FormErrors,
 }
 
@@ -128,8 +140,9 @@ async fn score_page(
     let b = bids::read_view(state, Some(auth.clone()), id.clone()).await?;
     let c = challenges::read_view(state, Some(auth.clone()), b.challenge_id.clone()).await?;
     let rubric = rubric_of(state, auth.clone(), c.id.clone()).await?;
-    let all = scores_of(state, auth.clone(), id).await?;
+    let all = scores_of(state, auth.clone(), id.clone()).await?;
     let own = mine(&auth, all.clone());
+    let draft = draft_of(state, auth.clone(), id).await?;
     let e = &errors;
     let criteria = rubric
         .criteria
@@ -142,11 +155,23 @@ async fn score_page(
                     .find(|(key, _)| *key == k.key)
                     .map(|(_, v)| v.clone())
                     .unwrap_or_default(),
-                None => own
-                    .as_ref()
-                    .and_then(|o| o.scores.iter().find(|s| s.criterion == k.key))
-                    .map(|s| (s.score.to_string(), s.comment.clone()))
-                    .unwrap_or_default(),
+                // a draft is newer than what was submitted (submitting removes it)
+                None => match &draft {
+                    Some(d) => d
+                        .scores
+                        .iter()
+                        .find(|s| s.criterion == k.key)
+                        .map(|s| {
+                            let score = s.score.map(|n| n.to_string()).unwrap_or_default();
+                            (score, s.comment.clone())
+                        })
+                        .unwrap_or_default(),
+                    None => own
+                        .as_ref()
+                        .and_then(|o| o.scores.iter().find(|s| s.criterion == k.key))
+                        .map(|s| (s.score.to_string(), s.comment.clone()))
+                        .unwrap_or_default(),
+                },
             };
             CriterionRow {
                 key: k.key.clone(),
@@ -189,6 +214,8 @@ async fn score_page(
         own_wan: format::wan(b.own_funds),
         criteria,
         others,
+        draft_saved: draft.map(|d| format::beijing(d.saved_at)),
+        submitted: own.is_some(),
         errors,
         b,
     };
@@ -249,6 +276,34 @@ pub async fn score(
             })
             .collect();
         let mut errors = FormErrors::default();
+        if super::field(&pairs, "intent") == "draft" {
+            let mut input = Vec::new();
+            for (i, (key, (score, comment))) in typed.iter().enumerate() {
+                let score = score.trim();
+                match (score.is_empty(), score.parse::<i64>()) {
+                    (true, _) => input.push((key.clone(), None, comment.clone())),
+                    (false, Ok(n)) => input.push((key.clone(), Some(n), comment.clone())),
+                    (false, Err(_)) => errors.push(
+                        &format!("scores[{i}].score"),
+                        "请填写 0 到 100 的整数，或留空 / a whole number from 0 to 100, or nothing",
+                    ),
+                }
+            }
+            if errors.any() {
+                return score_page(&state, &visitor, id.clone(), Some(typed), errors).await;
+            }
+            return match save_draft(&state, auth, id.clone(), input).await {
+                Ok(_) => Ok(see_other(
+                    &visitor,
+                    &format!("/challenges/{}/scoring?done=draft", b.challenge_id),
+                )),
+                Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => {
+                    let errors = FormErrors::from_api(e);
+                    score_page(&state, &visitor, id.clone(), Some(typed), errors).await
+                }
+                Err(e) => Err(e),
+            };
+        }
         let mut input = Vec::new();
         for (i, (key, (score, comment))) in typed.iter().enumerate() {
             match score.trim().parse::<i64>() {

@@ -134,6 +134,7 @@ struct Workspace {
     evaluating: Vec<ChallengeRow>,
     unverified: Vec<OrgRow>,
     notices: Vec<NoticeRow>,
+    done: Option<&'static str>,
 }
 
 impl Workspace {
@@ -168,11 +169,23 @@ fn challenge_rows(page: challenges::ChallengePage) -> Vec<ChallengeRow> {
 }
 
 /// 工作台: what the visitor's role has to do, with links to each object.
-pub async fn workspace(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    respond(&visitor, workspace_page(&state, &visitor).await)
+pub async fn workspace(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    q: web::Query<DoneQuery>,
+) -> HttpResponse {
+    let done = match q.done.as_deref() {
+        Some("recusal") => Some("已声明回避：您对该榜单的指派和评分已撤销，科技厅已收到通知。/ You withdrew from the evaluation."),
+        _ => None,
+    };
+    respond(&visitor, workspace_page(&state, &visitor, done).await)
 }
 
-async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiResult<HttpResponse> {
+async fn workspace_page(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    done: Option<&'static str>,
+) -> ApiResult<HttpResponse> {
     let caller = visitor.auth()?.0;
     let auth = Auth(caller.clone());
     let now = state.now();
@@ -199,6 +212,7 @@ async fn workspace_page(state: &web::Data<AppState>, visitor: &Visitor) -> ApiRe
         evaluating: Vec::new(),
         unverified: Vec::new(),
         notices: Vec::new(),
+        done,
     };
     match caller.role {
         Role::OrgAdmin | Role::OrgMember => {

@@ -1,0 +1,3 @@
+DROP TABLE score_drafts;
+DROP TABLE expert_recusals;
+ALTER TABLE users DROP COLUMN expert_fields;
