@@ -1004,16 +1004,26 @@ on_both_databases! {
             b.click("form[action$='/score'] button[type=submit]").await;
             b.wait_for_path(|p| p.contains("done=score")).await;
             assert!(b.text("main").await.contains("已评 1 / 2"));
-            // leaves, and comes back later
+            // halfway through the second bid: one criterion scored, saved as a draft (暂存)
+            b.click("table tr:has(.status-evaluating) a[href$='/score']").await;
+            b.wait_for_path(|p| p.ends_with("/score")).await;
+            b.fill("#f-scores-0--score", "70").await;
+            b.fill("#f-scores-0--comment", "路线可行").await;
+            b.click("form[action$='/score'] button[value=draft]").await;
+            b.wait_for_path(|p| p.contains("done=draft")).await;
+            assert!(b.text("main").await.contains("已评 1 / 2"));
+            assert_eq!(b.find_all("tr:has(.draft-badge)").await.len(), 1);
+            // leaves, and comes back later to finish where it stopped
             b.click("form[action='/logout'] button").await;
             b.wait_gone(".who").await;
             sign_in(&b, "expert@experts.cn").await;
             b.open(&format!("/challenges/{id}/scoring")).await;
             assert!(b.text("main").await.contains("已评 1 / 2"));
-            b.click("table tr:has(.status-evaluating) a[href$='/score']").await;
+            b.click("table tr:has(.draft-badge) a[href$='/score']").await;
             b.wait_for_path(|p| p.ends_with("/score")).await;
-            b.fill("#f-scores-0--score", "70").await;
-            b.fill("#f-scores-0--comment", "路线可行").await;
+            assert_eq!(b.value("#f-scores-0--score").await, "70");
+            assert_eq!(b.value("#f-scores-0--comment").await, "路线可行");
+            assert!(b.text(".score-rubric").await.contains("暂存于"));
             b.fill("#f-scores-1--score", "80").await;
             b.fill("#f-scores-1--comment", "团队完整").await;
             b.click("form[action$='/score'] button[type=submit]").await;
@@ -1182,6 +1192,81 @@ on_both_databases! {
 }
 
 on_both_databases! {
+    // An assigned expert declares a conflict of interest from the scoring page (refused without
+    // a reason, the page kept); the official sees the declaration on 评审组织, finds another
+    // expert by field, and changes the rubric in its form (a sum other than 100 is refused
+    // beside the rows, each row kept), since nobody has scored.
+    fn an_expert_recuses_and_the_official_finds_another_and_sets_the_rubric(app) {
+        if !jiebang_tests::browser::available() {
+            return;
+        }
+        let mut cast = app.cast();
+        let (challenge, _, _, _) = jiebang_tests::assigned(&app, &mut cast);
+        for (email, name, fields) in [("h2@experts.cn", "钱教授", ["氢能", "电解水制氢"]), ("cow@experts.cn", "孙研究员", ["奶牛育种", "生物技术"])] {
+            app.post("/api/v1/admin/users", Some(&cast.admin), &json!({
+                "role": "expert", "email": email, "password": jiebang_tests::PASSWORD, "name": name, "fields": fields
+            })).expect(201);
+        }
+        let app = &app;
+        let id = challenge.clone();
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "expert@experts.cn").await;
+            b.open(&format!("/challenges/{id}/scoring")).await;
+            b.click(&format!("a[href='/challenges/{id}/recusal']")).await;
+            b.wait_for_path(|p| p.ends_with("/recusal")).await;
+            b.click("form[action$='/recusal'] button[type=submit]").await;
+            assert!(!b.text("#f-reason-msg").await.is_empty());
+            b.check_page("recusal-refused").await;
+            b.fill("#f-reason", "近三年与内蒙古大学团队有合作项目").await;
+            b.click("form[action$='/recusal'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=recusal")).await;
+            assert!(b.text("main").await.contains("已声明回避"));
+            assert!(b.find_all(&format!("a[href='/challenges/{id}/scoring']")).await.is_empty());
+        });
+        let id = challenge.clone();
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "official@kjt.nmg.gov.cn").await;
+            b.open(&format!("/challenges/{id}/evaluation")).await;
+            assert!(b.text("section[aria-labelledby=recusal-title]").await.contains("近三年与内蒙古大学团队有合作项目"));
+            assert!(b.text("#progress-title + p").await.contains("已指派专家 0 名"));
+            // the expert who declared is no longer offered; a search by field finds the right one
+            b.fill("#f-field", "制氢").await;
+            b.click("form[role=search] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("field=")).await;
+            let offered = b.text("#f-expert_ids").await;
+            assert!(offered.contains("钱教授") && offered.contains("电解水制氢"), "{offered}");
+            assert!(!offered.contains("孙研究员") && !offered.contains("平台用户"), "{offered}");
+            b.check_page("evaluation-search").await;
+            b.click("#f-expert_ids input[type=checkbox]").await;
+            b.click("form[action$='/evaluation'][method=post] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=assign")).await;
+            assert!(b.text("#progress-title + p").await.contains("钱教授"));
+            // the rubric, while nobody has scored
+            b.click(&format!("a[href='/challenges/{id}/rubric']")).await;
+            b.wait_for_path(|p| p.ends_with("/rubric")).await;
+            assert_eq!(b.value("#f-criteria-0--name").await, "技术方案");
+            b.fill("#f-criteria-2--name", "经费合理性").await;
+            b.fill("#f-criteria-2--weight", "20").await;
+            b.click("form[action$='/rubric'] button[type=submit]").await;
+            assert!(b.text("#f-criteria-msg").await.contains("100"));
+            assert_eq!(b.value("#f-criteria-2--name").await, "经费合理性");
+            b.check_page("rubric-refused").await;
+            b.fill("#f-criteria-0--weight", "50").await;
+            b.fill("#f-criteria-1--weight", "30").await;
+            b.click("form[action$='/rubric'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("done=rubric")).await;
+            assert!(b.text("section[aria-labelledby=rubric-title]").await.contains("经费合理性"));
+        });
+        let rubric = app.get(&format!("/api/v1/challenges/{challenge}/rubric"), Some(&cast.official)).expect(200).json;
+        let weights: Vec<i64> = rubric["criteria"].as_array().unwrap().iter().map(|c| c["weight"].as_i64().unwrap()).collect();
+        assert_eq!(weights, [50, 30, 20]);
+        let experts = app.get(&format!("/api/v1/challenges/{challenge}/experts"), Some(&cast.official)).expect(200).json;
+        assert_eq!(experts.as_array().unwrap().len(), 1);
+        assert_eq!(experts[0]["name"], "钱教授");
+    }
+}
+
+on_both_databases! {
     // The official's tracking: a signed agreement, found in the workspace's 待备案 list, is
     // registered (备案) in the browser, a fiscal payment is recorded against its first milestone,
     // the other agreement is terminated with a reason (refused without one), and a filed
@@ -1281,18 +1366,20 @@ on_both_databases! {
             b.choose("#f-organization_id", &org).await;
             b.fill("#f-name", "周研究员").await;
             b.fill("#f-email", "zhou@experts.cn").await;
+            b.fill("#f-fields", "氢能、电解水制氢").await;
             b.fill("#f-password", "short").await;
             b.click("form[action='/admin/users'] button[type=submit]").await;
             assert!(!b.text("#f-password-msg").await.is_empty());
             assert_eq!(b.value("#f-email").await, "zhou@experts.cn");
             assert_eq!(b.value("#f-organization_id").await, org);
+            assert_eq!(b.value("#f-fields").await, "氢能、电解水制氢");
             assert_eq!(b.value("#f-password").await, "");
             b.check_page("admin-users-refused").await;
             b.fill("#f-password", "草原评审-Expert-2026").await;
             b.click("form[action='/admin/users'] button[type=submit]").await;
             b.wait_for_path(|p| p.contains("done=create")).await;
             let list = b.text("section[aria-labelledby=list]").await;
-            assert!(list.contains("zhou@experts.cn") && list.contains("评审专家") && list.contains("内蒙古大学"), "{list}");
+            assert!(list.contains("zhou@experts.cn") && list.contains("评审专家") && list.contains("内蒙古大学") && list.contains("氢能、电解水制氢"), "{list}");
             // the official is deactivated; the admin's own row offers nothing
             b.click("tr:has(td:nth-child(2)) form:has(input[value=false]) button").await;
             b.wait_for_path(|p| p.contains("done=deactivate")).await;
