@@ -72,3 +72,11 @@ pub fn filed_consortium_members(conn: &mut DbConnection) -> Result<Vec<(String, 
         .select((m::consortium_id, m::organization_id))
         .load(conn)
 }
+
+/// Every payment recorded: (agreement id, source, amount in yuan).
+pub fn payments(conn: &mut DbConnection) -> Result<Vec<(String, String, i64)>, DbError> {
+    use crate::schema::payments::dsl as p;
+    p::payments
+        .select((p::agreement_id, p::source, p::amount))
+        .load(conn)
+}

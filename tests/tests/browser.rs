@@ -1289,6 +1289,7 @@ on_both_databases! {
         })).expect(201).json["id"].as_str().unwrap().to_owned();
         app.post(&format!("/api/v1/consortia/{consortium}/file"), Some(&cast.publisher), &json!({})).expect(200);
         let app = &app;
+        let official = cast.official.clone();
         let (first, second, cons) = (ids[0].clone(), ids[1].clone(), consortium.clone());
         with_browser(&app.base, true, |b| async move {
             sign_in(&b, "official@kjt.nmg.gov.cn").await;
@@ -1305,6 +1306,15 @@ on_both_databases! {
             b.wait_for_path(|p| p.contains("done=pay_fiscal")).await;
             assert!(b.text("#pay-title + .table-wrap").await.contains("财政资金"));
             b.check_page("agreement-official").await;
+            // #14 journey 4: the signed, registered and paid agreement on the dashboard, whose
+            // funnel and leverage are those of GET /api/v1/stats/funnel
+            let api = app.get("/api/v1/stats/funnel", Some(&official)).expect(200).json;
+            assert_eq!(api["agreements_signed"], 2, "{api}");
+            assert_eq!(api["fiscal_paid"], 500_000, "the payment just recorded: {api}");
+            assert!(api["leverage"].as_f64().is_some(), "{api}");
+            b.click("a[href='/dashboard']").await;
+            b.wait_for_path(|p| p == "/dashboard").await;
+            dashboard_matches(&b, &api).await;
             // 终止 the other agreement: a reason is required
             b.open(&format!("/agreements/{second}")).await;
             b.click(&format!("a[href='/agreements/{second}/terminate']")).await;
@@ -1419,21 +1429,7 @@ on_both_databases! {
             b.click("a[href='/dashboard']").await;
             b.wait_for_path(|p| p == "/dashboard").await;
             let f = &api["funnel"];
-            let funnel = b.text("#table-funnel").await;
-            for (step, key) in [("提交审核", "submitted"), ("发布", "published"), ("有申报", "with_bids"), ("立项", "awarded"), ("签约", "contracted"), ("完成", "completed")] {
-                assert!(funnel.contains(&format!("{step} {}", f[key])), "{step} {} in {funnel}", f[key]);
-            }
-            assert_eq!(b.text("#leverage").await, format!("{:.2}", api["leverage"].as_f64().unwrap()));
-            let money = b.text("#table-money").await;
-            assert!(money.contains(&format!("财政资金 {}", api["fiscal_signed"].as_i64().unwrap() / 10_000)), "{money}");
-            assert!(money.contains(&format!("企业出资 {}", api["enterprise_signed"].as_i64().unwrap() / 10_000)), "{money}");
-            for (table, key) in [("#table-industry", "by_industry"), ("#table-region", "by_region"), ("#table-kind", "by_organization_kind")] {
-                let text = b.text(table).await;
-                for row in api[key].as_array().unwrap() {
-                    let name = if row["name"].as_str().unwrap().is_empty() { row["key"].as_str().unwrap() } else { row["name"].as_str().unwrap() };
-                    assert!(text.contains(&format!("{name} {} {} {}", row["published"], row["bids"], row["awarded"])), "{name} in {text}");
-                }
-            }
+            dashboard_matches(&b, &api).await;
             // drawn: SVG in every chart, with the categories as text
             let svgs = b.find_all(".chart svg").await.len();
             assert_eq!(svgs, 5, "charts drawn");
@@ -1454,6 +1450,83 @@ on_both_databases! {
             ).await.unwrap();
             assert!(exports[0].as_str().unwrap().contains("乳制品加工副产物乳清高值化利用关键技术"));
             assert!(!exports[1]["releases"].as_array().unwrap().is_empty());
+            // narrowed to a year and an industry: the page, its tables and its CSV follow
+            let industry = api["by_industry"][0]["key"].as_str().unwrap().to_owned();
+            let year = b.value("#f-year option:nth-child(2)").await;
+            b.choose("#f-year", &year).await;
+            b.choose("#f-industry", &industry).await;
+            b.click("form[action='/dashboard'] button[type=submit]").await;
+            b.wait_for_path(|p| p.contains("industry=")).await;
+            assert!(b.text("#filtered").await.contains(&industry));
+            let encoded: String = industry.bytes().map(|c| format!("%{c:02X}")).collect();
+            let narrowed = app.get(&format!("/api/v1/stats/funnel?year={year}&industry={encoded}"), Some(&official)).expect(200).json;
+            assert!(narrowed["funnel"]["submitted"].as_i64().unwrap() < f["submitted"].as_i64().unwrap(), "{narrowed}");
+            dashboard_matches(&b, &narrowed).await;
+            let href = b.find("a[href^='/dashboard.csv?table=funnel']").await.attr("href").await.unwrap().unwrap();
+            assert!(href.contains(&format!("year={year}")) && href.contains("industry="), "{href}");
         });
+    }
+}
+
+/// The dashboard's tables say what the API's report says: the funnel, the leverage, the money
+/// and every row of the three breakdowns.
+async fn dashboard_matches(
+    b: &jiebang_tests::browser::Browser,
+    api: &jiebang_tests::serde_json::Value,
+) {
+    let f = &api["funnel"];
+    let funnel = b.text("#table-funnel").await;
+    for (step, key) in [
+        ("提交审核", "submitted"),
+        ("发布", "published"),
+        ("有申报", "with_bids"),
+        ("立项", "awarded"),
+        ("签约", "contracted"),
+        ("完成", "completed"),
+    ] {
+        assert!(
+            funnel.contains(&format!("{step} {}", f[key])),
+            "{step} {} in {funnel}",
+            f[key]
+        );
+    }
+    let leverage = api["leverage"]
+        .as_f64()
+        .map(|l| format!("{l:.2}"))
+        .unwrap_or_else(|| "—".into());
+    assert_eq!(b.text("#leverage").await, leverage);
+    let money = b.text("#table-money").await;
+    let wan = jiebang_api::web::format::wan;
+    for (source, signed, paid) in [
+        ("财政资金", "fiscal_signed", "fiscal_paid"),
+        ("企业出资", "enterprise_signed", "enterprise_paid"),
+    ] {
+        let row = format!(
+            "{source} {} {}",
+            wan(api[signed].as_i64().unwrap()),
+            wan(api[paid].as_i64().unwrap())
+        );
+        assert!(money.contains(&row), "{row} in {money}");
+    }
+    for (table, key) in [
+        ("#table-industry", "by_industry"),
+        ("#table-region", "by_region"),
+        ("#table-kind", "by_organization_kind"),
+    ] {
+        let text = b.text(table).await;
+        for row in api[key].as_array().unwrap() {
+            let name = if row["name"].as_str().unwrap().is_empty() {
+                row["key"].as_str().unwrap()
+            } else {
+                row["name"].as_str().unwrap()
+            };
+            assert!(
+                text.contains(&format!(
+                    "{name} {} {} {}",
+                    row["published"], row["bids"], row["awarded"]
+                )),
+                "{name} in {text}"
+            );
+        }
     }
 }

@@ -117,4 +117,46 @@ on_both_databases! {
         assert!(csv.body.contains("发榜单位 publisher"));
         app.raw("GET", "/api/v1/exports/agreements.csv", Some(&cast.publisher), None, vec![]).problem(403, "forbidden");
     }
+
+    fn the_funnel_narrows_to_a_year_and_an_industry(app) {
+        use chrono::Datelike;
+        let mut cast = app.cast();
+        let problem = "针对煤化工固废堆存量大、利用率低的问题，研发固废高值化利用与建材化关键技术并建设示范生产线。";
+        let beijing_year = |app: &TestApp| (app.now() + chrono::Duration::hours(8)).year();
+        let first = beijing_year(&app);
+        app.publish(&cast.publisher, &cast.official, &app.challenge_body("电解水制氢装备研制", "新能源", problem, 10));
+        app.publish(&cast.publisher, &cast.official, &app.challenge_body("煤基固废高值化利用", "现代煤化工", problem, 10));
+        let member = org(&app, "m@imu-lab.cn", "草原生态研究所", "institute", "150102");
+        for direction in ["新能源", "装备制造"] {
+            let id = app.post("/api/v1/consortia", Some(&cast.publisher), &json!({"name": format!("{direction}创新联合体"), "industry_direction": direction, "members": [member]}))
+                .expect(201).json["id"].as_str().unwrap().to_owned();
+            app.post(&format!("/api/v1/consortia/{id}/file"), Some(&cast.publisher), &json!({})).expect(200);
+        }
+        // a year later, another 新能源 challenge
+        app.advance(chrono::Duration::days(366));
+        cast.relogin(&app);
+        let second = beijing_year(&app);
+        assert_eq!(second, first + 1);
+        app.publish(&cast.publisher, &cast.official, &app.challenge_body("氢能重卡加氢站示范", "新能源", problem, 10));
+
+        let funnel = |query: &str| app.get(&format!("/api/v1/stats/funnel{query}"), Some(&cast.official)).expect(200).json;
+        let submitted = |query: &str| funnel(query)["funnel"]["submitted"].as_i64().unwrap();
+        assert_eq!(submitted(""), 3);
+        assert_eq!(submitted(&format!("?year={first}")), 2);
+        assert_eq!(submitted(&format!("?year={second}")), 1);
+        let energy = funnel("?industry=%E6%96%B0%E8%83%BD%E6%BA%90");
+        assert_eq!(energy["funnel"]["submitted"], 2);
+        let industries: Vec<&str> = energy["by_industry"].as_array().unwrap().iter().map(|b| b["key"].as_str().unwrap()).collect();
+        assert_eq!(industries, ["新能源"]);
+        assert_eq!(energy["consortia"]["filed"], 1, "the consortium whose direction is 新能源");
+        let both = funnel(&format!("?year={first}&industry=%E7%8E%B0%E4%BB%A3%E7%85%A4%E5%8C%96%E5%B7%A5"));
+        assert_eq!(both["funnel"]["published"], 1);
+        assert_eq!(both["consortia"]["filed"], 0);
+        assert_eq!(funnel(&format!("?year={first}"))["consortia"]["filed"], 2);
+        assert_eq!(funnel(&format!("?year={second}"))["consortia"]["filed"], 0);
+        app.get("/api/v1/stats/funnel?year=twenty", Some(&cast.official))
+            .problem(422, "validation_failed").has_field_error("year", "invalid_value");
+        app.get("/api/v1/stats/funnel?year=1999", Some(&cast.official))
+            .problem(422, "validation_failed").has_field_error("year", "invalid_value");
+    }
 }

@@ -4,6 +4,7 @@
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Query;
 use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpResponse};
@@ -13,10 +14,11 @@ use jiebang_domain::agreement::Terms;
 use jiebang_domain::bid::BidStatus;
 use jiebang_domain::challenge::Mode;
 use jiebang_domain::codes::Code;
+use jiebang_domain::codes::FieldCode;
 use jiebang_domain::Role;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 const SIGNED: &[&str] = &["signed", "registered", "completed"];
 const AWARDED: &[&str] = &["awarded", "contracted", "completed"];
@@ -82,6 +84,10 @@ pub struct FunnelReport {
     pub agreements_signed: i64,
     pub fiscal_signed: i64,
     pub enterprise_signed: i64,
+    /// Fiscal money paid out (已拨付) on these agreements, yuan.
+    pub fiscal_paid: i64,
+    /// Enterprise money paid in (已到位) on these agreements, yuan.
+    pub enterprise_paid: i64,
     /// Enterprise money per yuan of fiscal money (撬动比), two decimals; null without fiscal money.
     pub leverage: Option<f64>,
     pub by_industry: Vec<Breakdown>,
@@ -98,6 +104,8 @@ struct Data {
     agreements: Vec<(jiebang_db::evaluation::Agreement, Terms)>,
     consortia: Vec<jiebang_db::consortia::Consortium>,
     consortium_members: Vec<(String, String)>,
+    /// (agreement id, source, amount)
+    payments: Vec<(String, String, i64)>,
 }
 
 async fn load(state: &AppState) -> ApiResult<Data> {
@@ -121,6 +129,7 @@ async fn load(state: &AppState) -> ApiResult<Data> {
                 agreements,
                 consortia: jiebang_db::consortia::with_status(conn, "filed")?,
                 consortium_members: jiebang_db::stats::filed_consortium_members(conn)?,
+                payments: jiebang_db::stats::payments(conn)?,
             })
         })
         .await
@@ -178,17 +187,94 @@ fn prefecture(region: &str) -> (String, String) {
     (code, name)
 }
 
-/// The funnel, money and breakdowns (officials and admins).
-#[utoipa::path(get, path = "/api/v1/stats/funnel", tag = "stats", security(("bearer" = [])),
-    responses((status = 200, body = FunnelReport), (status = 403, body = crate::error::Problem)))]
-pub async fn funnel(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(funnel_report(&state, auth).await?))
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FunnelQuery {
+    /// Only the challenges submitted for review in this year (北京时间), with their bids and
+    /// agreements, and the consortia filed in it.
+    pub year: Option<String>,
+    /// Only the challenges of this industry (产业领域), with their bids and agreements, and the
+    /// consortia whose industry direction is this industry.
+    pub industry: Option<String>,
+}
+
+/// A valid filter: (year, industry).
+fn parse_filter(q: &FunnelQuery) -> ApiResult<(Option<i32>, Option<String>)> {
+    let year = match q.year.as_deref().map(str::trim).filter(|y| !y.is_empty()) {
+        None => None,
+        Some(y) => match y.parse::<i32>() {
+            Ok(n) if (2000..=2100).contains(&n) => Some(n),
+            _ => {
+                return Err(ApiError::field(
+                    "year",
+                    FieldCode::InvalidValue,
+                    "年度应为 2000–2100 的四位数字 / year must be 2000–2100",
+                ))
+            }
+        },
+    };
+    let industry = q
+        .industry
+        .as_deref()
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .map(str::to_owned);
+    Ok((year, industry))
+}
+
+/// The year of a UTC time in Beijing.
+fn beijing_year(t: chrono::NaiveDateTime) -> i32 {
+    use chrono::Datelike;
+    (t + chrono::Duration::hours(8)).year()
+}
+
+/// Keeps what the filter selects: the challenges, then the bids and agreements of those, and the
+/// consortia filed in the year with the industry as their direction.
+fn narrow(d: &mut Data, year: Option<i32>, industry: Option<&str>) {
+    if year.is_none() && industry.is_none() {
+        return;
+    }
+    d.challenges.retain(|c| {
+        year.is_none_or(|y| c.4.is_some_and(|t| beijing_year(t) == y))
+            && industry.is_none_or(|i| c.2 == i)
+    });
+    let kept: HashSet<String> = d.challenges.iter().map(|c| c.0.clone()).collect();
+    d.bids.retain(|b| kept.contains(&b.0));
+    d.agreements.retain(|(a, _)| kept.contains(&a.challenge_id));
+    let agreements: HashSet<&str> = d.agreements.iter().map(|(a, _)| a.id.as_str()).collect();
+    d.payments.retain(|p| agreements.contains(p.0.as_str()));
+    d.consortia.retain(|c| {
+        year.is_none_or(|y| c.filed_at.is_some_and(|t| beijing_year(t) == y))
+            && industry.is_none_or(|i| c.industry_direction == i)
+    });
+    let consortia: HashSet<&str> = d.consortia.iter().map(|c| c.id.as_str()).collect();
+    d.consortium_members
+        .retain(|(c, _)| consortia.contains(c.as_str()));
+}
+
+/// The funnel, money and breakdowns (officials and admins), of the whole programme or of a
+/// year and an industry.
+#[utoipa::path(get, path = "/api/v1/stats/funnel", tag = "stats", params(FunnelQuery), security(("bearer" = [])),
+    responses((status = 200, body = FunnelReport), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn funnel(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: Query<FunnelQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(funnel_report(&state, auth, &query.0).await?))
 }
 
 /// The report `GET /stats/funnel` answers (the web interface's 统计仪表盘 draws the same).
-pub async fn funnel_report(state: &web::Data<AppState>, auth: Auth) -> ApiResult<FunnelReport> {
+pub async fn funnel_report(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    query: &FunnelQuery,
+) -> ApiResult<FunnelReport> {
     auth.require(&[Role::Official, Role::Admin])?;
-    let d = load(state).await?;
+    let (year, industry) = parse_filter(query)?;
+    let mut d = load(state).await?;
+    narrow(&mut d, year, industry.as_deref());
+    let d = d;
     let handed_in: Vec<&(String, String, String)> = d
         .bids
         .iter()
@@ -299,6 +385,13 @@ pub async fn funnel_report(state: &web::Data<AppState>, auth: Auth) -> ApiResult
         .iter()
         .map(|(c, o)| (c.as_str(), o.as_str()))
         .collect();
+    let paid = |source: PaymentSource| -> i64 {
+        d.payments
+            .iter()
+            .filter(|p| PaymentSource::parse(&p.1) == Some(source))
+            .map(|p| p.2)
+            .sum()
+    };
     let consortia = ConsortiumFigures {
         filed: d.consortia.len() as i64,
         members: (members.len() + d.consortia.len()) as i64,
@@ -313,6 +406,8 @@ pub async fn funnel_report(state: &web::Data<AppState>, auth: Auth) -> ApiResult
         agreements_signed: signed(&d).count() as i64,
         fiscal_signed: fiscal,
         enterprise_signed: enterprise,
+        fiscal_paid: paid(PaymentSource::Fiscal),
+        enterprise_paid: paid(PaymentSource::Enterprise),
         leverage: (fiscal > 0).then(|| (enterprise as f64 / fiscal as f64 * 100.0).round() / 100.0),
         by_industry: by_industry.into_values().collect(),
         by_region: by_region.into_values().collect(),

@@ -2,13 +2,16 @@
 //! enterprise money (撬动比), breakdowns by 产业, by 盟市 and by organisation kind, and the
 //! innovation consortia — each as a chart drawn in the page by ECharts (vendored, SVG renderer,
 //! from numbers the server writes into the chart's data attributes), with the same numbers in a
-//! table beside it and a CSV download (`/dashboard.csv?table=…`). All of it is the API's own
-//! `funnel_report`, so the page shows exactly what `GET /api/v1/stats/funnel` answers.
+//! table beside it and a CSV download (`/dashboard.csv?table=…`). A year (the year a challenge
+//! was submitted for review, 北京时间) and an industry narrow every chart, table and CSV. All of
+//! it is the API's own `funnel_report`, so the page shows exactly what
+//! `GET /api/v1/stats/funnel` answers for the same filter.
 
+use super::public::Choice;
 use super::session::Visitor;
 use super::{format, render, respond, Layout};
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::stats::{csv_field, funnel_report, Breakdown, FunnelReport};
+use crate::handlers::stats::{csv_field, funnel_report, Breakdown, FunnelQuery, FunnelReport};
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -38,6 +41,53 @@ struct DashboardPage {
     charts: Vec<Chart>,
     leverage: String,
     consortia: Vec<(&'static str, i64)>,
+    years: Vec<Choice>,
+    industries: Vec<Choice>,
+    /// The filter in words (`2026 年 · 新能源`), empty for the whole programme.
+    filtered: String,
+    /// The filter as a query string to carry into the CSV links (`&year=2026&industry=…`).
+    filter_query: String,
+}
+
+/// The dashboard's filter: the query's year and industry.
+#[derive(Debug, Default, Deserialize)]
+pub struct FilterQuery {
+    pub year: Option<String>,
+    pub industry: Option<String>,
+}
+
+impl FilterQuery {
+    fn api(&self) -> FunnelQuery {
+        FunnelQuery {
+            year: self.year.clone(),
+            industry: self.industry.clone(),
+        }
+    }
+
+    fn set(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    fn words(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(y) = Self::set(&self.year) {
+            parts.push(format!("{y} 年"));
+        }
+        if let Some(i) = Self::set(&self.industry) {
+            parts.push(i.to_owned());
+        }
+        parts.join(" · ")
+    }
+
+    fn query(&self) -> String {
+        let mut out = String::new();
+        for (k, v) in [("year", &self.year), ("industry", &self.industry)] {
+            if let Some(v) = Self::set(v) {
+                out.push_str(&format!("&{k}={}", super::urlencode(v)));
+            }
+        }
+        out
+    }
 }
 
 fn tables(r: &FunnelReport) -> Vec<Chart> {
@@ -74,21 +124,33 @@ fn tables(r: &FunnelReport) -> Vec<Chart> {
     let wan = |y: i64| (y as f64 / 10_000.0 * 100.0).round() / 100.0;
     out.push(Chart {
         key: "money",
-        title: "财政资金与企业出资（已签约，万元）",
+        title: "财政资金与企业出资（万元）",
         summary: format!(
-            "已签约协议的财政资金 {} 万元，企业出资 {} 万元",
+            "已签约协议的财政资金 {} 万元、已拨付 {} 万元，企业出资 {} 万元、已到位 {} 万元",
             format::wan(r.fiscal_signed),
-            format::wan(r.enterprise_signed)
+            format::wan(r.fiscal_paid),
+            format::wan(r.enterprise_signed),
+            format::wan(r.enterprise_paid)
         ),
-        head: vec!["来源", "金额（万元）"],
+        head: vec!["来源", "签约（万元）", "已拨付/到位（万元）"],
         rows: vec![
-            vec!["财政资金".into(), format::wan(r.fiscal_signed)],
-            vec!["企业出资".into(), format::wan(r.enterprise_signed)],
+            vec![
+                "财政资金".into(),
+                format::wan(r.fiscal_signed),
+                format::wan(r.fiscal_paid),
+            ],
+            vec![
+                "企业出资".into(),
+                format::wan(r.enterprise_signed),
+                format::wan(r.enterprise_paid),
+            ],
         ],
         labels: json!(["财政资金", "企业出资"]).to_string(),
-        series:
-            json!([{"name": "万元", "values": [wan(r.fiscal_signed), wan(r.enterprise_signed)]}])
-                .to_string(),
+        series: json!([
+            {"name": "签约", "values": [wan(r.fiscal_signed), wan(r.enterprise_signed)]},
+            {"name": "已拨付/到位", "values": [wan(r.fiscal_paid), wan(r.enterprise_paid)]},
+        ])
+        .to_string(),
     });
     for (key, title, list) in [
         ("industry", "按产业领域", &r.by_industry),
@@ -154,11 +216,39 @@ fn breakdown(key: &'static str, title: &'static str, list: &[Breakdown]) -> Char
     }
 }
 
-/// `GET /dashboard`.
-pub async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
+/// `GET /dashboard?year=&industry=`.
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    q: web::Query<FilterQuery>,
+) -> HttpResponse {
     let r = async {
-        let report = funnel_report(&state, visitor.auth()?).await?;
+        let report = funnel_report(&state, visitor.auth()?, &q.api()).await?;
         let c = &report.consortia;
+        let this_year = {
+            use chrono::Datelike;
+            (state.now() + chrono::Duration::hours(8)).year()
+        };
+        let mut years = vec![Choice {
+            value: String::new(),
+            label: "全部年度".into(),
+            selected: FilterQuery::set(&q.year).is_none(),
+        }];
+        years.extend((this_year - 5..=this_year).rev().map(|y| Choice {
+            value: y.to_string(),
+            label: format!("{y} 年"),
+            selected: FilterQuery::set(&q.year) == Some(y.to_string().as_str()),
+        }));
+        let mut industries = vec![Choice {
+            value: String::new(),
+            label: "全部产业".into(),
+            selected: FilterQuery::set(&q.industry).is_none(),
+        }];
+        industries.extend(state.rules.industries.iter().map(|i| Choice {
+            value: i.clone(),
+            label: i.clone(),
+            selected: FilterQuery::set(&q.industry) == Some(i.as_str()),
+        }));
         let page = DashboardPage {
             layout: Layout::new(&visitor, "统计仪表盘", "/dashboard"),
             echarts: super::assets::url("echarts.js"),
@@ -174,6 +264,10 @@ pub async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> HttpResp
                 ("盟市级平台", c.regional_platforms),
             ],
             charts: tables(&report),
+            years,
+            industries,
+            filtered: q.words(),
+            filter_query: q.query(),
         };
         Ok(render(&visitor, StatusCode::OK, &page))
     };
@@ -183,6 +277,8 @@ pub async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> HttpResp
 #[derive(Debug, Deserialize)]
 pub struct CsvQuery {
     pub table: String,
+    pub year: Option<String>,
+    pub industry: Option<String>,
 }
 
 /// `GET /exports/agreements.csv` and `/exports/ocds.json`: the API's exports (the agreements
@@ -222,7 +318,11 @@ pub async fn csv(
     q: web::Query<CsvQuery>,
 ) -> HttpResponse {
     let r: ApiResult<HttpResponse> = async {
-        let report = funnel_report(&state, visitor.auth()?).await?;
+        let filter = FunnelQuery {
+            year: q.year.clone(),
+            industry: q.industry.clone(),
+        };
+        let report = funnel_report(&state, visitor.auth()?, &filter).await?;
         let chart = tables(&report)
             .into_iter()
             .find(|c| c.key == q.table)
