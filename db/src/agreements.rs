@@ -40,6 +40,9 @@ pub struct Filter {
     pub region_prefix: Option<String>,
     pub signed_from: Option<NaiveDateTime>,
     pub signed_to: Option<NaiveDateTime>,
+    /// `(now, true)`: only agreements with a milestone due before `now` and not met (逾期);
+    /// `(now, false)`: only those without one.
+    pub overdue: Option<(NaiveDateTime, bool)>,
     /// After this `(created_at, id)` (the cursor), newest first.
     pub after: Option<(NaiveDateTime, String)>,
     /// Rows to read (the page plus one, to know whether another follows).
@@ -80,6 +83,18 @@ pub fn list(conn: &mut DbConnection, f: &Filter) -> Result<Vec<Agreement>, DbErr
     }
     if let Some(t) = f.signed_to {
         q = q.filter(a::signed_at.le(t));
+    }
+    if let Some((now, want)) = f.overdue {
+        use crate::schema::milestones::dsl as ms;
+        let late = ms::milestones
+            .filter(ms::due_at.lt(now))
+            .filter(ms::status.ne("met"))
+            .select(ms::agreement_id);
+        q = if want {
+            q.filter(a::id.eq_any(late))
+        } else {
+            q.filter(diesel::dsl::not(a::id.eq_any(late)))
+        };
     }
     if let Some((t, id)) = &f.after {
         q = q.filter(

@@ -105,6 +105,16 @@ on_both_databases! {
         let bidder_of_a = app.token(if a_is_ours { "bidder@imu.edu.cn" } else { "lead@iee.ac.cn" });
         let overdue = app.get(&format!("/api/v1/agreements/{}", ids[0]), Some(&cast.official)).json;
         assert_eq!(overdue["milestones"][1]["overdue"], true);
+        // the list filters on it, so that a tracking page can put the overdue ones first
+        let listed = |q: &str| -> Vec<String> {
+            app.get(&format!("/api/v1/agreements?{q}"), Some(&cast.official)).expect(200).json["items"]
+                .as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()).collect()
+        };
+        let (late, on_time) = (listed("overdue=true"), listed("overdue=false"));
+        assert!(late.contains(&ids[0]) && !on_time.contains(&ids[0]), "{late:?} {on_time:?}");
+        assert_eq!(late.len() + on_time.len(), listed("").len());
+        app.get("/api/v1/agreements?overdue=maybe", Some(&cast.official))
+            .problem(422, "validation_failed").has_field_error("overdue", "invalid_value");
         // both parties are told once that it is overdue
         let overdue_mails = || app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "milestone_overdue")).unwrap().len();
         app.wait_until("overdue notices", || overdue_mails() == 2);

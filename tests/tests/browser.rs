@@ -1288,6 +1288,11 @@ on_both_databases! {
             "name": "风光氢储创新联合体", "industry_direction": "新能源", "members": [member]
         })).expect(201).json["id"].as_str().unwrap().to_owned();
         app.post(&format!("/api/v1/consortia/{consortium}/file"), Some(&cast.publisher), &json!({})).expect(200);
+        // the older agreement is registered (and later overdue), the newer one terminated: the
+        // API lists the newer first, 协议跟踪 the overdue one
+        let newest_first: Vec<String> = app.get("/api/v1/agreements", Some(&cast.official)).expect(200).json["items"]
+            .as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()).collect();
+        let ids = vec![newest_first[1].clone(), newest_first[0].clone()];
         let app = &app;
         let official = cast.official.clone();
         let (first, second, cons) = (ids[0].clone(), ids[1].clone(), consortium.clone());
@@ -1352,6 +1357,20 @@ on_both_databases! {
         assert_eq!(t["status"], "terminated");
         let c = app.get(&format!("/api/v1/consortia/{consortium}"), Some(&cast.official)).expect(200).json;
         assert_eq!(c["status"], "revoked");
+        // two years on, the registered agreement's milestones are overdue: first on 协议跟踪
+        app.advance(chrono::Duration::days(730));
+        let first = ids[0].clone();
+        with_browser(&app.base, true, |b| async move {
+            sign_in(&b, "official@kjt.nmg.gov.cn").await;
+            b.open("/agreements").await;
+            let rows = b.find_all("tbody tr").await;
+            assert_eq!(rows.len(), 2);
+            let top = b.text("tbody tr:first-child").await;
+            assert!(top.contains("逾期"), "{top}");
+            let href = b.find("tbody tr:first-child a").await.attr("href").await.unwrap().unwrap();
+            assert_eq!(href, format!("/agreements/{first}"));
+            assert!(!b.text("tbody tr:nth-child(2)").await.contains("逾期"));
+        });
     }
 }
 

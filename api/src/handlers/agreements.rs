@@ -197,6 +197,9 @@ pub struct ListQuery {
     /// Signed on or after (RFC 3339).
     pub signed_from: Option<String>,
     pub signed_to: Option<String>,
+    /// `true`: only agreements with an overdue milestone (due and not met); `false`: only those
+    /// without one. A list shows the overdue ones first by asking for both.
+    pub overdue: Option<String>,
     /// 1–100, default 20.
     pub limit: Option<String>,
     pub cursor: Option<String>,
@@ -266,7 +269,21 @@ pub async fn list_page(
             )
         })?),
     };
+    let now = state.now();
+    let overdue = match q.overdue.as_deref() {
+        None => None,
+        Some("true") => Some((now.naive_utc(), true)),
+        Some("false") => Some((now.naive_utc(), false)),
+        Some(_) => {
+            return Err(ApiError::field(
+                "overdue",
+                FieldCode::InvalidValue,
+                "overdue 应为 true 或 false / overdue is true or false",
+            ))
+        }
+    };
     let mut f = jiebang_db::agreements::Filter {
+        overdue,
         status: q.status.clone(),
         industry: q.industry.clone(),
         signed_from: time("signed_from", &q.signed_from)?,
@@ -289,7 +306,6 @@ pub async fn list_page(
             })?;
         f.party = Some(org.to_owned());
     }
-    let now = state.now();
     state
         .read(move |conn| {
             let mut rows = jiebang_db::agreements::list(conn, &f)?;

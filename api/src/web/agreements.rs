@@ -1,6 +1,7 @@
 //! 协议跟踪 (`/agreements`): the agreements the visitor may see (every one for staff, a party's
-//! own otherwise), a page at a time, filtered by status, 产业, 盟市 and the signing dates, those
-//! with an overdue milestone first on each page. The list is the API's own `list_page`
+//! own otherwise), filtered by status, 产业, 盟市 and the signing dates. Those with an overdue
+//! milestone come first, all of them on the first page (up to 100; the API's `overdue=true`),
+//! then the others a page at a time (`overdue=false`). The list is the API's own `list_page`
 //! (`GET /api/v1/agreements`), so its filters and their refusals are the API's.
 
 use super::public::{region_choices, Choice};
@@ -37,7 +38,12 @@ struct AgreementsPage {
     signed_to: String,
     errors: FormErrors,
     next_href: Option<String>,
+    /// More agreements are overdue than the first page lists.
+    overdue_truncated: bool,
 }
+
+/// The most overdue agreements the first page lists.
+const OVERDUE_MAX: usize = 100;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Filter {
@@ -79,19 +85,37 @@ pub async fn agreements(
                     .unwrap_or(d)
             })
         };
-        let query = ListQuery {
+        let query = |overdue: bool, limit: usize, cursor: Option<String>| ListQuery {
             status: blank(&f.status),
             industry: blank(&f.industry),
             region: blank(&f.region),
             signed_from: day(&f.signed_from, false),
             signed_to: day(&f.signed_to, true),
-            limit: Some("20".into()),
-            cursor: blank(&f.cursor),
+            overdue: Some(overdue.to_string()),
+            limit: Some(limit.to_string()),
+            cursor,
         };
-        let (rows, next, errors, status) = match list_page(&state, auth, query).await {
-            Ok(page) => {
-                let mut rows: Vec<Row> = page
-                    .items
+        let first_page = blank(&f.cursor).is_none();
+        let overdue = if first_page {
+            Some(list_page(&state, auth.clone(), query(true, OVERDUE_MAX, None)).await)
+        } else {
+            None
+        };
+        let rest = list_page(&state, auth, query(false, 20, blank(&f.cursor))).await;
+        let mut overdue_truncated = false;
+        let pages = match (overdue, rest) {
+            (Some(Err(e)), _) | (_, Err(e)) => Err(e),
+            (Some(Ok(o)), Ok(r)) => {
+                overdue_truncated = o.next_cursor.is_some();
+                let mut items = o.items;
+                items.extend(r.items);
+                Ok((items, r.next_cursor))
+            }
+            (None, Ok(r)) => Ok((r.items, r.next_cursor)),
+        };
+        let (rows, next, errors, status) = match pages {
+            Ok((items, next_cursor)) => {
+                let rows: Vec<Row> = items
                     .into_iter()
                     .map(|a| {
                         let terms: Option<Terms> = serde_json::from_value(a.terms.clone()).ok();
@@ -120,14 +144,7 @@ pub async fn agreements(
                         }
                     })
                     .collect();
-                // overdue milestones first; otherwise the API's order (newest first)
-                rows.sort_by_key(|r| r.overdue == 0);
-                (
-                    rows,
-                    page.next_cursor,
-                    FormErrors::default(),
-                    StatusCode::OK,
-                )
+                (rows, next_cursor, FormErrors::default(), StatusCode::OK)
             }
             Err(e) if e.0.code.status() == 422 => (
                 Vec::new(),
@@ -187,6 +204,7 @@ pub async fn agreements(
             signed_to: f.signed_to.clone().unwrap_or_default(),
             errors,
             next_href,
+            overdue_truncated,
         };
         Ok(render(&visitor, status, &page))
     }
