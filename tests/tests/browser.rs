@@ -1292,7 +1292,7 @@ on_both_databases! {
         // API lists the newer first, 协议跟踪 the overdue one
         let newest_first: Vec<String> = app.get("/api/v1/agreements", Some(&cast.official)).expect(200).json["items"]
             .as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()).collect();
-        let ids = vec![newest_first[1].clone(), newest_first[0].clone()];
+        let ids = [newest_first[1].clone(), newest_first[0].clone()];
         let app = &app;
         let official = cast.official.clone();
         let (first, second, cons) = (ids[0].clone(), ids[1].clone(), consortium.clone());
