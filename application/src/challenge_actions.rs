@@ -37,10 +37,20 @@ pub enum ChallengeAction {
     Ask,
     /// `POST …/bids`: start a bid (a verified university, institute or enterprise)
     Bid,
+    /// `PUT …/rubric` (publisher or official, until an expert scores)
+    SetRubric,
+    /// `POST …/experts` (official, once bidding has closed)
+    AssignExperts,
+    /// `POST …/recusals`: declare a conflict of interest (an assigned expert)
+    Recuse,
+    /// `POST …/awards`: select the winners (publisher, once a bid is scored by every expert)
+    Select,
+    /// `POST …/awards/confirm`: 立项 (official, once the selection is fully scored)
+    ConfirmAward,
 }
 
 impl ChallengeAction {
-    pub const ALL: [ChallengeAction; 8] = [
+    pub const ALL: [ChallengeAction; 13] = [
         Self::Edit,
         Self::Submit,
         Self::Approve,
@@ -49,7 +59,56 @@ impl ChallengeAction {
         Self::Extend,
         Self::Ask,
         Self::Bid,
+        Self::SetRubric,
+        Self::AssignExperts,
+        Self::Recuse,
+        Self::Select,
+        Self::ConfirmAward,
     ];
+}
+
+/// Where the evaluation of a challenge stands (read while it is `evaluating`, for the callers
+/// who take part in it: the publisher, officials, admins and experts).
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// The assigned experts.
+    pub experts: Vec<String>,
+    /// Some expert has scored some bid (the rubric is then fixed).
+    pub scoring_started: bool,
+    /// The eligible bids every assigned expert has scored (none without experts).
+    pub fully_scored: Vec<String>,
+    /// The publisher's selection (拟立项).
+    pub selection: Vec<String>,
+}
+
+impl Evaluation {
+    pub fn load(conn: &mut DbConnection, c: &Challenge) -> Result<Evaluation> {
+        let experts = jiebang_db::evaluation::experts(conn, &c.id)?;
+        let scores = jiebang_db::evaluation::scores_of_challenge(conn, &c.id)?;
+        let eligible: Vec<String> = jiebang_db::bids::for_challenge(conn, &c.id, None)?
+            .into_iter()
+            .filter(|b| b.status() == jiebang_domain::bid::BidStatus::Submitted)
+            .map(|b| b.id)
+            .collect();
+        let fully_scored = if experts.is_empty() {
+            Vec::new()
+        } else {
+            eligible
+                .into_iter()
+                .filter(|b| {
+                    experts
+                        .iter()
+                        .all(|e| scores.iter().any(|s| s.bid_id == *b && s.expert_id == *e))
+                })
+                .collect()
+        };
+        Ok(Evaluation {
+            scoring_started: !scores.is_empty(),
+            fully_scored,
+            selection: jiebang_db::evaluation::selection(conn, &c.id)?,
+            experts,
+        })
+    }
 }
 
 /// The facts the checks decide on.
@@ -67,6 +126,8 @@ pub struct Facts<'a> {
     pub at_bid_limit: bool,
     /// 限项: how many live bids one organisation may lead.
     pub bid_limit: i64,
+    /// The evaluation, for a challenge being evaluated and a caller who takes part in it.
+    pub evaluation: Option<Evaluation>,
 }
 
 /// The challenges on which the caller's organisation leads a live bid (`None` for callers who do
@@ -113,6 +174,14 @@ impl<'a> Facts<'a> {
             ),
             _ => (false, false),
         };
+        // the evaluation is read only where an evaluation action could be listed
+        let takes_part = access == Visibility::Owner
+            || caller.is_some_and(|a| matches!(a.role, Role::Official | Role::Expert));
+        let evaluation = if c.status() == ChallengeStatus::Evaluating && takes_part {
+            Some(Evaluation::load(conn, c)?)
+        } else {
+            None
+        };
         Ok(Facts {
             challenge: c,
             caller,
@@ -122,6 +191,7 @@ impl<'a> Facts<'a> {
             live_bid_here,
             at_bid_limit,
             bid_limit: ctx.settings.max_live_bids,
+            evaluation,
         })
     }
 
@@ -142,6 +212,21 @@ impl<'a> Facts<'a> {
 
     fn transition(&self, action: Action) -> Result<ChallengeStatus> {
         challenge::transition(self.challenge.status(), action).map_err(wrong_state)
+    }
+
+    /// The evaluation, or the refusal of an evaluation action outside it.
+    fn evaluating(&self) -> Result<&Evaluation> {
+        match (&self.evaluation, self.challenge.status()) {
+            (Some(e), ChallengeStatus::Evaluating) => Ok(e),
+            (None, ChallengeStatus::Evaluating) => Err(Error::with(
+                Code::Forbidden,
+                "只有参与评审的用户可以执行此操作 / only those taking part in the evaluation may do this",
+            )),
+            _ => Err(Error::with(
+                Code::ChallengeNotEvaluating,
+                "榜单不在评审阶段 / the challenge is not being evaluated",
+            )),
+        }
     }
 }
 
@@ -283,8 +368,93 @@ pub fn check(f: &Facts, action: ChallengeAction) -> Result<()> {
                 return Err(Error::with(Code::BidLimitReached, format!("本单位牵头的有效申报已达上限 {limit} 项（限项）/ your organisation already leads {limit} live bids")));
             }
         }
+        A::SetRubric => {
+            f.owner_or_official(
+                "设置评审指标 / only the publisher or an official sets the rubric",
+            )?;
+            match c.status() {
+                ChallengeStatus::Published => {}
+                ChallengeStatus::Evaluating => {
+                    if f.evaluating()?.scoring_started {
+                        return Err(Error::with(Code::RubricLocked, "专家已开始评分，评审指标不可再改 / scoring has started; the rubric is fixed"));
+                    }
+                }
+                _ => return Err(Error::with(Code::ChallengeNotEvaluating, "榜单已结束，不能设置评审指标 / the rubric is set while the challenge is published or evaluating")),
+            }
+        }
+        A::AssignExperts => {
+            if f.role() != Some(Role::Official) {
+                return Err(Error::with(
+                    Code::Forbidden,
+                    "只有科技厅工作人员可以指派专家 / only officials assign experts",
+                ));
+            }
+            if c.status() != ChallengeStatus::Evaluating {
+                return Err(Error::with(
+                    Code::ChallengeNotEvaluating,
+                    "揭榜截止后方可指派专家 / experts are assigned once bidding has closed",
+                ));
+            }
+        }
+        A::Recuse => {
+            let expert = f.caller.filter(|a| a.role == Role::Expert).ok_or_else(|| {
+                Error::with(
+                    Code::Forbidden,
+                    "只有评审专家可以声明回避 / only experts declare a conflict of interest",
+                )
+            })?;
+            if c.status() != ChallengeStatus::Evaluating {
+                return Err(Error::with(
+                    Code::ChallengeNotEvaluating,
+                    "评审已结束，不能再声明回避 / evaluation is over",
+                ));
+            }
+            if !f.evaluating()?.experts.contains(&expert.user.id) {
+                return Err(not_found());
+            }
+        }
+        A::Select => {
+            only_owner_to(
+                f,
+                Code::NotPublisher,
+                "只有发榜单位可以选定揭榜单位 / only the publisher selects the winners",
+            )?;
+            if f.evaluating()?.fully_scored.is_empty() {
+                return Err(Error::with(
+                    Code::NotFullyScored,
+                    "还没有完成全部专家评分的申报 / no bid is scored by every assigned expert yet",
+                ));
+            }
+        }
+        A::ConfirmAward => {
+            if f.role() != Some(Role::Official) {
+                return Err(Error::with(
+                    Code::Forbidden,
+                    "只有科技厅工作人员可以确认立项 / only officials confirm the award",
+                ));
+            }
+            f.transition(Action::Award)?;
+            let e = f.evaluating()?;
+            if e.selection.is_empty() {
+                return Err(Error::with(
+                    Code::NoSelection,
+                    "发榜单位尚未选定揭榜单位 / the publisher has not selected the winners",
+                ));
+            }
+            if e.selection.iter().any(|b| !e.fully_scored.contains(b)) {
+                return Err(Error::with(Code::NotFullyScored, "选定的申报尚未完成全部专家评分 / a selected bid is not scored by every assigned expert"));
+            }
+        }
     }
     Ok(())
+}
+
+fn only_owner_to(f: &Facts, code: Code, message: &str) -> Result<()> {
+    if f.access == Visibility::Owner {
+        Ok(())
+    } else {
+        Err(Error::with(code, message))
+    }
 }
 
 fn only_owner(f: &Facts) -> Result<()> {

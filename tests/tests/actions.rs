@@ -5,8 +5,20 @@
 use jiebang_tests::{on_both_databases, Resp, TestApp};
 use serde_json::{json, Value};
 
-const ACTIONS: [&str; 8] = [
-    "edit", "submit", "approve", "return", "cancel", "extend", "ask", "bid",
+const ACTIONS: [&str; 13] = [
+    "edit",
+    "submit",
+    "approve",
+    "return",
+    "cancel",
+    "extend",
+    "ask",
+    "bid",
+    "set_rubric",
+    "assign_experts",
+    "recuse",
+    "select",
+    "confirm_award",
 ];
 const PROBLEM: &str =
     "面向风电装备需求，研发高性能稀土永磁同步电机及其控制系统，形成批量供货能力。";
@@ -20,11 +32,17 @@ struct Callers {
     /// A third verified organisation, which hands in the bids that keep a challenge evaluating.
     third: String,
     bidder_org: String,
+    /// The expert's user id (the expert is employed by the bidder's organisation).
+    expert_id: String,
 }
 
 fn callers(app: &TestApp) -> Callers {
     let cast = app.cast();
     let expert = app.platform_user("expert", "expert@nmg.edu.cn", Some(&cast.bidder_org));
+    let expert_id = app.get("/api/v1/me", Some(&expert)).json["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.register(
         "unverified@ordos.cn",
         "鄂尔多斯未认证科技有限公司",
@@ -61,6 +79,7 @@ fn callers(app: &TestApp) -> Callers {
         official: cast.official,
         third,
         bidder_org: cast.bidder_org,
+        expert_id,
     }
 }
 
@@ -166,18 +185,43 @@ fn pool(app: &TestApp, c: &mut Callers, state: &str, n: usize) -> Vec<String> {
             _ => app.publish(&c.publisher, &c.official, &body),
         };
         match state {
-            "evaluating" => {
+            "evaluating" | "scored" | "selected" => {
+                if state != "evaluating" {
+                    app.put(
+                        &format!("/api/v1/challenges/{id}/rubric"),
+                        Some(&c.publisher),
+                        &json!({"criteria": [{"name": "技术方案", "weight": 60}, {"name": "团队实力", "weight": 40}]}),
+                    )
+                    .expect(200);
+                }
+                // 限项: an organisation leads three live bids at most, so a larger pool
+                // brings more bidders
+                let extra;
+                let bidder = if ids.len() < 3 {
+                    &c.third
+                } else {
+                    let n = ids.len();
+                    extra = app
+                        .verified_org(
+                            &format!("pool{n}@lab{n}.ac.cn"),
+                            &format!("第{n}技术研究所"),
+                            "institute",
+                            "110108",
+                        )
+                        .1;
+                    &extra
+                };
                 let b = app
                     .post(
                         &format!("/api/v1/challenges/{id}/bids"),
-                        Some(&c.third),
+                        Some(bidder),
                         &bid_body(),
                     )
                     .expect(201)
                     .json;
                 app.post(
                     &format!("/api/v1/bids/{}/submit", b["id"].as_str().unwrap()),
-                    Some(&c.third),
+                    Some(bidder),
                     &json!({}),
                 )
                 .expect(200);
@@ -194,13 +238,13 @@ fn pool(app: &TestApp, c: &mut Callers, state: &str, n: usize) -> Vec<String> {
         }
         ids.push(id);
     }
-    if matches!(state, "evaluating" | "unsuccessful") {
+    if matches!(state, "evaluating" | "scored" | "selected" | "unsuccessful") {
         app.advance(chrono::Duration::days(11));
         c.relogin(app);
-        let want = if state == "evaluating" {
-            "evaluating"
-        } else {
+        let want = if state == "unsuccessful" {
             "unsuccessful"
+        } else {
+            "evaluating"
         };
         for id in &ids {
             app.wait_until("the close", || {
@@ -208,6 +252,39 @@ fn pool(app: &TestApp, c: &mut Callers, state: &str, n: usize) -> Vec<String> {
                     .json["status"]
                     == want
             });
+        }
+    }
+    // scored: the expert assigned and every bid scored; selected: the publisher's choice made
+    if matches!(state, "scored" | "selected") {
+        let expert = c.token("expert");
+        for id in &ids {
+            app.post(
+                &format!("/api/v1/challenges/{id}/experts"),
+                Some(&c.official),
+                &json!({"expert_ids": [c.expert_id]}),
+            )
+            .expect(200);
+            let bids = app
+                .get(&format!("/api/v1/challenges/{id}/bids"), Some(&c.official))
+                .json;
+            let bid = bids[0]["id"].as_str().unwrap();
+            app.put(
+                &format!("/api/v1/bids/{bid}/scores"),
+                Some(&expert),
+                &json!({"scores": [
+                    {"criterion": "c1", "score": 80, "comment": "方案可行"},
+                    {"criterion": "c2", "score": 80, "comment": "团队较强"}
+                ]}),
+            )
+            .expect(200);
+            if state == "selected" {
+                app.post(
+                    &format!("/api/v1/challenges/{id}/awards"),
+                    Some(&c.publisher),
+                    &json!({"bid_ids": [bid]}),
+                )
+                .expect(200);
+            }
         }
     }
     ids
@@ -230,6 +307,18 @@ fn attempt(app: &TestApp, c: &Callers, id: &str, action: &str, token: Option<&st
         }
         "ask" => app.post(&format!("{path}/questions"), token, &json!({"question": "示范风场是否已经确定？"})),
         "bid" => app.post(&format!("{path}/bids"), token, &bid_body()),
+        "set_rubric" => app.put(&format!("{path}/rubric"), token,
+            &json!({"criteria": [{"name": "技术方案", "weight": 50}, {"name": "团队实力", "weight": 50}]})),
+        "assign_experts" => app.post(&format!("{path}/experts"), token, &json!({"expert_ids": [c.expert_id]})),
+        "recuse" => app.post(&format!("{path}/recusals"), token, &json!({"reason": "曾与揭榜团队合作"})),
+        "select" => {
+            // the bids every expert scored, as the ranking shows them to the official
+            let ranking = app.get(&format!("{path}/ranking"), Some(&c.official)).json;
+            let scored: Vec<Value> = ranking.as_array().map(|a| a.iter()
+                .filter(|e| e["fully_scored"] == true).map(|e| e["bid_id"].clone()).take(1).collect()).unwrap_or_default();
+            app.post(&format!("{path}/awards"), token, &json!({"bid_ids": scored}))
+        }
+        "confirm_award" => app.post(&format!("{path}/awards/confirm"), token, &json!({})),
         _ => unreachable!(),
     }
 }
@@ -893,9 +982,11 @@ on_both_databases! {
 on_both_databases! {
     fn actions_in_draft(app) { walk(&app, "draft", 6) }
     fn actions_pending_review(app) { walk(&app, "pending_review", 6) }
-    fn actions_when_published(app) { walk(&app, "published", 9) }
-    fn actions_when_published_directed(app) { walk(&app, "directed", 9) }
-    fn actions_when_evaluating(app) { walk(&app, "evaluating", 3) }
+    fn actions_when_published(app) { walk(&app, "published", 11) }
+    fn actions_when_published_directed(app) { walk(&app, "directed", 11) }
+    fn actions_when_evaluating(app) { walk(&app, "evaluating", 8) }
+    fn actions_when_scored(app) { walk(&app, "scored", 6) }
+    fn actions_when_selected(app) { walk(&app, "selected", 8) }
     fn actions_when_unsuccessful(app) { walk(&app, "unsuccessful", 1) }
     fn actions_when_cancelled(app) { walk(&app, "cancelled", 1) }
 }

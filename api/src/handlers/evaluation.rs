@@ -14,6 +14,7 @@ use crate::views::utc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use jiebang_application::bids::is_assigned_expert;
+use jiebang_application::challenge_actions::{check, ChallengeAction, Facts};
 use jiebang_db::bids::Bid;
 use jiebang_db::challenges::{Challenge, StatusChange};
 use jiebang_db::evaluation::Agreement;
@@ -122,21 +123,35 @@ pub async fn set_rubric_of(
     let st = state.clone();
     state
         .write(move |conn| {
-            let (c, acc) = load(conn, &id, &auth)?;
-            if !(acc == Access::Owner || auth.role == Role::Official) {
-                return Err(ApiError::with(Code::Forbidden, "只有发榜单位或科技厅可以设置评审指标 / only the publisher or an official sets the rubric"));
-            }
-            if !matches!(c.status(), ChallengeStatus::Published | ChallengeStatus::Evaluating) {
-                return Err(ApiError::with(Code::ChallengeNotEvaluating, "榜单已结束，不能设置评审指标 / the rubric is set while the challenge is published or evaluating"));
-            }
-            if jiebang_db::evaluation::scoring_started(conn, &c.id)? {
-                return Err(ApiError::with(Code::RubricLocked, "专家已开始评分，评审指标不可再改 / scoring has started; the rubric is fixed"));
-            }
+            let (c, _) = load(conn, &id, &auth)?;
+            check(
+                &Facts::load(conn, &st.ctx, &c, Some(&auth))?,
+                ChallengeAction::SetRubric,
+            )?;
             let now = st.now();
             let before = jiebang_db::evaluation::rubric(conn, &c.id)?;
-            jiebang_db::evaluation::set_rubric(conn, &c.id, &criteria, &auth.user.id, now.naive_utc())?;
-            audit::record(conn, &actor, now, "challenge", &c.id, "rubric", before.as_ref(), Some(&criteria), None)?;
-            Ok(RubricView { challenge_id: c.id, criteria })
+            jiebang_db::evaluation::set_rubric(
+                conn,
+                &c.id,
+                &criteria,
+                &auth.user.id,
+                now.naive_utc(),
+            )?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "challenge",
+                &c.id,
+                "rubric",
+                before.as_ref(),
+                Some(&criteria),
+                None,
+            )?;
+            Ok(RubricView {
+                challenge_id: c.id,
+                criteria,
+            })
         })
         .await
 }
@@ -250,9 +265,7 @@ pub async fn assign_experts_to(
     state
         .write(move |conn| {
             let (c, _) = load(conn, &id, &auth)?;
-            if c.status() != ChallengeStatus::Evaluating {
-                return Err(ApiError::with(Code::ChallengeNotEvaluating, "揭榜截止后方可指派专家 / experts are assigned once bidding has closed"));
-            }
+            check(&Facts::load(conn, &st.ctx, &c, Some(&auth))?, ChallengeAction::AssignExperts)?;
             let interested = interested_organizations(conn, &c)?;
             let now = st.now();
             for (i, expert_id) in ids.iter().enumerate() {
@@ -404,16 +417,11 @@ pub async fn declare_recusal(
     let st = state.clone();
     state
         .write(move |conn| {
-            let c = jiebang_db::challenges::find_for_update(conn, &id)?.ok_or_else(not_found)?;
-            if !is_assigned_expert(conn, &auth, &c)? {
-                return Err(not_found());
-            }
-            if c.status() != ChallengeStatus::Evaluating {
-                return Err(ApiError::with(
-                    Code::ChallengeNotEvaluating,
-                    "评审已结束，不能再声明回避 / evaluation is over",
-                ));
-            }
+            let (c, _) = load(conn, &id, &auth)?;
+            check(
+                &Facts::load(conn, &st.ctx, &c, Some(&auth))?,
+                ChallengeAction::Recuse,
+            )?;
             let now = st.now();
             let assigned_by = jiebang_db::evaluation::recuse(
                 conn,
@@ -1007,13 +1015,8 @@ pub async fn select_winners(
     let st = state.clone();
     state
         .write(move |conn| {
-            let (c, acc) = load(conn, &id, &auth)?;
-            if acc != Access::Owner {
-                return Err(ApiError::with(Code::NotPublisher, "只有发榜单位可以选定揭榜单位 / only the publisher selects the winners"));
-            }
-            if c.status() != ChallengeStatus::Evaluating {
-                return Err(ApiError::with(Code::ChallengeNotEvaluating, "榜单不在评审阶段 / the challenge is not being evaluated"));
-            }
+            let (c, _) = load(conn, &id, &auth)?;
+            check(&Facts::load(conn, &st.ctx, &c, Some(&auth))?, ChallengeAction::Select)?;
             if chosen.is_empty() || chosen.len() as i64 > c.max_winners {
                 return Err(ApiError::field("bid_ids", FieldCode::CountOutOfRange, format!("应选定 1 到 {} 个申报 / select 1 to {} bids", c.max_winners, c.max_winners)));
             }
@@ -1153,22 +1156,30 @@ pub async fn confirm_award(
     state
         .write(move |conn| {
             let (c, _) = load(conn, &id, &auth)?;
+            // a selection exists, and every assigned expert (one assigned after it too) has
+            // scored each selected bid
+            check(
+                &Facts::load(conn, &st.ctx, &c, Some(&auth))?,
+                ChallengeAction::ConfirmAward,
+            )?;
             let to = challenge::transition(c.status(), Action::Award).map_err(wrong_state)?;
             let winners = jiebang_db::evaluation::selection(conn, &c.id)?;
-            if winners.is_empty() {
-                return Err(ApiError::with(Code::NoSelection, "发榜单位尚未选定揭榜单位 / the publisher has not selected the winners"));
-            }
-            // an expert assigned after the selection must have scored the winners too
-            let ranking = compute_ranking(conn, &c, false)?;
-            if winners.iter().any(|w| !ranking.entries.iter().any(|e| e.bid_id == *w && e.fully_scored)) {
-                return Err(ApiError::with(Code::NotFullyScored, "选定的申报尚未完成全部专家评分 / a selected bid is not scored by every assigned expert"));
-            }
             let now = st.now();
-            let change = StatusChange { status: Some(to.as_str().into()), ..Default::default() };
-            if !jiebang_db::challenges::change_status(conn, &c.id, &c.status, &change, now.naive_utc())? {
+            let change = StatusChange {
+                status: Some(to.as_str().into()),
+                ..Default::default()
+            };
+            if !jiebang_db::challenges::change_status(
+                conn,
+                &c.id,
+                &c.status,
+                &change,
+                now.naive_utc(),
+            )? {
                 return Err(crate::handlers::organizations::version_conflict());
             }
-            let publisher = jiebang_db::organizations::find(conn, &c.organization_id)?.ok_or_else(|| ApiError::internal("no publisher"))?;
+            let publisher = jiebang_db::organizations::find(conn, &c.organization_id)?
+                .ok_or_else(|| ApiError::internal("no publisher"))?;
             let shares = agreement::split_enterprise_funds(c.enterprise_funds, winners.len());
             let mut agreement_ids = Vec::new();
             let mut recipients = notify::organization_users(conn, &c.organization_id)?;
@@ -1181,18 +1192,36 @@ pub async fn confirm_award(
                     continue;
                 }
                 let won = winners.contains(&b.id);
-                let action = if won { BidAction::Award } else { BidAction::NotAward };
-                let to = bid_domain::transition(b.status(), action).map_err(|e| ApiError::with(e.code(), "申报状态已变 / the bid changed"))?;
-                let change = jiebang_db::bids::BidStatusChange { status: Some(to.as_str().into()), ..Default::default() };
-                if !jiebang_db::bids::change_status(conn, &b.id, "submitted", &change, now.naive_utc())? {
+                let action = if won {
+                    BidAction::Award
+                } else {
+                    BidAction::NotAward
+                };
+                let to = bid_domain::transition(b.status(), action)
+                    .map_err(|e| ApiError::with(e.code(), "申报状态已变 / the bid changed"))?;
+                let change = jiebang_db::bids::BidStatusChange {
+                    status: Some(to.as_str().into()),
+                    ..Default::default()
+                };
+                if !jiebang_db::bids::change_status(
+                    conn,
+                    &b.id,
+                    "submitted",
+                    &change,
+                    now.naive_utc(),
+                )? {
                     return Err(crate::handlers::organizations::version_conflict());
                 }
                 if won {
-                    let lead = jiebang_db::organizations::find(conn, &b.lead_organization_id)?.ok_or_else(|| ApiError::internal("no lead"))?;
+                    let lead = jiebang_db::organizations::find(conn, &b.lead_organization_id)?
+                        .ok_or_else(|| ApiError::internal("no lead"))?;
                     let share = shares[winners.iter().position(|w| *w == b.id).unwrap_or(0)];
                     let mut members = Vec::new();
                     for m in jiebang_db::bids::members(conn, &b.id)? {
-                        members.push(jiebang_db::organizations::find(conn, &m.organization_id)?.ok_or_else(|| ApiError::internal("no member"))?);
+                        members.push(
+                            jiebang_db::organizations::find(conn, &m.organization_id)?
+                                .ok_or_else(|| ApiError::internal("no member"))?,
+                        );
                     }
                     let terms = agreement_terms(&c, &b, &publisher, &lead, &members, share);
                     let a = Agreement {
@@ -1213,20 +1242,52 @@ pub async fn confirm_award(
                     };
                     jiebang_db::evaluation::insert_agreement(conn, &a)?;
                     let users = notify::party_users(conn, &terms)?;
-                    let event = Event::SignatureRequested { agreement_id: a.id.clone(), title: c.title.clone(), terms_hash: a.terms_hash.clone() };
+                    let event = Event::SignatureRequested {
+                        agreement_id: a.id.clone(),
+                        title: c.title.clone(),
+                        terms_hash: a.terms_hash.clone(),
+                    };
                     notify::notify(conn, &st.config.public_url, &users, &event, now)?;
 
-                    audit::record(conn, &actor, now, "agreement", &a.id, "create", None::<&()>, Some(&terms), None)?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        now,
+                        "agreement",
+                        &a.id,
+                        "create",
+                        None::<&()>,
+                        Some(&terms),
+                        None,
+                    )?;
                     agreement_ids.push(a.id);
                 }
             }
-            audit::record(conn, &actor, now, "challenge", &c.id, "confirm_award", None::<&()>, Some(&winners), None)?;
-            let event = Event::Awarded { challenge_id: c.id.clone(), title: c.title.clone() };
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "challenge",
+                &c.id,
+                "confirm_award",
+                None::<&()>,
+                Some(&winners),
+                None,
+            )?;
+            let event = Event::Awarded {
+                challenge_id: c.id.clone(),
+                title: c.title.clone(),
+            };
             // once each, though an organisation may lead one bid and be a member of another
             recipients.sort();
             recipients.dedup();
             notify::notify(conn, &st.config.public_url, &recipients, &event, now)?;
-            Ok(AwardView { challenge_id: c.id, status: to.as_str().into(), winners, agreement_ids })
+            Ok(AwardView {
+                challenge_id: c.id,
+                status: to.as_str().into(),
+                winners,
+                agreement_ids,
+            })
         })
         .await
 }

@@ -20,7 +20,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use jiebang_domain::challenge::ChallengeStatus;
+use jiebang_application::challenge_actions::ChallengeAction;
 use jiebang_domain::evaluation::Criterion;
 use jiebang_domain::Role;
 use serde::Deserialize;
@@ -65,13 +65,15 @@ struct EvaluationPage {
     search: Search,
     /// (expert, reason, declared at) of the experts who declared a conflict of interest.
     recusals: Vec<(String, String, String)>,
-    /// The rubric may still change (nobody has scored yet).
+    /// The rubric may still change (`set_rubric` in `actions`: nobody has scored yet).
     rubric_open: bool,
     progress: Vec<ProgressRow>,
     selected: usize,
     confirmed: bool,
-    /// The official may confirm now: a selection exists and is not confirmed yet.
+    /// The official may confirm now (`confirm_award` in `actions`).
     can_confirm: bool,
+    /// The official may assign experts now (`assign_experts` in `actions`).
+    can_assign: bool,
     errors: FormErrors,
     done: Option<&'static str>,
 }
@@ -193,6 +195,8 @@ async fn page(
                 .collect(),
         })
         .collect();
+    // what the page offers is what the challenge's `actions` list for the visitor
+    let offers = |a: ChallengeAction| c.actions.as_ref().is_some_and(|x| x.contains(&a));
     let page = EvaluationPage {
         layout: Layout::new(visitor, format!("评审组织：{}", c.title), ""),
         challenge_id: c.id.clone(),
@@ -203,12 +207,12 @@ async fn page(
         candidates,
         search,
         recusals,
-        rubric_open: ChallengeStatus::parse(&c.status) == Some(ChallengeStatus::Evaluating)
-            && !progress.iter().any(|p| p.experts_scored > 0),
+        rubric_open: offers(ChallengeAction::SetRubric),
+        can_assign: offers(ChallengeAction::AssignExperts),
         progress,
         selected: sel.bid_ids.len(),
         confirmed: sel.confirmed,
-        can_confirm: !sel.confirmed && !sel.bid_ids.is_empty(),
+        can_confirm: offers(ChallengeAction::ConfirmAward),
         errors,
         done,
     };

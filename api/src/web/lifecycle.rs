@@ -865,17 +865,15 @@ pub async fn recusal_form(
     visitor: Visitor,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let r = async {
-        let c = read_view(&state, Some(visitor.auth()?), id.into_inner()).await?;
-        let form = recusal_page(
-            &visitor,
-            &c,
-            &ReasonFields::default(),
-            FormErrors::default(),
-        );
-        Ok(render(&visitor, StatusCode::OK, &form))
-    };
-    respond(&visitor, r.await)
+    empty_form(
+        &state,
+        &visitor,
+        id.into_inner(),
+        ChallengeAction::Recuse,
+        "声明回避",
+        recusal_page,
+    )
+    .await
 }
 
 /// `POST /challenges/{id}/recusal`, through the API's own `declare_recusal`.

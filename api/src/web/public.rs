@@ -319,7 +319,10 @@ struct ChallengePage {
     show_ranking: bool,
     /// 评审组织 (experts, progress, 立项确认): for staff once bidding has closed.
     show_evaluation: bool,
+    /// The publisher may select the winners now (`select` in `actions`).
     can_select: bool,
+    /// 评审细则 may be set now (`set_rubric` in `actions`).
+    can_set_rubric: bool,
     can_ask: bool,
     question_typed: String,
     question_error: Option<String>,
@@ -534,11 +537,8 @@ async fn challenge_page(
                 v.is_staff() || v.organization_id() == Some(c.publisher.id.as_str())
             }),
         show_evaluation: past_close && visitor.caller.as_ref().is_some_and(|v| v.is_staff()),
-        can_select: status == Some(ChallengeStatus::Evaluating)
-            && visitor
-                .caller
-                .as_ref()
-                .is_some_and(|v| v.organization_id() == Some(c.publisher.id.as_str())),
+        can_select: offers(&c, ChallengeAction::Select),
+        can_set_rubric: offers(&c, ChallengeAction::SetRubric),
         question_typed: typed.question.clone(),
         question_error: typed.errors.of("question").map(str::to_owned),
         winners: c

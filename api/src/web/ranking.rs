@@ -13,8 +13,8 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use jiebang_application::challenge_actions::ChallengeAction;
 use jiebang_domain::bid::BidStatus;
-use jiebang_domain::challenge::ChallengeStatus;
 
 pub struct Entry {
     pub rank: usize,
@@ -39,6 +39,8 @@ struct RankingPage {
     entries: Vec<Entry>,
     /// The publisher may choose the winners now.
     selecting: bool,
+    /// The challenge is being evaluated but no bid is scored by every expert yet.
+    waiting: bool,
     errors: FormErrors,
     done: bool,
 }
@@ -53,16 +55,21 @@ async fn page(
     let auth = visitor.auth()?;
     let c = read_view(state, Some(auth.clone()), id.clone()).await?;
     let entries = ranking_entries(state, auth.clone(), id).await?;
-    let own =
-        auth.organization_id() == Some(c.publisher.id.as_str()) && auth.role.is_organization_user();
-    let evaluating = ChallengeStatus::parse(&c.status) == Some(ChallengeStatus::Evaluating);
+    // the choice is offered when the challenge's `actions` list `select` for the visitor
+    let selecting = c
+        .actions
+        .as_ref()
+        .is_some_and(|a| a.contains(&ChallengeAction::Select));
     let page = RankingPage {
         layout: Layout::new(visitor, format!("评审排名：{}", c.title), ""),
         challenge_id: c.id.clone(),
         title: c.title.clone(),
         status: format::challenge_status(&c.status),
         max_winners: c.max_winners,
-        selecting: own && evaluating,
+        selecting,
+        waiting: !selecting
+            && c.status == jiebang_domain::challenge::ChallengeStatus::Evaluating.as_str()
+            && !entries.iter().any(|e| e.fully_scored),
         entries: entries
             .into_iter()
             .map(|e| Entry {

@@ -6,12 +6,14 @@ use super::bid_form::{input, Input};
 use super::session::{self, Visitor};
 use super::{render, respond, see_other, FormErrors, Layout};
 use crate::audit;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::handlers::challenges::read_view;
 use crate::handlers::evaluation::{rubric_of, set_rubric_of};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use jiebang_application::challenge_actions::ChallengeAction;
+use jiebang_domain::codes::Code;
 use jiebang_domain::evaluation::MAX_CRITERIA;
 use jiebang_domain::Role;
 
@@ -55,6 +57,16 @@ async fn page(
 ) -> ApiResult<HttpResponse> {
     let auth = visitor.auth()?;
     let c = read_view(state, Some(auth.clone()), id.clone()).await?;
+    if !c
+        .actions
+        .as_ref()
+        .is_some_and(|a| a.contains(&ChallengeAction::SetRubric))
+    {
+        return Err(ApiError::with(
+            Code::RubricLocked,
+            "评审细则现在不能修改（专家已开始评分或榜单已结束）/ the rubric cannot change now",
+        ));
+    }
     let typed = match typed {
         Some(t) => t,
         None => rubric_of(state, auth, id.clone())

@@ -40,6 +40,8 @@ struct ScoringPage {
     criteria: Vec<Criterion>,
     bids: Vec<BidToScore>,
     scored: usize,
+    /// The expert may declare a conflict of interest now (`recuse` in `actions`).
+    can_recuse: bool,
     done: Option<&'static str>,
 }
 
@@ -76,6 +78,9 @@ pub async fn scoring(
             });
         }
         let page = ScoringPage {
+            can_recuse: c.actions.as_ref().is_some_and(|a| {
+                a.contains(&jiebang_application::challenge_actions::ChallengeAction::Recuse)
+            }),
             layout: Layout::new(&visitor, format!("评审：{}", c.title), ""),
             scored: rows.iter().filter(|r| r.scored).count(),
             challenge_id: c.id,
