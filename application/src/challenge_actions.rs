@@ -90,18 +90,17 @@ impl Evaluation {
             .filter(|b| b.status() == jiebang_domain::bid::BidStatus::Submitted)
             .map(|b| b.id)
             .collect();
-        let fully_scored = if experts.is_empty() {
-            Vec::new()
-        } else {
-            eligible
-                .into_iter()
-                .filter(|b| {
-                    experts
-                        .iter()
-                        .all(|e| scores.iter().any(|s| s.bid_id == *b && s.expert_id == *e))
-                })
-                .collect()
-        };
+        let fully_scored = eligible
+            .into_iter()
+            .filter(|b| {
+                let scored_by: Vec<&str> = scores
+                    .iter()
+                    .filter(|s| s.bid_id == *b)
+                    .map(|s| s.expert_id.as_str())
+                    .collect();
+                jiebang_domain::evaluation::fully_scored(&experts, &scored_by)
+            })
+            .collect();
         Ok(Evaluation {
             scoring_started: !scores.is_empty(),
             fully_scored,

@@ -79,14 +79,6 @@ pub fn assign(
         .map(|_| ())
 }
 
-/// Whether any expert has scored any bid of the challenge (the rubric is then fixed).
-pub fn scoring_started(conn: &mut DbConnection, challenge: &str) -> Result<bool, DbError> {
-    diesel::select(diesel::dsl::exists(
-        s::scores.filter(s::challenge_id.eq(challenge)),
-    ))
-    .get_result(conn)
-}
-
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = crate::schema::scores)]
 pub struct ScoreRow {

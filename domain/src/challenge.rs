@@ -696,6 +696,12 @@ pub fn search_text(t: &Terms) -> String {
     s.to_lowercase()
 }
 
+/// The year of `t` in Beijing (the statistics' years).
+pub fn beijing_year(t: DateTime<Utc>) -> i32 {
+    use chrono::Datelike;
+    (t + chrono::Duration::hours(8)).year()
+}
+
 /// China has one time zone without daylight saving: Asia/Shanghai is UTC+8 all year.
 pub fn shanghai(t: DateTime<Utc>) -> String {
     let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");

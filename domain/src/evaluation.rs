@@ -78,6 +78,44 @@ pub struct Score {
     pub comment: String,
 }
 
+/// The checks of one score, complete or draft: the criterion is the rubric's and not given
+/// before (`earlier`), a score given is 0–100.
+fn check_score(
+    v: &mut Violations,
+    rubric: &[Criterion],
+    earlier: &[&str],
+    i: usize,
+    criterion: &str,
+    score: Option<i64>,
+) {
+    if !rubric.iter().any(|c| c.key == criterion) {
+        v.push(
+            format!("scores[{i}].criterion"),
+            FieldCode::UnknownCriterion,
+            "没有该评审指标 / no such criterion",
+        );
+    } else if earlier.contains(&criterion) {
+        v.push(
+            format!("scores[{i}].criterion"),
+            FieldCode::Duplicate,
+            "同一指标重复打分 / this criterion is scored twice",
+        );
+    }
+    if score.is_some_and(|s| !(0..=100).contains(&s)) {
+        v.push(
+            format!("scores[{i}].score"),
+            FieldCode::OutOfRange,
+            "分数应在 0 到 100 之间 / a score is 0–100",
+        );
+    }
+}
+
+/// Whether a bid is scored by every assigned expert (never without experts): what a selection
+/// and the award require.
+pub fn fully_scored(assigned: &[String], scored_by: &[&str]) -> bool {
+    !assigned.is_empty() && assigned.iter().all(|e| scored_by.contains(&e.as_str()))
+}
+
 /// Validates an expert's scores on a bid: every criterion exactly once, 0–100, with a comment.
 pub fn scores(
     rubric: &[Criterion],
@@ -86,26 +124,8 @@ pub fn scores(
     let mut v = Violations::new();
     let mut out: Vec<Score> = Vec::new();
     for (i, (criterion, score, comment)) in input.iter().enumerate() {
-        if !rubric.iter().any(|c| c.key == *criterion) {
-            v.push(
-                format!("scores[{i}].criterion"),
-                FieldCode::UnknownCriterion,
-                "没有该评审指标 / no such criterion",
-            );
-        } else if out.iter().any(|s| s.criterion == *criterion) {
-            v.push(
-                format!("scores[{i}].criterion"),
-                FieldCode::Duplicate,
-                "同一指标重复打分 / this criterion is scored twice",
-            );
-        }
-        if *score < 0 || *score > 100 {
-            v.push(
-                format!("scores[{i}].score"),
-                FieldCode::OutOfRange,
-                "分数应在 0 到 100 之间 / a score is 0–100",
-            );
-        }
+        let earlier: Vec<&str> = out.iter().map(|s| s.criterion.as_str()).collect();
+        check_score(&mut v, rubric, &earlier, i, criterion, Some(*score));
         let comment = v.take(
             &format!("scores[{i}].comment"),
             bounded_text(comment, 1, 2000),
@@ -148,26 +168,8 @@ pub fn draft_scores(
     let mut v = Violations::new();
     let mut out: Vec<DraftScore> = Vec::new();
     for (i, (criterion, score, comment)) in input.iter().enumerate() {
-        if !rubric.iter().any(|c| c.key == *criterion) {
-            v.push(
-                format!("scores[{i}].criterion"),
-                FieldCode::UnknownCriterion,
-                "没有该评审指标 / no such criterion",
-            );
-        } else if out.iter().any(|s| s.criterion == *criterion) {
-            v.push(
-                format!("scores[{i}].criterion"),
-                FieldCode::Duplicate,
-                "同一指标重复打分 / this criterion is scored twice",
-            );
-        }
-        if score.is_some_and(|s| !(0..=100).contains(&s)) {
-            v.push(
-                format!("scores[{i}].score"),
-                FieldCode::OutOfRange,
-                "分数应在 0 到 100 之间 / a score is 0–100",
-            );
-        }
+        let earlier: Vec<&str> = out.iter().map(|s| s.criterion.as_str()).collect();
+        check_score(&mut v, rubric, &earlier, i, criterion, *score);
         if comment.chars().count() > 2000 {
             v.push(
                 format!("scores[{i}].comment"),

@@ -81,14 +81,8 @@ pub async fn create_account(
             );
         }
     }
+    // fields of a non-expert are refused by create_platform_user, for every front door
     let fields = crate::handlers::matching::items(&mut v, "fields", &body.fields, 10, 30);
-    if !fields.is_empty() && role.is_some_and(|r| r != Role::Expert) {
-        v.push(
-            "fields",
-            FieldCode::NotAllowed,
-            "只有专家填写专业领域 / only experts have fields",
-        );
-    }
     let account = accounts::parse_account(&mut v, &body.email, &body.password, &body.name);
     v.into_result()?;
     let (role, account) = (role.unwrap(), account.unwrap());

@@ -877,10 +877,10 @@ fn compute_ranking(conn: &mut DbConnection, c: &Challenge, disclose: bool) -> Ap
     let mut entries = Vec::new();
     for (i, r) in evaluation::rank(&rubric, ranked).into_iter().enumerate() {
         let b = bids.iter().find(|b| b.id == r.bid_id).expect("ranked bid");
-        let scored: Vec<&String> = all_scores
+        let scored: Vec<&str> = all_scores
             .iter()
             .filter(|s| s.bid_id == b.id)
-            .map(|s| &s.expert_id)
+            .map(|s| s.expert_id.as_str())
             .collect();
         let name = jiebang_db::organizations::find(conn, &b.lead_organization_id)?
             .map(|o| o.name)
@@ -898,7 +898,7 @@ fn compute_ranking(conn: &mut DbConnection, c: &Challenge, disclose: bool) -> Ap
             score: r.aggregate.total,
             criteria: r.aggregate.criteria,
             experts_scored: scored.len(),
-            fully_scored: !assigned.is_empty() && assigned.iter().all(|e| scored.contains(&e)),
+            fully_scored: evaluation::fully_scored(&assigned, &scored),
             status: b.status.clone(),
             selected: selection.contains(&b.id) || b.status() == BidStatus::Awarded,
             reviews,

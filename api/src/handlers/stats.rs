@@ -222,10 +222,9 @@ fn parse_filter(q: &FunnelQuery) -> ApiResult<(Option<i32>, Option<String>)> {
     Ok((year, industry))
 }
 
-/// The year of a UTC time in Beijing.
+/// The year of a stored (UTC) time in Beijing.
 fn beijing_year(t: chrono::NaiveDateTime) -> i32 {
-    use chrono::Datelike;
-    (t + chrono::Duration::hours(8)).year()
+    jiebang_domain::challenge::beijing_year(utc(t))
 }
 
 /// Keeps what the filter selects: the challenges, then the bids and agreements of those, and the

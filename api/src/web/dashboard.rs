@@ -225,10 +225,7 @@ pub async fn dashboard(
     let r = async {
         let report = funnel_report(&state, visitor.auth()?, &q.api()).await?;
         let c = &report.consortia;
-        let this_year = {
-            use chrono::Datelike;
-            (state.now() + chrono::Duration::hours(8)).year()
-        };
+        let this_year = jiebang_domain::challenge::beijing_year(state.now());
         let mut years = vec![Choice {
             value: String::new(),
             label: "全部年度".into(),
