@@ -1414,6 +1414,13 @@ on_both_databases! {
             b.wait_for_path(|p| p.contains("done=deactivate")).await;
             assert!(b.text("section[aria-labelledby=list]").await.contains("已停用"));
             assert!(b.find_all("tr:has(td:nth-child(2)) form").await.len() < 5);
+            // the deactivated official's page shows it in their history
+            b.click("tbody tr:has(td strong) a[href^='/admin/users/']").await;
+            b.wait_for_path(|p| p.starts_with("/admin/users/")).await;
+            b.check_page("admin-user").await;
+            b.click("details.history summary").await;
+            let history = b.text("details.history").await;
+            assert!(history.contains("停用账号"), "{history}");
             b.click("a[href='/admin/outbox']").await;
             b.wait_for_path(|p| p == "/admin/outbox").await;
             b.check_page("admin-outbox").await;

@@ -1,6 +1,8 @@
 //! Experts' own work beyond scoring: their fields (专业领域) and the officials' search by field,
 //! unfinished scores (暂存) that nobody else sees and nothing counts, and the declaration of a
-//! conflict of interest (回避) that removes the assignment and its scores and tells the official.
+//! conflict of interest (回避) that removes the assignment and its scores and tells the official;
+//! and a user's history (created, signed in, deactivated), read by admins and, for experts and
+//! officials, by officials.
 
 use jiebang_tests::{assigned, on_both_databases, TestApp};
 use serde_json::json;
@@ -42,6 +44,30 @@ on_both_databases! {
         assert_eq!(by_name[0]["name"], "钱教授");
         let all = app.get("/api/v1/admin/users?role=expert", Some(&cast.official)).expect(200).json;
         assert_eq!(all.as_array().unwrap().len(), 2);
+    }
+
+    fn a_users_history_records_creation_sign_in_and_deactivation(app) {
+        let cast = app.cast();
+        let expert = app.post("/api/v1/admin/users", Some(&cast.admin), &json!({
+            "role": "expert", "email": "history@experts.cn", "password": "Grass-Steppe-2026!",
+            "name": "吴研究员", "fields": ["氢能"]
+        })).expect(201).json;
+        let id = expert["id"].as_str().unwrap();
+        let path = format!("/api/v1/admin/users/{id}/history");
+        app.token_with("history@experts.cn", "Grass-Steppe-2026!");
+        app.patch(&format!("/api/v1/admin/users/{id}"), Some(&cast.admin), &json!({"active": false})).expect(200);
+        let actions = |token: &str| -> Vec<String> {
+            app.get(&path, Some(token)).expect(200).json.as_array().unwrap().iter()
+                .map(|e| e["action"].as_str().unwrap().to_owned()).collect()
+        };
+        assert_eq!(actions(&cast.admin), ["create", "login", "deactivate"]);
+        // officials read the experts' and officials' histories, not the admins'
+        assert_eq!(actions(&cast.official), ["create", "login", "deactivate"]);
+        let admin_id = user_id(&app, &cast.admin);
+        app.get(&format!("/api/v1/admin/users/{admin_id}/history"), Some(&cast.admin)).expect(200);
+        app.get(&format!("/api/v1/admin/users/{admin_id}/history"), Some(&cast.official)).problem(404, "not_found");
+        app.get(&path, Some(&cast.publisher)).problem(403, "forbidden");
+        app.get("/api/v1/admin/users/no-such-user/history", Some(&cast.admin)).problem(404, "not_found");
     }
 
     fn a_draft_is_the_experts_alone_until_the_scores_are_submitted(app) {

@@ -108,6 +108,12 @@ const ROWS: &[Row] = &[
     ),
     row("PATCH /api/v1/admin/users/{id}", "user", &["admin"], false),
     row(
+        "GET /api/v1/admin/users/{id}/history",
+        "user",
+        &["admin", "official"],
+        false,
+    ),
+    row(
         "GET /api/v1/agreements",
         "-",
         &[

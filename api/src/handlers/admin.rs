@@ -6,7 +6,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::state::AppState;
-use crate::views::UserView;
+use crate::views::{HistoryEntry, UserView};
 use actix_web::{web, HttpRequest, HttpResponse};
 use jiebang_application::accounts::create_platform_user;
 use jiebang_domain::codes::Code;
@@ -260,4 +260,52 @@ pub async fn set_active(
         })
         .await?;
     Ok(UserView::from(&user))
+}
+
+/// A platform user with their history, as the admins' user page shows them.
+pub struct UserRecord {
+    pub user: UserView,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// The audit log of a user (account created, signed in, deactivated, restored, sessions
+/// revoked): admins read any user's, officials those of experts and officials (the users they
+/// may list); 404 for anyone else, so an id says nothing.
+#[utoipa::path(get, path = "/api/v1/admin/users/{id}/history", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Vec<HistoryEntry>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn user_history(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let r = user_record(&state, auth, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(r.history))
+}
+
+/// A user and their history as `GET /admin/users/{id}/history` allows them to be read.
+pub async fn user_record(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<UserRecord> {
+    auth.require(&[Role::Admin, Role::Official])?;
+    let (user, entries) = state
+        .read(move |conn| {
+            let user = jiebang_db::users::find(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("用户 / user"))?;
+            let entries = jiebang_db::audit::history(conn, "user", &id)?;
+            Ok((user, entries))
+        })
+        .await?;
+    let readable = match auth.role {
+        Role::Admin => true,
+        _ => matches!(Role::parse(&user.role), Some(Role::Official | Role::Expert)),
+    };
+    if !readable {
+        return Err(ApiError::not_found("用户 / user"));
+    }
+    Ok(UserRecord {
+        user: UserView::from(&user),
+        history: entries.iter().map(HistoryEntry::from).collect(),
+    })
 }

@@ -233,6 +233,10 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/questions/{qid}/answer").route(web::post().to(questions::answer)),
             )
-            .service(web::resource("/admin/users/{id}").route(web::patch().to(admin::update_user))),
+            .service(web::resource("/admin/users/{id}").route(web::patch().to(admin::update_user)))
+            .service(
+                web::resource("/admin/users/{id}/history")
+                    .route(web::get().to(admin::user_history)),
+            ),
     );
 }

@@ -1,9 +1,10 @@
 //! 用户管理 and 失败邮件: the platform users (`/admin/users`: officials, experts and admins, for
 //! admins; experts and officials for officials), the form that creates one (the roles offered are
 //! those `Role::may_create` allows the visitor; an expert is linked to the organisation that
-//! employs them, which the conflict-of-interest rule reads), deactivation and reactivation, and
+//! employs them, which the conflict-of-interest rule reads), deactivation and reactivation, a
+//! user's page with their history (`/admin/users/{id}`: created, signed in, deactivated), and
 //! the e-mails that failed with a retry (`/admin/outbox`). Each acts through the API's own
-//! function (`create_account`, `set_active`, `outbox_of`, `retry_email`).
+//! function (`create_account`, `set_active`, `user_record`, `outbox_of`, `retry_email`).
 
 use super::bid_form::{input, Input};
 use super::public::Choice;
@@ -12,7 +13,7 @@ use super::{format, render, respond, see_other, FormErrors, Layout};
 use crate::audit;
 use crate::error::ApiResult;
 use crate::handlers::admin::{
-    create_account, set_active, users_of, CreateUserRequest, ListUsersQuery,
+    create_account, set_active, user_record, users_of, CreateUserRequest, ListUsersQuery,
 };
 use crate::handlers::inbox::{outbox_of, retry_email, OutboxQuery};
 use crate::handlers::organizations;
@@ -227,11 +228,71 @@ pub async fn create(
     respond(&visitor, r.await)
 }
 
+#[derive(Template)]
+#[template(path = "admin_user.html")]
+struct UserPage {
+    layout: Layout,
+    user: UserRow,
+    may_deactivate: bool,
+    me: String,
+    history: Vec<super::HistoryRow>,
+    done: Option<&'static str>,
+}
+
+/// `GET /admin/users/{id}`: one platform or organisation user with their history, for whoever
+/// `GET /api/v1/admin/users/{id}/history` lets read it.
+pub async fn user(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+    q: web::Query<super::workspace::DoneQuery>,
+) -> HttpResponse {
+    let done = match q.done.as_deref() {
+        Some("deactivate") => Some("用户已停用，其登录与会话立即失效。/ Deactivated."),
+        Some("activate") => Some("用户已恢复。/ Reactivated."),
+        _ => None,
+    };
+    let r = async {
+        let auth = visitor.auth()?;
+        let record = user_record(&state, auth.clone(), id.into_inner()).await?;
+        let u = record.user;
+        let organization = match &u.organization_id {
+            Some(o) => organizations::read_view(&state, visitor.caller.clone(), o.clone())
+                .await
+                .map(|v| v.name)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let page = UserPage {
+            layout: Layout::new(&visitor, "用户", "/admin/users"),
+            user: UserRow {
+                role: Role::parse(&u.role).map(super::role_name).unwrap_or("—"),
+                organization,
+                created: format::beijing(u.created_at),
+                fields: u.fields.join("、"),
+                active: u.active,
+                email: u.email,
+                name: u.name,
+                id: u.id,
+            },
+            may_deactivate: auth.role == Role::Admin,
+            me: auth.user.id.clone(),
+            history: super::history_rows("user", record.history),
+            done,
+        };
+        Ok(render(&visitor, StatusCode::OK, &page))
+    };
+    respond(&visitor, r.await)
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ActiveForm {
     #[serde(rename = "_csrf", default)]
     pub csrf: String,
     pub active: String,
+    /// `user` when the form is on the user's own page, which it then returns to.
+    #[serde(default)]
+    pub from: String,
 }
 
 /// `POST /admin/users/{id}/active`.
@@ -245,22 +306,22 @@ pub async fn active(
     let r = async {
         session::check_form(&req, &visitor, &form.csrf)?;
         let on = form.active == "true";
+        let id = id.into_inner();
         set_active(
             &state,
             visitor.auth()?,
             audit::request_id(&req),
-            id.into_inner(),
+            id.clone(),
             on,
         )
         .await?;
-        Ok(see_other(
-            &visitor,
-            if on {
-                "/admin/users?done=activate"
-            } else {
-                "/admin/users?done=deactivate"
-            },
-        ))
+        let page = if form.from == "user" {
+            format!("/admin/users/{id}")
+        } else {
+            "/admin/users".to_owned()
+        };
+        let done = if on { "activate" } else { "deactivate" };
+        Ok(see_other(&visitor, &format!("{page}?done={done}")))
     };
     respond(&visitor, r.await)
 }

@@ -163,6 +163,12 @@ pub fn audit_action(object: &str, a: &str) -> &'static str {
         ("organization", "return") => return "退回注册信息",
         ("consortium", "file") => return "备案",
         ("consortium", "revoke") => return "撤销备案",
+        ("user", "register") => return "注册账号（随单位注册）",
+        ("user", "create") => return "创建账号",
+        ("user", "login") => return "登录",
+        ("user", "activate") => return "恢复账号",
+        ("user", "deactivate") => return "停用账号",
+        ("user", "session_revoked") => return "会话吊销（刷新令牌被重复使用）",
         _ => {}
     }
     match a {

@@ -148,6 +148,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(admin::users))
                     .route(web::post().to(admin::create)),
             )
+            .service(web::resource("/admin/users/{id}").route(web::get().to(admin::user)))
             .service(web::resource("/admin/users/{id}/active").route(web::post().to(admin::active)))
             .service(web::resource("/admin/outbox").route(web::get().to(admin::outbox)))
             .service(web::resource("/dashboard").route(web::get().to(dashboard::dashboard)))
