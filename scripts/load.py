@@ -99,7 +99,8 @@ def main():
         ("keyword search q=制氢", f"/api/v1/challenges?q={q}&limit=20"),
         ("single challenge", f"/api/v1/challenges/{ids[len(ids) // 2]}"),
     ]
-    print(f"\n| endpoint | requests/s | p50 | p99 |\n|---|---|---|---|")
+    print(f"\n| endpoint | requests/s | share of /healthz | p50 | p99 |\n|---|---|---|---|---|")
+    healthz = None
     for name, path in targets:
         out = subprocess.run(["wrk", "-t2", "-c32", "-d10s", "--latency", BASE + path],
                              capture_output=True, text=True, check=True).stdout
@@ -108,7 +109,9 @@ def main():
         p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         note = f" ({non2xx.group(1)} errors)" if non2xx else ""
-        print(f"| {name} | {float(rps):,.0f}{note} | {p50} | {p99} |")
+        healthz = healthz or float(rps)
+        share = f"{100 * float(rps) / healthz:.1f} %"
+        print(f"| {name} | {float(rps):,.0f}{note} | {share} | {p50} | {p99} |")
 
 
 main()

@@ -66,7 +66,11 @@ impl Application {
             }),
         };
         let throttle = LoginThrottle::new(db.clone(), chrono::Duration::minutes(15), 5, 50);
+        // other instances' (and processes') writes reach the public cache through this watch
+        db.watch_changes();
+        let public = crate::public_cache::PublicCache::new(db.changes().clone());
         let state = web::Data::new(AppState {
+            public,
             db,
             clock,
             ctx,

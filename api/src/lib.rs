@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod notify;
 pub mod openapi;
 pub mod outbox;
+pub mod public_cache;
 pub mod request_id;
 pub mod scheduler;
 pub mod search;

@@ -191,6 +191,8 @@ impl SearchIndex {
         }
         let mut synced = self.synced_until.lock().unwrap_or_else(|e| e.into_inner());
         *synced = Some(synced.unwrap_or(newest).max(newest));
+        // a search cached from the index as it was must not be served any more
+        db.changes().bump();
         Ok(challenges.len() + profiles.len())
     }
 }
@@ -260,10 +262,14 @@ pub enum Change {
 pub async fn changed(db: &Database, index: &Arc<SearchIndex>, change: Change) {
     let (db, index) = (db.clone(), index.clone());
     let result = web::block(move || {
-        db.read(|conn| match &change {
+        let r = db.read(|conn| match &change {
             Change::Challenge(id) => index.sync_challenge(conn, id),
             Change::Organization(id) => index.sync_profile(conn, id),
-        })
+        });
+        // the write moved the change counter at its commit, before the index had it: a search
+        // cached in between must not be served any more
+        db.changes().bump();
+        r
     })
     .await;
     match result {

@@ -23,6 +23,8 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// The use cases' context: the clock and the programme's settings.
     pub ctx: jiebang_application::Ctx,
+    /// Anonymous public reads built once and reused until the data under them changes.
+    pub public: crate::public_cache::PublicCache,
 }
 
 impl AppState {

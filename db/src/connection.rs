@@ -87,6 +87,9 @@ pub struct Database {
     backend: Backend,
     /// Threads waiting for a connection right now (`/metrics`).
     waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Moves with every committed write (see `changes.rs`).
+    changes: std::sync::Arc<crate::changes::Changes>,
+    url: std::sync::Arc<str>,
 }
 
 /// The pool's occupancy at one moment.
@@ -99,7 +102,7 @@ pub struct PoolState {
 }
 
 /// Strips the `sqlite://` scheme diesel does not understand.
-fn sqlite_path(url: &str) -> &str {
+pub(crate) fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url)
@@ -143,7 +146,21 @@ impl Database {
             pool,
             backend,
             waiting: Default::default(),
+            changes: Default::default(),
+            url: url.into(),
         })
+    }
+
+    /// The change counter that public caches read (see `changes.rs`).
+    pub fn changes(&self) -> &std::sync::Arc<crate::changes::Changes> {
+        &self.changes
+    }
+
+    /// Starts hearing other instances' (and processes') writes: until this runs,
+    /// `changes().current()` is `None` and nothing is cached. The watch ends with the last
+    /// handle of this database.
+    pub fn watch_changes(&self) {
+        crate::changes::watch(self.url.to_string(), self.backend, &self.changes);
     }
 
     pub fn backend(&self) -> Backend {
@@ -245,7 +262,26 @@ impl Database {
         E: From<diesel::result::Error>,
     {
         let mut conn = self.conn()?;
-        write_transaction(&mut conn, f)
+        let postgres = self.backend == Backend::Postgres;
+        let instance = self.changes.instance();
+        let r = write_transaction(&mut conn, |c| {
+            let v = f(c)?;
+            if postgres {
+                // delivered to the other instances' watch when (and only if) this commits
+                use diesel::RunQueryDsl;
+                diesel::sql_query("SELECT pg_notify($1, $2)")
+                    .bind::<diesel::sql_types::Text, _>(crate::changes::CHANNEL)
+                    .bind::<diesel::sql_types::Text, _>(instance)
+                    .execute(c)?;
+            }
+            Ok(v)
+        });
+        if r.is_ok() {
+            // before the caller can acknowledge anything: a read that starts after this sees
+            // the change, and an entry cached from a read that started before is not served
+            self.changes.bump();
+        }
+        r
     }
 }
 

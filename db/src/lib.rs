@@ -5,6 +5,7 @@ pub mod agreements;
 pub mod audit;
 pub mod bids;
 pub mod challenges;
+pub mod changes;
 pub mod connection;
 pub mod consortia;
 pub mod evaluation;

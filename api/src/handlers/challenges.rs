@@ -414,8 +414,20 @@ fn replay(
 pub async fn read(
     state: web::Data<AppState>,
     auth: MaybeAuth,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    if auth.0.is_none() {
+        // the public view: built once, reused until a write (crate::public_cache)
+        let key = format!("c/{id}");
+        if let Some(hit) = state.public.get(&key) {
+            return Ok(hit.respond(&req));
+        }
+        let ticket = state.public.ticket();
+        let v = read_view(&state, None, id.into_inner()).await?;
+        let body = serde_json::to_vec(&v).map_err(|e| ApiError::internal(e.to_string()))?;
+        return Ok(state.public.put(ticket, key, body).respond(&req));
+    }
     let v = read_view(&state, auth.0, id.into_inner()).await?;
     let etag = v.version.map(|ver| format!("\"{ver}\""));
     let mut resp = HttpResponse::Ok();
@@ -599,8 +611,21 @@ fn parse_time(field: &str, v: &Option<String>) -> ApiResult<Option<chrono::Naive
 pub async fn list(
     state: web::Data<AppState>,
     auth: MaybeAuth,
+    req: HttpRequest,
     query: Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
+    if auth.0.is_none() {
+        // the public list and search: built once per query string, reused until a write
+        // (crate::public_cache); a refused query is not kept
+        let key = format!("l?{}", req.query_string());
+        if let Some(hit) = state.public.get(&key) {
+            return Ok(hit.respond(&req));
+        }
+        let ticket = state.public.ticket();
+        let page = list_page(&state, None, query.0).await?;
+        let body = serde_json::to_vec(&page).map_err(|e| ApiError::internal(e.to_string()))?;
+        return Ok(state.public.put(ticket, key, body).respond(&req));
+    }
     Ok(HttpResponse::Ok().json(list_page(&state, auth.0, query.0).await?))
 }
 

@@ -357,9 +357,15 @@ pub async fn pay(
             milestone_id: typed.milestone_id.clone(),
             source: typed.source.clone(),
             amount: amount.unwrap_or_default(),
-            // a date is read as noon in Beijing; today's date, before noon, means now (the API
-            // refuses a time later than now)
-            paid_at: paid_at.map(|t| t.min(state.now()).to_rfc3339()),
+            // a date is read as the last second of that day in Beijing, and today's as now (the
+            // API refuses a time later than now, or before the registration: read as noon, a
+            // payment dated the day of an afternoon registration was refused)
+            paid_at: paid_at
+                .map(|noon| {
+                    (noon + chrono::Duration::hours(12) - chrono::Duration::seconds(1))
+                        .min(state.now())
+                })
+                .map(|t| t.to_rfc3339()),
         };
         pay_agreement(&state, auth, audit::request_id(&req), id.clone(), body).await?;
         Ok(Ok(match PaymentSource::parse(&typed.source) {

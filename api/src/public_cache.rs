@@ -1,0 +1,144 @@
+//! Public reads built once and reused (公开读取缓存): the anonymous `GET /api/v1/challenges`
+//! (list and keyword search) and `GET /api/v1/challenges/{id}`, kept as the bytes that were sent,
+//! with a content ETag, until the database's change counter moves (`jiebang_db::changes`).
+//!
+//! Why it is never stale where it matters:
+//! - an entry is tagged with the counter read *before* its data was read, and served only while
+//!   the counter still has that value; every committed write moves the counter before its caller
+//!   hears of it (and the search index moves it again once it has the change), so after a change
+//!   is acknowledged on this instance no entry read before it is served here;
+//! - other instances' writes move the counter when the change watch hears them (PostgreSQL
+//!   `LISTEN`, SQLite `PRAGMA data_version`, polled every 20 ms); while the watch is down nothing
+//!   is cached or served from the cache;
+//! - only anonymous reads are cached: what a signed-in caller sees (directed challenges, full
+//!   views, `actions`) is always read afresh, so a cached view can only be the public one.
+//!
+//! Every public read, cached or not, carries a strong ETag (a hash of the body) and answers
+//! `If-None-Match` with 304; `Cache-Control: no-cache` makes clients ask each time.
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
+use jiebang_db::changes::Changes;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// At most this many responses are kept; when full the cache starts again empty.
+const CAPACITY: usize = 4_096;
+
+/// A response body and its ETag.
+pub struct Cached {
+    pub body: Bytes,
+    pub etag: String,
+}
+
+impl Cached {
+    pub fn new(body: Vec<u8>) -> Cached {
+        let digest = Sha256::digest(&body);
+        Cached {
+            etag: format!("\"{}\"", hex::encode(&digest[..12])),
+            body: Bytes::from(body),
+        }
+    }
+
+    /// 304 when the client holds this very body, otherwise 200 with it.
+    pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
+        let fresh = req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .map(|t| t.trim().trim_start_matches("W/"))
+                    .any(|t| t == self.etag || t == "*")
+            });
+        let mut r = if fresh {
+            HttpResponse::NotModified()
+        } else {
+            HttpResponse::Ok()
+        };
+        r.insert_header((header::ETAG, self.etag.clone()))
+            .insert_header((header::CACHE_CONTROL, "no-cache"));
+        if fresh {
+            r.finish()
+        } else {
+            r.content_type("application/json").body(self.body.clone())
+        }
+    }
+}
+
+struct Inner {
+    generation: u64,
+    entries: HashMap<String, Arc<Cached>>,
+}
+
+pub struct PublicCache {
+    changes: Arc<Changes>,
+    inner: RwLock<Inner>,
+}
+
+impl PublicCache {
+    pub fn new(changes: Arc<Changes>) -> PublicCache {
+        PublicCache {
+            changes,
+            inner: RwLock::new(Inner {
+                generation: 0,
+                entries: HashMap::new(),
+            }),
+        }
+    }
+
+    /// The response kept under `key`, if it was read at the current generation.
+    pub fn get(&self, key: &str) -> Option<Arc<Cached>> {
+        let now = self.changes.current()?;
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        if inner.generation != now {
+            return None;
+        }
+        inner.entries.get(key).cloned()
+    }
+
+    /// The generation to tag a response with: read it *before* reading the data. `None`: do not
+    /// cache (the change watch is not running).
+    pub fn ticket(&self) -> Option<u64> {
+        self.changes.current()
+    }
+
+    /// Keeps `body` under `key` when no write was committed since `ticket` was taken.
+    pub fn put(&self, ticket: Option<u64>, key: String, body: Vec<u8>) -> Arc<Cached> {
+        let cached = Arc::new(Cached::new(body));
+        let Some(generation) = ticket else {
+            return cached;
+        };
+        if self.changes.current() != Some(generation) {
+            return cached;
+        }
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if inner.generation != generation {
+            if inner.generation > generation {
+                return cached;
+            }
+            inner.generation = generation;
+            inner.entries.clear();
+        }
+        if inner.entries.len() >= CAPACITY {
+            inner.entries.clear();
+        }
+        inner.entries.insert(key, cached.clone());
+        cached
+    }
+
+    /// Entries kept now (`/metrics`).
+    pub fn len(&self) -> usize {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .entries
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,159 @@
+//! The database's change counter (变更计数): a number that moves whenever a write has been
+//! committed, so that caches of public reads (`api/src/public_cache.rs`) can tell whether an entry
+//! may still be served.
+//!
+//! - A write made through this instance ([`Database::write`](crate::Database::write)) moves it
+//!   after its commit and before the caller hears of it, so no response acknowledged by this
+//!   instance is followed by a stale read here.
+//! - Writes made by other instances move it through [`watch`]: on PostgreSQL every write
+//!   transaction sends `NOTIFY jiebang_changes` (delivered at its commit) and a dedicated `LISTEN`
+//!   connection hears it; on SQLite a dedicated connection polls `PRAGMA data_version`, which moves
+//!   when any other connection, in this process or another, commits. Both poll every
+//!   [`POLL`]. While the watch is not running (not yet started, or the `LISTEN` connection lost
+//!   and not yet back) [`Changes::current`] answers `None` and nothing is cached or served from a
+//!   cache.
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+/// The `NOTIFY` channel of committed writes (PostgreSQL).
+pub const CHANNEL: &str = "jiebang_changes";
+
+/// How often the watch looks for other instances' writes.
+pub const POLL: Duration = Duration::from_millis(20);
+
+/// How often the PostgreSQL watch checks that its connection still answers.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+pub struct Changes {
+    generation: AtomicU64,
+    watching: AtomicBool,
+    /// This instance's tag in its own notifications, which the watch then skips (its writes moved
+    /// the counter already).
+    instance: String,
+}
+
+impl Default for Changes {
+    fn default() -> Self {
+        Changes {
+            generation: AtomicU64::new(1),
+            watching: AtomicBool::new(false),
+            instance: crate::new_id(),
+        }
+    }
+}
+
+impl Changes {
+    /// The counter, if other instances' writes are being heard; `None` means: do not cache.
+    pub fn current(&self) -> Option<u64> {
+        self.watching
+            .load(Ordering::Acquire)
+            .then(|| self.generation.load(Ordering::Acquire))
+    }
+
+    /// A write was committed.
+    pub fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    fn set_watching(&self, on: bool) {
+        // whatever was cached before a gap in the watch may have missed a change
+        self.bump();
+        self.watching.store(on, Ordering::Release);
+        self.bump();
+    }
+}
+
+/// Starts the thread that hears other instances' writes (see the module note). It ends when the
+/// last handle of the database is dropped.
+pub(crate) fn watch(url: String, backend: crate::Backend, changes: &Arc<Changes>) {
+    let changes = Arc::downgrade(changes);
+    std::thread::Builder::new()
+        .name("db-changes".into())
+        .spawn(move || loop {
+            let r = match backend {
+                crate::Backend::Postgres => listen(&url, &changes),
+                crate::Backend::Sqlite => poll_sqlite(&url, &changes),
+            };
+            let Some(c) = changes.upgrade() else { return };
+            c.set_watching(false);
+            drop(c);
+            if let Err(e) = r {
+                tracing::warn!(
+                    "change watch interrupted, public caching off until it is back: {e}"
+                );
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        })
+        .expect("spawn the change watch");
+}
+
+/// `Ok` when the database is gone (the last handle dropped); `Err` when the connection failed.
+fn listen(url: &str, changes: &Weak<Changes>) -> Result<(), String> {
+    let mut conn = diesel::pg::PgConnection::establish(url).map_err(|e| e.to_string())?;
+    conn.batch_execute(&format!("LISTEN {CHANNEL}"))
+        .map_err(|e| e.to_string())?;
+    match changes.upgrade() {
+        Some(c) => c.set_watching(true),
+        None => return Ok(()),
+    }
+    let mut checked = Instant::now();
+    loop {
+        let Some(changes) = changes.upgrade() else {
+            return Ok(());
+        };
+        for n in conn.notifications_iter() {
+            let n = n.map_err(|e| e.to_string())?;
+            if n.payload != changes.instance {
+                changes.bump();
+            }
+        }
+        drop(changes);
+        if checked.elapsed() >= HEARTBEAT {
+            conn.batch_execute("SELECT 1").map_err(|e| e.to_string())?;
+            checked = Instant::now();
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+fn poll_sqlite(url: &str, changes: &Weak<Changes>) -> Result<(), String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        data_version: i64,
+    }
+    let mut conn = diesel::sqlite::SqliteConnection::establish(crate::connection::sqlite_path(url))
+        .map_err(|e| e.to_string())?;
+    let mut read = move || -> Result<i64, String> {
+        Ok(diesel::sql_query("PRAGMA data_version")
+            .get_result::<Version>(&mut conn)
+            .map_err(|e| e.to_string())?
+            .data_version)
+    };
+    let mut seen = read()?;
+    match changes.upgrade() {
+        Some(c) => c.set_watching(true),
+        None => return Ok(()),
+    }
+    loop {
+        std::thread::sleep(POLL);
+        let now = read()?;
+        let Some(changes) = changes.upgrade() else {
+            return Ok(());
+        };
+        if now != seen {
+            seen = now;
+            changes.bump();
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The public reads that are built once and reused (`api/src/public_cache.rs`): the anonymous
+//! list, keyword search and single challenge never show a state older than a change this instance
+//! acknowledged — for every kind of change that alters them —, another instance on the same
+//! database follows within the change watch's delay, a signed-in caller never gets the anonymous
+//! view, and every public read answers `If-None-Match` with 304 until its body changes.
+
+use jiebang_tests::{on_both_databases, TestApp};
+use serde_json::{json, Value};
+
+const PROBLEM: &str =
+    "面向风光制氢场景，研发宽功率波动适应的碱性电解槽及其控制系统，实现示范运行。";
+
+/// The anonymous list (or search) twice — the second read comes from the cache — and its ids.
+fn public_ids(app: &TestApp, query: &str) -> Vec<String> {
+    let path = format!("/api/v1/challenges?{query}");
+    let first = app.get(&path, None).expect(200);
+    let second = app.get(&path, None).expect(200);
+    assert_eq!(first.body, second.body, "the same bytes until a change");
+    first.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The anonymous single read, twice.
+fn public_view(app: &TestApp, id: &str) -> Value {
+    let path = format!("/api/v1/challenges/{id}");
+    let first = app.get(&path, None).expect(200);
+    assert_eq!(app.get(&path, None).expect(200).body, first.body);
+    first.json
+}
+
+fn item<'a>(page: &'a Value, id: &str) -> &'a Value {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in {page}"))
+}
+
+on_both_databases! {
+    fn each_kind_of_change_shows_at_once_in_the_cached_public_reads(app) {
+        let cast = app.cast();
+        let first = app.publish(&cast.publisher, &cast.official,
+            &app.challenge_body("风光耦合制氢电解槽", "新能源", PROBLEM, 20));
+        // 制氢 and the list, warm
+        assert_eq!(public_ids(&app, "q=%E5%88%B6%E6%B0%A2"), [first.as_str()]);
+        assert_eq!(public_ids(&app, "limit=20"), [first.as_str()]);
+        assert_eq!(public_view(&app, &first)["bid_count"], 0);
+
+        // published: a new challenge is in the list and the search at once
+        let second = app.publish(&cast.publisher, &cast.official,
+            &app.challenge_body("电解水制氢系统集成", "新能源", PROBLEM, 30));
+        assert_eq!(public_ids(&app, "limit=20"), [second.clone(), first.clone()]);
+        assert_eq!(public_ids(&app, "q=%E5%88%B6%E6%B0%A2").len(), 2);
+
+        // amended: the new title everywhere, the search finds it by its new words
+        let v = app.get(&format!("/api/v1/challenges/{first}"), Some(&cast.publisher)).json["version"].as_i64().unwrap();
+        app.patch(&format!("/api/v1/challenges/{first}"), Some(&cast.publisher),
+            &json!({"version": v, "reason": "明确研究对象", "title": "苜蓿种质资源创新与制氢无关"})).expect(200);
+        assert_eq!(public_view(&app, &first)["title"], "苜蓿种质资源创新与制氢无关");
+        let page = app.get("/api/v1/challenges?limit=20", None).expect(200).json;
+        assert_eq!(item(&page, &first)["title"], "苜蓿种质资源创新与制氢无关");
+        assert_eq!(public_ids(&app, "q=%E8%8B%9C%E8%93%BF"), [first.as_str()]); // 苜蓿
+
+        // a bid handed in: the count moves
+        let bid = app.post(&format!("/api/v1/challenges/{second}/bids"), Some(&cast.bidder), &json!({
+            "approach": "采用宽功率碱性电解槽与多槽协同调度，结合风光功率预测实现快速响应与稳定运行。",
+            "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
+            "milestones": [{"month": 6, "deliverable": "总体方案"}, {"month": 18, "deliverable": "样机与示范运行"}],
+            "requested_fiscal": 1_500_000, "own_funds": 500_000
+        })).expect(201).json["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/api/v1/bids/{bid}/submit"), Some(&cast.bidder), &json!({})).expect(200);
+        assert_eq!(public_view(&app, &second)["bid_count"], 1);
+        let page = app.get("/api/v1/challenges?limit=20", None).expect(200).json;
+        assert_eq!(item(&page, &second)["bid_count"], 1);
+
+        // extended: the new deadline
+        let later = (app.now() + chrono::Duration::days(40)).to_rfc3339();
+        app.post(&format!("/api/v1/challenges/{second}/extend"), Some(&cast.official),
+            &json!({"bidding_deadline": later, "reason": "应企业申请延期"})).expect(200);
+        let shown = public_view(&app, &second)["bidding_deadline"].as_str().unwrap().to_owned();
+        // (deadlines are kept to the second)
+        assert_eq!(chrono::DateTime::parse_from_rfc3339(&shown).unwrap().timestamp(),
+            chrono::DateTime::parse_from_rfc3339(&later).unwrap().timestamp());
+
+        // the publisher renamed (by an admin): its name on every challenge
+        let org = app.get(&format!("/api/v1/organizations/{}", cast.publisher_org), Some(&cast.admin)).json;
+        app.patch(&format!("/api/v1/organizations/{}", cast.publisher_org), Some(&cast.admin),
+            &json!({"version": org["version"], "name": "包头北方氢能装备有限公司"})).expect(200);
+        assert_eq!(public_view(&app, &first)["publisher"]["name"], "包头北方氢能装备有限公司");
+
+        // cancelled: the state, and the cancelled one leaves the `status=published` list
+        assert_eq!(public_ids(&app, "status=published").len(), 2);
+        app.post(&format!("/api/v1/challenges/{first}/cancel"), Some(&cast.publisher),
+            &json!({"reason": "需求变化"})).expect(200);
+        assert_eq!(public_view(&app, &first)["status"], "cancelled");
+        assert_eq!(public_ids(&app, "status=published"), [second.as_str()]);
+
+        // closed by the scheduler when the deadline passes
+        app.advance(chrono::Duration::days(41));
+        app.wait_until("the close", || {
+            app.get(&format!("/api/v1/challenges/{second}"), None).json["status"] == "evaluating"
+        });
+        assert_eq!(public_ids(&app, "status=evaluating"), [second.as_str()]);
+    }
+
+    fn a_signed_in_caller_never_gets_the_anonymous_view(app) {
+        let cast = app.cast();
+        let open = app.publish(&cast.publisher, &cast.official,
+            &app.challenge_body("风光耦合制氢电解槽", "新能源", PROBLEM, 20));
+        let mut body = app.challenge_body("定向委托：制氢电解槽控制系统", "新能源", PROBLEM, 20);
+        body["mode"] = json!("directed");
+        body["invited_organizations"] = json!([cast.bidder_org]);
+        let directed = app.publish(&cast.publisher, &cast.official, &body);
+        // anonymous: the open one only, without actions, and not the directed one at all
+        assert_eq!(public_ids(&app, "limit=20"), [open.as_str()]);
+        assert_eq!(public_ids(&app, "q=%E5%88%B6%E6%B0%A2"), [open.as_str()]);
+        assert_eq!(public_view(&app, &open)["actions"], json!([]));
+        app.get(&format!("/api/v1/challenges/{directed}"), None).problem(404, "not_found");
+        // the invited organisation sees both, with what it may do; the anonymous reads are unchanged
+        let page = app.get("/api/v1/challenges?limit=20", Some(&cast.bidder)).expect(200).json;
+        assert_eq!(page["items"].as_array().unwrap().len(), 2);
+        assert!(item(&page, &directed)["actions"].as_array().unwrap().contains(&json!("bid")));
+        let searched = app.get("/api/v1/challenges?q=%E5%88%B6%E6%B0%A2", Some(&cast.bidder)).expect(200).json;
+        assert_eq!(searched["items"].as_array().unwrap().len(), 2);
+        let v = app.get(&format!("/api/v1/challenges/{open}"), Some(&cast.bidder)).expect(200).json;
+        assert!(v["actions"].as_array().unwrap().contains(&json!("bid")));
+        // the publisher gets its full view (with the version), not the cached public one
+        let full = app.get(&format!("/api/v1/challenges/{open}"), Some(&cast.publisher)).expect(200).json;
+        assert!(full["version"].is_i64(), "{full}");
+        assert_eq!(public_ids(&app, "limit=20"), [open.as_str()]);
+        assert!(public_view(&app, &open).get("version").is_none());
+    }
+
+    fn public_reads_answer_if_none_match_with_304_until_they_change(app) {
+        let cast = app.cast();
+        let id = app.publish(&cast.publisher, &cast.official,
+            &app.challenge_body("风光耦合制氢电解槽", "新能源", PROBLEM, 20));
+        for path in [format!("/api/v1/challenges/{id}"), "/api/v1/challenges?limit=20".to_owned(),
+                     "/api/v1/challenges?q=%E5%88%B6%E6%B0%A2".to_owned()] {
+            let r = app.get(&path, None).expect(200);
+            let etag = r.header("etag").expect("an ETag").to_owned();
+            assert_eq!(r.header("cache-control"), Some("no-cache"));
+            let again = app.raw_with_headers("GET", &path, None, &[("if-none-match", &etag)], &Value::Null);
+            assert_eq!(again.status, 304, "{path}");
+            assert!(again.body.is_empty());
+            assert_eq!(again.header("etag"), Some(etag.as_str()));
+            app.raw_with_headers("GET", &path, None, &[("if-none-match", "\"other\"")], &Value::Null).expect(200);
+        }
+        let etag = app.get(&format!("/api/v1/challenges/{id}"), None).header("etag").unwrap().to_owned();
+        app.post(&format!("/api/v1/challenges/{id}/extend"), Some(&cast.official),
+            &json!({"bidding_deadline": (app.now() + chrono::Duration::days(30)).to_rfc3339(), "reason": "延期"})).expect(200);
+        let changed = app.raw_with_headers("GET", &format!("/api/v1/challenges/{id}"), None,
+            &[("if-none-match", &etag)], &Value::Null).expect(200);
+        assert_ne!(changed.header("etag"), Some(etag.as_str()));
+    }
+
+    fn another_instance_follows_a_change_within_the_watch_delay(app) {
+        let cast = app.cast();
+        let id = app.publish(&cast.publisher, &cast.official,
+            &app.challenge_body("风光耦合制氢电解槽", "新能源", PROBLEM, 20));
+        let peer = app.spawn_peer();
+        // the peer caches the public view, the list and the search
+        assert_eq!(public_view(&peer, &id)["status"], "published");
+        assert_eq!(public_ids(&peer, "limit=20"), [id.as_str()]);
+        assert_eq!(public_ids(&peer, "q=%E5%88%B6%E6%B0%A2"), [id.as_str()]);
+        // a change through the first instance: acknowledged there at once…
+        app.post(&format!("/api/v1/challenges/{id}/cancel"), Some(&cast.publisher),
+            &json!({"reason": "需求变化"})).expect(200);
+        assert_eq!(public_view(&app, &id)["status"], "cancelled");
+        // …and on the peer once its watch hears of it (and its index has it)
+        let since = std::time::Instant::now();
+        peer.wait_until("the peer's single read", || public_view(&peer, &id)["status"] == "cancelled");
+        peer.wait_until("the peer's list", || {
+            item(&peer.get("/api/v1/challenges?limit=20", None).json, &id)["status"] == "cancelled"
+        });
+        let second = app.publish(&cast.publisher, &cast.official,
+            &app.challenge_body("电解水制氢系统集成", "新能源", PROBLEM, 30));
+        peer.wait_until("the peer's search", || {
+            public_ids(&peer, "q=%E5%88%B6%E6%B0%A2").contains(&second)
+        });
+        eprintln!("the peer followed in {:?}", since.elapsed());
+    }
+}
