@@ -98,6 +98,8 @@ def main():
         ("list, 20 items", "/api/v1/challenges?limit=20"),
         ("keyword search q=制氢", f"/api/v1/challenges?q={q}&limit=20"),
         ("single challenge", f"/api/v1/challenges/{ids[len(ids) // 2]}"),
+        ("web hall / (anonymous)", "/"),
+        ("public figures /api/v1/stats/overview", "/api/v1/stats/overview"),
     ]
     print(f"\n| endpoint | requests/s | share of /healthz | p50 | p99 |\n|---|---|---|---|---|")
     healthz = None

@@ -1,6 +1,9 @@
 //! Public reads built once and reused (公开读取缓存): the anonymous `GET /api/v1/challenges`
 //! (list and keyword search) and `GET /api/v1/challenges/{id}`, kept as the bytes that were sent,
-//! with a content ETag, until the database's change counter moves (`jiebang_db::changes`).
+//! with a content ETag; the public headline figures (`GET /api/v1/stats/overview`, the hall's
+//! counters) and the anonymous hall's page of cards, kept as values that each request renders
+//! (the web page carries the visitor's own form token and a countdown from the clock) — all until
+//! the database's change counter moves (`jiebang_db::changes`).
 //!
 //! Why it is never stale where it matters:
 //! - an entry is tagged with the counter read *before* its data was read, and served only while
@@ -21,6 +24,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use jiebang_db::changes::Changes;
 use sha2::{Digest, Sha256};
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -70,7 +74,7 @@ impl Cached {
 
 struct Inner {
     generation: u64,
-    entries: HashMap<String, Arc<Cached>>,
+    entries: HashMap<String, Arc<dyn Any + Send + Sync>>,
 }
 
 pub struct PublicCache {
@@ -91,12 +95,17 @@ impl PublicCache {
 
     /// The response kept under `key`, if it was read at the current generation.
     pub fn get(&self, key: &str) -> Option<Arc<Cached>> {
+        self.get_value(key)
+    }
+
+    /// The value kept under `key`, if it was read at the current generation.
+    pub fn get_value<T: Send + Sync + 'static>(&self, key: &str) -> Option<Arc<T>> {
         let now = self.changes.current()?;
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
         if inner.generation != now {
             return None;
         }
-        inner.entries.get(key).cloned()
+        inner.entries.get(key).cloned()?.downcast().ok()
     }
 
     /// The generation to tag a response with: read it *before* reading the data. `None`: do not
@@ -107,17 +116,27 @@ impl PublicCache {
 
     /// Keeps `body` under `key` when no write was committed since `ticket` was taken.
     pub fn put(&self, ticket: Option<u64>, key: String, body: Vec<u8>) -> Arc<Cached> {
-        let cached = Arc::new(Cached::new(body));
+        self.put_value(ticket, key, Cached::new(body))
+    }
+
+    /// Keeps `value` under `key` when no write was committed since `ticket` was taken.
+    pub fn put_value<T: Send + Sync + 'static>(
+        &self,
+        ticket: Option<u64>,
+        key: String,
+        value: T,
+    ) -> Arc<T> {
+        let value = Arc::new(value);
         let Some(generation) = ticket else {
-            return cached;
+            return value;
         };
         if self.changes.current() != Some(generation) {
-            return cached;
+            return value;
         }
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
         if inner.generation != generation {
             if inner.generation > generation {
-                return cached;
+                return value;
             }
             inner.generation = generation;
             inner.entries.clear();
@@ -125,8 +144,8 @@ impl PublicCache {
         if inner.entries.len() >= CAPACITY {
             inner.entries.clear();
         }
-        inner.entries.insert(key, cached.clone());
-        cached
+        inner.entries.insert(key, value.clone());
+        value
     }
 
     /// Entries kept now (`/metrics`).

@@ -11,12 +11,17 @@ const PROBLEM: &str =
     "面向风光制氢场景，研发宽功率波动适应的碱性电解槽及其控制系统，实现示范运行。";
 
 /// The anonymous list (or search) twice — the second read comes from the cache — and its ids.
+/// (Only where nothing else writes meanwhile: not while a peer catches up.)
 fn public_ids(app: &TestApp, query: &str) -> Vec<String> {
     let path = format!("/api/v1/challenges?{query}");
     let first = app.get(&path, None).expect(200);
     let second = app.get(&path, None).expect(200);
     assert_eq!(first.body, second.body, "the same bytes until a change");
-    first.json["items"]
+    ids_of(&first.json)
+}
+
+fn ids_of(page: &Value) -> Vec<String> {
+    page["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -174,15 +179,53 @@ on_both_databases! {
         assert_eq!(public_view(&app, &id)["status"], "cancelled");
         // …and on the peer once its watch hears of it (and its index has it)
         let since = std::time::Instant::now();
-        peer.wait_until("the peer's single read", || public_view(&peer, &id)["status"] == "cancelled");
+        peer.wait_until("the peer's single read", || {
+            peer.get(&format!("/api/v1/challenges/{id}"), None).json["status"] == "cancelled"
+        });
         peer.wait_until("the peer's list", || {
             item(&peer.get("/api/v1/challenges?limit=20", None).json, &id)["status"] == "cancelled"
         });
         let second = app.publish(&cast.publisher, &cast.official,
             &app.challenge_body("电解水制氢系统集成", "新能源", PROBLEM, 30));
         peer.wait_until("the peer's search", || {
-            public_ids(&peer, "q=%E5%88%B6%E6%B0%A2").contains(&second)
+            ids_of(&peer.get("/api/v1/challenges?q=%E5%88%B6%E6%B0%A2", None).json).contains(&second)
         });
         eprintln!("the peer followed in {:?}", since.elapsed());
+    }
+
+    fn the_hall_and_the_headline_figures_follow_each_change(app) {
+        let cast = app.cast();
+        let figures = |app: &TestApp| app.get("/api/v1/stats/overview", None).expect(200).json;
+        let hall = |app: &TestApp| {
+            let first = app.get("/", None).expect(200).body;
+            assert!(first.contains("榜单大厅"));
+            first
+        };
+        assert_eq!(figures(&app)["challenges_published"], 0);
+        assert!(!hall(&app).contains("风光耦合制氢电解槽"));
+        let id = app.publish(&cast.publisher, &cast.official,
+            &app.challenge_body("风光耦合制氢电解槽", "新能源", PROBLEM, 20));
+        assert_eq!(figures(&app)["challenges_published"], 1);
+        assert_eq!(figures(&app)["challenges_open"], 1);
+        let page = hall(&app);
+        assert!(page.contains("风光耦合制氢电解槽"), "the new challenge in the hall");
+        assert!(hall(&app).contains("风光耦合制氢电解槽"), "and again, from the cache");
+        let v = app.get(&format!("/api/v1/challenges/{id}"), Some(&cast.publisher)).json["version"].as_i64().unwrap();
+        app.patch(&format!("/api/v1/challenges/{id}"), Some(&cast.publisher),
+            &json!({"version": v, "reason": "明确研究对象", "title": "兆瓦级碱性电解槽"})).expect(200);
+        let page = hall(&app);
+        assert!(page.contains("兆瓦级碱性电解槽") && !page.contains("风光耦合制氢电解槽"));
+        app.post(&format!("/api/v1/challenges/{id}/cancel"), Some(&cast.publisher),
+            &json!({"reason": "需求变化"})).expect(200);
+        assert_eq!(figures(&app)["challenges_open"], 0);
+        // the card stays (every public state is listed) and shows the new state
+        let page = hall(&app);
+        assert!(page.contains("兆瓦级碱性电解槽") && page.contains("status-cancelled"), "{page}");
+        // the peer's counters follow too
+        let peer = app.spawn_peer();
+        assert_eq!(figures(&peer)["challenges_published"], 1);
+        app.publish(&cast.publisher, &cast.official,
+            &app.challenge_body("电解水制氢系统集成", "新能源", PROBLEM, 30));
+        peer.wait_until("the peer's figures", || figures(&peer)["challenges_published"] == 2);
     }
 }

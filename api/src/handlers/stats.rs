@@ -24,7 +24,7 @@ const SIGNED: &[&str] = &["signed", "registered", "completed"];
 const AWARDED: &[&str] = &["awarded", "contracted", "completed"];
 const HANDED_IN: &[&str] = &["submitted", "ineligible", "awarded", "not_awarded"];
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Overview {
     pub challenges_published: i64,
     pub challenges_open: i64,
@@ -144,11 +144,21 @@ fn signed(d: &Data) -> impl Iterator<Item = &(jiebang_db::evaluation::Agreement,
 /// Headline figures (public).
 #[utoipa::path(get, path = "/api/v1/stats/overview", tag = "stats", responses((status = 200, body = Overview)))]
 pub async fn overview(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(overview_figures(&state).await?))
+    Ok(HttpResponse::Ok().json(&*overview_figures(&state).await?))
 }
 
 /// The public headline figures (`GET /stats/overview`, and the counters of the web hall).
-pub async fn overview_figures(state: &AppState) -> ApiResult<Overview> {
+pub async fn overview_figures(state: &AppState) -> ApiResult<std::sync::Arc<Overview>> {
+    // the same for everyone: counted once and reused until a write (crate::public_cache)
+    if let Some(hit) = state.public.get_value::<Overview>("overview") {
+        return Ok(hit);
+    }
+    let ticket = state.public.ticket();
+    let figures = count_overview(state).await?;
+    Ok(state.public.put_value(ticket, "overview".into(), figures))
+}
+
+async fn count_overview(state: &AppState) -> ApiResult<Overview> {
     let d = load(state).await?;
     // the public summary counts open challenges only: a directed challenge (定向委托), its bids
     // and its agreements are not public

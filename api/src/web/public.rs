@@ -176,11 +176,29 @@ pub async fn hall(
     };
     let auth = visitor.caller.clone().map(Auth);
     let now = state.now();
-    let (cards, next, filter_error, status) = match challenges::list_page(&state, auth, list).await
-    {
+    let page = match auth {
+        // an anonymous visitor's page of cards is everyone's: read once and reused until a write
+        // (crate::public_cache); the cards are drawn per request (the countdown reads the clock)
+        None => {
+            let key = format!("hall/{list:?}");
+            match state.public.get_value::<challenges::ChallengePage>(&key) {
+                Some(hit) => Ok(hit),
+                None => {
+                    let ticket = state.public.ticket();
+                    challenges::list_page(&state, None, list)
+                        .await
+                        .map(|p| state.public.put_value(ticket, key, p))
+                }
+            }
+        }
+        Some(auth) => challenges::list_page(&state, Some(auth), list)
+            .await
+            .map(std::sync::Arc::new),
+    };
+    let (cards, next, filter_error, status) = match page {
         Ok(page) => (
             page.items.iter().map(|c| card(c, now)).collect(),
-            page.next_cursor,
+            page.next_cursor.clone(),
             None,
             StatusCode::OK,
         ),
@@ -205,7 +223,7 @@ pub async fn hall(
         layout: Layout::new(&visitor, "榜单大厅", "/"),
         fiscal_wan: format::wan(overview.fiscal_signed),
         enterprise_wan: format::wan(overview.enterprise_signed),
-        overview,
+        overview: (*overview).clone(),
         cards,
         q: q.q.clone().unwrap_or_default(),
         industries: choices(&industries, &q.industry),
