@@ -80,6 +80,10 @@ struct Inner {
 pub struct PublicCache {
     changes: Arc<Changes>,
     inner: RwLock<Inner>,
+    /// Held while an expensive value (the headline figures, which read every challenge) is
+    /// computed, so that the readers who missed at the same moment wait for it instead of each
+    /// computing it again.
+    fill: tokio::sync::Mutex<()>,
 }
 
 impl PublicCache {
@@ -90,7 +94,28 @@ impl PublicCache {
                 generation: 0,
                 entries: HashMap::new(),
             }),
+            fill: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The value kept under `key`, or the one `compute` gives, computed by one caller at a time
+    /// (the others wait and then find it kept).
+    pub async fn get_or_fill<T, F, Fut, E>(&self, key: &str, compute: F) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        if let Some(hit) = self.get_value::<T>(key) {
+            return Ok(hit);
+        }
+        let _one_at_a_time = self.fill.lock().await;
+        if let Some(hit) = self.get_value::<T>(key) {
+            return Ok(hit);
+        }
+        let ticket = self.ticket();
+        let value = compute().await?;
+        Ok(self.put_value(ticket, key.to_owned(), value))
     }
 
     /// The response kept under `key`, if it was read at the current generation.

@@ -154,6 +154,8 @@ impl SearchIndex {
             return Ok(0);
         }
         let mut newest = since;
+        // rows read again within the margin and already seen change nothing
+        let mut upserted = !profiles.is_empty();
         {
             let mut matcher = self.matcher.write().unwrap_or_else(|e| e.into_inner());
             let mut metas = self.challenges.write().unwrap_or_else(|e| e.into_inner());
@@ -167,6 +169,7 @@ impl SearchIndex {
                 }
                 matcher.upsert_challenge(&challenge_doc(c));
                 metas.insert(c.id.clone(), meta(c));
+                upserted = true;
             }
             let mut orgs = self
                 .organizations
@@ -191,8 +194,10 @@ impl SearchIndex {
         }
         let mut synced = self.synced_until.lock().unwrap_or_else(|e| e.into_inner());
         *synced = Some(synced.unwrap_or(newest).max(newest));
-        // a search cached from the index as it was must not be served any more
-        db.changes().bump();
+        if upserted {
+            // a search cached from the index as it was must not be served any more
+            db.changes().bump();
+        }
         Ok(challenges.len() + profiles.len())
     }
 }

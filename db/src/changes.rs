@@ -157,3 +157,63 @@ fn poll_sqlite(url: &str, changes: &Weak<Changes>) -> Result<(), String> {
         }
     }
 }
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Flag {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    wrote: bool,
+}
+
+/// SQLite's count of rows changed by this connection so far (0 on PostgreSQL, which asks
+/// differently in [`wrote`]).
+pub(crate) fn sqlite_total_changes(
+    conn: &mut crate::DbConnection,
+) -> Result<i64, diesel::result::Error> {
+    use diesel::RunQueryDsl;
+    match conn {
+        crate::DbConnection::Sqlite(_) => Ok(diesel::sql_query("SELECT total_changes() AS n")
+            .get_result::<Count>(conn)?
+            .n),
+        crate::DbConnection::Postgresql(_) => Ok(0),
+    }
+}
+
+/// Whether the open transaction changed any row: on PostgreSQL, whether it was given a
+/// transaction id (only a write assigns one); on SQLite, whether the connection's change count
+/// moved since `before`.
+pub(crate) fn wrote(
+    conn: &mut crate::DbConnection,
+    before: i64,
+) -> Result<bool, diesel::result::Error> {
+    use diesel::RunQueryDsl;
+    match conn {
+        crate::DbConnection::Sqlite(_) => Ok(sqlite_total_changes(conn)? != before),
+        crate::DbConnection::Postgresql(_) => Ok(diesel::sql_query(
+            "SELECT txid_current_if_assigned() IS NOT NULL AS wrote",
+        )
+        .get_result::<Flag>(conn)?
+        .wrote),
+    }
+}
+
+/// Tells the other instances' watch, at commit, that this transaction wrote (PostgreSQL; SQLite's
+/// watch reads `PRAGMA data_version` instead).
+pub(crate) fn notify(
+    conn: &mut crate::DbConnection,
+    instance: &str,
+) -> Result<(), diesel::result::Error> {
+    use diesel::RunQueryDsl;
+    if let crate::DbConnection::Postgresql(_) = conn {
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(CHANNEL)
+            .bind::<diesel::sql_types::Text, _>(instance)
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -262,21 +262,21 @@ impl Database {
         E: From<diesel::result::Error>,
     {
         let mut conn = self.conn()?;
-        let postgres = self.backend == Backend::Postgres;
         let instance = self.changes.instance();
+        let mut wrote = false;
         let r = write_transaction(&mut conn, |c| {
+            let before = crate::changes::sqlite_total_changes(c)?;
             let v = f(c)?;
-            if postgres {
+            // a transaction that changed no row (a scheduler pass with nothing due) moves
+            // nothing: caches stay warm
+            wrote = crate::changes::wrote(c, before)?;
+            if wrote {
                 // delivered to the other instances' watch when (and only if) this commits
-                use diesel::RunQueryDsl;
-                diesel::sql_query("SELECT pg_notify($1, $2)")
-                    .bind::<diesel::sql_types::Text, _>(crate::changes::CHANNEL)
-                    .bind::<diesel::sql_types::Text, _>(instance)
-                    .execute(c)?;
+                crate::changes::notify(c, instance)?;
             }
             Ok(v)
         });
-        if r.is_ok() {
+        if r.is_ok() && wrote {
             // before the caller can acknowledge anything: a read that starts after this sees
             // the change, and an entry cached from a read that started before is not served
             self.changes.bump();

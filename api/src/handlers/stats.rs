@@ -150,12 +150,10 @@ pub async fn overview(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 /// The public headline figures (`GET /stats/overview`, and the counters of the web hall).
 pub async fn overview_figures(state: &AppState) -> ApiResult<std::sync::Arc<Overview>> {
     // the same for everyone: counted once and reused until a write (crate::public_cache)
-    if let Some(hit) = state.public.get_value::<Overview>("overview") {
-        return Ok(hit);
-    }
-    let ticket = state.public.ticket();
-    let figures = count_overview(state).await?;
-    Ok(state.public.put_value(ticket, "overview".into(), figures))
+    state
+        .public
+        .get_or_fill("overview", || count_overview(state))
+        .await
 }
 
 async fn count_overview(state: &AppState) -> ApiResult<Overview> {
