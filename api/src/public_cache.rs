@@ -98,8 +98,46 @@ impl PublicCache {
         }
     }
 
+    /// The JSON answer kept under `key`, or the one `compute` gives (kept unless a write was
+    /// committed meanwhile), as 200 or 304 for `req`. A refusal is answered, never kept.
+    pub async fn json<T, F, Fut>(
+        &self,
+        req: &HttpRequest,
+        key: String,
+        compute: F,
+    ) -> crate::error::ApiResult<HttpResponse>
+    where
+        T: serde::Serialize,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = crate::error::ApiResult<T>>,
+    {
+        if let Some(hit) = self.get(&key) {
+            return Ok(hit.respond(req));
+        }
+        let ticket = self.ticket();
+        let body = serde_json::to_vec(&compute().await?)
+            .map_err(|e| crate::error::ApiError::internal(e.to_string()))?;
+        Ok(self.put(ticket, key, body).respond(req))
+    }
+
+    /// The value kept under `key`, or the one `compute` gives (kept unless a write was committed
+    /// meanwhile). Callers that miss at once each compute it: for cheap values.
+    pub async fn value<T, F, Fut, E>(&self, key: String, compute: F) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        if let Some(hit) = self.get_value::<T>(&key) {
+            return Ok(hit);
+        }
+        let ticket = self.ticket();
+        let value = compute().await?;
+        Ok(self.put_value(ticket, key, value))
+    }
+
     /// The value kept under `key`, or the one `compute` gives, computed by one caller at a time
-    /// (the others wait and then find it kept).
+    /// (the others wait and then find it kept): for expensive values.
     pub async fn get_or_fill<T, F, Fut, E>(&self, key: &str, compute: F) -> Result<Arc<T>, E>
     where
         T: Send + Sync + 'static,

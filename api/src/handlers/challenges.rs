@@ -419,14 +419,11 @@ pub async fn read(
 ) -> ApiResult<HttpResponse> {
     if auth.0.is_none() {
         // the public view: built once, reused until a write (crate::public_cache)
-        let key = format!("c/{id}");
-        if let Some(hit) = state.public.get(&key) {
-            return Ok(hit.respond(&req));
-        }
-        let ticket = state.public.ticket();
-        let v = read_view(&state, None, id.into_inner()).await?;
-        let body = serde_json::to_vec(&v).map_err(|e| ApiError::internal(e.to_string()))?;
-        return Ok(state.public.put(ticket, key, body).respond(&req));
+        let id = id.into_inner();
+        return state
+            .public
+            .json(&req, format!("c/{id}"), || read_view(&state, None, id))
+            .await;
     }
     let v = read_view(&state, auth.0, id.into_inner()).await?;
     let etag = v.version.map(|ver| format!("\"{ver}\""));
@@ -618,13 +615,10 @@ pub async fn list(
         // the public list and search: built once per query string, reused until a write
         // (crate::public_cache); a refused query is not kept
         let key = format!("l?{}", req.query_string());
-        if let Some(hit) = state.public.get(&key) {
-            return Ok(hit.respond(&req));
-        }
-        let ticket = state.public.ticket();
-        let page = list_page(&state, None, query.0).await?;
-        let body = serde_json::to_vec(&page).map_err(|e| ApiError::internal(e.to_string()))?;
-        return Ok(state.public.put(ticket, key, body).respond(&req));
+        return state
+            .public
+            .json(&req, key, || list_page(&state, None, query.0))
+            .await;
     }
     Ok(HttpResponse::Ok().json(list_page(&state, auth.0, query.0).await?))
 }

@@ -181,15 +181,10 @@ pub async fn hall(
         // (crate::public_cache); the cards are drawn per request (the countdown reads the clock)
         None => {
             let key = format!("hall/{list:?}");
-            match state.public.get_value::<challenges::ChallengePage>(&key) {
-                Some(hit) => Ok(hit),
-                None => {
-                    let ticket = state.public.ticket();
-                    challenges::list_page(&state, None, list)
-                        .await
-                        .map(|p| state.public.put_value(ticket, key, p))
-                }
-            }
+            state
+                .public
+                .value(key, || challenges::list_page(&state, None, list))
+                .await
         }
         Some(auth) => challenges::list_page(&state, Some(auth), list)
             .await
