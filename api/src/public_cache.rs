@@ -148,12 +148,8 @@ impl PublicCache {
             return Ok(hit);
         }
         let _one_at_a_time = self.fill.lock().await;
-        if let Some(hit) = self.get_value::<T>(key) {
-            return Ok(hit);
-        }
-        let ticket = self.ticket();
-        let value = compute().await?;
-        Ok(self.put_value(ticket, key.to_owned(), value))
+        // whoever held the lock before may have kept it: `value` looks again first
+        self.value(key.to_owned(), compute).await
     }
 
     /// The response kept under `key`, if it was read at the current generation.
@@ -209,18 +205,5 @@ impl PublicCache {
         }
         inner.entries.insert(key, value.clone());
         value
-    }
-
-    /// Entries kept now (`/metrics`).
-    pub fn len(&self) -> usize {
-        self.inner
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .entries
-            .len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }

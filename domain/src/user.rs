@@ -55,6 +55,17 @@ impl Role {
             _ => false,
         }
     }
+
+    /// Whether `self` may list and read platform users of role `target` (`/admin/users`, a
+    /// user's history): admins read officials, experts and admins; officials read experts and
+    /// officials.
+    pub fn may_read_user(self, target: Role) -> bool {
+        match self {
+            Self::Admin => matches!(target, Self::Official | Self::Expert | Self::Admin),
+            Self::Official => matches!(target, Self::Official | Self::Expert),
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -74,5 +85,15 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
+    }
+
+    #[test]
+    fn who_reads_whom() {
+        assert!(Role::Admin.may_read_user(Role::Admin));
+        assert!(Role::Official.may_read_user(Role::Official));
+        assert!(Role::Official.may_read_user(Role::Expert));
+        assert!(!Role::Official.may_read_user(Role::Admin));
+        assert!(!Role::Expert.may_read_user(Role::Expert));
+        assert!(!Role::OrgAdmin.may_read_user(Role::Official));
     }
 }

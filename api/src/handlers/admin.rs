@@ -153,7 +153,7 @@ pub async fn users_of(
                 )),
             },
         };
-    if auth.role == Role::Official && role == Some(Role::Admin) {
+    if role.is_some_and(|r| !auth.role.may_read_user(r)) {
         return Err(ApiError::with(
             Code::Forbidden,
             "无权查看管理员列表 / officials do not list admins",
@@ -161,8 +161,10 @@ pub async fn users_of(
     }
     let roles: Vec<Role> = match role {
         Some(r) => vec![r],
-        None if auth.role == Role::Admin => vec![Role::Official, Role::Expert, Role::Admin],
-        None => vec![Role::Official, Role::Expert],
+        None => [Role::Official, Role::Expert, Role::Admin]
+            .into_iter()
+            .filter(|r| auth.role.may_read_user(*r))
+            .collect(),
     };
     let users = state
         .read(move |conn| {
@@ -297,11 +299,7 @@ pub async fn user_record(
             Ok((user, entries))
         })
         .await?;
-    let readable = match auth.role {
-        Role::Admin => true,
-        _ => matches!(Role::parse(&user.role), Some(Role::Official | Role::Expert)),
-    };
-    if !readable {
+    if !Role::parse(&user.role).is_some_and(|r| auth.role.may_read_user(r)) {
         return Err(ApiError::not_found("用户 / user"));
     }
     Ok(UserRecord {

@@ -72,15 +72,8 @@ pub async fn agreements(
         // a date is the whole day in Beijing: from its first second, to its last
         let day = |v: &Option<String>, end: bool| {
             blank(v).map(|d| {
-                format::beijing_date_input(&d)
-                    .map(|noon| {
-                        let t = if end {
-                            noon + chrono::Duration::hours(12) - chrono::Duration::seconds(1)
-                        } else {
-                            noon - chrono::Duration::hours(12)
-                        };
-                        t.to_rfc3339()
-                    })
+                format::beijing_day(&d)
+                    .map(|(first, last)| if end { last } else { first }.to_rfc3339())
                     // not a date: handed on as typed, for the API to refuse beside the field
                     .unwrap_or(d)
             })

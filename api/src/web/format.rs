@@ -70,6 +70,16 @@ pub fn beijing_date_input(v: &str) -> Option<DateTime<Utc>> {
     beijing_input(&format!("{}T12:00", v.trim()))
 }
 
+/// The first and the last second of a `date` value's day in Beijing.
+pub fn beijing_day(v: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    beijing_date_input(v).map(|noon| {
+        (
+            noon - chrono::Duration::hours(12),
+            noon + chrono::Duration::hours(12) - chrono::Duration::seconds(1),
+        )
+    })
+}
+
 /// What is left until `deadline`: `剩余 5 天 3 小时`, `剩余 2 小时 10 分`, `剩余 8 分钟`, or
 /// `已截止`.
 pub fn countdown(deadline: DateTime<Utc>, now: DateTime<Utc>) -> String {
@@ -267,6 +277,10 @@ mod tests {
         assert_eq!(beijing_date(d), "2026-12-01");
         assert_eq!(d.to_rfc3339(), "2026-12-01T04:00:00+00:00");
         assert!(beijing_date_input("12/01/2026").is_none());
+        // a whole day: a payment dated the day of an afternoon registration lies after it
+        let (start, end) = beijing_day("2026-12-01").unwrap();
+        assert_eq!(start.to_rfc3339(), "2026-11-30T16:00:00+00:00");
+        assert_eq!(end.to_rfc3339(), "2026-12-01T15:59:59+00:00");
     }
 
     #[test]

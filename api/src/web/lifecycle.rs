@@ -344,7 +344,7 @@ pub async fn pay(
         let paid_at = if typed.paid_at.trim().is_empty() {
             None
         } else {
-            let t = format::beijing_date_input(&typed.paid_at);
+            let t = format::beijing_day(&typed.paid_at).map(|(_, last)| last);
             if t.is_none() {
                 errors.push("paid_at", "请选择日期 / choose a date");
             }
@@ -360,12 +360,7 @@ pub async fn pay(
             // a date is read as the last second of that day in Beijing, and today's as now (the
             // API refuses a time later than now, or before the registration: read as noon, a
             // payment dated the day of an afternoon registration was refused)
-            paid_at: paid_at
-                .map(|noon| {
-                    (noon + chrono::Duration::hours(12) - chrono::Duration::seconds(1))
-                        .min(state.now())
-                })
-                .map(|t| t.to_rfc3339()),
+            paid_at: paid_at.map(|t| t.min(state.now()).to_rfc3339()),
         };
         pay_agreement(&state, auth, audit::request_id(&req), id.clone(), body).await?;
         Ok(Ok(match PaymentSource::parse(&typed.source) {
