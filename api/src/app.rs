@@ -68,7 +68,12 @@ impl Application {
         let throttle = LoginThrottle::new(db.clone(), chrono::Duration::minutes(15), 5, 50);
         // other instances' (and processes') writes reach the public cache through this watch
         db.watch_changes();
-        let public = crate::public_cache::PublicCache::new(db.changes().clone());
+        let metrics = crate::metrics::Metrics::new();
+        let public = crate::public_cache::PublicCache::new(
+            db.changes().clone(),
+            metrics.cache_hits.clone(),
+            metrics.cache_misses.clone(),
+        );
         let state = web::Data::new(AppState {
             public,
             db,
@@ -82,7 +87,7 @@ impl Application {
             delivery,
             search: std::sync::Arc::new(crate::search::SearchIndex::empty()),
             config: config.clone(),
-            metrics: crate::metrics::Metrics::new(),
+            metrics,
         });
         state
             .db

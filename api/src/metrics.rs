@@ -1,8 +1,8 @@
 //! `GET /metrics`: the instance's figures in the Prometheus text format — request latency by
 //! route and status, the outbox's depth and oldest message, how far the scheduler lags behind
-//! the deadlines, the database pool, login refusals. Counted in memory per instance (each
-//! instance is scraped on its own); read from the database at scrape time where the figure is
-//! shared (outbox, deadlines).
+//! the deadlines, the database pool, login refusals, the public cache's hits, misses and
+//! entries. Counted in memory per instance (each instance is scraped on its own); read from the
+//! database at scrape time where the figure is shared (outbox, deadlines).
 //!
 //! Open to loopback callers, or to anyone presenting the configured token
 //! (`JIEBANG_METRICS_TOKEN`, as `Authorization: Bearer …`). Behind a reverse proxy
@@ -25,6 +25,10 @@ pub struct Metrics {
     pool_in_use: IntGauge,
     pool_idle: IntGauge,
     pool_waiting: IntGauge,
+    /// Counted by the public cache (`crate::public_cache`).
+    pub cache_hits: IntCounter,
+    pub cache_misses: IntCounter,
+    cache_entries: IntGauge,
 }
 
 impl Default for Metrics {
@@ -79,13 +83,28 @@ impl Metrics {
                 "db_pool_waiting",
                 "Threads waiting for (or taking) a database connection",
             ),
+            cache_hits: IntCounter::new(
+                "public_cache_hits_total",
+                "Anonymous public reads answered from this instance's cache",
+            )
+            .expect("valid metric"),
+            cache_misses: IntCounter::new(
+                "public_cache_misses_total",
+                "Anonymous public reads this instance had to compute (first read, or after a write)",
+            )
+            .expect("valid metric"),
+            cache_entries: int_gauge(
+                "public_cache_entries",
+                "Entries in this instance's public cache that may still be served",
+            ),
             registry,
         };
         let r = &m.registry;
         r.register(Box::new(m.requests.clone()))
             .expect("registered once");
-        r.register(Box::new(m.login_refusals.clone()))
-            .expect("registered once");
+        for c in [&m.login_refusals, &m.cache_hits, &m.cache_misses] {
+            r.register(Box::new(c.clone())).expect("registered once");
+        }
         for g in [&m.outbox_oldest, &m.scheduler_lag, &m.scheduler_last_tick] {
             r.register(Box::new(g.clone())).expect("registered once");
         }
@@ -95,6 +114,7 @@ impl Metrics {
             &m.pool_in_use,
             &m.pool_idle,
             &m.pool_waiting,
+            &m.cache_entries,
         ] {
             r.register(Box::new(g.clone())).expect("registered once");
         }
@@ -126,6 +146,7 @@ impl Metrics {
     pub fn render(
         &self,
         db: &jiebang_db::Database,
+        cache: &crate::public_cache::PublicCache,
         now: chrono::DateTime<chrono::Utc>,
     ) -> ApiResult<String> {
         let naive = now.naive_utc();
@@ -148,6 +169,7 @@ impl Metrics {
         self.pool_in_use.set(pool.in_use.into());
         self.pool_idle.set(pool.idle.into());
         self.pool_waiting.set(pool.waiting as i64);
+        self.cache_entries.set(cache.entries() as i64);
         let mut out = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut out)

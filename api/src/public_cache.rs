@@ -80,6 +80,9 @@ struct Inner {
 pub struct PublicCache {
     changes: Arc<Changes>,
     inner: RwLock<Inner>,
+    /// Reads answered from the cache, and reads that had to compute (`/metrics`).
+    hits: prometheus::IntCounter,
+    misses: prometheus::IntCounter,
     /// Held while an expensive value (the headline figures, which read every challenge) is
     /// computed, so that the readers who missed at the same moment wait for it instead of each
     /// computing it again.
@@ -87,9 +90,16 @@ pub struct PublicCache {
 }
 
 impl PublicCache {
-    pub fn new(changes: Arc<Changes>) -> PublicCache {
+    /// `hits` and `misses` are counted into the instance's metrics.
+    pub fn new(
+        changes: Arc<Changes>,
+        hits: prometheus::IntCounter,
+        misses: prometheus::IntCounter,
+    ) -> PublicCache {
         PublicCache {
             changes,
+            hits,
+            misses,
             inner: RwLock::new(Inner {
                 generation: 0,
                 entries: HashMap::new(),
@@ -114,6 +124,7 @@ impl PublicCache {
         if let Some(hit) = self.get(&key) {
             return Ok(hit.respond(req));
         }
+        self.misses.inc();
         let ticket = self.ticket();
         let body = serde_json::to_vec(&compute().await?)
             .map_err(|e| crate::error::ApiError::internal(e.to_string()))?;
@@ -131,6 +142,7 @@ impl PublicCache {
         if let Some(hit) = self.get_value::<T>(&key) {
             return Ok(hit);
         }
+        self.misses.inc();
         let ticket = self.ticket();
         let value = compute().await?;
         Ok(self.put_value(ticket, key, value))
@@ -164,7 +176,24 @@ impl PublicCache {
         if inner.generation != now {
             return None;
         }
-        inner.entries.get(key).cloned()?.downcast().ok()
+        let hit = inner.entries.get(key).cloned()?.downcast().ok();
+        if hit.is_some() {
+            self.hits.inc();
+        }
+        hit
+    }
+
+    /// How many entries may still be served (those read at the current generation).
+    pub fn entries(&self) -> usize {
+        let Some(now) = self.changes.current() else {
+            return 0;
+        };
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        if inner.generation == now {
+            inner.entries.len()
+        } else {
+            0
+        }
     }
 
     /// The generation to tag a response with: read it *before* reading the data. `None`: do not

@@ -184,36 +184,28 @@ pub(crate) fn sqlite_total_changes(
     }
 }
 
-/// Whether the open transaction changed any row: on PostgreSQL, whether it was given a
-/// transaction id (only a write assigns one); on SQLite, whether the connection's change count
-/// moved since `before`.
-pub(crate) fn wrote(
+/// Whether the open transaction changed any row, and if it did, tells the other instances'
+/// watch (delivered at commit, and only if it commits). On PostgreSQL both in one statement: a
+/// transaction that wrote was given a transaction id (`txid_current_if_assigned()`), and then
+/// `pg_notify` runs; on SQLite, whether the connection's change count moved since `before`
+/// (SQLite's watch reads `PRAGMA data_version` instead of a notification).
+pub(crate) fn wrote_and_notify(
     conn: &mut crate::DbConnection,
     before: i64,
+    instance: &str,
 ) -> Result<bool, diesel::result::Error> {
     use diesel::RunQueryDsl;
     match conn {
         crate::DbConnection::Sqlite(_) => Ok(sqlite_total_changes(conn)? != before),
+        // a volatile call in a FROM subquery is evaluated for each row it yields: one row when
+        // the transaction wrote, none otherwise
         crate::DbConnection::Postgresql(_) => Ok(diesel::sql_query(
-            "SELECT txid_current_if_assigned() IS NOT NULL AS wrote",
+            "SELECT count(*) > 0 AS wrote FROM \
+             (SELECT pg_notify($1, $2) WHERE txid_current_if_assigned() IS NOT NULL) AS n",
         )
+        .bind::<diesel::sql_types::Text, _>(CHANNEL)
+        .bind::<diesel::sql_types::Text, _>(instance)
         .get_result::<Flag>(conn)?
         .wrote),
     }
-}
-
-/// Tells the other instances' watch, at commit, that this transaction wrote (PostgreSQL; SQLite's
-/// watch reads `PRAGMA data_version` instead).
-pub(crate) fn notify(
-    conn: &mut crate::DbConnection,
-    instance: &str,
-) -> Result<(), diesel::result::Error> {
-    use diesel::RunQueryDsl;
-    if let crate::DbConnection::Postgresql(_) = conn {
-        diesel::sql_query("SELECT pg_notify($1, $2)")
-            .bind::<diesel::sql_types::Text, _>(CHANNEL)
-            .bind::<diesel::sql_types::Text, _>(instance)
-            .execute(conn)?;
-    }
-    Ok(())
 }

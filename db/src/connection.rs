@@ -269,11 +269,7 @@ impl Database {
             let v = f(c)?;
             // a transaction that changed no row (a scheduler pass with nothing due) moves
             // nothing: caches stay warm
-            wrote = crate::changes::wrote(c, before)?;
-            if wrote {
-                // delivered to the other instances' watch when (and only if) this commits
-                crate::changes::notify(c, instance)?;
-            }
+            wrote = crate::changes::wrote_and_notify(c, before, instance)?;
             Ok(v)
         });
         if r.is_ok() && wrote {

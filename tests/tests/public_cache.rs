@@ -228,4 +228,52 @@ on_both_databases! {
             &app.challenge_body("电解水制氢系统集成", "新能源", PROBLEM, 30));
         peer.wait_until("the peer's figures", || figures(&peer)["challenges_published"] == 2);
     }
+
+    fn the_web_challenge_page_follows_each_change_and_the_cache_is_counted(app) {
+        let cast = app.cast();
+        let id = app.publish(&cast.publisher, &cast.official,
+            &app.challenge_body("风光耦合制氢电解槽", "新能源", PROBLEM, 20));
+        let path = format!("/challenges/{id}");
+        let page = |app: &TestApp| {
+            // twice: the second is drawn from what the first kept (each page carries its own
+            // form token, so the bytes differ)
+            let first = app.get(&path, None).expect(200).body;
+            let second = app.get(&path, None).expect(200).body;
+            assert_eq!(first.contains("兆瓦级"), second.contains("兆瓦级"));
+            second
+        };
+        let counted = |app: &TestApp, name: &str| -> f64 {
+            let text = app.get("/metrics", None).expect(200).body;
+            text.lines().find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+                .unwrap_or_else(|| panic!("no {name} in {text}"))
+        };
+        let (hits, misses) = (counted(&app, "jiebang_public_cache_hits_total"), counted(&app, "jiebang_public_cache_misses_total"));
+        assert!(page(&app).contains("风光耦合制氢电解槽"));
+        assert!(counted(&app, "jiebang_public_cache_hits_total") > hits, "the second read was a hit");
+        assert!(counted(&app, "jiebang_public_cache_misses_total") > misses, "the first read computed");
+        assert!(counted(&app, "jiebang_public_cache_entries") >= 1.0);
+        // amended: the new title at once
+        let v = app.get(&format!("/api/v1/challenges/{id}"), Some(&cast.publisher)).json["version"].as_i64().unwrap();
+        app.patch(&format!("/api/v1/challenges/{id}"), Some(&cast.publisher),
+            &json!({"version": v, "reason": "明确研究对象", "title": "兆瓦级碱性电解槽"})).expect(200);
+        let now = page(&app);
+        assert!(now.contains("兆瓦级碱性电解槽") && !now.contains("风光耦合制氢电解槽"));
+        // a question answered: the answer is public at once, the asking organisation is not
+        let q = app.post(&format!("/api/v1/challenges/{id}/questions"), Some(&cast.bidder),
+            &json!({"question": "示范工程的电源是否为离网风光？"})).expect(201).json["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/api/v1/questions/{q}/answer"), Some(&cast.publisher),
+            &json!({"answer": "是，离网风光，位于包头达茂旗。"})).expect(200);
+        assert!(page(&app).contains("是，离网风光，位于包头达茂旗。"));
+        // cancelled: the state at once, and the entries were dropped by the write
+        app.post(&format!("/api/v1/challenges/{id}/cancel"), Some(&cast.publisher),
+            &json!({"reason": "需求变化"})).expect(200);
+        assert!(page(&app).contains("已撤销"));
+        // a directed challenge stays hidden from the anonymous page
+        let mut body = app.challenge_body("定向委托：制氢电解槽控制系统", "新能源", PROBLEM, 20);
+        body["mode"] = json!("directed");
+        body["invited_organizations"] = json!([cast.bidder_org]);
+        let directed = app.publish(&cast.publisher, &cast.official, &body);
+        app.get(&format!("/challenges/{directed}"), None).expect(404);
+        app.get(&format!("/challenges/{directed}"), None).expect(404);
+    }
 }

@@ -96,7 +96,7 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
         ));
     }
     let st = state.clone();
-    let text = web::block(move || st.metrics.render(&st.db, st.now())).await??;
+    let text = web::block(move || st.metrics.render(&st.db, &st.public, st.now())).await??;
     Ok(HttpResponse::Ok()
         .content_type(crate::metrics::TEXT_FORMAT)
         .body(text))

@@ -6,6 +6,7 @@ use super::session::Visitor;
 use super::{error_page, render, respond, FormErrors, Layout};
 use crate::auth::Auth;
 use crate::error::ApiResult;
+use crate::handlers::questions::QuestionView;
 use crate::handlers::{challenges, evaluation, organizations, questions, stats};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -17,6 +18,7 @@ use jiebang_application::challenges::ChallengeView;
 use jiebang_domain::bid::BidStatus;
 use jiebang_domain::challenge::{ChallengeStatus, Mode};
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// The hall's filters, as the query string carries them (the API's names).
 #[derive(Debug, Default, Deserialize)]
@@ -188,7 +190,7 @@ pub async fn hall(
         }
         Some(auth) => challenges::list_page(&state, Some(auth), list)
             .await
-            .map(std::sync::Arc::new),
+            .map(Arc::new),
     };
     let (cards, next, filter_error, status) = match page {
         Ok(page) => (
@@ -287,7 +289,7 @@ pub struct RankRow {
 #[template(path = "challenge.html")]
 struct ChallengePage {
     layout: Layout,
-    c: ChallengeView,
+    c: Arc<ChallengeView>,
     kind: &'static str,
     mode: &'static str,
     status: &'static str,
@@ -409,6 +411,31 @@ pub struct Typed {
     pub answer: Option<(String, String)>,
 }
 
+/// The challenge and its questions as `visitor` may read them. An anonymous visitor's are
+/// everyone's: read once and reused until a write (crate::public_cache); the page around them is
+/// drawn per request (form token, countdown).
+async fn challenge_and_questions(
+    state: &web::Data<AppState>,
+    auth: Option<Auth>,
+    id: String,
+) -> ApiResult<(Arc<ChallengeView>, Arc<Vec<QuestionView>>)> {
+    let read = |auth: Option<Auth>, id: String| async move {
+        let c = challenges::read_view(state, auth.clone(), id.clone()).await?;
+        let qs = questions::questions_of(state, auth, id).await?;
+        Ok::<_, crate::error::ApiError>((Arc::new(c), Arc::new(qs)))
+    };
+    match auth {
+        None => {
+            let kept = state
+                .public
+                .value(format!("page/{id}"), || read(None, id.clone()))
+                .await?;
+            Ok((kept.0.clone(), kept.1.clone()))
+        }
+        Some(a) => read(Some(a), id).await,
+    }
+}
+
 async fn challenge_page(
     state: &web::Data<AppState>,
     visitor: &Visitor,
@@ -417,8 +444,7 @@ async fn challenge_page(
     typed: Typed,
 ) -> ApiResult<HttpResponse> {
     let auth = visitor.caller.clone().map(Auth);
-    let c = challenges::read_view(state, auth.clone(), id.clone()).await?;
-    let qs = questions::questions_of(state, auth.clone(), id.clone()).await?;
+    let (c, qs) = challenge_and_questions(state, auth.clone(), id.clone()).await?;
     let status = ChallengeStatus::parse(&c.status);
     let open = status == Some(ChallengeStatus::Published);
     let past_close = matches!(
@@ -534,11 +560,11 @@ async fn challenge_page(
             })
             .collect(),
         questions: qs
-            .into_iter()
+            .iter()
             .filter_map(|q| {
                 Some(QuestionRow {
-                    question: q.question,
-                    answer: q.answer?,
+                    question: q.question.clone(),
+                    answer: q.answer.clone()?,
                     answered: q.answered_at.map(format::beijing).unwrap_or_default(),
                 })
             })
