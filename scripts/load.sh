@@ -8,7 +8,8 @@
 # COUNT defaults to 10 000. Each SCALE (e.g. 100000 1000000) then copies the published challenges
 # in the database up to that many, restarts the server (which indexes them all at start) and
 # measures the reads again. LOAD_RUNS=N repeats each read measurement N times (the worst p99 of
-# each endpoint is printed at the end); LOAD_WRITES=0 skips the bid submissions.
+# each endpoint is printed at the end); LOAD_SECONDS=S sets each wrk run's length (default 10);
+# LOAD_WRITES=0 skips the bid submissions.
 # The server's resident memory is printed idle at start, after the fill and after each run.
 # Needs: wrk, python3 (and psql for postgres).
 set -euo pipefail
