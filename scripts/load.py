@@ -282,9 +282,11 @@ def multiply(url, total):
                else ",".join(r[1] for r in sqlite3.connect(url).execute("PRAGMA table_info(challenges)")))
     columns = columns.split(",")
     have = int(run("SELECT count(*) FROM challenges WHERE status = 'published'"))
-    base = have
+    # the originals (ids from the API); earlier copies' ids start with their copy number
+    base = int(run("SELECT count(*) FROM challenges WHERE status = 'published' AND id NOT LIKE '0000%'"))
+    copied_before = have - base
+    copy = -(-copied_before // base)
     started = time.monotonic()
-    copy = 0
     while have < total:
         copy += 1
         n = min(base, total - have)
@@ -304,7 +306,7 @@ def multiply(url, total):
             sql = "BEGIN; " + sql + "; COMMIT;"
         run(sql)
         have += n
-    print(f"published challenges: {have} ({have - base} copied in {time.monotonic() - started:.0f} s)")
+    print(f"published challenges: {have} ({have - base - copied_before} copied in {time.monotonic() - started:.0f} s)")
 
 
 def rss(pid, label):

@@ -412,20 +412,19 @@ pub fn list(conn: &mut DbConnection, f: &ListFilter) -> Result<Vec<Challenge>, D
     }
     if f.by_creation {
         if let Some((t, id)) = &f.after {
-            q = q.filter(
-                c::created_at
-                    .lt(*t)
-                    .or(c::created_at.eq(*t).and(c::id.lt(id.clone()))),
-            );
+            // `<=` first: a range the index can seek to (the `OR` alone made both engines walk
+            // the index from the top, one row per challenge before the cursor)
+            q = q
+                .filter(c::created_at.le(*t))
+                .filter(c::created_at.lt(*t).or(c::id.lt(id.clone())));
         }
         q = q.order((c::created_at.desc(), c::id.desc()));
     } else {
         if let Some((t, id)) = &f.after {
-            q = q.filter(
-                c::published_at
-                    .lt(*t)
-                    .or(c::published_at.eq(*t).and(c::id.lt(id.clone()))),
-            );
+            // as above: the seekable `<=`, then the tie on the id
+            q = q
+                .filter(c::published_at.le(*t))
+                .filter(c::published_at.lt(*t).or(c::id.lt(id.clone())));
         }
         q = q
             .filter(c::published_at.is_not_null())
