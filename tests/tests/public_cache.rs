@@ -276,4 +276,32 @@ on_both_databases! {
         app.get(&format!("/challenges/{directed}"), None).expect(404);
         app.get(&format!("/challenges/{directed}"), None).expect(404);
     }
+
+    fn keyword_search_lists_the_newest_match_first_among_more_than_five_thousand(app) {
+        let cast = app.cast();
+        let newest = app.publish(&cast.publisher, &cast.official,
+            &app.challenge_body("风光耦合制氢电解槽", "新能源", PROBLEM, 20));
+        // 5 000 copies published at the same moment, with ids that sort before the original's:
+        // the original is the newest by (published_at, id), and the last by id among equal scores
+        let columns = "organization_id, created_by, status, title, kind, mode, industry, industry_chain, \
+            problem, expected_outcomes, duration_months, enterprise_funds, fiscal_support, max_winners, \
+            ip_ownership, bidding_deadline, questions_deadline, kpis_json, eligibility_json, contact_json, \
+            region_code, search_text, review_comment, cancel_reason, submitted_at, published_at, closed_at, \
+            version, created_at, updated_at";
+        app.state.db.write(|c| {
+            use jiebang_db::diesel::RunQueryDsl;
+            jiebang_db::diesel::sql_query(format!(
+                "INSERT INTO challenges (id, {columns}) \
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) \
+                 SELECT '00000000-0000-7000-8000-' || (100000000000 + i), {columns} \
+                 FROM challenges, n WHERE challenges.id = '{newest}'"
+            ))
+            .execute(c)
+        }).unwrap();
+        // a fresh instance indexes all 5 001 at start
+        let peer = app.spawn_peer();
+        let page = peer.get("/api/v1/challenges?q=%E5%88%B6%E6%B0%A2&limit=20", None).expect(200).json;
+        assert_eq!(ids_of(&page)[0], newest, "the newest match leads the first page");
+        assert_eq!(ids_of(&page).len(), 20);
+    }
 }

@@ -747,10 +747,9 @@ pub async fn list_page(
             None
         };
         match matched {
-            Some(mut ids) => {
-                ids.truncate(5_000);
-                f.ids = Some(ids);
-            }
+            // every match: the page is chosen from all of them by publication time (a cap by
+            // score here dropped newer matches once there were more than the cap)
+            Some(ids) => f.ids = Some(ids),
             None => {
                 f.keywords = words
                     .to_lowercase()
