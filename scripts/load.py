@@ -337,4 +337,6 @@ def main():
         sys.exit(__doc__)
 
 
-main()
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use jiebang_db::bids::{Bid, BidStatusChange};
 use jiebang_db::challenges::Challenge;
 use jiebang_db::DbConnection;
-use jiebang_domain::bid::{self, BidAction, BidStatus, Reason};
+use jiebang_domain::bid::{self, BidAction, BidStatus, Member, Reason};
 use jiebang_domain::bid::{ChiefScientist, KpiAnswer, Milestone};
 use jiebang_domain::challenge::ChallengeStatus;
 use jiebang_domain::codes::Code;
@@ -284,7 +284,7 @@ pub fn release_live_bids(
 
 // ---------------------------------------------------------------- views
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberView {
     pub organization_id: String,
@@ -343,6 +343,11 @@ pub fn org_name(conn: &mut DbConnection, id: &str) -> Result<(String, String)> {
 
 pub fn view(conn: &mut DbConnection, b: &Bid) -> Result<BidView> {
     let members = jiebang_db::bids::members(conn, &b.id)?;
+    view_with(conn, b, members)
+}
+
+/// The view of `b`, whose consortium members are `members`.
+fn view_with(conn: &mut DbConnection, b: &Bid, members: Vec<Member>) -> Result<BidView> {
     let mut member_views = Vec::with_capacity(members.len());
     for m in members {
         let (name, region_code) = org_name(conn, &m.organization_id)?;
@@ -354,13 +359,24 @@ pub fn view(conn: &mut DbConnection, b: &Bid) -> Result<BidView> {
             share_percent: m.share_percent,
         });
     }
-    Ok(BidView {
+    let lead = org_name(conn, &b.lead_organization_id)?.0;
+    Ok(assemble(b, lead, member_views))
+}
+
+/// `v`, a view of this bid read earlier in the transaction, as the row `b` now says (a change of
+/// state leaves the members and the organisations' names as they were).
+fn restated(v: &BidView, b: &Bid) -> BidView {
+    assemble(b, v.lead_organization_name.clone(), v.members.clone())
+}
+
+fn assemble(b: &Bid, lead_organization_name: String, members: Vec<MemberView>) -> BidView {
+    BidView {
         id: b.id.clone(),
         challenge_id: b.challenge_id.clone(),
         status: b.status.clone(),
         lead_organization_id: b.lead_organization_id.clone(),
-        lead_organization_name: org_name(conn, &b.lead_organization_id)?.0,
-        members: member_views,
+        lead_organization_name,
+        members,
         chief_scientist: b.chief_scientist(),
         approach: b.approach.clone(),
         kpi_answers: b.kpi_answers(),
@@ -381,7 +397,7 @@ pub fn view(conn: &mut DbConnection, b: &Bid) -> Result<BidView> {
         updated_at: utc(b.updated_at),
         version: b.version,
         actions: None,
-    })
+    }
 }
 
 /// The lead's check of `action` on bid `b` of challenge `c` at `now` (read under the row lock).
@@ -422,15 +438,26 @@ pub fn with_actions(
     Ok(v)
 }
 
+/// `v` with the caller's `actions`, from the bid row `b` and its challenge `c` as they are now.
+fn with_actions_of(ctx: &Ctx, mut v: BidView, b: &Bid, c: &Challenge, auth: &Caller) -> BidView {
+    v.actions = Some(actions(&BidFacts {
+        bid: b,
+        challenge: c,
+        caller: auth,
+        now: ctx.now(),
+    }));
+    v
+}
+
 /// Loads a bid with its challenge (locked) for the lead organisation's users; 404 for others.
 pub fn load_own(conn: &mut DbConnection, id: &str, auth: &Caller) -> Result<(Bid, Challenge)> {
+    // the challenge is locked before the bid is read, so the bid is read as it is under the lock
+    // (nothing is written here: for anyone else the transaction rolls back with the 404)
+    let c = jiebang_db::challenges::find_for_update_by_bid(conn, id)?.ok_or_else(not_found)?;
     let b = jiebang_db::bids::find(conn, id)?.ok_or_else(not_found)?;
     if !auth.belongs_to(&b.lead_organization_id) {
         return Err(not_found());
     }
-    let c = jiebang_db::challenges::find_for_update(conn, &b.challenge_id)?
-        .ok_or_else(|| Error::internal("bid without challenge"))?;
-    let b = jiebang_db::bids::find(conn, id)?.ok_or_else(not_found)?;
     Ok((b, c))
 }
 
@@ -460,12 +487,9 @@ fn apply(
     b: &Bid,
     change: &BidStatusChange,
     now: DateTime<Utc>,
-) -> Result<BidView> {
-    if !jiebang_db::bids::change_status(conn, &b.id, &b.status, change, now.naive_utc())? {
-        return Err(Error::version_conflict());
-    }
-    let after = jiebang_db::bids::find(conn, &b.id)?.ok_or_else(not_found)?;
-    view(conn, &after)
+) -> Result<Bid> {
+    jiebang_db::bids::change_status_returning(conn, &b.id, &b.status, change, now.naive_utc())?
+        .ok_or_else(Error::version_conflict)
 }
 
 /// Submits a draft bid (提交申报) for its lead: accepted only if the clock, read under the
@@ -485,15 +509,20 @@ pub fn submit(
         BidActionName::Submit,
         BidAction::Submit,
     )?;
-    let content = b.content(jiebang_db::bids::members(conn, &b.id)?);
+    let members = jiebang_db::bids::members(conn, &b.id)?;
+    let orgs: Vec<String> = std::iter::once(b.lead_organization_id.clone())
+        .chain(members.iter().map(|m| m.organization_id.clone()))
+        .collect();
+    let content = b.content(members.clone());
     bid::check_complete(&content, &c.kpis())?;
     let change = BidStatusChange {
         status: Some(to.as_str().into()),
         submitted_at: Some(Some(now.naive_utc())),
         ..Default::default()
     };
-    let before = view(conn, &b)?;
-    let after = apply(conn, &b, &change, now)?;
+    let before = view_with(conn, &b, members)?;
+    let row = apply(conn, &b, &change, now)?;
+    let after = restated(&before, &row);
     audit::record(
         conn,
         actor,
@@ -505,7 +534,7 @@ pub fn submit(
         Some(&after),
         None,
     )?;
-    let users = notify::bid_users(conn, &b)?;
+    let users = notify::users_of(conn, &orgs)?;
     let event = Event::BidSubmitted {
         challenge_id: c.id.clone(),
         title: c.title.clone(),
@@ -513,7 +542,7 @@ pub fn submit(
         at: now,
     };
     notify::notify(conn, &ctx.settings.public_url, &users, &event, now)?;
-    with_actions(conn, ctx, after, caller)
+    Ok(with_actions_of(ctx, after, &row, &c, caller))
 }
 
 /// Withdraws a live bid (撤回) for its lead, before the deadline; the place it held (限项) is free
@@ -538,7 +567,8 @@ pub fn withdraw(
         withdrawn_at: Some(now.naive_utc()),
         ..Default::default()
     };
-    let after = apply(conn, &b, &change, now)?;
+    let row = apply(conn, &b, &change, now)?;
+    let after = view(conn, &row)?;
     audit::record(
         conn,
         actor,
@@ -557,5 +587,5 @@ pub fn withdraw(
         bid_id: b.id.clone(),
     };
     notify::notify(conn, &ctx.settings.public_url, &users, &event, now)?;
-    with_actions(conn, ctx, after, caller)
+    Ok(with_actions_of(ctx, after, &row, &c, caller))
 }

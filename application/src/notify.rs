@@ -20,79 +20,100 @@ pub fn notify(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
-    for id in user_ids {
-        if !seen.insert(id.as_str()) {
-            continue;
-        }
-        let Some(user) = jiebang_db::users::find(conn, id)? else {
-            continue;
-        };
-        if !user.active {
-            continue;
-        }
+    let ids: Vec<&str> = user_ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| seen.insert(*id))
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut users = jiebang_db::users::find_many(conn, &ids)?;
+    // in the order asked for (the order their messages are written in)
+    users.sort_by_key(|u| ids.iter().position(|id| *id == u.id));
+    users.retain(|u| u.active);
+    notify_users(conn, base_url, &users, event, now)
+}
+
+/// Tells each of `users` about `event`: an in-app notification each, and an e-mail to each who
+/// did not turn this kind off — in four statements however many they are.
+fn notify_users(
+    conn: &mut DbConnection,
+    base_url: &str,
+    users: &[jiebang_db::models::User],
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+    let off = jiebang_db::settings::email_disabled_for(conn, &ids, event.kind())?;
+    let mut notifications = Vec::with_capacity(users.len());
+    let mut emails = Vec::with_capacity(users.len());
+    for user in users {
         let r = render(event, Locale::parse(&user.locale), base_url);
-        jiebang_db::notifications::insert_notification(
-            conn,
-            &Notification {
-                id: jiebang_db::new_id(),
-                user_id: user.id.clone(),
-                kind: event.kind().to_owned(),
-                title: r.subject.clone(),
-                body: r.text.clone(),
-                link: r.link.clone(),
-                read_at: None,
-                created_at: now.naive_utc(),
-            },
-        )?;
+        notifications.push(Notification {
+            id: jiebang_db::new_id(),
+            user_id: user.id.clone(),
+            kind: event.kind().to_owned(),
+            title: r.subject.clone(),
+            body: r.text.clone(),
+            link: r.link.clone(),
+            read_at: None,
+            created_at: now.naive_utc(),
+        });
         // in-app always; e-mail unless the user turned this kind off
-        if !jiebang_db::settings::email_enabled(conn, &user.id, event.kind())? {
+        if off.contains(&user.id) {
             continue;
         }
         let outbox_id = jiebang_db::new_id();
-
-        jiebang_db::notifications::insert_email(
-            conn,
-            &OutboxEmail {
-                message_id: jiebang_notifications::message_id(&outbox_id, MESSAGE_HOST),
-                id: outbox_id,
-                user_id: Some(user.id.clone()),
-                kind: event.kind().to_owned(),
-                to_address: user.email.clone(),
-                subject: r.subject,
-                body_text: r.text,
-                body_html: r.html,
-                status: "pending".to_owned(),
-                attempts: 0,
-                next_attempt_at: now.naive_utc(),
-                claimed_until: None,
-                last_error: None,
-                created_at: now.naive_utc(),
-                sent_at: None,
-            },
-        )?;
+        emails.push(OutboxEmail {
+            message_id: jiebang_notifications::message_id(&outbox_id, MESSAGE_HOST),
+            id: outbox_id,
+            user_id: Some(user.id.clone()),
+            kind: event.kind().to_owned(),
+            to_address: user.email.clone(),
+            subject: r.subject,
+            body_text: r.text,
+            body_html: r.html,
+            status: "pending".to_owned(),
+            attempts: 0,
+            next_attempt_at: now.naive_utc(),
+            claimed_until: None,
+            last_error: None,
+            created_at: now.naive_utc(),
+            sent_at: None,
+        });
     }
+    jiebang_db::notifications::insert_notifications(conn, &notifications)?;
+    jiebang_db::notifications::insert_emails(conn, &emails)?;
     Ok(())
 }
 
 /// The ids of an organisation's active users.
 pub fn organization_users(conn: &mut DbConnection, org: &str) -> Result<Vec<String>> {
-    Ok(jiebang_db::users::list_by_organization(conn, org)?
-        .into_iter()
-        .filter(|u| u.active)
-        .map(|u| u.id)
-        .collect())
+    users_of(conn, [org])
 }
 
-/// The ids of the active users of several organisations.
+/// The ids of the active users of several organisations (organisation by organisation, each
+/// oldest first), in one query.
 pub fn users_of<S: AsRef<str>>(
     conn: &mut DbConnection,
     orgs: impl IntoIterator<Item = S>,
 ) -> Result<Vec<String>> {
-    let mut users = Vec::new();
-    for org in orgs {
-        users.extend(organization_users(conn, org.as_ref())?);
+    let orgs: Vec<S> = orgs.into_iter().collect();
+    let orgs: Vec<&str> = orgs.iter().map(AsRef::as_ref).collect();
+    if orgs.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(users)
+    let mut users = jiebang_db::users::active_in_organizations(conn, &orgs)?;
+    // stable: within an organisation, oldest first as read
+    users.sort_by_key(|u| {
+        orgs.iter()
+            .position(|o| u.organization_id.as_deref() == Some(*o))
+    });
+    Ok(users.into_iter().map(|u| u.id).collect())
 }
 
 /// The ids of the active users of a bid's lead and of its consortium members: everyone the

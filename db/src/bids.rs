@@ -234,10 +234,26 @@ pub fn change_status(
     change: &BidStatusChange,
     at: NaiveDateTime,
 ) -> Result<bool, DbError> {
-    diesel::update(b::bids.find(id).filter(b::status.eq(from)))
-        .set((change, b::version.eq(b::version + 1), b::updated_at.eq(at)))
-        .execute(conn)
-        .map(|n| n == 1)
+    change_status_returning(conn, id, from, change, at).map(|b| b.is_some())
+}
+
+/// [`change_status`], answering the bid as it is after the change (`None`: not in state `from`).
+pub fn change_status_returning(
+    conn: &mut DbConnection,
+    id: &str,
+    from: &str,
+    change: &BidStatusChange,
+    at: NaiveDateTime,
+) -> Result<Option<Bid>, DbError> {
+    let q = diesel::update(b::bids.find(id).filter(b::status.eq(from))).set((
+        change,
+        b::version.eq(b::version + 1),
+        b::updated_at.eq(at),
+    ));
+    crate::on_backend!(conn, |c| q
+        .returning(Bid::as_returning())
+        .get_result(c)
+        .optional())
 }
 
 /// [`submitted_count`] for several challenges in one query.

@@ -224,13 +224,29 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Challenge>, DbEr
 /// until the transaction ends (a no-op UPDATE takes the row lock portably); on SQLite the
 /// write transaction already holds the database lock.
 pub fn find_for_update(conn: &mut DbConnection, id: &str) -> Result<Option<Challenge>, DbError> {
-    let touched = diesel::update(c::challenges.find(id))
-        .set(c::version.eq(c::version))
-        .execute(conn)?;
-    if touched == 0 {
-        return Ok(None);
-    }
-    find(conn, id)
+    let q = diesel::update(c::challenges.find(id)).set(c::version.eq(c::version));
+    crate::on_backend!(conn, |db| q
+        .returning(Challenge::as_returning())
+        .get_result(db)
+        .optional())
+}
+
+/// [`find_for_update`] for the challenge of bid `bid`: the lock and the read in one statement.
+pub fn find_for_update_by_bid(
+    conn: &mut DbConnection,
+    bid: &str,
+) -> Result<Option<Challenge>, DbError> {
+    use crate::schema::bids::dsl as b;
+    let of_bid = b::bids
+        .filter(b::id.eq(bid))
+        .select(b::challenge_id)
+        .single_value();
+    let q = diesel::update(c::challenges.filter(c::id.nullable().eq(of_bid)))
+        .set(c::version.eq(c::version));
+    crate::on_backend!(conn, |db| q
+        .returning(Challenge::as_returning())
+        .get_result(db)
+        .optional())
 }
 
 /// Replaces the terms if the version matches; bumps the version. False when stale.

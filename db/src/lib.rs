@@ -24,6 +24,19 @@ pub mod users;
 pub mod web_sessions;
 
 pub use connection::{Backend, Database, DbConnection, DbPool};
+
+/// Runs `$body` with `$c` bound to the backend's own connection. The two-backend connection
+/// cannot run a few query forms (`RETURNING`, a multi-row `INSERT`); with this they are still
+/// written once, and compiled for each backend.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::DbConnection::Postgresql($c) => $body,
+            $crate::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
 pub use diesel;
 pub use diesel::result::Error as DbError;
 

@@ -47,6 +47,24 @@ pub fn insert_notification(conn: &mut DbConnection, row: &Notification) -> Resul
         .map(|_| ())
 }
 
+/// Several notifications in one statement.
+pub fn insert_notifications(conn: &mut DbConnection, rows: &[Notification]) -> Result<(), DbError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let q = diesel::insert_into(n::notifications).values(rows);
+    crate::on_backend!(conn, |c| q.execute(c).map(|_| ()))
+}
+
+/// Several outbox e-mails in one statement.
+pub fn insert_emails(conn: &mut DbConnection, rows: &[OutboxEmail]) -> Result<(), DbError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let q = diesel::insert_into(o::email_outbox).values(rows);
+    crate::on_backend!(conn, |c| q.execute(c).map(|_| ()))
+}
+
 pub fn insert_email(conn: &mut DbConnection, row: &OutboxEmail) -> Result<(), DbError> {
     diesel::insert_into(o::email_outbox)
         .values(row)

@@ -16,6 +16,20 @@ pub fn email_disabled_kinds(conn: &mut DbConnection, user: &str) -> Result<Vec<S
         .load(conn)
 }
 
+/// Those of `users` who turned e-mail of `kind` off.
+pub fn email_disabled_for(
+    conn: &mut DbConnection,
+    users: &[&str],
+    kind: &str,
+) -> Result<Vec<String>, DbError> {
+    p::notification_preferences
+        .filter(p::user_id.eq_any(users))
+        .filter(p::kind.eq(kind))
+        .filter(p::email_enabled.eq(false))
+        .select(p::user_id)
+        .load(conn)
+}
+
 pub fn email_enabled(conn: &mut DbConnection, user: &str, kind: &str) -> Result<bool, DbError> {
     let pref: Option<bool> = p::notification_preferences
         .find((user, kind))

@@ -1,6 +1,6 @@
 //! Queries on users.
 
-use crate::models::{NewUser, User};
+use crate::models::{NewUser, Organization, User};
 use crate::schema::users::dsl as u;
 use crate::{DbConnection, DbError};
 use diesel::prelude::*;
@@ -10,6 +10,51 @@ pub fn insert(conn: &mut DbConnection, new: &NewUser) -> Result<(), DbError> {
         .values(new)
         .execute(conn)
         .map(|_| ())
+}
+
+/// The user `id` with their organisation, if the session (refresh-token family) `family` of that
+/// user is still open — what every signed-in request needs, in one query.
+pub fn signed_in(
+    conn: &mut DbConnection,
+    id: &str,
+    family: &str,
+) -> Result<Option<(User, Option<Organization>)>, DbError> {
+    use crate::schema::organizations;
+    use crate::schema::refresh_tokens::dsl as t;
+    u::users
+        .left_join(organizations::table)
+        .filter(u::id.eq(id))
+        .filter(diesel::dsl::exists(
+            t::refresh_tokens
+                .filter(t::family_id.eq(family))
+                .filter(t::user_id.eq(u::id))
+                .filter(t::revoked_at.is_null()),
+        ))
+        .select((User::as_select(), Option::<Organization>::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// The users among `ids` (any order).
+pub fn find_many(conn: &mut DbConnection, ids: &[&str]) -> Result<Vec<User>, DbError> {
+    u::users
+        .filter(u::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)
+}
+
+/// The active users of the organisations `orgs`, oldest first.
+pub fn active_in_organizations(
+    conn: &mut DbConnection,
+    orgs: &[&str],
+) -> Result<Vec<User>, DbError> {
+    u::users
+        .filter(u::organization_id.eq_any(orgs))
+        .filter(u::role.eq_any(["org_admin", "org_member"]))
+        .filter(u::active.eq(true))
+        .order((u::created_at.asc(), u::id.asc()))
+        .select(User::as_select())
+        .load(conn)
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<User>, DbError> {

@@ -47,16 +47,15 @@ async fn authenticate(
         .ok_or_else(invalid_token)?;
     let auth = state
         .read(move |conn| {
-            let Some(user) = jiebang_db::users::find(conn, &claims.sub)? else {
+            // the user, their organisation and whether the session is open: one query
+            let Some((user, organization)) =
+                jiebang_db::users::signed_in(conn, &claims.sub, &claims.sid)?
+            else {
                 return Ok(None);
             };
-            if !user.active || !jiebang_db::tokens::session_active(conn, &claims.sid, &user.id)? {
+            if !user.active {
                 return Ok(None);
             }
-            let organization = match &user.organization_id {
-                Some(id) => jiebang_db::organizations::find(conn, id)?,
-                None => None,
-            };
             let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role"))?;
             Ok(Some(Auth(Caller {
                 user,
