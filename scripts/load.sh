@@ -9,7 +9,7 @@
 # in the database up to that many, restarts the server (which indexes them all at start) and
 # measures the reads again. LOAD_RUNS=N repeats each read measurement N times (the worst p99 of
 # each endpoint is printed at the end); LOAD_SECONDS=S sets each wrk run's length (default 10);
-# LOAD_WRITES=0 skips the bid submissions.
+# LOAD_WRITES=0 skips the bid submissions, LOAD_READS=0 the reads.
 # The server's resident memory is printed idle at start, after the fill and after each run.
 # Needs: wrk, python3 (and psql for postgres).
 set -euo pipefail
@@ -53,8 +53,10 @@ python3 scripts/load.py rss "$pid" "idle, empty database"
 python3 scripts/load.py fill "$base" load-official@kjt.jiebang.cn "$password" "$count"
 sleep 2
 python3 scripts/load.py rss "$pid" "idle, $count challenges"
-python3 scripts/load.py measure "$base" "$password" "$runs"
-python3 scripts/load.py rss "$pid" "after the reads"
+if [ "${LOAD_READS:-1}" = 1 ]; then
+  python3 scripts/load.py measure "$base" "$password" "$runs"
+  python3 scripts/load.py rss "$pid" "after the reads"
+fi
 if [ "${LOAD_WRITES:-1}" = 1 ]; then
   echo
   python3 scripts/load.py writes "$base" "$password" "$count"

@@ -29,7 +29,7 @@ pub fn tick(state: &AppState) -> usize {
     for id in due {
         match state
             .db
-            .write(|conn| close_if_due(conn, &state.ctx, &id, now))
+            .write_checked(|conn| close_if_due(conn, &state.ctx, &id, now))
         {
             Ok(true) => {
                 closed += 1;
@@ -108,40 +108,43 @@ pub fn milestone_notices(state: &AppState) -> usize {
             },
             m.id
         );
-        let result = state.db.write(|conn| -> crate::error::ApiResult<bool> {
-            if !jiebang_db::settings::record_reminder(conn, &key, now.naive_utc())? {
-                return Ok(false);
-            }
-            let Some(a) = jiebang_db::agreements::find(conn, &m.agreement_id)? else {
-                return Ok(false);
-            };
-            let terms: jiebang_domain::agreement::Terms =
-                serde_json::from_str(&a.terms_json).map_err(crate::error::ApiError::internal)?;
-            let users = crate::notify::party_users(conn, &terms)?;
-            let (agreement_id, title, deliverable, due) = (
-                a.id.clone(),
-                terms.title.clone(),
-                m.deliverable.clone(),
-                due_at,
-            );
-            let event = if overdue {
-                jiebang_notifications::Event::MilestoneOverdue {
-                    agreement_id,
-                    title,
-                    deliverable,
-                    due,
+        let result = state
+            .db
+            .write_checked(|conn| -> crate::error::ApiResult<bool> {
+                if !jiebang_db::settings::record_reminder(conn, &key, now.naive_utc())? {
+                    return Ok(false);
                 }
-            } else {
-                jiebang_notifications::Event::MilestoneDue {
-                    agreement_id,
-                    title,
-                    deliverable,
-                    due,
-                }
-            };
-            crate::notify::notify(conn, &state.config.public_url, &users, &event, now)?;
-            Ok(true)
-        });
+                let Some(a) = jiebang_db::agreements::find(conn, &m.agreement_id)? else {
+                    return Ok(false);
+                };
+                let terms: jiebang_domain::agreement::Terms =
+                    serde_json::from_str(&a.terms_json)
+                        .map_err(crate::error::ApiError::internal)?;
+                let users = crate::notify::party_users(conn, &terms)?;
+                let (agreement_id, title, deliverable, due) = (
+                    a.id.clone(),
+                    terms.title.clone(),
+                    m.deliverable.clone(),
+                    due_at,
+                );
+                let event = if overdue {
+                    jiebang_notifications::Event::MilestoneOverdue {
+                        agreement_id,
+                        title,
+                        deliverable,
+                        due,
+                    }
+                } else {
+                    jiebang_notifications::Event::MilestoneDue {
+                        agreement_id,
+                        title,
+                        deliverable,
+                        due,
+                    }
+                };
+                crate::notify::notify(conn, &state.config.public_url, &users, &event, now)?;
+                Ok(true)
+            });
         match result {
             Ok(true) => sent += 1,
             Ok(false) => {}
@@ -179,35 +182,37 @@ pub fn remind(state: &AppState) -> usize {
         } else {
             3
         };
-        let result = state.db.write(|conn| -> crate::error::ApiResult<usize> {
-            let mut n = 0;
-            for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
-                if b.status() != BidStatus::Draft
-                    || !jiebang_db::settings::record_reminder(
+        let result = state
+            .db
+            .write_checked(|conn| -> crate::error::ApiResult<usize> {
+                let mut n = 0;
+                for b in jiebang_db::bids::for_challenge(conn, &c.id, None)? {
+                    if b.status() != BidStatus::Draft
+                        || !jiebang_db::settings::record_reminder(
+                            conn,
+                            &format!("deadline-{days}d:{}", b.id),
+                            now.naive_utc(),
+                        )?
+                    {
+                        continue;
+                    }
+                    let event = jiebang_notifications::Event::DeadlineReminder {
+                        challenge_id: c.id.clone(),
+                        title: c.title.clone(),
+                        deadline,
+                        days,
+                    };
+                    crate::notify::notify(
                         conn,
-                        &format!("deadline-{days}d:{}", b.id),
-                        now.naive_utc(),
-                    )?
-                {
-                    continue;
+                        &state.config.public_url,
+                        std::slice::from_ref(&b.created_by),
+                        &event,
+                        now,
+                    )?;
+                    n += 1;
                 }
-                let event = jiebang_notifications::Event::DeadlineReminder {
-                    challenge_id: c.id.clone(),
-                    title: c.title.clone(),
-                    deadline,
-                    days,
-                };
-                crate::notify::notify(
-                    conn,
-                    &state.config.public_url,
-                    std::slice::from_ref(&b.created_by),
-                    &event,
-                    now,
-                )?;
-                n += 1;
-            }
-            Ok(n)
-        });
+                Ok(n)
+            });
         match result {
             Ok(n) => sent += n,
             Err(e) => {

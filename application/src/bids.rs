@@ -343,11 +343,17 @@ pub fn org_name(conn: &mut DbConnection, id: &str) -> Result<(String, String)> {
 
 pub fn view(conn: &mut DbConnection, b: &Bid) -> Result<BidView> {
     let members = jiebang_db::bids::members(conn, &b.id)?;
-    view_with(conn, b, members)
+    view_with(conn, b, members, None)
 }
 
-/// The view of `b`, whose consortium members are `members`.
-fn view_with(conn: &mut DbConnection, b: &Bid, members: Vec<Member>) -> Result<BidView> {
+/// The view of `b`, whose consortium members are `members`; `known` an organisation already read
+/// (the caller's), whose name is not read again.
+fn view_with(
+    conn: &mut DbConnection,
+    b: &Bid,
+    members: Vec<Member>,
+    known: Option<&jiebang_db::models::Organization>,
+) -> Result<BidView> {
     let mut member_views = Vec::with_capacity(members.len());
     for m in members {
         let (name, region_code) = org_name(conn, &m.organization_id)?;
@@ -359,7 +365,10 @@ fn view_with(conn: &mut DbConnection, b: &Bid, members: Vec<Member>) -> Result<B
             share_percent: m.share_percent,
         });
     }
-    let lead = org_name(conn, &b.lead_organization_id)?.0;
+    let lead = match known.filter(|o| o.id == b.lead_organization_id) {
+        Some(o) => o.name.clone(),
+        None => org_name(conn, &b.lead_organization_id)?.0,
+    };
     Ok(assemble(b, lead, member_views))
 }
 
@@ -520,7 +529,7 @@ pub fn submit(
         submitted_at: Some(Some(now.naive_utc())),
         ..Default::default()
     };
-    let before = view_with(conn, &b, members)?;
+    let before = view_with(conn, &b, members, caller.organization.as_ref())?;
     let row = apply(conn, &b, &change, now)?;
     let after = restated(&before, &row);
     audit::record(
@@ -534,14 +543,13 @@ pub fn submit(
         Some(&after),
         None,
     )?;
-    let users = notify::users_of(conn, &orgs)?;
     let event = Event::BidSubmitted {
         challenge_id: c.id.clone(),
         title: c.title.clone(),
         bid_id: b.id.clone(),
         at: now,
     };
-    notify::notify(conn, &ctx.settings.public_url, &users, &event, now)?;
+    notify::notify_organizations(conn, &ctx.settings.public_url, &orgs, &event, now)?;
     Ok(with_actions_of(ctx, after, &row, &c, caller))
 }
 

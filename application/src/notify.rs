@@ -32,26 +32,53 @@ pub fn notify(
     // in the order asked for (the order their messages are written in)
     users.sort_by_key(|u| ids.iter().position(|id| *id == u.id));
     users.retain(|u| u.active);
+    let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+    let off = jiebang_db::settings::email_disabled_for(conn, &ids, event.kind())?;
+    let users: Vec<_> = users
+        .into_iter()
+        .map(|u| {
+            let email = !off.contains(&u.id);
+            (u, email)
+        })
+        .collect();
     notify_users(conn, base_url, &users, event, now)
 }
 
-/// Tells each of `users` about `event`: an in-app notification each, and an e-mail to each who
-/// did not turn this kind off — in four statements however many they are.
-fn notify_users(
+/// Tells the active users of the organisations `orgs` about `event` (the users read in the same
+/// query that finds them).
+pub fn notify_organizations<S: AsRef<str>>(
     conn: &mut DbConnection,
     base_url: &str,
-    users: &[jiebang_db::models::User],
+    orgs: &[S],
     event: &Event,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    if users.is_empty() {
+    let orgs: Vec<&str> = orgs.iter().map(AsRef::as_ref).collect();
+    if orgs.is_empty() {
         return Ok(());
     }
-    let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
-    let off = jiebang_db::settings::email_disabled_for(conn, &ids, event.kind())?;
+    let mut users =
+        jiebang_db::users::active_in_organizations_with_email(conn, &orgs, event.kind())?;
+    // organisation by organisation, each oldest first (as read)
+    users.sort_by_key(|(u, _)| {
+        orgs.iter()
+            .position(|o| u.organization_id.as_deref() == Some(*o))
+    });
+    notify_users(conn, base_url, &users, event, now)
+}
+
+/// Tells each of `users` about `event`: an in-app notification each, and an e-mail to each whose
+/// flag says they take this kind by e-mail — in two statements however many they are.
+fn notify_users(
+    conn: &mut DbConnection,
+    base_url: &str,
+    users: &[(jiebang_db::models::User, bool)],
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let mut notifications = Vec::with_capacity(users.len());
     let mut emails = Vec::with_capacity(users.len());
-    for user in users {
+    for (user, email) in users {
         let r = render(event, Locale::parse(&user.locale), base_url);
         notifications.push(Notification {
             id: jiebang_db::new_id(),
@@ -64,7 +91,7 @@ fn notify_users(
             created_at: now.naive_utc(),
         });
         // in-app always; e-mail unless the user turned this kind off
-        if off.contains(&user.id) {
+        if !email {
             continue;
         }
         let outbox_id = jiebang_db::new_id();
@@ -104,16 +131,27 @@ pub fn users_of<S: AsRef<str>>(
 ) -> Result<Vec<String>> {
     let orgs: Vec<S> = orgs.into_iter().collect();
     let orgs: Vec<&str> = orgs.iter().map(AsRef::as_ref).collect();
+    Ok(active_users_of(conn, &orgs)?
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
+}
+
+/// The active users of `orgs`, organisation by organisation, each oldest first.
+fn active_users_of(
+    conn: &mut DbConnection,
+    orgs: &[&str],
+) -> Result<Vec<jiebang_db::models::User>> {
     if orgs.is_empty() {
         return Ok(Vec::new());
     }
-    let mut users = jiebang_db::users::active_in_organizations(conn, &orgs)?;
+    let mut users = jiebang_db::users::active_in_organizations(conn, orgs)?;
     // stable: within an organisation, oldest first as read
     users.sort_by_key(|u| {
         orgs.iter()
             .position(|o| u.organization_id.as_deref() == Some(*o))
     });
-    Ok(users.into_iter().map(|u| u.id).collect())
+    Ok(users)
 }
 
 /// The ids of the active users of a bid's lead and of its consortium members: everyone the

@@ -221,17 +221,22 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Challenge>, DbEr
 
 /// Reads a challenge for a decision that must not interleave with another on the same row
 /// (closing at the deadline vs. accepting a bid, two reviews): on PostgreSQL the row is locked
-/// until the transaction ends (a no-op UPDATE takes the row lock portably); on SQLite the
-/// write transaction already holds the database lock.
+/// until the transaction ends (`SELECT … FOR NO KEY UPDATE`: the lock an UPDATE takes, without
+/// writing a new version of the row); on SQLite the write transaction (`BEGIN IMMEDIATE`) already holds the database
+/// lock, so a plain read is the same.
 pub fn find_for_update(conn: &mut DbConnection, id: &str) -> Result<Option<Challenge>, DbError> {
-    let q = diesel::update(c::challenges.find(id)).set(c::version.eq(c::version));
-    crate::on_backend!(conn, |db| q
-        .returning(Challenge::as_returning())
-        .get_result(db)
-        .optional())
+    match conn {
+        DbConnection::Postgresql(pg) => c::challenges
+            .find(id)
+            .select(Challenge::as_select())
+            .for_no_key_update()
+            .first(pg)
+            .optional(),
+        DbConnection::Sqlite(_) => find(conn, id),
+    }
 }
 
-/// [`find_for_update`] for the challenge of bid `bid`: the lock and the read in one statement.
+/// [`find_for_update`] for the challenge of bid `bid`, found and locked in one statement.
 pub fn find_for_update_by_bid(
     conn: &mut DbConnection,
     bid: &str,
@@ -241,12 +246,15 @@ pub fn find_for_update_by_bid(
         .filter(b::id.eq(bid))
         .select(b::challenge_id)
         .single_value();
-    let q = diesel::update(c::challenges.filter(c::id.nullable().eq(of_bid)))
-        .set(c::version.eq(c::version));
-    crate::on_backend!(conn, |db| q
-        .returning(Challenge::as_returning())
-        .get_result(db)
-        .optional())
+    let q = c::challenges.filter(c::id.nullable().eq(of_bid));
+    match conn {
+        DbConnection::Postgresql(pg) => q
+            .select(Challenge::as_select())
+            .for_no_key_update()
+            .first(pg)
+            .optional(),
+        DbConnection::Sqlite(lite) => q.select(Challenge::as_select()).first(lite).optional(),
+    }
 }
 
 /// Replaces the terms if the version matches; bumps the version. False when stale.

@@ -5,9 +5,9 @@
 //! - A write made through this instance ([`Database::write`](crate::Database::write)) moves it
 //!   after its commit and before the caller hears of it, so no response acknowledged by this
 //!   instance is followed by a stale read here.
-//! - Writes made by other instances move it through [`watch`]: on PostgreSQL every write
-//!   transaction sends `NOTIFY jiebang_changes` (delivered at its commit) and a dedicated `LISTEN`
-//!   connection hears it; on SQLite a dedicated connection polls `PRAGMA data_version`, which moves
+//! - Writes made by other instances move it through [`watch`]: on PostgreSQL each instance's
+//!   committed writes are followed by `NOTIFY jiebang_changes` from that instance ([`announce`]:
+//!   one notification may cover several writes), and a dedicated `LISTEN` connection hears it; on SQLite a dedicated connection polls `PRAGMA data_version`, which moves
 //!   when any other connection, in this process or another, commits. Both poll every
 //!   [`POLL`]. While the watch is not running (not yet started, or the `LISTEN` connection lost
 //!   and not yet back) [`Changes::current`] answers `None` and nothing is cached or served from a
@@ -16,7 +16,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// The `NOTIFY` channel of committed writes (PostgreSQL).
@@ -35,6 +35,11 @@ pub struct Changes {
     /// This instance's tag in its own notifications, which the watch then skips (its writes moved
     /// the counter already).
     instance: String,
+    /// Writes committed here and not yet announced to other instances (PostgreSQL), and the
+    /// announcer's wake-up; `announcing` once the announcer runs.
+    unannounced: Mutex<bool>,
+    wake: Condvar,
+    announcing: AtomicBool,
 }
 
 impl Default for Changes {
@@ -43,6 +48,9 @@ impl Default for Changes {
             generation: AtomicU64::new(1),
             watching: AtomicBool::new(false),
             instance: crate::new_id(),
+            unannounced: Mutex::new(false),
+            wake: Condvar::new(),
+            announcing: AtomicBool::new(false),
         }
     }
 }
@@ -58,6 +66,16 @@ impl Changes {
     /// A write was committed.
     pub fn bump(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A write of this instance was committed: the counter moves at once, and the other
+    /// instances are told by the announcer ([`announce`]).
+    pub fn committed(&self) {
+        self.bump();
+        if self.announcing.load(Ordering::Acquire) {
+            *self.unannounced.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            self.wake.notify_one();
+        }
     }
 
     pub fn instance(&self) -> &str {
@@ -184,28 +202,89 @@ pub(crate) fn sqlite_total_changes(
     }
 }
 
-/// Whether the open transaction changed any row, and if it did, tells the other instances'
-/// watch (delivered at commit, and only if it commits). On PostgreSQL both in one statement: a
-/// transaction that wrote was given a transaction id (`txid_current_if_assigned()`), and then
-/// `pg_notify` runs; on SQLite, whether the connection's change count moved since `before`
-/// (SQLite's watch reads `PRAGMA data_version` instead of a notification).
-pub(crate) fn wrote_and_notify(
+/// Whether the open transaction changed any row: on PostgreSQL, whether it was given a
+/// transaction id (`txid_current_if_assigned()`); on SQLite, whether the connection's change
+/// count moved since `before`.
+pub(crate) fn wrote(
     conn: &mut crate::DbConnection,
     before: i64,
-    instance: &str,
 ) -> Result<bool, diesel::result::Error> {
     use diesel::RunQueryDsl;
     match conn {
         crate::DbConnection::Sqlite(_) => Ok(sqlite_total_changes(conn)? != before),
-        // a volatile call in a FROM subquery is evaluated for each row it yields: one row when
-        // the transaction wrote, none otherwise
         crate::DbConnection::Postgresql(_) => Ok(diesel::sql_query(
-            "SELECT count(*) > 0 AS wrote FROM \
-             (SELECT pg_notify($1, $2) WHERE txid_current_if_assigned() IS NOT NULL) AS n",
+            "SELECT txid_current_if_assigned() IS NOT NULL AS wrote",
         )
-        .bind::<diesel::sql_types::Text, _>(CHANNEL)
-        .bind::<diesel::sql_types::Text, _>(instance)
         .get_result::<Flag>(conn)?
         .wrote),
     }
+}
+
+/// Starts the thread that tells other instances of this instance's committed writes
+/// (PostgreSQL): `NOTIFY jiebang_changes` with this instance's tag, sent after the commits on a
+/// connection of its own. Writes committed while one notification is on its way are all covered
+/// by the next, so under load there are far fewer notifications than writes, and no writer waits
+/// for one.
+///
+/// Why not `NOTIFY` inside each writing transaction (delivered at its commit): PostgreSQL then
+/// holds its notification queue lock from before the transaction's commit until after its WAL
+/// flush, so every writing transaction of every instance commits one at a time. Measured with
+/// pgbench on this machine (32 clients, one-row update): 10 300 transactions/s without `NOTIFY`,
+/// 3 450 with it inside the transaction, 7 900 with one sent after each commit
+/// (`docs/performance.md`).
+///
+/// A notification that cannot be sent is tried again (on a new connection) until it is; the
+/// thread ends when the last handle of the database is dropped.
+pub(crate) fn announce(url: String, changes: &Arc<Changes>) {
+    changes.announcing.store(true, Ordering::Release);
+    let changes = Arc::downgrade(changes);
+    std::thread::Builder::new()
+        .name("db-announce".into())
+        .spawn(move || {
+            let mut conn: Option<diesel::pg::PgConnection> = None;
+            loop {
+                let Some(c) = changes.upgrade() else { return };
+                {
+                    let pending = c.unannounced.lock().unwrap_or_else(|e| e.into_inner());
+                    let (mut pending, _) = c
+                        .wake
+                        .wait_timeout_while(pending, HEARTBEAT, |p| !*p)
+                        .unwrap_or_else(|e| e.into_inner());
+                    if !*pending {
+                        continue;
+                    }
+                    *pending = false;
+                }
+                let sent = match conn.as_mut() {
+                    Some(pg) => send(pg, &c.instance),
+                    None => diesel::pg::PgConnection::establish(&url)
+                        .map_err(|e| e.to_string())
+                        .and_then(|mut pg| {
+                            let r = send(&mut pg, &c.instance);
+                            conn = Some(pg);
+                            r
+                        }),
+                };
+                if let Err(e) = sent {
+                    tracing::warn!(
+                        "could not announce committed writes to other instances, retrying: {e}"
+                    );
+                    conn = None;
+                    *c.unannounced.lock().unwrap_or_else(|e| e.into_inner()) = true;
+                    drop(c);
+                    std::thread::sleep(POLL * 5);
+                }
+            }
+        })
+        .expect("spawn the change announcer");
+}
+
+fn send(conn: &mut diesel::pg::PgConnection, instance: &str) -> Result<(), String> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<diesel::sql_types::Text, _>(CHANNEL)
+        .bind::<diesel::sql_types::Text, _>(instance)
+        .execute(conn)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

@@ -161,6 +161,9 @@ impl Database {
     /// handle of this database.
     pub fn watch_changes(&self) {
         crate::changes::watch(self.url.to_string(), self.backend, &self.changes);
+        if self.backend == Backend::Postgres {
+            crate::changes::announce(self.url.to_string(), &self.changes);
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -257,25 +260,54 @@ impl Database {
     /// On SQLite the transaction is `BEGIN IMMEDIATE`, so writers queue on the database lock
     /// (busy timeout) instead of failing when a read turns into a write; on PostgreSQL it is an
     /// ordinary transaction in which callers lock the rows they decide on.
+    ///
+    /// A committed transaction moves the change counter (`changes.rs`): on SQLite when it changed
+    /// a row (the connection's change count, read in process), on PostgreSQL whenever `f`
+    /// returned `Ok` (asking would cost a round trip on every write). Passes that run often and
+    /// usually change nothing use [`Database::write_checked`].
     pub fn write<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<diesel::result::Error>,
     {
+        self.write_inner(f, false)
+    }
+
+    /// [`Database::write`], asking PostgreSQL too whether a row changed (one more statement), so
+    /// that a pass with nothing to do (a scheduler tick) moves nothing and caches stay warm.
+    pub fn write_checked<T, E>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        self.write_inner(f, true)
+    }
+
+    fn write_inner<T, E>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+        ask_postgres: bool,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
         let mut conn = self.conn()?;
-        let instance = self.changes.instance();
         let mut wrote = false;
         let r = write_transaction(&mut conn, |c| {
             let before = crate::changes::sqlite_total_changes(c)?;
             let v = f(c)?;
-            // a transaction that changed no row (a scheduler pass with nothing due) moves
-            // nothing: caches stay warm
-            wrote = crate::changes::wrote_and_notify(c, before, instance)?;
+            wrote = match c {
+                DbConnection::Postgresql(_) if !ask_postgres => true,
+                _ => crate::changes::wrote(c, before)?,
+            };
             Ok(v)
         });
         if r.is_ok() && wrote {
             // before the caller can acknowledge anything: a read that starts after this sees
-            // the change, and an entry cached from a read that started before is not served
-            self.changes.bump();
+            // the change, and an entry cached from a read that started before is not served;
+            // the other instances are told after the commit (`changes::announce`)
+            self.changes.committed();
         }
         r
     }

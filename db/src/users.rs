@@ -57,6 +57,28 @@ pub fn active_in_organizations(
         .load(conn)
 }
 
+/// [`active_in_organizations`], each with whether they take e-mail of `kind` (they do unless
+/// they turned it off), in one query.
+pub fn active_in_organizations_with_email(
+    conn: &mut DbConnection,
+    orgs: &[&str],
+    kind: &str,
+) -> Result<Vec<(User, bool)>, DbError> {
+    use crate::schema::notification_preferences::dsl as p;
+    let rows: Vec<(User, Option<bool>)> = u::users
+        .left_join(p::notification_preferences.on(p::user_id.eq(u::id).and(p::kind.eq(kind))))
+        .filter(u::organization_id.eq_any(orgs))
+        .filter(u::role.eq_any(["org_admin", "org_member"]))
+        .filter(u::active.eq(true))
+        .order((u::created_at.asc(), u::id.asc()))
+        .select((User::as_select(), p::email_enabled.nullable()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, email)| (user, email.unwrap_or(true)))
+        .collect())
+}
+
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<User>, DbError> {
     u::users
         .find(id)

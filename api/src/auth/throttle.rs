@@ -96,6 +96,6 @@ impl LoginThrottle {
     /// Forgets attempts that left the window (run now and then by the scheduler).
     pub fn prune(&self, now: DateTime<Utc>) -> Result<usize, jiebang_db::DbError> {
         self.db
-            .write(|c| jiebang_db::throttle::prune(c, (now - self.window).naive_utc()))
+            .write_checked(|c| jiebang_db::throttle::prune(c, (now - self.window).naive_utc()))
     }
 }
