@@ -496,9 +496,9 @@ pub struct ListQuery {
 async fn page_of_matches(
     state: &web::Data<AppState>,
     f: &ListFilter,
-    ids: Vec<String>,
+    words: &str,
     limit: i64,
-) -> ApiResult<Vec<String>> {
+) -> ApiResult<Option<Vec<String>>> {
     let invited: std::collections::HashSet<String> = match (&f.viewer_organization, f.all_directed)
     {
         (Some(org), false) => {
@@ -534,17 +534,26 @@ async fn page_of_matches(
         )
         .is_ok_and(|v| v != jiebang_domain::visibility::Visibility::Hidden)
     };
+    // the matches are borrowed from the index and never scored: the page is the newest of them
+    let matcher = state
+        .search
+        .matcher
+        .read()
+        .unwrap_or_else(|e| e.into_inner());
+    let Some(found) = matcher.keyword_matches(words) else {
+        return Ok(None);
+    };
     let metas = state
         .search
         .challenges
         .read()
         .unwrap_or_else(|e| e.into_inner());
-    let mut page: Vec<(chrono::NaiveDateTime, String)> = ids
+    let mut page: Vec<(chrono::NaiveDateTime, &str)> = found
         .into_iter()
         .filter_map(|id| {
-            let m = metas.get(&id)?;
+            let m = metas.get(id)?;
             let ok = (f.statuses.is_empty() || f.statuses.contains(&m.status))
-                && (f.all_directed || visible(m, &id))
+                && (f.all_directed || visible(m, id))
                 && f.industry.as_ref().is_none_or(|v| *v == m.industry)
                 && f.kind.is_none_or(|v| v == m.kind)
                 && f.mode.is_none_or(|v| v == m.mode)
@@ -555,13 +564,29 @@ async fn page_of_matches(
                 && f.deadline_to.is_none_or(|t| m.bidding_deadline <= t)
                 && f.after
                     .as_ref()
-                    .is_none_or(|(t, cid)| (m.published_at, &id) < (*t, cid));
+                    .is_none_or(|(t, cid)| (m.published_at, id) < (*t, cid.as_str()));
             ok.then_some((m.published_at, id))
         })
         .collect();
+    // the newest `limit + 1` (one more tells whether there is a next page), then in order
+    let n = limit as usize + 1;
+    if page.len() > n {
+        page.select_nth_unstable_by(n - 1, |a, b| b.cmp(a));
+        page.truncate(n);
+    }
     page.sort_by(|a, b| b.cmp(a));
-    page.truncate(limit as usize + 1);
-    Ok(page.into_iter().map(|(_, id)| id).collect())
+    Ok(Some(
+        page.into_iter().map(|(_, id)| id.to_owned()).collect(),
+    ))
+}
+
+/// The words of `q` to look for as text (lower-cased, split at white space).
+fn substrings(words: &str) -> Vec<String> {
+    words
+        .to_lowercase()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A query parameter that names one of an enum's values; 422 `invalid_value` otherwise.
@@ -730,33 +755,17 @@ pub async fn list_page(
     }
     f.deadline_from = parse_time("deadline_from", &q.deadline_from)?;
     f.deadline_to = parse_time("deadline_to", &q.deadline_to)?;
+    let mut search_words = None;
     if let Some(words) = &q.q {
         let words =
             bounded_text(words, 0, 100).map_err(|e| ApiError::field("q", e.code, e.message))?;
         // the public list searches with the matching index (word segmentation: 制氢 finds
         // 电解水制氢, 苜蓿 does not find 肉牛); other lists, and queries without a searchable word,
         // look for the text itself
-        let matched = if f.public_only && f.organization_id.is_none() {
-            state
-                .search
-                .matcher
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .keyword_search(&words)
+        if f.public_only && f.organization_id.is_none() {
+            search_words = Some(words);
         } else {
-            None
-        };
-        match matched {
-            // every match: the page is chosen from all of them by publication time (a cap by
-            // score here dropped newer matches once there were more than the cap)
-            Some(ids) => f.ids = Some(ids),
-            None => {
-                f.keywords = words
-                    .to_lowercase()
-                    .split_whitespace()
-                    .map(str::to_owned)
-                    .collect()
-            }
+            f.keywords = substrings(&words);
         }
     }
     if let Some(c) = &q.cursor {
@@ -768,11 +777,16 @@ pub async fn list_page(
             )
         })?);
     }
+    if let Some(words) = search_words {
+        // every match is considered: the page is chosen from all of them by publication time
+        // (a cap by score here once dropped newer matches beyond the cap)
+        match page_of_matches(state, &f, &words, limit).await? {
+            Some(ids) => f.ids = Some(ids),
+            None => f.keywords = substrings(&words),
+        }
+    }
     let by_creation = f.by_creation;
     let own_organization = f.organization_id.is_some();
-    if let Some(ids) = f.ids.take() {
-        f.ids = Some(page_of_matches(state, &f, ids, limit).await?);
-    }
     let page = state
         .read(move |conn| {
             let mut rows = jiebang_db::challenges::list(conn, &f)?;

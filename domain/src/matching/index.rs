@@ -438,6 +438,38 @@ impl<T: Document + Sync> Index<T> {
     /// dictionary sub-words inside it), ranked by BM25F. `None` when `q` has no searchable term
     /// (only stop words, numbers or punctuation): the caller decides what that means.
     pub fn keyword_search(&self, q: &str) -> Option<Vec<String>> {
+        let matching = self.matching_slots(q)?;
+        let query = Query::from_texts(&self.analyzer, &[(q, 1.0)], &self.scoring);
+        let weighted = self.weighted_terms(&query);
+        let k1 = self.scoring.k1;
+        let mut acc = vec![0f32; self.slots.len()];
+        for &(term, w) in &weighted {
+            for p in &self.postings[term as usize] {
+                acc[p.slot as usize] += w * p.wtf * (k1 + 1.0) / (p.wtf + k1);
+            }
+        }
+        let mut found: Vec<(f32, &str)> = matching
+            .into_iter()
+            .map(|slot| (acc[slot as usize], &*self.slot(slot).id))
+            .collect();
+        found.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        Some(found.into_iter().map(|(_, id)| id.to_owned()).collect())
+    }
+
+    /// The same documents as [`keyword_search`](Self::keyword_search), unranked and in no
+    /// particular order, borrowed from the index: for a caller that orders them itself (the
+    /// challenge list, newest first) and so need not score them.
+    pub fn keyword_matches(&self, q: &str) -> Option<Vec<&str>> {
+        Some(
+            self.matching_slots(q)?
+                .into_iter()
+                .map(|slot| &*self.slot(slot).id)
+                .collect(),
+        )
+    }
+
+    /// The slots of the documents that contain every word of `q` (see `keyword_search`).
+    fn matching_slots(&self, q: &str) -> Option<Vec<u32>> {
         // group each word with its sub-words
         let mut groups: Vec<(String, Vec<String>)> = Vec::new();
         let mut repeated = false;
@@ -480,23 +512,14 @@ impl<T: Document + Sync> Index<T> {
                 }
             }
         }
-        let query = Query::from_texts(&self.analyzer, &[(q, 1.0)], &self.scoring);
-        let weighted = self.weighted_terms(&query);
-        let k1 = self.scoring.k1;
-        let mut acc = vec![0f32; self.slots.len()];
-        for &(term, w) in &weighted {
-            for p in &self.postings[term as usize] {
-                acc[p.slot as usize] += w * p.wtf * (k1 + 1.0) / (p.wtf + k1);
-            }
-        }
-        let mut found: Vec<(f32, &str)> = satisfied
-            .iter()
-            .enumerate()
-            .filter(|(_, &s)| usize::from(s) == groups.len())
-            .map(|(slot, _)| (acc[slot], &*self.slot(slot as u32).id))
-            .collect();
-        found.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        Some(found.into_iter().map(|(_, id)| id.to_owned()).collect())
+        Some(
+            satisfied
+                .iter()
+                .enumerate()
+                .filter(|(_, &s)| usize::from(s) == groups.len())
+                .map(|(slot, _)| slot as u32)
+                .collect(),
+        )
     }
 
     fn postings_of(&self, term: &str) -> &[Posting] {

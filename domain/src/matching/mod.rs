@@ -357,6 +357,12 @@ impl Matcher {
     pub fn keyword_search(&self, q: &str) -> Option<Vec<String>> {
         self.challenges.keyword_search(q)
     }
+
+    /// The challenges [`keyword_search`](Self::keyword_search) finds, unranked, in no particular
+    /// order (the challenge list orders them by publication).
+    pub fn keyword_matches(&self, q: &str) -> Option<Vec<&str>> {
+        self.challenges.keyword_matches(q)
+    }
 }
 
 #[cfg(test)]

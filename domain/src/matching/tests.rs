@@ -187,6 +187,32 @@ fn keyword_search_finds_sub_words_and_not_neighbours() {
 }
 
 #[test]
+fn keyword_matches_are_the_searchs_documents_unranked() {
+    let m = matcher();
+    for q in [
+        "制氢",
+        "苜蓿",
+        "稀土永磁",
+        "苜蓿 肉牛",
+        "鄂尔多斯",
+        "电解水制氢 鄂尔多斯",
+        "的 关键技术 2000",
+    ] {
+        let ranked = m.keyword_search(q).map(|mut v| {
+            v.sort();
+            v
+        });
+        let unranked = m.keyword_matches(q).map(|v| {
+            let mut v: Vec<String> = v.into_iter().map(str::to_owned).collect();
+            v.sort();
+            v
+        });
+        assert_eq!(ranked, unranked, "{q}");
+    }
+    assert_eq!(m.keyword_matches("鄂尔多斯").map(|v| v.len()), Some(2));
+}
+
+#[test]
 fn organisations_are_ranked_for_a_challenge_with_region_and_industry() {
     let mut m = matcher();
     let near = hydrogen_profile();
