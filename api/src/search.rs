@@ -52,6 +52,15 @@ fn analyzer() -> Arc<Analyzer> {
     ANALYZER.get_or_init(|| Arc::new(Analyzer::new())).clone()
 }
 
+/// The order the list's keyword search takes matches in: the publication time, as the list's
+/// cursor holds it (`Matcher::set_challenge_order`).
+pub fn order_key(published_at: chrono::NaiveDateTime) -> i64 {
+    published_at
+        .and_utc()
+        .timestamp_nanos_opt()
+        .unwrap_or(i64::MAX)
+}
+
 pub fn challenge_doc(c: &jiebang_db::challenges::Challenge) -> ChallengeDoc {
     ChallengeDoc::from_terms(&c.id, &c.terms(Vec::new()), &c.region_code)
 }
@@ -104,7 +113,10 @@ impl SearchIndex {
             .iter()
             .map(|(p, name, region)| profile_doc(p, name, region))
             .collect();
-        let matcher = Matcher::build(analyzer(), Params::default(), &docs, &pdocs);
+        let mut matcher = Matcher::build(analyzer(), Params::default(), &docs, &pdocs);
+        for c in &challenges {
+            matcher.set_challenge_order(&c.id, order_key(c.published_at.unwrap_or(c.created_at)));
+        }
         *self.matcher.write().unwrap_or_else(|e| e.into_inner()) = matcher;
         *self.challenges.write().unwrap_or_else(|e| e.into_inner()) =
             challenges.iter().map(|c| (c.id.clone(), meta(c))).collect();
@@ -168,7 +180,9 @@ impl SearchIndex {
                     continue; // seen already (the margin reads some rows twice)
                 }
                 matcher.upsert_challenge(&challenge_doc(c));
-                metas.insert(c.id.clone(), meta(c));
+                let m = meta(c);
+                matcher.set_challenge_order(&c.id, order_key(m.published_at));
+                metas.insert(c.id.clone(), m);
                 upserted = true;
             }
             let mut orgs = self
@@ -212,14 +226,15 @@ impl SearchIndex {
         if let Some(c) =
             jiebang_db::challenges::find(conn, id)?.filter(|c| c.published_at.is_some())
         {
-            self.matcher
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .upsert_challenge(&challenge_doc(&c));
+            let m = meta(&c);
+            let mut matcher = self.matcher.write().unwrap_or_else(|e| e.into_inner());
+            matcher.upsert_challenge(&challenge_doc(&c));
+            matcher.set_challenge_order(&c.id, order_key(m.published_at));
+            // the metadata while the index is still held, as `refresh` does (same lock order)
             self.challenges
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(c.id.clone(), meta(&c));
+                .insert(c.id.clone(), m);
         }
         Ok(())
     }

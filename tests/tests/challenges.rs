@@ -312,6 +312,42 @@ on_both_databases! {
         assert_eq!(seen, all, "newest first, each once");
     }
 
+    fn keyword_search_pages_return_every_match_once_newest_first(app) {
+        let cast = app.cast();
+        let mut matching = Vec::new();
+        for i in 0..23 {
+            let body = app.challenge_body(&format!("第{i}号榜单：煤基新材料关键技术攻关"), "现代煤化工", H2_PROBLEM, 10);
+            matching.push(app.publish(&cast.publisher, &cast.official, &body));
+            if i % 5 == 0 {
+                // interleaved challenges that do not match
+                let other = app.challenge_body(&format!("第{i}号：高产优质苜蓿新品种选育"), "种业", "选育耐寒耐旱高产苜蓿新品种，突破草产品加工与储运关键技术。", 10);
+                app.publish(&cast.publisher, &cast.official, &other);
+            }
+        }
+        let q = "q=%E6%96%B0%E6%9D%90%E6%96%99"; // 新材料
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let query = match &cursor { Some(c) => format!("{q}&limit=10&cursor={c}"), None => format!("{q}&limit=10") };
+            let page = app.get(&format!("/api/v1/challenges?{query}"), None).expect(200).json;
+            seen.extend(page["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()));
+            pages += 1;
+            if pages == 1 {
+                // a match published while a reader pages does not disturb the pages after
+                let body = app.challenge_body("分页期间新发布的榜单：稀土新材料", "稀土", H2_PROBLEM, 10);
+                app.publish(&cast.publisher, &cast.official, &body);
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(pages, 3);
+        matching.reverse();
+        assert_eq!(seen, matching, "newest first, each once, only the matches");
+    }
+
     fn directed_challenges_are_for_the_invited(app) {
         let cast = app.cast();
         let (_, outsider) = app.verified_org("other@ims.ac.cn", "中国科学院过程工程研究所", "institute", "110108");

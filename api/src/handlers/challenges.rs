@@ -534,13 +534,18 @@ async fn page_of_matches(
         )
         .is_ok_and(|v| v != jiebang_domain::visibility::Visibility::Hidden)
     };
-    // the matches are borrowed from the index and never scored: the page is the newest of them
+    // the matches are borrowed from the index, never scored, newest first and after the
+    // cursor: the page is the first of them that pass the filters, and no more are looked at
     let matcher = state
         .search
         .matcher
         .read()
         .unwrap_or_else(|e| e.into_inner());
-    let Some(found) = matcher.keyword_matches(words) else {
+    let before = f
+        .after
+        .as_ref()
+        .map(|(t, id)| (crate::search::order_key(*t), id.as_str()));
+    let Some(found) = matcher.keyword_matches(words, before) else {
         return Ok(None);
     };
     let metas = state
@@ -548,11 +553,13 @@ async fn page_of_matches(
         .challenges
         .read()
         .unwrap_or_else(|e| e.into_inner());
-    let mut page: Vec<(chrono::NaiveDateTime, &str)> = found
+    let page: Vec<String> = found
         .into_iter()
-        .filter_map(|id| {
-            let m = metas.get(id)?;
-            let ok = (f.statuses.is_empty() || f.statuses.contains(&m.status))
+        .filter(|&id| {
+            let Some(m) = metas.get(id) else {
+                return false;
+            };
+            (f.statuses.is_empty() || f.statuses.contains(&m.status))
                 && (f.all_directed || visible(m, id))
                 && f.industry.as_ref().is_none_or(|v| *v == m.industry)
                 && f.kind.is_none_or(|v| v == m.kind)
@@ -564,20 +571,13 @@ async fn page_of_matches(
                 && f.deadline_to.is_none_or(|t| m.bidding_deadline <= t)
                 && f.after
                     .as_ref()
-                    .is_none_or(|(t, cid)| (m.published_at, id) < (*t, cid.as_str()));
-            ok.then_some((m.published_at, id))
+                    .is_none_or(|(t, cid)| (m.published_at, id) < (*t, cid.as_str()))
         })
+        // one more than the page tells whether there is a next one
+        .take(limit as usize + 1)
+        .map(str::to_owned)
         .collect();
-    // the newest `limit + 1` (one more tells whether there is a next page), then in order
-    let n = limit as usize + 1;
-    if page.len() > n {
-        page.select_nth_unstable_by(n - 1, |a, b| b.cmp(a));
-        page.truncate(n);
-    }
-    page.sort_by(|a, b| b.cmp(a));
-    Ok(Some(
-        page.into_iter().map(|(_, id)| id.to_owned()).collect(),
-    ))
+    Ok(Some(page))
 }
 
 /// The words of `q` to look for as text (lower-cased, split at white space).

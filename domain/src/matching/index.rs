@@ -235,6 +235,8 @@ pub struct Index<T> {
     term_texts: Vec<Box<str>>,
     postings: Vec<Vec<Posting>>,
     slots: Vec<Option<Slot>>,
+    /// Each slot's order key (`set_order`; 0 until set): the order keyword matches are listed in.
+    orders: Vec<i64>,
     free: Vec<u32>,
     slot_of: FxHashMap<Box<str>, u32>,
     industry_ids: FxHashMap<Box<str>, u32>,
@@ -257,6 +259,7 @@ impl<T: Document + Sync> Index<T> {
             term_texts: Vec::new(),
             postings: Vec::new(),
             slots: Vec::new(),
+            orders: Vec::new(),
             free: Vec::new(),
             slot_of: FxHashMap::default(),
             industry_ids: FxHashMap::default(),
@@ -456,14 +459,41 @@ impl<T: Document + Sync> Index<T> {
         Some(found.into_iter().map(|(_, id)| id.to_owned()).collect())
     }
 
-    /// The same documents as [`keyword_search`](Self::keyword_search), unranked and in no
-    /// particular order, borrowed from the index: for a caller that orders them itself (the
-    /// challenge list, newest first) and so need not score them.
-    pub fn keyword_matches(&self, q: &str) -> Option<Vec<&str>> {
+    /// Sets the order key of document `id` (for challenges, the publication time), by which
+    /// [`keyword_matches`](Self::keyword_matches) lists them; false if `id` is not indexed. An
+    /// upsert resets it to 0.
+    pub fn set_order(&mut self, id: &str, order: i64) -> bool {
+        match self.slot_of.get(id) {
+            Some(&slot) => {
+                self.orders[slot as usize] = order;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The same documents as [`keyword_search`](Self::keyword_search), unranked: by order key
+    /// then id, greatest first, only those before `before` (an `(order, id)` bound, exclusive),
+    /// borrowed from the index. For a caller that pages through them newest first and stops when
+    /// its page is full, looking at no more of them than that.
+    pub fn keyword_matches(&self, q: &str, before: Option<(i64, &str)>) -> Option<Vec<&str>> {
+        let mut found: Vec<(i64, u32)> = self
+            .matching_slots(q)?
+            .into_iter()
+            .map(|slot| (self.orders[slot as usize], slot))
+            .filter(|&(order, slot)| {
+                before.is_none_or(|(o, id)| (order, &*self.slot(slot).id) < (o, id))
+            })
+            .collect();
+        // ties in the order key (rare) are broken by id
+        found.sort_unstable_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| self.slot(b.1).id.cmp(&self.slot(a.1).id))
+        });
         Some(
-            self.matching_slots(q)?
+            found
                 .into_iter()
-                .map(|slot| &*self.slot(slot).id)
+                .map(|(_, slot)| &*self.slot(slot).id)
                 .collect(),
         )
     }
@@ -660,9 +690,11 @@ impl<T: Document + Sync> Index<T> {
             Some(s) => s,
             None => {
                 self.slots.push(None);
+                self.orders.push(0);
                 (self.slots.len() - 1) as u32
             }
         };
+        self.orders[slot as usize] = 0;
         for (total, len) in self.total_lens.iter_mut().zip(doc.lens) {
             *total += u64::from(len);
         }

@@ -358,10 +358,17 @@ impl Matcher {
         self.challenges.keyword_search(q)
     }
 
-    /// The challenges [`keyword_search`](Self::keyword_search) finds, unranked, in no particular
-    /// order (the challenge list orders them by publication).
-    pub fn keyword_matches(&self, q: &str) -> Option<Vec<&str>> {
-        self.challenges.keyword_matches(q)
+    /// The challenges [`keyword_search`](Self::keyword_search) finds, unranked: by their order
+    /// key (`set_challenge_order`: the list uses the publication time) then id, greatest first,
+    /// only those before `before`.
+    pub fn keyword_matches(&self, q: &str, before: Option<(i64, &str)>) -> Option<Vec<&str>> {
+        self.challenges.keyword_matches(q, before)
+    }
+
+    /// Sets a challenge's order key for [`keyword_matches`](Self::keyword_matches) (reset to 0 by
+    /// each upsert); false if it is not indexed.
+    pub fn set_challenge_order(&mut self, id: &str, order: i64) -> bool {
+        self.challenges.set_order(id, order)
     }
 }
 

@@ -202,14 +202,54 @@ fn keyword_matches_are_the_searchs_documents_unranked() {
             v.sort();
             v
         });
-        let unranked = m.keyword_matches(q).map(|v| {
+        let unranked = m.keyword_matches(q, None).map(|v| {
             let mut v: Vec<String> = v.into_iter().map(str::to_owned).collect();
             v.sort();
             v
         });
         assert_eq!(ranked, unranked, "{q}");
     }
-    assert_eq!(m.keyword_matches("鄂尔多斯").map(|v| v.len()), Some(2));
+    assert_eq!(
+        m.keyword_matches("鄂尔多斯", None).map(|v| v.len()),
+        Some(2)
+    );
+}
+
+#[test]
+fn keyword_matches_come_newest_first_and_stop_at_the_bound() {
+    let mut m = matcher();
+    let all = m.keyword_matches("鄂尔多斯", None).unwrap();
+    let (a, b) = (all[0].to_owned(), all[1].to_owned());
+    // by order key, greatest first, whatever the ids
+    assert!(m.set_challenge_order(&a, 1));
+    assert!(m.set_challenge_order(&b, 2));
+    assert_eq!(
+        m.keyword_matches("鄂尔多斯", None).unwrap(),
+        [b.as_str(), a.as_str()]
+    );
+    assert!(m.set_challenge_order(&a, 3));
+    assert_eq!(
+        m.keyword_matches("鄂尔多斯", None).unwrap(),
+        [a.as_str(), b.as_str()]
+    );
+    // the bound is exclusive
+    assert_eq!(
+        m.keyword_matches("鄂尔多斯", Some((3, a.as_str())))
+            .unwrap(),
+        [b.as_str()]
+    );
+    assert_eq!(
+        m.keyword_matches("鄂尔多斯", Some((2, b.as_str())))
+            .unwrap(),
+        Vec::<&str>::new()
+    );
+    // equal keys: by id, greatest first
+    assert!(m.set_challenge_order(&b, 3));
+    let mut ids = [a.as_str(), b.as_str()];
+    ids.sort();
+    ids.reverse();
+    assert_eq!(m.keyword_matches("鄂尔多斯", None).unwrap(), ids);
+    assert!(!m.set_challenge_order("no-such-challenge", 1));
 }
 
 #[test]
