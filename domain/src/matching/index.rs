@@ -518,38 +518,49 @@ impl<T: Document + Sync> Index<T> {
         if groups.is_empty() {
             return None;
         }
-        let mut satisfied = vec![0u16; self.slots.len()];
-        let mut seen = vec![false; self.slots.len()];
-        for (n, (word, subs)) in groups.iter().enumerate() {
-            seen.iter_mut().for_each(|s| *s = false);
-            for p in self.postings_of(word) {
-                seen[p.slot as usize] = true;
-            }
-            if !subs.is_empty() {
-                let mut count = vec![0u16; self.slots.len()];
-                for sub in subs {
-                    for p in self.postings_of(sub) {
-                        count[p.slot as usize] += 1;
+        // per-slot counters, kept per thread between searches: vectors the size of the index,
+        // allocated and freed on every search, cost more in page faults than the search itself
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<(Vec<u16>, Vec<bool>, Vec<u16>)> =
+                const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+        }
+        SCRATCH.with_borrow_mut(|(satisfied, seen, count)| {
+            let len = self.slots.len();
+            satisfied.clear();
+            satisfied.resize(len, 0);
+            seen.resize(len, false);
+            for (n, (word, subs)) in groups.iter().enumerate() {
+                seen.iter_mut().for_each(|s| *s = false);
+                for p in self.postings_of(word) {
+                    seen[p.slot as usize] = true;
+                }
+                if !subs.is_empty() {
+                    count.clear();
+                    count.resize(len, 0);
+                    for sub in subs {
+                        for p in self.postings_of(sub) {
+                            count[p.slot as usize] += 1;
+                        }
+                    }
+                    for (s, c) in seen.iter_mut().zip(count.iter()) {
+                        *s |= usize::from(*c) == subs.len();
                     }
                 }
-                for (s, c) in seen.iter_mut().zip(&count) {
-                    *s |= usize::from(*c) == subs.len();
+                for (sat, s) in satisfied.iter_mut().zip(seen.iter()) {
+                    if *s && usize::from(*sat) == n {
+                        *sat += 1;
+                    }
                 }
             }
-            for (sat, s) in satisfied.iter_mut().zip(&seen) {
-                if *s && usize::from(*sat) == n {
-                    *sat += 1;
-                }
-            }
-        }
-        Some(
-            satisfied
-                .iter()
-                .enumerate()
-                .filter(|(_, &s)| usize::from(s) == groups.len())
-                .map(|(slot, _)| slot as u32)
-                .collect(),
-        )
+            Some(
+                satisfied
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &s)| usize::from(s) == groups.len())
+                    .map(|(slot, _)| slot as u32)
+                    .collect(),
+            )
+        })
     }
 
     fn postings_of(&self, term: &str) -> &[Posting] {
