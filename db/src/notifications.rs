@@ -40,13 +40,6 @@ pub struct OutboxEmail {
     pub sent_at: Option<NaiveDateTime>,
 }
 
-pub fn insert_notification(conn: &mut DbConnection, row: &Notification) -> Result<(), DbError> {
-    diesel::insert_into(n::notifications)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
-}
-
 /// Several notifications in one statement.
 pub fn insert_notifications(conn: &mut DbConnection, rows: &[Notification]) -> Result<(), DbError> {
     if rows.is_empty() {

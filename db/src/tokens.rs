@@ -62,15 +62,3 @@ pub fn revoke_user(
     .set(t::revoked_at.eq(Some(at)))
     .execute(conn)
 }
-
-/// Whether the session (refresh-token family) `family` of `user` is still open: some token of it
-/// is not revoked. Logging out or a detected reuse revokes the family and so ends the session.
-pub fn session_active(conn: &mut DbConnection, family: &str, user: &str) -> Result<bool, DbError> {
-    diesel::select(diesel::dsl::exists(
-        t::refresh_tokens
-            .filter(t::family_id.eq(family))
-            .filter(t::user_id.eq(user))
-            .filter(t::revoked_at.is_null()),
-    ))
-    .get_result(conn)
-}

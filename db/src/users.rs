@@ -13,7 +13,9 @@ pub fn insert(conn: &mut DbConnection, new: &NewUser) -> Result<(), DbError> {
 }
 
 /// The user `id` with their organisation, if the session (refresh-token family) `family` of that
-/// user is still open — what every signed-in request needs, in one query.
+/// user is still open — what every signed-in request needs, in one query. A session is open while
+/// some token of its family is not revoked: logging out or a detected reuse revokes the family
+/// and so ends the session.
 pub fn signed_in(
     conn: &mut DbConnection,
     id: &str,
