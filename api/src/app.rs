@@ -88,6 +88,7 @@ impl Application {
             search: std::sync::Arc::new(crate::search::SearchIndex::empty()),
             config: config.clone(),
             metrics,
+            db_turns: tokio::sync::Semaphore::new(config.db_pool_size as usize),
         });
         state
             .db

@@ -136,7 +136,7 @@ impl Database {
         let manager = ConnectionManager::<DbConnection>::new(conn_url);
         let pool = Pool::builder()
             .max_size(max_size)
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(POOL_WAIT)
             // no `SELECT 1` round trip on every checkout: a broken connection is noticed by
             // diesel and dropped by the pool
             .test_on_check_out(false)
@@ -355,6 +355,9 @@ where
 }
 
 const POOL_TIMEOUT: &str = "connection pool timeout: ";
+
+/// How long a caller waits for a pooled connection before the answer is "busy".
+pub const POOL_WAIT: Duration = Duration::from_secs(10);
 
 /// Whether `e` means that no pooled connection became free in time.
 pub fn is_pool_timeout(e: &diesel::result::Error) -> bool {

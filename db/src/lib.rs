@@ -23,7 +23,7 @@ pub mod tokens;
 pub mod users;
 pub mod web_sessions;
 
-pub use connection::{Backend, Database, DbConnection, DbPool};
+pub use connection::{Backend, Database, DbConnection, DbPool, POOL_WAIT as POOL_TIMEOUT};
 
 /// Runs `$body` with `$c` bound to the backend's own connection. The two-backend connection
 /// cannot run a few query forms (`RETURNING`, a multi-row `INSERT`); with this they are still
