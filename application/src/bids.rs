@@ -519,9 +519,7 @@ pub fn submit(
         BidAction::Submit,
     )?;
     let members = jiebang_db::bids::members(conn, &b.id)?;
-    let orgs: Vec<String> = std::iter::once(b.lead_organization_id.clone())
-        .chain(members.iter().map(|m| m.organization_id.clone()))
-        .collect();
+    let orgs = notify::bid_organizations(&b, &members);
     let content = b.content(members.clone());
     bid::check_complete(&content, &c.kpis())?;
     let change = BidStatusChange {

@@ -59,11 +59,7 @@ pub fn notify_organizations<S: AsRef<str>>(
     }
     let mut users =
         jiebang_db::users::active_in_organizations_with_email(conn, &orgs, event.kind())?;
-    // organisation by organisation, each oldest first (as read)
-    users.sort_by_key(|(u, _)| {
-        orgs.iter()
-            .position(|o| u.organization_id.as_deref() == Some(*o))
-    });
+    in_organization_order(&mut users, &orgs, |(u, _)| u);
     notify_users(conn, base_url, &users, event, now)
 }
 
@@ -146,24 +142,38 @@ fn active_users_of(
         return Ok(Vec::new());
     }
     let mut users = jiebang_db::users::active_in_organizations(conn, orgs)?;
-    // stable: within an organisation, oldest first as read
-    users.sort_by_key(|u| {
-        orgs.iter()
-            .position(|o| u.organization_id.as_deref() == Some(*o))
-    });
+    in_organization_order(&mut users, orgs, |u| u);
     Ok(users)
 }
 
-/// The ids of the active users of a bid's lead and of its consortium members: everyone the
-/// bid speaks for, told of its submission, its formal check and the award.
+/// Sorts users organisation by organisation in the order of `orgs`; stable, so within an
+/// organisation they stay as read (oldest first).
+fn in_organization_order<T>(
+    users: &mut [T],
+    orgs: &[&str],
+    user: impl Fn(&T) -> &jiebang_db::models::User,
+) {
+    users.sort_by_key(|t| {
+        let org = user(t).organization_id.as_deref();
+        orgs.iter().position(|o| org == Some(*o))
+    });
+}
+
+/// The organisations a bid speaks for: its lead and its consortium members (`members`, read by
+/// the caller), told of its submission, its formal check and the award.
+pub fn bid_organizations(
+    bid: &jiebang_db::bids::Bid,
+    members: &[jiebang_domain::bid::Member],
+) -> Vec<String> {
+    std::iter::once(bid.lead_organization_id.clone())
+        .chain(members.iter().map(|m| m.organization_id.clone()))
+        .collect()
+}
+
+/// The ids of the active users of the organisations a bid speaks for ([`bid_organizations`]).
 pub fn bid_users(conn: &mut DbConnection, bid: &jiebang_db::bids::Bid) -> Result<Vec<String>> {
-    let mut orgs = vec![bid.lead_organization_id.clone()];
-    orgs.extend(
-        jiebang_db::bids::members(conn, &bid.id)?
-            .into_iter()
-            .map(|m| m.organization_id),
-    );
-    users_of(conn, orgs)
+    let members = jiebang_db::bids::members(conn, &bid.id)?;
+    users_of(conn, bid_organizations(bid, &members))
 }
 
 /// The ids of the active users of the parties to an agreement.

@@ -7,7 +7,8 @@
 //!   instance is followed by a stale read here.
 //! - Writes made by other instances move it through [`watch`]: on PostgreSQL each instance's
 //!   committed writes are followed by `NOTIFY jiebang_changes` from that instance ([`announce`]:
-//!   one notification may cover several writes), and a dedicated `LISTEN` connection hears it; on SQLite a dedicated connection polls `PRAGMA data_version`, which moves
+//!   one notification may cover several writes), and a dedicated `LISTEN` connection hears it;
+//!   on SQLite a dedicated connection polls `PRAGMA data_version`, which moves
 //!   when any other connection, in this process or another, commits. Both poll every
 //!   [`POLL`]. While the watch is not running (not yet started, or the `LISTEN` connection lost
 //!   and not yet back) [`Changes::current`] answers `None` and nothing is cached or served from a
@@ -255,21 +256,16 @@ pub(crate) fn announce(url: String, changes: &Arc<Changes>) {
                     }
                     *pending = false;
                 }
-                let sent = match conn.as_mut() {
-                    Some(pg) => send(pg, &c.instance),
-                    None => diesel::pg::PgConnection::establish(&url)
-                        .map_err(|e| e.to_string())
-                        .and_then(|mut pg| {
-                            let r = send(&mut pg, &c.instance);
-                            conn = Some(pg);
-                            r
-                        }),
-                };
+                // the connection is kept only while it works
+                let sent = match conn.take() {
+                    Some(pg) => Ok(pg),
+                    None => diesel::pg::PgConnection::establish(&url).map_err(|e| e.to_string()),
+                }
+                .and_then(|mut pg| send(&mut pg, &c.instance).map(|()| conn = Some(pg)));
                 if let Err(e) = sent {
                     tracing::warn!(
                         "could not announce committed writes to other instances, retrying: {e}"
                     );
-                    conn = None;
                     *c.unannounced.lock().unwrap_or_else(|e| e.into_inner()) = true;
                     drop(c);
                     std::thread::sleep(POLL * 5);
