@@ -129,8 +129,10 @@ pub struct AuditEntry {
     pub request_id: Option<String>,
 }
 
+/// `None` goes in as `NULL` rather than `DEFAULT` (the same for these columns), which keeps the
+/// statement's text fixed, so diesel keeps it prepared on PostgreSQL.
 #[derive(Debug, Clone, Default, Insertable)]
-#[diesel(table_name = audit_log)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
 pub struct NewAuditEntry {
     pub at: NaiveDateTime,
     pub actor_user_id: Option<String>,

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = crate::schema::notifications)]
+#[diesel(table_name = crate::schema::notifications, treat_none_as_default_value = false)]
 pub struct Notification {
     pub id: String,
     pub user_id: String,
@@ -21,7 +21,7 @@ pub struct Notification {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = crate::schema::email_outbox)]
+#[diesel(table_name = crate::schema::email_outbox, treat_none_as_default_value = false)]
 pub struct OutboxEmail {
     pub id: String,
     pub user_id: Option<String>,
@@ -40,22 +40,33 @@ pub struct OutboxEmail {
     pub sent_at: Option<NaiveDateTime>,
 }
 
-/// Several notifications in one statement.
+/// Several notifications in one statement. One row (the usual case) goes in as a single-row
+/// `INSERT`, which diesel keeps prepared on PostgreSQL; a multi-row one is parsed and planned
+/// each time, since its text depends on the number of rows.
 pub fn insert_notifications(conn: &mut DbConnection, rows: &[Notification]) -> Result<(), DbError> {
-    if rows.is_empty() {
-        return Ok(());
+    match rows {
+        [] => Ok(()),
+        [row] => diesel::insert_into(n::notifications)
+            .values(row)
+            .execute(conn)
+            .map(|_| ()),
+        _ => {
+            let q = diesel::insert_into(n::notifications).values(rows);
+            crate::on_backend!(conn, |c| q.execute(c).map(|_| ()))
+        }
     }
-    let q = diesel::insert_into(n::notifications).values(rows);
-    crate::on_backend!(conn, |c| q.execute(c).map(|_| ()))
 }
 
-/// Several outbox e-mails in one statement.
+/// Several outbox e-mails in one statement (one row as in [`insert_notifications`]).
 pub fn insert_emails(conn: &mut DbConnection, rows: &[OutboxEmail]) -> Result<(), DbError> {
-    if rows.is_empty() {
-        return Ok(());
+    match rows {
+        [] => Ok(()),
+        [row] => insert_email(conn, row),
+        _ => {
+            let q = diesel::insert_into(o::email_outbox).values(rows);
+            crate::on_backend!(conn, |c| q.execute(c).map(|_| ()))
+        }
     }
-    let q = diesel::insert_into(o::email_outbox).values(rows);
-    crate::on_backend!(conn, |c| q.execute(c).map(|_| ()))
 }
 
 pub fn insert_email(conn: &mut DbConnection, row: &OutboxEmail) -> Result<(), DbError> {
