@@ -219,6 +219,14 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Challenge>, DbEr
         .optional()
 }
 
+/// The challenges `ids` (those that exist), in no particular order.
+pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<Challenge>, DbError> {
+    c::challenges
+        .filter(c::id.eq_any(ids))
+        .select(Challenge::as_select())
+        .load(conn)
+}
+
 /// Reads a challenge for a decision that must not interleave with another on the same row
 /// (closing at the deadline vs. accepting a bid, two reviews): on PostgreSQL the row is locked
 /// until the transaction ends (`SELECT … FOR NO KEY UPDATE`: the lock an UPDATE takes, without

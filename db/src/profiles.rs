@@ -44,6 +44,14 @@ pub fn find(conn: &mut DbConnection, org: &str) -> Result<Option<Profile>, DbErr
         .optional()
 }
 
+/// The profiles of the organisations `orgs` (those that have one), in no particular order.
+pub fn find_many(conn: &mut DbConnection, orgs: &[String]) -> Result<Vec<Profile>, DbError> {
+    p::profiles
+        .filter(p::organization_id.eq_any(orgs))
+        .select(Profile::as_select())
+        .load(conn)
+}
+
 pub fn put(conn: &mut DbConnection, row: &Profile) -> Result<(), DbError> {
     diesel::delete(p::profiles.find(&row.organization_id)).execute(conn)?;
     diesel::insert_into(p::profiles)

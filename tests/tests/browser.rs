@@ -293,7 +293,8 @@ on_both_databases! {
         // the bidder's capability profile, from which the platform recommends challenges
         app.put(&format!("/api/v1/organizations/{}/profile", cast.bidder_org), Some(&cast.bidder), &json!({
             "industries": ["新能源"], "keywords": ["氢能", "电解槽", "电解水制氢"],
-            "statement": "学校在氢能领域长期开展碱性电解槽与电解水制氢技术研究，拥有自治区氢能重点实验室。"
+            "statement": "学校在氢能领域长期开展碱性电解槽与电解水制氢技术研究，拥有自治区氢能重点实验室。",
+            "past_projects": ["电解水制氢装备示范项目"]
         })).expect(200);
         app.wait_until("recommended", || {
             app.get("/api/v1/me/recommendations", Some(&cast.bidder)).json.as_array().is_some_and(|r| !r.is_empty())
@@ -310,6 +311,8 @@ on_both_databases! {
             b.open("/workspace").await;
             let recommended = b.text(".recommendations").await;
             assert!(recommended.contains("千标方级电解水制氢关键装备研制") && recommended.contains("推荐理由"), "{recommended}");
+            // the reason names the bidder's own project that speaks to the challenge
+            assert!(recommended.contains("相关项目与平台：电解水制氢装备示范项目（电解水制氢"), "{recommended}");
             b.click(&format!(".recommendations a[href='/challenges/{challenge}']")).await;
             b.wait_for_path(|p| p == format!("/challenges/{challenge}")).await;
             b.click(&format!("a[href='/challenges/{challenge}/bid']")).await;

@@ -59,6 +59,11 @@ on_both_databases! {
         assert_eq!(recs[0]["title"], H2, "{recs:#}");
         assert!(!recs[0]["reasons"]["matched_terms"].as_array().unwrap().is_empty());
         assert_eq!(recs[0]["reasons"]["matched_industry"], "新能源");
+        // reasons a reader can check: the KPI the profile speaks to, the project that speaks to
+        // the challenge, each with the words they share
+        let kpis = &recs[0]["reasons"]["answered_kpis"];
+        assert!(kpis.as_array().unwrap().iter().any(|k| k["text"] == "单槽产氢量 ≥1000Nm³/h" && k["terms"] == json!(["氢"])), "{kpis:#}");
+        assert_eq!(recs[0]["reasons"]["supporting_projects"][0], json!({"text": "风光互补制氢示范项目", "terms": ["风光", "制氢"]}));
         // nothing private: no draft, no pending, no closed challenge, no directed one it is not invited to
         let rec_titles = titles(&recs, "title");
         for private in ["煤基固废", "蒙药材", "露天煤矿", "钕铁硼", "退役光伏"] {
@@ -75,6 +80,12 @@ on_both_databases! {
         assert!(top.contains(&org.as_str()), "{orgs:#}");
         assert!(!orgs[0]["reasons"]["matched_terms"].as_array().unwrap().is_empty());
         assert!(!orgs[1]["reasons"]["matched_terms"].as_array().unwrap().is_empty());
+        // the same evidence from the publisher's side: the university's project, and the KPIs each
+        // organisation's profile speaks to
+        let of = |id: &str| orgs.as_array().unwrap().iter().find(|o| o["organization_id"] == id).unwrap()["reasons"].clone();
+        assert_eq!(of(&org)["supporting_projects"][0]["text"], "风光互补制氢示范项目");
+        let other = if top[0] == org { top[1] } else { top[0] };
+        assert!(of(other)["answered_kpis"].as_array().unwrap().iter().any(|k| k["text"] == "功率调节范围 20%–110%额定功率" && k["terms"] == json!(["功率"])), "{:#}", of(other));
         let publisher_org = app.get("/api/v1/me", Some(&hydrogen)).json["organization"]["id"].clone();
         assert!(orgs.as_array().unwrap().iter().all(|o| o["organization_id"] != publisher_org));
         app.get(&format!("/api/v1/challenges/{h2_id}/recommended-organizations"), Some(&uni)).problem(403, "forbidden");

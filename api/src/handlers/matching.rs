@@ -14,7 +14,7 @@ use jiebang_db::profiles::Profile;
 use jiebang_domain::challenge::{ChallengeStatus, Mode};
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
-use jiebang_domain::matching::Hit;
+use jiebang_domain::matching::{ChallengeDoc, Evidence, Hit};
 use jiebang_domain::validation::bounded_text;
 use jiebang_domain::{Role, Violations};
 use serde::{Deserialize, Serialize};
@@ -179,9 +179,30 @@ pub struct ReasonsView {
     pub matched_industry: Option<String>,
     /// `same_prefecture` | `same_province` | `none` (how close the regions are)
     pub region: String,
+    /// The challenge's KPIs (考核指标) the organisation's profile speaks to, each with the words
+    /// they share: what a reader can check against the two texts.
+    pub answered_kpis: Vec<AnswerView>,
+    /// The organisation's past projects (代表性项目) and platforms that speak to the challenge, each
+    /// with the words they share.
+    pub supporting_projects: Vec<AnswerView>,
 }
 
-fn reasons(h: &Hit) -> ReasonsView {
+/// A KPI or a past project, with the words it shares with the other side.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswerView {
+    pub text: String,
+    pub terms: Vec<String>,
+}
+
+fn reasons(h: &Hit, evidence: Evidence) -> ReasonsView {
+    let view = |a: Vec<jiebang_domain::matching::Answer>| {
+        a.into_iter()
+            .map(|a| AnswerView {
+                text: a.text,
+                terms: a.terms,
+            })
+            .collect()
+    };
     ReasonsView {
         matched_terms: h.reasons.matched_terms.clone(),
         matched_industry: h.reasons.matched_industry.clone(),
@@ -189,6 +210,8 @@ fn reasons(h: &Hit) -> ReasonsView {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default(),
+        answered_kpis: view(evidence.kpis),
+        supporting_projects: view(evidence.projects),
     }
 }
 
@@ -246,42 +269,66 @@ pub async fn recommendations_for(
     })?;
     let doc = crate::search::profile_doc(&profile, &name, &region);
     let now = state.now().naive_utc();
-    let meta = state
-        .search
-        .challenges
-        .read()
-        .unwrap_or_else(|e| e.into_inner());
-    let hits = state
+    let ranked: Vec<(Hit, crate::search::ChallengeMeta)> = {
+        let meta = state
+            .search
+            .challenges
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        let hits = state
+            .search
+            .matcher
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .recommend_challenges_where(&doc, 20, |id| {
+                meta.get(id).is_some_and(|m| {
+                    m.status == ChallengeStatus::Published
+                        && m.bidding_deadline > now
+                        && jiebang_domain::visibility::offered_to(
+                            &m.organization_id,
+                            m.mode,
+                            &org,
+                            || invited.contains(id),
+                        )
+                })
+            });
+        hits.into_iter()
+            .filter_map(|h| meta.get(&h.id).cloned().map(|m| (h, m)))
+            .collect()
+    };
+    // the KPIs the evidence is drawn from: the recommended challenges, read at once
+    let ids: Vec<String> = ranked.iter().map(|(h, _)| h.id.clone()).collect();
+    let challenges: std::collections::HashMap<String, jiebang_db::challenges::Challenge> = state
+        .read(move |conn| Ok(jiebang_db::challenges::find_many(conn, &ids)?))
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let matcher = state
         .search
         .matcher
         .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .recommend_challenges_where(&doc, 20, |id| {
-            meta.get(id).is_some_and(|m| {
-                m.status == ChallengeStatus::Published
-                    && m.bidding_deadline > now
-                    && jiebang_domain::visibility::offered_to(
-                        &m.organization_id,
-                        m.mode,
-                        &org,
-                        || invited.contains(id),
-                    )
-            })
-        });
-    let out: Vec<ChallengeRecommendation> = hits
-        .iter()
-        .filter_map(|h| {
-            meta.get(&h.id).map(|m| ChallengeRecommendation {
+        .unwrap_or_else(|e| e.into_inner());
+    Ok(ranked
+        .into_iter()
+        .map(|(h, m)| {
+            let evidence = challenges
+                .get(&h.id)
+                .map(|c| {
+                    let kpis = ChallengeDoc::kpi_texts(&c.terms(Vec::new()));
+                    matcher.evidence(&kpis, &crate::search::challenge_doc(c), &doc)
+                })
+                .unwrap_or_default();
+            ChallengeRecommendation {
                 challenge_id: h.id.clone(),
-                title: m.title.clone(),
-                industry: m.industry.clone(),
+                title: m.title,
+                industry: m.industry,
                 bidding_deadline: utc(m.bidding_deadline),
                 score: h.score,
-                reasons: reasons(h),
-            })
+                reasons: reasons(&h, evidence),
+            }
         })
-        .collect();
-    Ok(out)
+        .collect())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -325,36 +372,61 @@ pub async fn organizations_for(
         })
         .await?;
     let doc = crate::search::challenge_doc(&c);
-    let orgs = state
-        .search
-        .organizations
-        .read()
-        .unwrap_or_else(|e| e.into_inner());
-    let hits = state
+    let ranked: Vec<(Hit, crate::search::OrgMeta)> = {
+        let orgs = state
+            .search
+            .organizations
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        let hits = state
+            .search
+            .matcher
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .recommend_organizations_where(&doc, 20, |org| {
+                orgs.contains_key(org)
+                    && jiebang_domain::visibility::offered_to(
+                        &c.organization_id,
+                        Mode::parse(&c.mode).unwrap_or(Mode::Open),
+                        org,
+                        || invited.iter().any(|i| i == org),
+                    )
+            });
+        hits.into_iter()
+            .filter_map(|h| orgs.get(&h.id).cloned().map(|o| (h, o)))
+            .collect()
+    };
+    // the profiles the evidence is drawn from, read at once
+    let ids: Vec<String> = ranked.iter().map(|(h, _)| h.id.clone()).collect();
+    let profiles: std::collections::HashMap<String, jiebang_db::profiles::Profile> = state
+        .read(move |conn| Ok(jiebang_db::profiles::find_many(conn, &ids)?))
+        .await?
+        .into_iter()
+        .map(|p| (p.organization_id.clone(), p))
+        .collect();
+    let kpis = ChallengeDoc::kpi_texts(&c.terms(Vec::new()));
+    let matcher = state
         .search
         .matcher
         .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .recommend_organizations_where(&doc, 20, |org| {
-            orgs.contains_key(org)
-                && jiebang_domain::visibility::offered_to(
-                    &c.organization_id,
-                    Mode::parse(&c.mode).unwrap_or(Mode::Open),
-                    org,
-                    || invited.iter().any(|i| i == org),
-                )
-        });
-    let out: Vec<OrganizationRecommendation> = hits
-        .iter()
-        .filter_map(|h| {
-            orgs.get(&h.id).map(|o| OrganizationRecommendation {
+        .unwrap_or_else(|e| e.into_inner());
+    Ok(ranked
+        .into_iter()
+        .map(|(h, o)| {
+            let evidence = profiles
+                .get(&h.id)
+                .map(|p| {
+                    let profile = crate::search::profile_doc(p, &o.name, &o.region_code);
+                    matcher.evidence(&kpis, &doc, &profile)
+                })
+                .unwrap_or_default();
+            OrganizationRecommendation {
                 organization_id: h.id.clone(),
-                name: o.name.clone(),
-                region_code: o.region_code.clone(),
+                name: o.name,
+                region_code: o.region_code,
                 score: h.score,
-                reasons: reasons(h),
-            })
+                reasons: reasons(&h, evidence),
+            }
         })
-        .collect();
-    Ok(out)
+        .collect())
 }

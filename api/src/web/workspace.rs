@@ -410,8 +410,17 @@ async fn agreement_rows(
         .collect())
 }
 
-/// A recommendation's reasons in Chinese: `共同关键词：制氢、电解槽 · 产业领域：新能源 · 同一盟市`.
+/// A recommendation's reasons in Chinese: `共同关键词：制氢、电解槽 · 回应考核指标：单槽产氢量
+/// ≥1000Nm³/h（产氢量） · 相关项目：风光制氢示范（制氢） · 产业领域：新能源 · 同一盟市`.
 pub fn reasons_text(r: &crate::handlers::matching::ReasonsView) -> String {
+    let answers = |items: &[crate::handlers::matching::AnswerView]| {
+        items
+            .iter()
+            .take(3)
+            .map(|a| format!("{}（{}）", a.text, a.terms.join("、")))
+            .collect::<Vec<_>>()
+            .join("；")
+    };
     let mut parts = Vec::new();
     if !r.matched_terms.is_empty() {
         parts.push(format!(
@@ -422,6 +431,15 @@ pub fn reasons_text(r: &crate::handlers::matching::ReasonsView) -> String {
                 .cloned()
                 .collect::<Vec<_>>()
                 .join("、")
+        ));
+    }
+    if !r.answered_kpis.is_empty() {
+        parts.push(format!("回应考核指标：{}", answers(&r.answered_kpis)));
+    }
+    if !r.supporting_projects.is_empty() {
+        parts.push(format!(
+            "相关项目与平台：{}",
+            answers(&r.supporting_projects)
         ));
     }
     if let Some(i) = &r.matched_industry {

@@ -29,6 +29,25 @@ use crate::challenge::Terms;
 use std::borrow::Cow;
 use std::sync::Arc;
 
+/// A text of one side of a recommendation that speaks to the other side, with the terms they
+/// share: a KPI (考核指标) of the challenge, or a past project (代表性项目) or platform of the
+/// organisation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Answer {
+    pub text: String,
+    pub terms: Vec<String>,
+}
+
+/// The reasons of a recommendation that a person can check against the two texts
+/// ([`Matcher::evidence`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Evidence {
+    /// The challenge's KPIs the organisation's profile speaks to.
+    pub kpis: Vec<Answer>,
+    /// The organisation's past projects and platforms that speak to the challenge.
+    pub projects: Vec<Answer>,
+}
+
 /// What the matcher knows of a challenge (榜单).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChallengeDoc {
@@ -47,14 +66,18 @@ pub struct ChallengeDoc {
 }
 
 impl ChallengeDoc {
-    /// The document of a challenge's validated terms.
-    pub fn from_terms(id: &str, terms: &Terms, region_code: &str) -> ChallengeDoc {
-        let kpis = terms
+    /// Each KPI (考核指标) of `terms` as one text: name, target and unit (`单槽产氢量 ≥1000Nm³/h`).
+    pub fn kpi_texts(terms: &Terms) -> Vec<String> {
+        terms
             .kpis
             .iter()
             .map(|k| format!("{} {}{}", k.name, k.target, k.unit))
-            .collect::<Vec<_>>()
-            .join("；");
+            .collect()
+    }
+
+    /// The document of a challenge's validated terms.
+    pub fn from_terms(id: &str, terms: &Terms, region_code: &str) -> ChallengeDoc {
+        let kpis = Self::kpi_texts(terms).join("；");
         ChallengeDoc {
             id: id.to_owned(),
             title: terms.title.clone(),
@@ -349,6 +372,58 @@ impl Matcher {
     ) -> Vec<Hit> {
         self.organizations
             .search(&self.challenge_query(challenge), k, filter)
+    }
+
+    /// What a person can check a recommendation against: which of the challenge's KPIs (考核指标,
+    /// `kpis`, one text each) the organisation's profile speaks to, and which of the profile's
+    /// past projects and platforms speak to the challenge, each with the terms the two sides
+    /// share. A term inside a longer shared term of the same text is left out (`电解槽` rather
+    /// than also `电解`). Texts that share nothing are not listed.
+    pub fn evidence(
+        &self,
+        kpis: &[String],
+        challenge: &ChallengeDoc,
+        profile: &ProfileDoc,
+    ) -> Evidence {
+        let analyzer = self.analyzer();
+        let terms_of = |texts: Vec<Cow<'_, str>>| -> rustc_hash::FxHashSet<String> {
+            texts.iter().flat_map(|t| analyzer.terms(t)).collect()
+        };
+        let profile_terms = terms_of(profile.field_texts());
+        let challenge_terms = terms_of(challenge.field_texts());
+        let answer = |text: &String, other: &rustc_hash::FxHashSet<String>| {
+            let mut shared: Vec<String> = Vec::new();
+            for t in analyzer.terms(text) {
+                if other.contains(&t) && !shared.contains(&t) {
+                    shared.push(t);
+                }
+            }
+            let terms: Vec<String> = shared
+                .iter()
+                .filter(|t| {
+                    !shared
+                        .iter()
+                        .any(|u| u.len() > t.len() && u.contains(t.as_str()))
+                })
+                .cloned()
+                .collect();
+            (!terms.is_empty()).then(|| Answer {
+                text: text.clone(),
+                terms,
+            })
+        };
+        Evidence {
+            kpis: kpis
+                .iter()
+                .filter_map(|k| answer(k, &profile_terms))
+                .collect(),
+            projects: profile
+                .past_projects
+                .iter()
+                .chain(&profile.platforms)
+                .filter_map(|p| answer(p, &challenge_terms))
+                .collect(),
+        }
     }
 
     /// The challenge list's keyword search (`q`): ids of the indexed challenges containing every

@@ -131,6 +131,43 @@ fn the_hydrogen_profile_gets_the_electrolysis_challenge_first_with_its_terms() {
 }
 
 #[test]
+fn evidence_names_the_kpis_and_the_projects_that_answer_each_other() {
+    let m = matcher();
+    let challenge = &demo_challenges()[0];
+    let kpis: Vec<String> = challenge.kpis_text.split('；').map(str::to_owned).collect();
+    let mut profile = hydrogen_profile();
+    profile.statement.push_str("电解槽单槽产氢量达到1000标方。");
+    profile.past_projects.push("苜蓿青贮饲料加工".into());
+    let e = m.evidence(&kpis, challenge, &profile);
+    // the first KPI (单槽产氢量) is answered; power range and energy use are not in the profile
+    assert_eq!(e.kpis.len(), 1, "{e:#?}");
+    assert_eq!(e.kpis[0].text, kpis[0]);
+    assert_eq!(e.kpis[0].terms, vec!["单槽", "产氢量"]);
+    // the wind-solar hydrogen project speaks to the challenge, the alfalfa one does not; the
+    // platform (氢能装备) does
+    let texts: Vec<&str> = e.projects.iter().map(|a| a.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        vec![
+            "风光制氢一体化示范项目电解槽供货",
+            "自治区氢能装备工程技术研究中心"
+        ],
+        "{e:#?}"
+    );
+    // 电解槽 is not in the challenge (it says 电解水制氢): 电解 is what the project shares with it
+    assert_eq!(e.projects[0].terms, vec!["风光制氢", "电解"]);
+    // a term inside a longer shared term of the same text is not repeated
+    for a in e.kpis.iter().chain(&e.projects) {
+        for t in &a.terms {
+            assert!(
+                !a.terms.iter().any(|u| u != t && u.contains(t.as_str())),
+                "{a:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_profile_of_only_two_words_is_enough() {
     let m = matcher();
     let profile = ProfileDoc {
