@@ -79,6 +79,13 @@ pub fn list(conn: &mut DbConnection, lead: Option<&str>) -> Result<Vec<Consortiu
 }
 
 /// Every consortium in a state (statistics).
+pub fn count_with_status(conn: &mut DbConnection, status: &str) -> Result<i64, DbError> {
+    c::consortia
+        .filter(c::status.eq(status))
+        .count()
+        .get_result(conn)
+}
+
 pub fn with_status(conn: &mut DbConnection, status: &str) -> Result<Vec<Consortium>, DbError> {
     c::consortia
         .filter(c::status.eq(status))

@@ -152,6 +152,15 @@ on_both_databases! {
         assert_eq!(funnel["fiscal_signed"], 3_000_000);
         assert_eq!(funnel["enterprise_signed"], 6_000_000);
         assert_eq!(funnel["leverage"], 2.0);
+        // and so do the public headline figures, counted by the database
+        let overview = app.get("/api/v1/stats/overview", None).expect(200).json;
+        assert_eq!(
+            (&overview["challenges_awarded"], &overview["agreements_signed"], &overview["fiscal_signed"], &overview["enterprise_signed"]),
+            (&json!(1), &json!(2), &json!(3_000_000), &json!(6_000_000)),
+            "{overview}"
+        );
+        let verified = app.state.db.read(jiebang_db::stats::organizations).unwrap().into_iter().filter(|o| o.2 == "verified").count();
+        assert_eq!(overview["organizations_verified"], verified as i64, "{overview}");
         let csv = app.raw("GET", "/api/v1/exports/agreements.csv", Some(&cast.official), None, vec![]);
         assert_eq!(csv.body.lines().count(), 3);
         assert!(csv.body.contains("赛马制：千标方级电解水制氢关键装备"));

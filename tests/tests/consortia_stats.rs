@@ -40,6 +40,7 @@ on_both_databases! {
         app.post(&format!("/api/v1/consortia/{}/revoke", ids[0]), Some(&cast.publisher), &json!({"reason": "材料不实"})).problem(403, "forbidden");
         app.post(&format!("/api/v1/consortia/{}/revoke", ids[0]), Some(&cast.official), &json!({"reason": "材料不实"})).expect(200);
         assert_eq!(app.get("/api/v1/consortia", None).expect(200).json.as_array().unwrap().len(), 49);
+        assert_eq!(app.get("/api/v1/stats/overview", None).expect(200).json["consortia_filed"], 49);
         app.get(&format!("/api/v1/consortia/{}", ids[0]), None).problem(404, "not_found");
         // only an enterprise leads one
         app.post("/api/v1/consortia", Some(&cast.bidder), &json!({"name": "高校牵头", "industry_direction": "x", "members": [member]}))

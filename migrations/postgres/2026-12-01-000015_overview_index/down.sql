@@ -1,0 +1,1 @@
+DROP INDEX challenges_mode_status_idx;
