@@ -217,6 +217,22 @@ impl SearchIndex {
 }
 
 impl SearchIndex {
+    /// The matcher, for reading. The locks are only ever held to read or to upsert whole
+    /// entries, so one left poisoned by a panic still holds a usable index.
+    pub fn matcher(&self) -> std::sync::RwLockReadGuard<'_, Matcher> {
+        self.matcher.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The indexed challenges' metadata, for reading (as [`SearchIndex::matcher`]).
+    pub fn challenge_meta(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, ChallengeMeta>> {
+        self.challenges.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The indexed organisations' names and regions, for reading (as [`SearchIndex::matcher`]).
+    pub fn organization_meta(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, OrgMeta>> {
+        self.organizations.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Puts one challenge's current state in the index (a challenge never published is left out).
     pub fn sync_challenge(
         &self,

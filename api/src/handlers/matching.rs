@@ -270,16 +270,10 @@ pub async fn recommendations_for(
     let doc = crate::search::profile_doc(&profile, &name, &region);
     let now = state.now().naive_utc();
     let ranked: Vec<(Hit, crate::search::ChallengeMeta)> = {
-        let meta = state
-            .search
-            .challenges
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let meta = state.search.challenge_meta();
         let hits = state
             .search
-            .matcher
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .matcher()
             .recommend_challenges_where(&doc, 20, |id| {
                 meta.get(id).is_some_and(|m| {
                     m.status == ChallengeStatus::Published
@@ -304,11 +298,7 @@ pub async fn recommendations_for(
         .into_iter()
         .map(|c| (c.id.clone(), c))
         .collect();
-    let matcher = state
-        .search
-        .matcher
-        .read()
-        .unwrap_or_else(|e| e.into_inner());
+    let matcher = state.search.matcher();
     Ok(ranked
         .into_iter()
         .map(|(h, m)| {
@@ -373,16 +363,10 @@ pub async fn organizations_for(
         .await?;
     let doc = crate::search::challenge_doc(&c);
     let ranked: Vec<(Hit, crate::search::OrgMeta)> = {
-        let orgs = state
-            .search
-            .organizations
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let orgs = state.search.organization_meta();
         let hits = state
             .search
-            .matcher
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .matcher()
             .recommend_organizations_where(&doc, 20, |org| {
                 orgs.contains_key(org)
                     && jiebang_domain::visibility::offered_to(
@@ -405,11 +389,7 @@ pub async fn organizations_for(
         .map(|p| (p.organization_id.clone(), p))
         .collect();
     let kpis = ChallengeDoc::kpi_texts(&c.terms(Vec::new()));
-    let matcher = state
-        .search
-        .matcher
-        .read()
-        .unwrap_or_else(|e| e.into_inner());
+    let matcher = state.search.matcher();
     Ok(ranked
         .into_iter()
         .map(|(h, o)| {
