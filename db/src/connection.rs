@@ -403,6 +403,26 @@ mod tests {
         Error::DatabaseError(kind, Box::new(message.to_owned()))
     }
 
+    /// `.cargo/config.toml` builds SQLite with its query planner stability guarantee: without
+    /// it every query with a bound `LIMIT` is parsed and planned again at each execution.
+    #[test]
+    fn sqlite_is_built_with_the_planner_stability_guarantee() {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
+            .load(&mut c)
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
+            "SQLite was built without SQLITE_ENABLE_QPSG (LIBSQLITE3_FLAGS in .cargo/config.toml)"
+        );
+    }
+
     #[test]
     fn a_lost_connection_is_told_from_other_failures() {
         assert!(is_connection_lost(&db_error(K::ClosedConnection, "closed")));

@@ -21,6 +21,18 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Organization>, D
         .optional()
 }
 
+/// The names of these organisations, by id (unknown ids are left out).
+pub fn names(
+    conn: &mut DbConnection,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, String>, DbError> {
+    let rows: Vec<(String, String)> = o::organizations
+        .filter(o::id.eq_any(ids))
+        .select((o::id, o::name))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 pub fn credit_code_taken(conn: &mut DbConnection, code: &str) -> Result<bool, DbError> {
     diesel::select(diesel::dsl::exists(
         o::organizations.filter(o::credit_code.eq(code)),

@@ -813,20 +813,22 @@ pub async fn list_page(
             } else {
                 Default::default()
             };
-            let mut names = std::collections::HashMap::new();
+            // the publishers' names, one query for the page
+            let mut publishers: Vec<&str> =
+                rows.iter().map(|c| c.organization_id.as_str()).collect();
+            publishers.sort_unstable();
+            publishers.dedup();
+            let names = jiebang_db::organizations::names(conn, &publishers)?;
             // the caller's live bids are read once for the page, not per challenge
             let caller = auth.as_ref().map(|a| &a.0);
             let live = LiveBids::load(conn, caller)?;
             let mut items = Vec::with_capacity(rows.len());
 
             for c in &rows {
-                if !names.contains_key(&c.organization_id) {
-                    let n = publisher_name(conn, &c.organization_id)?;
-                    names.insert(c.organization_id.clone(), n);
-                }
                 let full = mine || is_staff;
                 let count = counts.get(&c.id).copied().unwrap_or(0);
-                let mut v = view(c, &names[&c.organization_id], count, full, None);
+                let name = names.get(&c.organization_id).map_or("", String::as_str);
+                let mut v = view(c, name, count, full, None);
                 v.counts = watched.remove(&c.id).map(Into::into);
                 let facts = Facts::with(conn, &st.ctx, c, caller, &live)?;
                 v.actions = Some(challenge_actions::actions(&facts));
