@@ -74,8 +74,15 @@ impl Application {
             metrics.cache_hits.clone(),
             metrics.cache_misses.clone(),
         );
+        // the signed-in callers' session checks, kept on the same terms (see `auth::extractor`)
+        let sessions = crate::public_cache::PublicCache::new(
+            db.changes().clone(),
+            metrics.session_hits.clone(),
+            metrics.session_misses.clone(),
+        );
         let state = web::Data::new(AppState {
             public,
+            sessions,
             db,
             clock,
             ctx,

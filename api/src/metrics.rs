@@ -29,6 +29,9 @@ pub struct Metrics {
     pub cache_hits: IntCounter,
     pub cache_misses: IntCounter,
     cache_entries: IntGauge,
+    /// Counted by the session cache (`crate::auth::extractor`).
+    pub session_hits: IntCounter,
+    pub session_misses: IntCounter,
 }
 
 impl Default for Metrics {
@@ -97,12 +100,28 @@ impl Metrics {
                 "public_cache_entries",
                 "Entries in this instance's public cache that may still be served",
             ),
+            session_hits: IntCounter::new(
+                "session_cache_hits_total",
+                "Signed-in requests whose session check was answered from this instance's cache",
+            )
+            .expect("valid metric"),
+            session_misses: IntCounter::new(
+                "session_cache_misses_total",
+                "Signed-in requests whose session was read from the database",
+            )
+            .expect("valid metric"),
             registry,
         };
         let r = &m.registry;
         r.register(Box::new(m.requests.clone()))
             .expect("registered once");
-        for c in [&m.login_refusals, &m.cache_hits, &m.cache_misses] {
+        for c in [
+            &m.login_refusals,
+            &m.cache_hits,
+            &m.cache_misses,
+            &m.session_hits,
+            &m.session_misses,
+        ] {
             r.register(Box::new(c.clone())).expect("registered once");
         }
         for g in [&m.outbox_oldest, &m.scheduler_lag, &m.scheduler_last_tick] {

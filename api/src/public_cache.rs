@@ -16,6 +16,9 @@
 //! - only anonymous reads are cached: what a signed-in caller sees (directed challenges, full
 //!   views, `actions`) is always read afresh, so a cached view can only be the public one.
 //!
+//! A second instance of the same cache, `AppState::sessions`, keeps the signed-in callers' session
+//! checks on the same terms, each under its own user and session ids (`auth::extractor`).
+//!
 //! Every public read, cached or not, carries a strong ETag (a hash of the body) and answers
 //! `If-None-Match` with 304; `Cache-Control: no-cache` makes clients ask each time.
 

@@ -25,6 +25,9 @@ pub struct AppState {
     pub ctx: jiebang_application::Ctx,
     /// Anonymous public reads built once and reused until the data under them changes.
     pub public: crate::public_cache::PublicCache,
+    /// Signed-in callers as their session check found them, reused until the data under them
+    /// changes (`auth::extractor`).
+    pub sessions: crate::public_cache::PublicCache,
     /// Requests' database work, admitted as many at a time as the pool has connections and in
     /// the order it arrived. The pool's own wait is not first-come first-served: under load a
     /// request could be passed over again and again (uncached reads had a p99 of hundreds of

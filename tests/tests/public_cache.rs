@@ -193,6 +193,24 @@ on_both_databases! {
         eprintln!("the peer followed in {:?}", since.elapsed());
     }
 
+    // signed-in callers' session checks are kept on the same terms (api/src/auth/extractor.rs);
+    // on this instance a sign-out or a deactivation ends the session at once (foundation.rs)
+    fn another_instance_ends_a_signed_out_session_within_the_watch_delay(app) {
+        let _cast = app.cast();
+        let peer = app.spawn_peer();
+        let tokens = app.login("bidder@imu.edu.cn", jiebang_tests::PASSWORD);
+        let access = tokens["access_token"].as_str().unwrap();
+        // the peer checks the session, and keeps the answer
+        assert_eq!(peer.get("/api/v1/me", Some(access)).expect(200).json["role"], "org_admin");
+        peer.get("/api/v1/me", Some(access)).expect(200);
+        app.post("/api/v1/auth/logout", None, &json!({"refresh_token": tokens["refresh_token"]}))
+            .expect(204);
+        app.get("/api/v1/me", Some(access)).problem(401, "invalid_token");
+        peer.wait_until("the peer refuses the ended session", || {
+            peer.get("/api/v1/me", Some(access)).status == 401
+        });
+    }
+
     fn the_hall_and_the_headline_figures_follow_each_change(app) {
         let cast = app.cast();
         let figures = |app: &TestApp| app.get("/api/v1/stats/overview", None).expect(200).json;

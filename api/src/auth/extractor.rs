@@ -45,6 +45,17 @@ async fn authenticate(
         .jwt
         .verify(&token, state.now())
         .ok_or_else(invalid_token)?;
+    // The session check's answer is kept, like the public reads, until the database's change
+    // counter moves (`crate::public_cache`): any committed write here (a sign-out, a revoked
+    // session, a deactivated user, an organisation's new status) moves it before it is
+    // acknowledged, and another instance's within the change watch's bound. Only a session
+    // found open and active is kept, under its own user and session ids.
+    let key = format!("{}/{}", claims.sub, claims.sid);
+    if let Some(caller) = state.sessions.get_value::<Caller>(&key) {
+        return Ok(Some(Auth(Caller::clone(&caller))));
+    }
+    state.metrics.session_misses.inc();
+    let ticket = state.sessions.ticket();
     let auth = state
         .read(move |conn| {
             // the user, their organisation and whether the session is open: one query
@@ -65,7 +76,9 @@ async fn authenticate(
             })))
         })
         .await?;
-    auth.map(Some).ok_or_else(invalid_token)
+    let auth = auth.ok_or_else(invalid_token)?;
+    state.sessions.put_value(ticket, key, auth.0.clone());
+    Ok(Some(auth))
 }
 
 impl FromRequest for Auth {
