@@ -29,7 +29,7 @@ pub struct Metrics {
     pub cache_hits: IntCounter,
     pub cache_misses: IntCounter,
     cache_entries: IntGauge,
-    /// Counted by the session cache (`crate::auth::extractor`).
+    /// Counted by the session cache (`AppState::sessions`, read by the `Auth` extractor).
     pub session_hits: IntCounter,
     pub session_misses: IntCounter,
 }
