@@ -14,6 +14,7 @@ pub mod ocds;
 pub mod organization;
 pub mod password;
 pub mod region;
+pub mod signing;
 pub mod user;
 pub mod validation;
 pub mod visibility;
