@@ -71,14 +71,7 @@ pub fn overview_counts(
     use crate::schema::organizations::dsl as o;
     let public = || c::challenges.filter(c::mode.eq(mode));
     Ok(OverviewCounts {
-        // every status named, so that the (status, mode, published_at, id) index answers it
-        // by seeks (its leading column must be constrained; migration 000016 says why the
-        // mode does not lead)
-        published: public()
-            .filter(c::status.eq_any(ChallengeStatus::ALL.iter().map(|s| s.as_str())))
-            .filter(c::published_at.is_not_null())
-            .count()
-            .get_result(conn)?,
+        published: published_count(conn, mode)?,
         open: public()
             .filter(c::status.eq(open_status))
             .count()
@@ -98,6 +91,26 @@ pub fn overview_counts(
             .count()
             .get_result(conn)?,
     })
+}
+
+/// Challenges of `mode` ever published. On SQLite every status is named, so that its
+/// (status, mode, published_at, id) index answers by seeks (its leading column must be
+/// constrained; migration 000016 says why the mode does not lead there): 1 ms against 4 ms for
+/// a scan of the index at 10 000. PostgreSQL keeps migration 000015's (mode, status,
+/// published_at) index, where the plain condition is the faster one (16.6 against 31 ms at
+/// 100 000).
+fn published_count(conn: &mut DbConnection, mode: &str) -> Result<i64, DbError> {
+    use crate::schema::challenges::dsl as c;
+    let published = c::challenges
+        .filter(c::mode.eq(mode))
+        .filter(c::published_at.is_not_null());
+    match conn {
+        DbConnection::Sqlite(_) => published
+            .filter(c::status.eq_any(ChallengeStatus::ALL.iter().map(|s| s.as_str())))
+            .count()
+            .get_result(conn),
+        DbConnection::Postgresql(_) => published.count().get_result(conn),
+    }
 }
 
 /// The agreements in one of `statuses` on challenges of `mode`, oldest first.
