@@ -11,7 +11,7 @@ use crate::views::utc;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use jiebang_db::profiles::Profile;
-use jiebang_domain::challenge::{ChallengeStatus, Mode};
+use jiebang_domain::challenge::ChallengeStatus;
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::matching::{ChallengeDoc, Evidence, Hit};
@@ -371,7 +371,7 @@ pub async fn organizations_for(
                 orgs.contains_key(org)
                     && jiebang_domain::visibility::offered_to(
                         &c.organization_id,
-                        Mode::parse(&c.mode).unwrap_or(Mode::Open),
+                        c.mode(),
                         org,
                         || invited.iter().any(|i| i == org),
                     )

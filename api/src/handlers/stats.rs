@@ -15,6 +15,7 @@ use jiebang_domain::bid::BidStatus;
 use jiebang_domain::challenge::{ChallengeStatus, Mode};
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
+use jiebang_domain::organization::{ConsortiumStatus, OrganizationStatus};
 use jiebang_domain::Role;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -169,7 +170,7 @@ async fn count_overview(state: &AppState) -> ApiResult<Overview> {
                 ChallengeStatus::Published.as_str(),
                 AWARDED,
                 HANDED_IN,
-                "verified",
+                OrganizationStatus::Verified.as_str(),
             )?;
             let signed = jiebang_db::stats::agreements_of(conn, open, SIGNED)?
                 .into_iter()
@@ -183,7 +184,10 @@ async fn count_overview(state: &AppState) -> ApiResult<Overview> {
                 agreements_signed: signed.len() as i64,
                 fiscal_signed: signed.iter().map(|t| t.fiscal_amount).sum(),
                 enterprise_signed: signed.iter().map(|t| t.enterprise_amount).sum(),
-                consortia_filed: jiebang_db::consortia::count_with_status(conn, "filed")?,
+                consortia_filed: jiebang_db::consortia::count_with_status(
+                    conn,
+                    ConsortiumStatus::Filed.as_str(),
+                )?,
                 organizations_verified: counts.organizations_verified,
             })
         })
