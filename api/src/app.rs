@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub enum StartError {
     #[error("database: {0}")]
     Database(#[from] jiebang_db::connection::ConnectError),
-    #[error("JWT secret: {0}")]
+    #[error("secret: {0}")]
     Secret(String),
     #[error("configuration: {0}")]
     Config(String),
@@ -56,7 +56,20 @@ impl Application {
         let secret = secret::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)
             .map_err(StartError::Secret)?;
         let rules = config.challenge_rules().map_err(StartError::Config)?;
+        let keys = std::sync::Arc::new(config.keyring().map_err(StartError::Secret)?);
+        // the platform's signing key: made (and sealed under the master key) on the first start
+        db.write(|conn| {
+            jiebang_application::signing::ensure_key(
+                conn,
+                &keys,
+                jiebang_application::signing::Owner::Platform,
+                clock.now(),
+            )
+            .map(|_| ())
+        })
+        .map_err(|e| StartError::Config(format!("platform signing key: {e}")))?;
         let ctx = jiebang_application::Ctx {
+            keys,
             clock: clock.clone(),
             settings: std::sync::Arc::new(jiebang_application::Settings {
                 public_url: config.public_url.clone(),
@@ -126,6 +139,10 @@ impl Application {
                 )
                 .wrap(from_fn(request_id::middleware))
                 .service(web::resource("/healthz").route(web::get().to(handlers::ops::healthz)))
+                .service(
+                    web::resource("/.well-known/jiebang-keys.json")
+                        .route(web::get().to(handlers::keys::well_known)),
+                )
                 .service(web::resource("/readyz").route(web::get().to(handlers::ops::readyz)))
                 .service(web::resource("/metrics").route(web::get().to(handlers::ops::metrics)))
                 .service(

@@ -1,4 +1,5 @@
-//! The `jiebang` command line: `serve` (default), `migrate`, `demo`, `backup`, `user create`.
+//! The `jiebang` command line: `serve` (default), `migrate`, `demo`, `backup`, `user create`,
+//! `verify FILE`, `audit verify|seal`, `keys rotate-platform|reseal`.
 
 use crate::accounts::NewAccount;
 use crate::app::{open_database, Application};
@@ -51,6 +52,51 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Check an agreement's evidence document (`GET /api/v1/agreements/{id}/evidence`) offline:
+    /// the terms' hashes, every SM2 signature and countersignature. Needs no database and no
+    /// configuration. Exits 0 when every check passes, 1 otherwise.
+    Verify {
+        /// The evidence JSON file.
+        file: std::path::PathBuf,
+        /// A platform key id (from /.well-known/jiebang-keys.json) the countersignatures must be
+        /// made with; repeat for several. Without it, any key that verifies is accepted.
+        #[arg(long = "platform-key")]
+        platform_keys: Vec<String>,
+    },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// The signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the audit chain and its signed checkpoints; name the first entry that does not fit.
+    /// Exits 0 when the chain is intact, 1 otherwise.
+    Verify {
+        /// A platform key id the checkpoints must be signed with; repeat for several.
+        #[arg(long = "platform-key")]
+        platform_keys: Vec<String>,
+    },
+    /// Chain every entry not chained yet and sign a checkpoint of the head now (the service's
+    /// scheduler does this every few seconds).
+    Seal,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Retire the platform's signing key and make a new one; what the old key signed stays
+    /// verifiable. Running instances pick the new key up for their next signature.
+    RotatePlatform,
+    /// Seal every key the platform keeps again under the current master key (after a master
+    /// key rotation; the previous ones are given in JIEBANG_MASTER_KEYS_PREVIOUS).
+    Reseal,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,7 +149,8 @@ pub fn run() -> ExitCode {
             .map_err(|e| e.to_string())
             .and_then(|db| {
                 let rules = cli.config.challenge_rules()?;
-                crate::demo::run(&db, &rules)
+                let keys = cli.config.keyring()?;
+                crate::demo::run(&db, &rules, &keys)
             })
             .map(|summary| println!("{summary}")),
         Command::Backup { file } => backup(&cli.config, &file),
@@ -117,6 +164,17 @@ pub fn run() -> ExitCode {
                     organization,
                 },
         } => create_user(&cli.config, &role, &email, &password, &name, organization),
+        Command::Verify {
+            file,
+            platform_keys,
+        } => return verify_file(&file, &platform_keys),
+        Command::Audit {
+            command: AuditCommand::Verify { platform_keys },
+        } => return audit_verify(&cli.config, &platform_keys),
+        Command::Audit {
+            command: AuditCommand::Seal,
+        } => audit_seal(&cli.config),
+        Command::Keys { command } => keys_command(&cli.config, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -133,6 +191,127 @@ fn serve(config: Config) -> Result<(), String> {
         tracing::info!(bind = %config.bind, port = app.port(), database = app.state().db.backend().as_str(), "jiebang is serving");
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
+}
+
+/// `jiebang verify FILE`: prints every check with ✓ or ✗.
+pub fn verify_file(file: &std::path::Path, platform_keys: &[String]) -> ExitCode {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let evidence: jiebang_domain::evidence::Evidence = match serde_json::from_str(&text) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {} is not an evidence document: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let pinned = (!platform_keys.is_empty()).then_some(platform_keys);
+    let report = jiebang_domain::evidence::verify(&evidence, pinned);
+    println!("agreement {} ({})", evidence.agreement_id, evidence.status);
+    println!("  terms SM3     {}", evidence.terms_sm3);
+    println!("  terms SHA-256 {}", evidence.terms_sha256);
+    for c in &report.checks {
+        match &c.outcome {
+            Ok(()) => println!("✓ {}", c.what),
+            Err(why) => println!("✗ {}: {why}", c.what),
+        }
+    }
+    if report.ok() {
+        println!("verified: every hash and signature checks / 验证通过");
+        ExitCode::SUCCESS
+    } else {
+        println!("NOT verified / 验证未通过");
+        ExitCode::FAILURE
+    }
+}
+
+/// `jiebang audit verify`.
+fn audit_verify(config: &Config, platform_keys: &[String]) -> ExitCode {
+    let report = match open_database(config) {
+        Ok(db) => db.read(|conn| {
+            let pinned = (!platform_keys.is_empty()).then_some(platform_keys);
+            jiebang_application::signing::verify_chain(conn, pinned)
+        }),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}: {}", e.code, e.detail);
+            return ExitCode::from(2);
+        }
+    };
+    println!(
+        "audit chain: {} entries walked, head {} at seq {}, {} signed checkpoints, {} entries not chained yet",
+        report.entries, report.head.1, report.head.0, report.checkpoints, report.unchained
+    );
+    match report.fault {
+        None => {
+            println!("intact / 审计链完整");
+            ExitCode::SUCCESS
+        }
+        Some(f) => {
+            println!("TAMPERED / 审计链被篡改: {f}");
+            if let Some(id) = f.entry_id() {
+                println!("first entry that does not fit: audit_log.id = {id}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `jiebang audit seal`.
+fn audit_seal(config: &Config) -> Result<(), String> {
+    let db = open_database(config).map_err(|e| e.to_string())?;
+    let keys = config.keyring()?;
+    let now = chrono::Utc::now();
+    let mut total = 0;
+    loop {
+        let done = db
+            .write(|conn| {
+                jiebang_application::signing::chain_pending(
+                    conn,
+                    &keys,
+                    now,
+                    chrono::TimeDelta::zero(),
+                    10_000,
+                )
+            })
+            .map_err(|e: jiebang_application::Error| format!("{}: {}", e.code, e.detail))?;
+        total += done.entries;
+        if done.entries < 10_000 {
+            println!(
+                "chained {total} entries; checkpoint at seq {:?}",
+                done.checkpoint
+            );
+            return Ok(());
+        }
+    }
+}
+
+fn keys_command(config: &Config, command: KeysCommand) -> Result<(), String> {
+    let db = open_database(config).map_err(|e| e.to_string())?;
+    let keys = config.keyring()?;
+    let now = chrono::Utc::now();
+    let out = db
+        .write(|conn| match command {
+            KeysCommand::RotatePlatform => {
+                jiebang_application::signing::rotate_platform_key(conn, &keys, now)
+                    .map(|k| format!("platform key is now {}", k.id))
+            }
+            KeysCommand::Reseal => jiebang_application::signing::reseal(conn, &keys)
+                .map(|n| format!("{n} keys sealed under master key {}", keys.current_id())),
+        })
+        .map_err(|e: jiebang_application::Error| format!("{}: {}", e.code, e.detail))?;
+    println!("{out}");
+    Ok(())
 }
 
 /// `jiebang backup FILE`: the database named by the configuration, copied to `file`.

@@ -33,6 +33,23 @@ pub struct Config {
     #[arg(long, env = "JIEBANG_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
 
+    /// Master key (at least 32 bytes) sealing the SM2 private keys the platform keeps for
+    /// itself, organisations and officials (SM4-GCM). Default: generated on first start and kept
+    /// in `<data dir>/master-key` (mode 0600). Set it — the same on every instance — when
+    /// instances share no data dir. Never logged, never in a response (docs/security.md).
+    #[arg(long, env = "JIEBANG_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+
+    /// Previous master keys, comma-separated, after a rotation: they still open the keys they
+    /// sealed until `jiebang keys reseal` seals those under the current master key.
+    #[arg(long, env = "JIEBANG_MASTER_KEYS_PREVIOUS", hide_env_values = true)]
+    pub master_keys_previous: Option<String>,
+
+    /// How often the platform signs a checkpoint of the audit chain's head, in seconds (when
+    /// entries were added since the last one).
+    #[arg(long, env = "JIEBANG_AUDIT_CHECKPOINT_SECONDS", default_value_t = 60)]
+    pub audit_checkpoint_seconds: i64,
+
     /// SMTP server for e-mail (`smtp://host:25`, `smtp://user:pass@host:587?tls=starttls`,
     /// `smtps://user:pass@host:465`). Without it e-mails are written as `.eml` files to
     /// `<data dir>/outbox/`.
@@ -155,6 +172,37 @@ impl Config {
             config: Config,
         }
         Wrapper::parse_from(["jiebang"]).config
+    }
+
+    /// The master keys: the configured (or kept) current one, then the previous ones.
+    pub fn keyring(&self) -> Result<jiebang_application::signing::Keyring, String> {
+        use jiebang_domain::sealing::MasterKey;
+        let current = crate::auth::secret::load_or_create_named(
+            self.master_key.as_deref(),
+            &self.data_dir,
+            crate::auth::secret::MASTER_KEY_FILE,
+            "JIEBANG_MASTER_KEY",
+        )?;
+        let mut previous = Vec::new();
+        for s in self
+            .master_keys_previous
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            if s.len() < 32 {
+                return Err(
+                    "each of JIEBANG_MASTER_KEYS_PREVIOUS must be at least 32 bytes".into(),
+                );
+            }
+            previous.push(MasterKey::from_secret(s.as_bytes()));
+        }
+        Ok(jiebang_application::signing::Keyring::new(
+            MasterKey::from_secret(&current),
+            previous,
+        ))
     }
 
     /// The effective database URL.

@@ -8,6 +8,7 @@ use crate::audit::{self, Actor};
 use crate::auth::hashing::hash_blocking;
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Duration, Utc};
+use jiebang_application::signing::{countersign_registration, micros, sign_terms, Keyring};
 use jiebang_db::challenges::{NewChallenge, StatusChange, TermsRow};
 use jiebang_db::models::NewOrganization;
 use jiebang_db::{Database, DbConnection};
@@ -304,16 +305,17 @@ fn credit_code(prefix: &str, region: &str, n: usize) -> String {
 }
 
 /// Fills `db` (which must have no organisations yet). Returns a summary for the console.
-pub fn run(db: &Database, rules: &Rules) -> Result<String, String> {
+pub fn run(db: &Database, rules: &Rules, keys: &Keyring) -> Result<String, String> {
     let now = Utc::now();
     let hash = hash_blocking(PASSWORD);
-    db.write(|conn| fill(conn, rules, now, &hash))
+    db.write(|conn| fill(conn, rules, keys, now, &hash))
         .map_err(|e: ApiError| format!("{}: {}", e.code, e.detail))
 }
 
 fn fill(
     conn: &mut DbConnection,
     rules: &Rules,
+    keys: &Keyring,
     now: DateTime<Utc>,
     hash: &str,
 ) -> ApiResult<String> {
@@ -493,7 +495,8 @@ fn fill(
     for (id, deadline) in &evaluating {
         evaluation_under_way(conn, id, *deadline, &org_ids, &user_ids, &by_email)?;
     }
-    contracted_project(conn, rules, now, &org_ids, &user_ids)?;
+    let official = &by_email["official@demo.jiebang.cn"];
+    contracted_project(conn, rules, keys, now, &org_ids, &user_ids, official)?;
     consortia(conn, now, &org_ids, &user_ids)?;
     Ok(format!(
         "demo data: {} organisations, {} accounts (password {PASSWORD}), {} challenges (one contracted, with a registered agreement), 2 filed consortia",
@@ -628,12 +631,15 @@ fn evaluation_under_way(
 
 /// A challenge carried through to a registered agreement: the dairy enterprise's challenge, won
 /// by the university; one milestone met and paid.
+#[allow(clippy::too_many_arguments)]
 fn contracted_project(
     conn: &mut DbConnection,
     rules: &Rules,
+    keys: &Keyring,
     now: DateTime<Utc>,
     org_ids: &std::collections::HashMap<&str, String>,
     user_ids: &std::collections::HashMap<&str, String>,
+    official: &str,
 ) -> ApiResult<()> {
     use jiebang_db::agreements::{MilestoneRow, Payment, Signature};
     let created = now - Duration::days(200);
@@ -767,9 +773,9 @@ fn contracted_project(
         ],
     };
     let hash = jiebang_domain::agreement::terms_hash(&aterms);
-    let signed = deadline + Duration::days(30);
-    let registered = signed + Duration::days(5);
-    let agreement = jiebang_db::evaluation::Agreement {
+    let signed = micros(deadline + Duration::days(30));
+    let registered = micros(signed + Duration::days(5));
+    let mut agreement = jiebang_db::evaluation::Agreement {
         id: jiebang_db::new_id(),
         challenge_id: cid.clone(),
         bid_id: bid.id.clone(),
@@ -781,15 +787,20 @@ fn contracted_project(
         updated_at: registered.naive_utc(),
         signed_at: Some(signed.naive_utc()),
         registered_at: Some(registered.naive_utc()),
-        registered_by: None,
+        registered_by: Some(official.to_owned()),
         end_reason: None,
         ended_at: None,
+        registration_statement: None,
+        registration_key_id: None,
+        registration_signature: None,
     };
     jiebang_db::evaluation::insert_agreement(conn, &agreement)?;
+    // signed and registered as the service signs them: SM2 with the keys the platform keeps
     for (org, user) in [
         (&publisher.id, &user_ids["dairy"]),
         (&winner.id, &user_ids["university"]),
     ] {
+        let s = sign_terms(conn, keys, &agreement.id, org, &aterms, None, signed)?;
         jiebang_db::agreements::add_signature(
             conn,
             &Signature {
@@ -798,9 +809,32 @@ fn contracted_project(
                 user_id: user.clone(),
                 terms_hash: hash.clone(),
                 signed_at: signed.naive_utc(),
+                terms_sm3: Some(s.terms_sm3),
+                key_id: Some(s.key_id),
+                signature: Some(s.signature),
+                countersign_statement: Some(s.countersign_statement),
+                countersign_key_id: Some(s.countersign_key_id),
+                countersignature: Some(s.countersignature),
             },
         )?;
     }
+    let (statement, key_id, signature) =
+        countersign_registration(conn, keys, &agreement, &aterms, official, registered)?;
+    agreement.registration_statement = Some(statement);
+    agreement.registration_key_id = Some(key_id);
+    agreement.registration_signature = Some(signature);
+    jiebang_db::agreements::change(
+        conn,
+        &agreement.id,
+        "registered",
+        &jiebang_db::agreements::AgreementChange {
+            registration_statement: agreement.registration_statement.clone(),
+            registration_key_id: agreement.registration_key_id.clone(),
+            registration_signature: agreement.registration_signature.clone(),
+            ..Default::default()
+        },
+        registered.naive_utc(),
+    )?;
     let mut first = String::new();
     for (i, m) in aterms.milestones.iter().enumerate() {
         let met = i == 0;

@@ -1,8 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use crate::handlers::{
-    admin, agreements, auth, bids, challenges, consortia, evaluation, inbox, matching, me, ops,
-    organizations, questions, stats,
+    admin, agreements, auth, bids, challenges, consortia, evaluation, inbox, keys, matching, me,
+    ops, organizations, questions, stats,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -159,7 +159,8 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         inbox::list, inbox::mark_read, inbox::mark_all_read, inbox::get_preferences, inbox::put_preferences,
         inbox::get_subscriptions, inbox::put_subscriptions, inbox::outbox, inbox::retry,
         agreements::list, agreements::read, agreements::update, agreements::sign, agreements::register,
-        agreements::report, agreements::confirm, agreements::pay, agreements::terminate, agreements::complete, agreements::history,
+        agreements::report, agreements::confirm, agreements::pay, agreements::terminate, agreements::complete, agreements::history, agreements::evidence,
+        keys::well_known, keys::read, keys::of_organization, keys::add,
         consortia::create, consortia::list, consortia::read, consortia::history, consortia::file, consortia::revoke,
         stats::overview, stats::funnel, stats::agreements_csv, stats::ocds,
         matching::put_profile, matching::get_profile, matching::my_recommendations, matching::recommended_organizations,
@@ -176,6 +177,7 @@ Errors are application/problem+json with a stable `code` (docs/api.md).",
         (name = "evaluation", description = "Expert evaluation (专家评审) and award (立项)"),
         (name = "notifications", description = "In-app notifications, e-mail preferences, subscriptions"),
         (name = "agreements", description = "Agreements (协议/任务书): signing, registration, milestones, payments"),
+        (name = "keys", description = "SM2 signing keys (签名密钥) of the platform and organisations"),
         (name = "consortia", description = "Innovation consortia (创新联合体) and their filing (备案)"),
         (name = "stats", description = "Officials' statistics and exports"),
         (name = "matching", description = "Capability profiles and recommendations"),

@@ -2,7 +2,8 @@
 //! (published → evaluating), within seconds and without any request. Each close is a
 //! conditional state change, so with several instances on one PostgreSQL every deadline is
 //! closed exactly once; after a restart the first tick catches up with deadlines that passed
-//! while the service was down.
+//! while the service was down. Each tick also chains the audit entries appended since the last
+//! one (the tamper-evident audit log, docs/security.md).
 
 use crate::state::AppState;
 use actix_web::web;
@@ -42,6 +43,35 @@ pub fn tick(state: &AppState) -> usize {
     closed
 }
 
+/// Chains the audit entries appended since the last pass and signs a checkpoint when one is due
+/// (`jiebang_application::signing::chain_pending`). Returns how many entries it chained.
+pub fn chain_audit(state: &AppState) -> usize {
+    let every = chrono::TimeDelta::seconds(state.config.audit_checkpoint_seconds.max(0));
+    let mut total = 0;
+    loop {
+        match state.db.write_quiet(|conn| {
+            jiebang_application::signing::chain_pending(
+                conn,
+                &state.ctx.keys,
+                state.now(),
+                every,
+                1000,
+            )
+        }) {
+            Ok(done) => {
+                total += done.entries;
+                if done.entries < 1000 {
+                    return total;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "scheduler: audit entries not chained this time");
+                return total;
+            }
+        }
+    }
+}
+
 /// Starts the loop on the current actix system.
 pub fn spawn(state: web::Data<AppState>) {
     let interval = Duration::from_millis(state.config.scheduler_interval_ms.max(10));
@@ -58,6 +88,7 @@ pub fn spawn(state: web::Data<AppState>) {
                 pruned = std::time::Instant::now();
             }
             if let Err(e) = web::block(move || {
+                chain_audit(&st);
                 tick(&st);
                 remind(&st);
                 milestone_notices(&st);

@@ -1,4 +1,5 @@
-//! What every use case may consult besides the database: the clock and the programme's settings.
+//! What every use case may consult besides the database: the clock, the programme's settings
+//! and the master keys.
 
 use chrono::{DateTime, Utc};
 use jiebang_domain::challenge::Rules;
@@ -24,6 +25,8 @@ pub struct Settings {
 pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    /// The master keys that seal the private keys the platform keeps.
+    pub keys: Arc<crate::signing::Keyring>,
 }
 
 impl Ctx {

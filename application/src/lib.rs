@@ -22,6 +22,7 @@ pub mod error;
 pub mod notify;
 pub mod organization_actions;
 pub mod question_actions;
+pub mod signing;
 pub mod views;
 pub mod visibility;
 pub mod work;

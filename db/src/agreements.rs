@@ -119,6 +119,9 @@ pub struct AgreementChange {
     pub registered_by: Option<String>,
     pub end_reason: Option<String>,
     pub ended_at: Option<NaiveDateTime>,
+    pub registration_statement: Option<String>,
+    pub registration_key_id: Option<String>,
+    pub registration_signature: Option<String>,
 }
 
 /// Applies `change` if the agreement is still in state `from`; bumps the version.
@@ -143,6 +146,16 @@ pub struct Signature {
     pub user_id: String,
     pub terms_hash: String,
     pub signed_at: NaiveDateTime,
+    /// SM3 of the canonical terms (NULL on signatures made before SM2 signing).
+    pub terms_sm3: Option<String>,
+    /// The signing key (`signing_keys.id`) and the SM2 signature over the canonical terms
+    /// (DER, base64).
+    pub key_id: Option<String>,
+    pub signature: Option<String>,
+    /// The platform's countersignature: the statement signed, the platform key, the signature.
+    pub countersign_statement: Option<String>,
+    pub countersign_key_id: Option<String>,
+    pub countersignature: Option<String>,
 }
 
 pub fn signatures(conn: &mut DbConnection, agreement: &str) -> Result<Vec<Signature>, DbError> {

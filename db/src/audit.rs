@@ -48,3 +48,89 @@ pub fn entries_of(
         .select(AuditEntry::as_select())
         .load(conn)
 }
+
+/// An entry with its place in the hash chain (`seq`, `prev_hash`, `hash`: NULL until chained).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::audit_log)]
+pub struct ChainedEntry {
+    pub id: i64,
+    pub at: chrono::NaiveDateTime,
+    pub actor_user_id: Option<String>,
+    pub actor_organization_id: Option<String>,
+    pub object_type: String,
+    pub object_id: String,
+    pub action: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub comment: Option<String>,
+    pub request_id: Option<String>,
+    pub seq: Option<i64>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+/// Serialises the chain's sequencers across instances until the transaction ends (PostgreSQL;
+/// on SQLite the write transaction already does).
+pub fn lock_chain(conn: &mut DbConnection) -> Result<(), DbError> {
+    if let DbConnection::Postgresql(_) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(726354002)").execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The chain's head: the entry with the highest `seq`.
+pub fn chain_head(conn: &mut DbConnection) -> Result<Option<ChainedEntry>, DbError> {
+    a::audit_log
+        .filter(a::seq.is_not_null())
+        .order(a::seq.desc())
+        .select(ChainedEntry::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Up to `limit` entries not chained yet, oldest first.
+pub fn unchained(conn: &mut DbConnection, limit: i64) -> Result<Vec<ChainedEntry>, DbError> {
+    a::audit_log
+        .filter(a::seq.is_null())
+        .order(a::id.asc())
+        .limit(limit)
+        .select(ChainedEntry::as_select())
+        .load(conn)
+}
+
+/// How many entries are not chained yet.
+pub fn unchained_count(conn: &mut DbConnection) -> Result<i64, DbError> {
+    a::audit_log
+        .filter(a::seq.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Sets an entry's place in the chain (once: the table's trigger refuses any other update).
+pub fn set_chain(
+    conn: &mut DbConnection,
+    id: i64,
+    seq: i64,
+    prev_hash: &str,
+    hash: &str,
+) -> Result<(), DbError> {
+    diesel::update(a::audit_log.find(id).filter(a::seq.is_null()))
+        .set((a::seq.eq(seq), a::prev_hash.eq(prev_hash), a::hash.eq(hash)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Chained entries with `seq > after`, in chain order, `limit` at a time (the verifier walks the
+/// chain page by page).
+pub fn chained_after(
+    conn: &mut DbConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ChainedEntry>, DbError> {
+    a::audit_log
+        .filter(a::seq.gt(after))
+        .order(a::seq.asc())
+        .limit(limit)
+        .select(ChainedEntry::as_select())
+        .load(conn)
+}

@@ -193,6 +193,10 @@ pub struct Agreement {
     pub registered_by: Option<String>,
     pub end_reason: Option<String>,
     pub ended_at: Option<NaiveDateTime>,
+    /// The registering official's countersignature (备案): statement, key, signature.
+    pub registration_statement: Option<String>,
+    pub registration_key_id: Option<String>,
+    pub registration_signature: Option<String>,
 }
 
 pub fn insert_agreement(conn: &mut DbConnection, a: &Agreement) -> Result<(), DbError> {

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod consortia;
 pub mod evaluation;
 pub mod idempotency;
+pub mod keys;
 pub mod models;
 pub mod notifications;
 pub mod organizations;

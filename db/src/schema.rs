@@ -62,6 +62,34 @@ diesel::table! {
         after_json -> Nullable<Text>,
         comment -> Nullable<Text>,
         request_id -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    signing_keys (id) {
+        id -> Text,
+        owner_type -> Text,
+        owner_id -> Text,
+        custody -> Text,
+        public_pem -> Text,
+        private_sealed -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (seq) {
+        seq -> BigInt,
+        head_hash -> Text,
+        at -> Timestamp,
+        statement -> Text,
+        key_id -> Text,
+        signature -> Text,
     }
 }
 
@@ -272,6 +300,9 @@ diesel::table! {
         registered_by -> Nullable<Text>,
         end_reason -> Nullable<Text>,
         ended_at -> Nullable<Timestamp>,
+        registration_statement -> Nullable<Text>,
+        registration_key_id -> Nullable<Text>,
+        registration_signature -> Nullable<Text>,
     }
 }
 
@@ -282,6 +313,12 @@ diesel::table! {
         user_id -> Text,
         terms_hash -> Text,
         signed_at -> Timestamp,
+        terms_sm3 -> Nullable<Text>,
+        key_id -> Nullable<Text>,
+        signature -> Nullable<Text>,
+        countersign_statement -> Nullable<Text>,
+        countersign_key_id -> Nullable<Text>,
+        countersignature -> Nullable<Text>,
     }
 }
 
@@ -420,6 +457,8 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
+    signing_keys,
+    audit_checkpoints,
     users,
     refresh_tokens,
     audit_log,

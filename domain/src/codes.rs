@@ -252,6 +252,11 @@ field_catalogue! {
     PasswordTooLong = "password_too_long";
     PasswordTooCommon = "password_too_common";
     PasswordContainsPersonalData = "password_contains_personal_data";
+    SignatureInvalid = "signature_invalid";
+    SignatureRequired = "signature_required";
+    SignatureNotExpected = "signature_not_expected";
+    InvalidPublicKey = "invalid_public_key";
+    KeyAlreadyRegistered = "key_already_registered";
 }
 
 impl From<FieldCode> for &'static str {

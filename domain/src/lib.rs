@@ -2,6 +2,7 @@
 //! programme's objects and their rules. Pure logic: no I/O, no database, no HTTP.
 
 pub mod agreement;
+pub mod audit_chain;
 pub mod bid;
 pub mod challenge;
 pub mod clock;
@@ -9,11 +10,13 @@ pub mod codes;
 pub mod credit_code;
 pub mod email;
 pub mod evaluation;
+pub mod evidence;
 pub mod matching;
 pub mod ocds;
 pub mod organization;
 pub mod password;
 pub mod region;
+pub mod sealing;
 pub mod signing;
 pub mod user;
 pub mod validation;

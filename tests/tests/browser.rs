@@ -1057,7 +1057,7 @@ on_both_databases! {
             return;
         }
         let rules = app.state.config.challenge_rules().unwrap();
-        jiebang_api::demo::run(&app.state.db, &rules).unwrap();
+        jiebang_api::demo::run(&app.state.db, &rules, &app.state.ctx.keys).unwrap();
         app.state.search.refresh(&app.state.db).unwrap();
         let app = &app;
         with_browser(&app.base, true, |b| async move {
@@ -1448,7 +1448,7 @@ on_both_databases! {
             return;
         }
         let rules = app.state.config.challenge_rules().unwrap();
-        jiebang_api::demo::run(&app.state.db, &rules).unwrap();
+        jiebang_api::demo::run(&app.state.db, &rules, &app.state.ctx.keys).unwrap();
         app.state.search.refresh(&app.state.db).unwrap();
         let official = app.login("official@demo.jiebang.cn", jiebang_api::demo::PASSWORD)["access_token"].as_str().unwrap().to_owned();
         let api = app.get("/api/v1/stats/funnel", Some(&official)).expect(200).json;

@@ -8,7 +8,7 @@ const H2: &str = "适应宽范围功率波动的千标方级电解水制氢关�
 
 fn demo(app: &TestApp) {
     let rules = app.state.config.challenge_rules().unwrap();
-    jiebang_api::demo::run(&app.state.db, &rules).unwrap();
+    jiebang_api::demo::run(&app.state.db, &rules, &app.state.ctx.keys).unwrap();
     app.state.search.refresh(&app.state.db).unwrap();
 }
 

@@ -169,7 +169,7 @@ fn a_graceful_stop_lets_a_request_in_flight_finish() {
 #[test]
 fn a_backup_under_load_restores_and_the_demo_flow_continues() {
     let app = TestApp::spawn(Db::Sqlite);
-    jiebang_api::demo::run(&app.state.db, &app.state.rules).unwrap();
+    jiebang_api::demo::run(&app.state.db, &app.state.rules, &app.state.ctx.keys).unwrap();
     let uni = app.token_with("university@demo.jiebang.cn", DEMO_PASSWORD);
     // the demo data was written beside the server: its search index catches up within moments
     let search = || {

@@ -8,14 +8,30 @@ use std::path::Path;
 
 pub const FILE_NAME: &str = "jwt-secret";
 
+/// The master key's file (`JIEBANG_MASTER_KEY` unset): it seals the signing keys the platform
+/// keeps (docs/security.md).
+pub const MASTER_KEY_FILE: &str = "master-key";
+
+/// The JWT secret.
 pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u8>, String> {
+    load_or_create_named(configured, data_dir, FILE_NAME, "JIEBANG_JWT_SECRET")
+}
+
+/// A secret of at least 32 bytes: `configured` (named `variable`), or the one kept in
+/// `<data_dir>/<file>`, generated there (mode 0600) on first start.
+pub fn load_or_create_named(
+    configured: Option<&str>,
+    data_dir: &Path,
+    file: &str,
+    variable: &str,
+) -> Result<Vec<u8>, String> {
     if let Some(s) = configured.filter(|s| !s.is_empty()) {
         if s.len() < 32 {
-            return Err("JIEBANG_JWT_SECRET must be at least 32 bytes".into());
+            return Err(format!("{variable} must be at least 32 bytes"));
         }
         return Ok(s.as_bytes().to_vec());
     }
-    let path = data_dir.join(FILE_NAME);
+    let path = data_dir.join(file);
     std::fs::create_dir_all(data_dir)
         .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     let mut options = std::fs::OpenOptions::new();
@@ -29,7 +45,7 @@ pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u
             let encoded = STANDARD.encode(secret);
             file.write_all(encoded.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            tracing::info!(path = %path.display(), "generated a new JWT secret");
+            tracing::info!(path = %path.display(), "generated a new secret");
             Ok(encoded.into_bytes())
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {

@@ -524,6 +524,13 @@ pub async fn update(
 pub struct SignRequest {
     /// The `terms_hash` the signer read; a stale one is refused.
     pub terms_hash: String,
+    /// For an organisation that registered its own public key (`POST
+    /// /organizations/{id}/keys`): its SM2 signature (DER, base64) over the bytes of the canonical
+    /// terms (`terms_canonical` of `GET /agreements/{id}/evidence`), made with the distinguishing
+    /// ID `1234567812345678`. Left out when the platform keeps the organisation's key: it signs
+    /// with it on this confirmation. One that does not verify is 422 `signature_invalid`.
+    #[serde(default)]
+    pub signature: Option<String>,
 }
 
 /// Sign for one's organisation (an `org_admin` of a party), against the terms hash one read.
@@ -543,6 +550,7 @@ pub async fn sign(
         audit::request_id(&req),
         id.into_inner(),
         &body.0.terms_hash,
+        body.0.signature.as_deref(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -556,8 +564,10 @@ pub async fn sign_agreement(
     request_id: Option<String>,
     id: String,
     terms_hash: &str,
+    signature: Option<&str>,
 ) -> ApiResult<AgreementView> {
     let seen = terms_hash.trim().to_lowercase();
+    let submitted = signature.map(str::to_owned);
     let actor = Actor::user(&auth, request_id);
     let st = state.clone();
     state
@@ -570,8 +580,25 @@ pub async fn sign_agreement(
             if seen != a.terms_hash {
                 return Err(ApiError::with(Code::TermsHashMismatch, "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again"));
             }
-            let now = st.now();
-            jiebang_db::agreements::add_signature(conn, &Signature { agreement_id: a.id.clone(), organization_id: org, user_id: auth.user.id.clone(), terms_hash: seen, signed_at: now.naive_utc() })?;
+            let now = jiebang_application::signing::micros(st.now());
+            // the SM2 signature is checked (or made) and countersigned before anything is written
+            let signed = jiebang_application::signing::sign_terms(conn, &st.ctx.keys, &a.id, &org, &terms, submitted.as_deref(), now)?;
+            jiebang_db::agreements::add_signature(
+                conn,
+                &Signature {
+                    agreement_id: a.id.clone(),
+                    organization_id: org,
+                    user_id: auth.user.id.clone(),
+                    terms_hash: seen,
+                    signed_at: now.naive_utc(),
+                    terms_sm3: Some(signed.terms_sm3),
+                    key_id: Some(signed.key_id),
+                    signature: Some(signed.signature),
+                    countersign_statement: Some(signed.countersign_statement),
+                    countersign_key_id: Some(signed.countersign_key_id),
+                    countersignature: Some(signed.countersignature),
+                },
+            )?;
             let change = AgreementChange {
                 status: Some(to.as_str().into()),
                 signed_at: (to == AgreementStatus::Signed).then_some(Some(now.naive_utc())),
@@ -663,11 +690,24 @@ pub async fn register_agreement(
                 AgreementActionName::Register,
             )?;
             let to = agreement::register(status_of(&a)).map_err(wrong_state)?;
-            let now = st.now();
+            let now = jiebang_application::signing::micros(st.now());
+            // the official's countersignature of the terms and both parties' signatures
+            let (statement, key_id, signature) =
+                jiebang_application::signing::countersign_registration(
+                    conn,
+                    &st.ctx.keys,
+                    &a,
+                    &terms,
+                    &auth.user.id,
+                    now,
+                )?;
             let change = AgreementChange {
                 status: Some(to.as_str().into()),
                 registered_at: Some(now.naive_utc()),
                 registered_by: Some(auth.user.id.clone()),
+                registration_statement: Some(statement),
+                registration_key_id: Some(key_id),
+                registration_signature: Some(signature),
                 ..Default::default()
             };
             if !jiebang_db::agreements::change(conn, &a.id, &a.status, &change, now.naive_utc())? {
@@ -1195,4 +1235,36 @@ pub async fn history_of(
         .iter()
         .map(crate::views::HistoryEntry::from)
         .collect())
+}
+
+/// The agreement's evidence (协议存证): the canonical terms, their SHA-256 and SM3, every party's
+/// SM2 signature with its public key and the platform's countersignature, and the official's
+/// countersignature once registered — a self-contained document that `jiebang verify` or the
+/// stock `openssl` checks without this service (docs/security.md). For its parties and staff.
+#[utoipa::path(get, path = "/api/v1/agreements/{id}/evidence", tag = "agreements", security(("bearer" = [])),
+    responses((status = 200, description = "the evidence document (format jiebang.agreement-evidence.v1)", body = Object), (status = 404, body = crate::error::Problem)))]
+pub async fn evidence(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let doc = state
+        .read(move |conn| {
+            let a = jiebang_db::agreements::find(conn, &id)?.ok_or_else(not_found)?;
+            if side(&auth, &terms_of(&a)?) == Side::None {
+                return Err(not_found());
+            }
+            Ok(jiebang_application::signing::evidence_of(conn, &a)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "inline; filename=\"agreement-{}-evidence.json\"",
+                doc.agreement_id
+            ),
+        ))
+        .json(doc))
 }

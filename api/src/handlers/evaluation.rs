@@ -1239,6 +1239,9 @@ pub async fn confirm_award(
                         registered_by: None,
                         end_reason: None,
                         ended_at: None,
+                        registration_statement: None,
+                        registration_key_id: None,
+                        registration_signature: None,
                     };
                     jiebang_db::evaluation::insert_agreement(conn, &a)?;
                     let users = notify::party_users(conn, &terms)?;

@@ -10,6 +10,7 @@ pub mod challenges;
 pub mod consortia;
 pub mod evaluation;
 pub mod inbox;
+pub mod keys;
 pub mod matching;
 pub mod me;
 pub mod ops;
@@ -228,6 +229,16 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/agreements/{id}/history").route(web::get().to(agreements::history)),
             )
+            .service(
+                web::resource("/agreements/{id}/evidence")
+                    .route(web::get().to(agreements::evidence)),
+            )
+            .service(
+                web::resource("/organizations/{id}/keys")
+                    .route(web::get().to(keys::of_organization))
+                    .route(web::post().to(keys::add)),
+            )
+            .service(web::resource("/keys/{key_id}").route(web::get().to(keys::read)))
             .service(web::resource("/bids/{id}/submit").route(web::post().to(bids::submit)))
             .service(web::resource("/bids/{id}/withdraw").route(web::post().to(bids::withdraw)))
             .service(

@@ -93,6 +93,10 @@ struct AgreementPage {
     milestones: Vec<MilestoneRow>,
     payments: Vec<(String, &'static str, String)>,
     can_sign: bool,
+    /// The SM2 signature an organisation with its own key pastes (kept as typed on a refusal).
+    sign_signature: Input,
+    /// SM3 of the canonical terms (what SM2 signatures sign).
+    terms_sm3: String,
     /// 备案, 终止 and 完成, from `actions`.
     can_register: bool,
     can_terminate: bool,
@@ -116,6 +120,7 @@ async fn page(
     errors: FormErrors,
     done: Option<&'static str>,
     pay: PaymentFields,
+    signature: String,
 ) -> ApiResult<HttpResponse> {
     let auth = visitor.auth()?;
     let a = read_view(state, auth.clone(), id.clone()).await?;
@@ -231,6 +236,13 @@ async fn page(
             },
         ),
         pay_milestone_error: errors.of("milestone_id").map(str::to_owned),
+        sign_signature: input(&errors, "signature", signature),
+        terms_sm3: jiebang_domain::signing::sm3_hex(
+            jiebang_domain::agreement::canonical_json(
+                &serde_json::to_value(&a.terms).unwrap_or_default(),
+            )
+            .as_bytes(),
+        ),
         done,
         errors,
         history,
@@ -275,6 +287,7 @@ pub async fn agreement(
             FormErrors::default(),
             done,
             PaymentFields::default(),
+            String::new(),
         )
         .await,
     )
@@ -286,6 +299,9 @@ pub struct SignForm {
     pub csrf: String,
     #[serde(default)]
     pub terms_hash: String,
+    /// Only for an organisation that signs with its own registered key.
+    #[serde(default)]
+    pub signature: String,
 }
 
 /// `POST /agreements/{id}/sign`: signs against the hash the page showed.
@@ -306,11 +322,20 @@ pub async fn sign(
             audit::request_id(&req),
             id.clone(),
             &form.terms_hash,
+            Some(form.signature.as_str()).filter(|s| !s.trim().is_empty()),
         )
         .await
     }
     .await;
-    finish(&state, &visitor, id, r.map(|_| "sign"), None).await
+    finish(
+        &state,
+        &visitor,
+        id,
+        r.map(|_| "sign"),
+        None,
+        form.0.signature,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -356,7 +381,7 @@ pub async fn milestone(
         }
     }
     .await;
-    finish(&state, &visitor, id, r, Some(mid)).await
+    finish(&state, &visitor, id, r, Some(mid), String::new()).await
 }
 
 /// After an action: back to the agreement with what happened, or the page with the refusal
@@ -367,6 +392,7 @@ async fn finish(
     id: String,
     r: ApiResult<&'static str>,
     milestone: Option<String>,
+    signature: String,
 ) -> HttpResponse {
     match r {
         Ok(done) => see_other(visitor, &format!("/agreements/{id}?done={done}")),
@@ -382,7 +408,16 @@ async fn finish(
             }
             respond(
                 visitor,
-                page(state, visitor, id, errors, None, PaymentFields::default()).await,
+                page(
+                    state,
+                    visitor,
+                    id,
+                    errors,
+                    None,
+                    PaymentFields::default(),
+                    signature,
+                )
+                .await,
             )
         }
         Err(e) => error_page(visitor, e),
@@ -404,5 +439,8 @@ pub async fn finish_payment(
         Err(e) if matches!(e.0.code.status(), 403 | 409 | 422) => FormErrors::from_api(e),
         Err(e) => return error_page(visitor, e),
     };
-    respond(visitor, page(state, visitor, id, errors, None, typed).await)
+    respond(
+        visitor,
+        page(state, visitor, id, errors, None, typed, String::new()).await,
+    )
 }

@@ -1,0 +1,690 @@
+//! Signatures anyone can verify (可验证签名) and the tamper-evident audit chain (防篡改审计链):
+//! the SM2 keys of the platform, organisations and officials; the parties' signatures of an
+//! agreement's terms with the platform's countersignature; the official's countersignature at
+//! registration (备案); the evidence document; and the audit log's sequencer and verifier.
+//! docs/security.md describes what is signed, by whom, and how anyone checks it.
+
+use crate::audit::{self, Actor};
+use crate::caller::Caller;
+use crate::error::{Error, Result};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use jiebang_db::audit::ChainedEntry;
+use jiebang_db::evaluation::Agreement;
+use jiebang_db::keys::{Checkpoint, KeyRow};
+use jiebang_db::DbConnection;
+use jiebang_domain::agreement::{canonical_json, Terms};
+use jiebang_domain::audit_chain::{self, Content, Fault, Walk};
+use jiebang_domain::codes::{Code, FieldCode};
+use jiebang_domain::evidence::{self, Evidence, KeySignature, SignedStatement};
+use jiebang_domain::sealing::{self, MasterKey};
+use jiebang_domain::{signing, Role};
+use std::collections::HashMap;
+
+/// The master keys: the current one seals, every one opens what it sealed (rotation).
+#[derive(Debug, Clone)]
+pub struct Keyring {
+    masters: Vec<MasterKey>,
+}
+
+impl Keyring {
+    /// `current` seals new keys; `previous` master keys still open what they sealed.
+    pub fn new(current: MasterKey, previous: Vec<MasterKey>) -> Keyring {
+        let mut masters = vec![current];
+        masters.extend(previous);
+        Keyring { masters }
+    }
+
+    /// The id of the master key that seals (never the key).
+    pub fn current_id(&self) -> &str {
+        self.masters[0].id()
+    }
+
+    fn seal(&self, private_pem: &str) -> String {
+        self.masters[0].seal(private_pem.as_bytes())
+    }
+
+    fn open(&self, key: &KeyRow) -> Result<String> {
+        let sealed = key.private_sealed.as_deref().ok_or_else(|| {
+            Error::internal(format!("key {} is not kept by the platform", key.id))
+        })?;
+        let plain = sealing::open(&self.masters, sealed)
+            .map_err(|e| Error::internal(format!("key {}: {e}", key.id)))?;
+        String::from_utf8(plain).map_err(|_| Error::internal(format!("key {}: not UTF-8", key.id)))
+    }
+}
+
+/// Whose key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner<'a> {
+    Platform,
+    Organization(&'a str),
+    /// An official (their countersignature at registration).
+    User(&'a str),
+}
+
+impl Owner<'_> {
+    fn parts(&self) -> (&'static str, &str) {
+        match self {
+            Owner::Platform => ("platform", ""),
+            Owner::Organization(id) => ("organization", id),
+            Owner::User(id) => ("user", id),
+        }
+    }
+}
+
+/// Times are kept to the microsecond, as PostgreSQL stores them, so that a statement made with
+/// a time reads the same from either database.
+pub fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
+}
+
+fn kept_key(keyring: &Keyring, owner: Owner<'_>, by: Option<&str>, now: DateTime<Utc>) -> KeyRow {
+    let (private, public) = signing::generate();
+    let (owner_type, owner_id) = owner.parts();
+    KeyRow {
+        id: signing::key_id(&public).expect("a fresh key has an id"),
+        owner_type: owner_type.into(),
+        owner_id: owner_id.into(),
+        custody: "platform".into(),
+        public_pem: public,
+        private_sealed: Some(keyring.seal(&private)),
+        created_at: micros(now).naive_utc(),
+        created_by: by.map(str::to_owned),
+        retired_at: None,
+    }
+}
+
+/// The owner's active key; one the platform keeps is made if it has none (each organisation
+/// and official gets one at its first signature; the platform at its first start).
+pub fn ensure_key(
+    conn: &mut DbConnection,
+    keyring: &Keyring,
+    owner: Owner<'_>,
+    now: DateTime<Utc>,
+) -> Result<KeyRow> {
+    let (owner_type, owner_id) = owner.parts();
+    if let Some(k) = jiebang_db::keys::active(conn, owner_type, owner_id)? {
+        return Ok(k);
+    }
+    let key = kept_key(keyring, owner, None, now);
+    if !jiebang_db::keys::insert_first(conn, &key)? {
+        // another instance made it first
+        return jiebang_db::keys::active(conn, owner_type, owner_id)?
+            .ok_or_else(|| Error::internal("an active key vanished"));
+    }
+    Ok(key)
+}
+
+/// Retires the platform key and makes a new one (`jiebang keys rotate-platform`).
+pub fn rotate_platform_key(
+    conn: &mut DbConnection,
+    keyring: &Keyring,
+    now: DateTime<Utc>,
+) -> Result<KeyRow> {
+    let key = kept_key(keyring, Owner::Platform, None, now);
+    jiebang_db::keys::rotate(conn, &key, micros(now).naive_utc())?;
+    audit::record(
+        conn,
+        &Actor::system(),
+        now,
+        "platform",
+        "signing_key",
+        "rotate",
+        None::<&()>,
+        Some(&key.id),
+        None,
+    )?;
+    Ok(key)
+}
+
+/// Seals every kept key again under the current master key (`jiebang keys reseal`, after a
+/// master key rotation). Returns how many were sealed again.
+pub fn reseal(conn: &mut DbConnection, keyring: &Keyring) -> Result<usize> {
+    let mut n = 0;
+    for key in jiebang_db::keys::kept(conn)? {
+        let sealed = key.private_sealed.as_deref().unwrap_or_default();
+        if sealing::sealed_by(sealed) == Some(keyring.current_id()) {
+            continue;
+        }
+        let private = keyring.open(&key)?;
+        jiebang_db::keys::reseal(conn, &key.id, &keyring.seal(&private))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Signs `message` with a key the platform keeps.
+pub fn sign_with(keyring: &Keyring, key: &KeyRow, message: &[u8]) -> Result<KeySignature> {
+    let private = keyring.open(key)?;
+    let sig = evidence::sign(&private, message).map_err(Error::internal)?;
+    if sig.key_id != key.id {
+        return Err(Error::internal(format!(
+            "key {} opens to another key",
+            key.id
+        )));
+    }
+    Ok(sig)
+}
+
+/// A key's public side, as the API and the well-known document show it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeyView {
+    pub key_id: String,
+    /// `platform` | `organization` | `user`
+    pub owner_type: String,
+    pub owner_id: String,
+    /// `own`: registered by its owner, who signs on its side; `platform`: kept by the platform,
+    /// sealed under the master key, used on the owner's confirmation.
+    pub custody: String,
+    pub public_key_pem: String,
+    pub created_at: DateTime<Utc>,
+    /// Set once a newer key replaced it; what it signed stays verifiable.
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl From<&KeyRow> for KeyView {
+    fn from(k: &KeyRow) -> Self {
+        KeyView {
+            key_id: k.id.clone(),
+            owner_type: k.owner_type.clone(),
+            owner_id: k.owner_id.clone(),
+            custody: k.custody.clone(),
+            public_key_pem: k.public_pem.clone(),
+            created_at: crate::utc(k.created_at),
+            retired_at: k.retired_at.map(crate::utc),
+        }
+    }
+}
+
+/// A new key for an organisation: its own public key, or one the platform makes and keeps.
+#[derive(Debug, Clone)]
+pub enum NewKey {
+    Own { public_key_pem: String },
+    Kept,
+}
+
+/// Registers or makes an organisation's new key (an `org_admin` of it); the active key is
+/// retired and stays listed, so what it signed stays verifiable.
+pub fn rotate_organization_key(
+    conn: &mut DbConnection,
+    keyring: &Keyring,
+    caller: &Caller,
+    actor: &Actor,
+    organization_id: &str,
+    new: NewKey,
+    now: DateTime<Utc>,
+) -> Result<KeyRow> {
+    if !(caller.belongs_to(organization_id) && caller.role == Role::OrgAdmin) {
+        return Err(Error::with(
+            Code::NotAuthorisedSignatory,
+            "签名密钥由本单位管理员管理 / an admin of the organisation manages its signing keys",
+        ));
+    }
+    let owner = Owner::Organization(organization_id);
+    let key = match new {
+        NewKey::Kept => kept_key(keyring, owner, Some(&caller.user.id), now),
+        NewKey::Own { public_key_pem } => {
+            let public = signing::normalize_public(&public_key_pem).map_err(|_| {
+                Error::field(
+                    "public_key_pem",
+                    FieldCode::InvalidPublicKey,
+                    "应为 SM2 公钥（PEM，-----BEGIN PUBLIC KEY-----） / an SM2 public key in PEM (-----BEGIN PUBLIC KEY-----)",
+                )
+            })?;
+            let id = signing::key_id(&public).map_err(Error::internal)?;
+            if jiebang_db::keys::find(conn, &id)?.is_some() {
+                return Err(Error::field(
+                    "public_key_pem",
+                    FieldCode::KeyAlreadyRegistered,
+                    "该公钥已登记过，请使用新生成的密钥 / this public key is already registered; use a new key",
+                ));
+            }
+            let (owner_type, owner_id) = owner.parts();
+            KeyRow {
+                id,
+                owner_type: owner_type.into(),
+                owner_id: owner_id.into(),
+                custody: "own".into(),
+                public_pem: public,
+                private_sealed: None,
+                created_at: micros(now).naive_utc(),
+                created_by: Some(caller.user.id.clone()),
+                retired_at: None,
+            }
+        }
+    };
+    jiebang_db::keys::rotate(conn, &key, micros(now).naive_utc())?;
+    audit::record(
+        conn,
+        actor,
+        now,
+        "organization",
+        organization_id,
+        "signing_key",
+        None::<&()>,
+        Some(&serde_json::json!({"key_id": key.id, "custody": key.custody})),
+        None,
+    )?;
+    Ok(key)
+}
+
+/// What a party's signature stores: its SM2 signature over the canonical terms and the
+/// platform's countersignature.
+#[derive(Debug, Clone)]
+pub struct PartySigned {
+    pub terms_sm3: String,
+    pub key_id: String,
+    pub signature: String,
+    pub countersign_statement: String,
+    pub countersign_key_id: String,
+    pub countersignature: String,
+}
+
+/// The canonical terms (what the parties sign, byte for byte).
+pub fn canonical_terms(terms: &Terms) -> String {
+    canonical_json(&serde_json::to_value(terms).expect("terms serialise"))
+}
+
+/// Signs the terms for `organization_id`: checks the signature it submitted with its own key,
+/// or signs with the key the platform keeps for it (made now if it has none), then countersigns
+/// with the platform key. A signature that does not verify is 422 `signature_invalid` on the
+/// field `signature`; nothing is written before it is checked.
+pub fn sign_terms(
+    conn: &mut DbConnection,
+    keyring: &Keyring,
+    agreement_id: &str,
+    organization_id: &str,
+    terms: &Terms,
+    submitted: Option<&str>,
+    signed_at: DateTime<Utc>,
+) -> Result<PartySigned> {
+    let canonical = canonical_terms(terms);
+    let key = match jiebang_db::keys::active(conn, "organization", organization_id)? {
+        Some(k) => k,
+        None if submitted.is_some() => {
+            return Err(Error::field(
+                "signature",
+                FieldCode::SignatureNotExpected,
+                "本单位未登记自有公钥，由平台代管密钥签署，请勿提交签名 / your organisation has registered no public key of its own: the platform signs with the key it keeps for you; send no signature",
+            ))
+        }
+        None => ensure_key(conn, keyring, Owner::Organization(organization_id), signed_at)?,
+    };
+    let by = if key.custody == "own" {
+        let Some(sig) = submitted.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Err(Error::field(
+                "signature",
+                FieldCode::SignatureRequired,
+                format!("本单位使用自有密钥（{}），请提交对规范化条款的 SM2 签名（DER，base64） / your organisation signs with its own key ({}): send the SM2 signature (DER, base64) of the canonical terms", key.id, key.id),
+            ));
+        };
+        let by = KeySignature {
+            key_id: key.id.clone(),
+            public_key_pem: key.public_pem.clone(),
+            signature: sig.to_owned(),
+        };
+        evidence::check(&by, canonical.as_bytes()).map_err(|why| {
+            Error::field(
+                "signature",
+                FieldCode::SignatureInvalid,
+                format!("签名未能用本单位公钥（{}）验证通过 / the signature does not verify with your organisation's key ({}): {why}", key.id, key.id),
+            )
+        })?;
+        by
+    } else {
+        if submitted.is_some_and(|s| !s.trim().is_empty()) {
+            return Err(Error::field(
+                "signature",
+                FieldCode::SignatureNotExpected,
+                "本单位密钥由平台代管，由平台代为签署，请勿提交签名 / the platform keeps your organisation's key and signs with it; send no signature",
+            ));
+        }
+        sign_with(keyring, &key, canonical.as_bytes())?
+    };
+    let terms_sm3 = signing::sm3_hex(canonical.as_bytes());
+    let statement = evidence::countersignature_statement(
+        agreement_id,
+        organization_id,
+        &by.key_id,
+        &by.signature,
+        &terms_sm3,
+        &evidence::time(signed_at),
+    );
+    let platform = ensure_key(conn, keyring, Owner::Platform, signed_at)?;
+    let counter = sign_with(keyring, &platform, statement.as_bytes())?;
+    Ok(PartySigned {
+        terms_sm3,
+        key_id: by.key_id,
+        signature: by.signature,
+        countersign_statement: statement,
+        countersign_key_id: counter.key_id,
+        countersignature: counter.signature,
+    })
+}
+
+/// The official's countersignature at registration (备案): the statement naming the agreement,
+/// its terms' SM3 and every party signature, signed with the key the platform keeps for the
+/// official. Returns `(statement, key id, signature)`.
+pub fn countersign_registration(
+    conn: &mut DbConnection,
+    keyring: &Keyring,
+    agreement: &Agreement,
+    terms: &Terms,
+    official_id: &str,
+    registered_at: DateTime<Utc>,
+) -> Result<(String, String, String)> {
+    let canonical = canonical_terms(terms);
+    let sigs: Vec<(String, String)> = jiebang_db::agreements::signatures(conn, &agreement.id)?
+        .into_iter()
+        .filter_map(|s| Some((s.key_id?, s.signature?)))
+        .collect();
+    let statement = evidence::registration_statement(
+        &agreement.id,
+        &signing::sm3_hex(canonical.as_bytes()),
+        &sigs,
+        official_id,
+        &evidence::time(registered_at),
+    );
+    let key = ensure_key(conn, keyring, Owner::User(official_id), registered_at)?;
+    let by = sign_with(keyring, &key, statement.as_bytes())?;
+    Ok((statement, by.key_id, by.signature))
+}
+
+fn key_signature(conn: &mut DbConnection, key_id: &str, signature: &str) -> Result<KeySignature> {
+    let key = jiebang_db::keys::find(conn, key_id)?
+        .ok_or_else(|| Error::internal(format!("signing key {key_id} missing")))?;
+    Ok(KeySignature {
+        key_id: key.id,
+        public_key_pem: key.public_pem,
+        signature: signature.to_owned(),
+    })
+}
+
+/// The evidence document of an agreement (`GET /agreements/{id}/evidence`): self-contained, so
+/// that `jiebang verify` or the stock `openssl` checks it without this service. Signatures made
+/// before SM2 signing (none carry a key) are left out; the document then does not verify.
+pub fn evidence_of(conn: &mut DbConnection, agreement: &Agreement) -> Result<Evidence> {
+    let terms: Terms = serde_json::from_str(&agreement.terms_json).map_err(Error::internal)?;
+    let value: serde_json::Value =
+        serde_json::from_str(&agreement.terms_json).map_err(Error::internal)?;
+    let canonical = canonical_json(&value);
+    let names: HashMap<&str, &str> = terms
+        .parties
+        .iter()
+        .map(|p| (p.organization_id.as_str(), p.name.as_str()))
+        .collect();
+    let mut signatures = Vec::new();
+    for s in jiebang_db::agreements::signatures(conn, &agreement.id)? {
+        let (Some(key_id), Some(sig), Some(statement), Some(ckey), Some(csig)) = (
+            s.key_id.as_deref(),
+            s.signature.as_deref(),
+            s.countersign_statement,
+            s.countersign_key_id.as_deref(),
+            s.countersignature.as_deref(),
+        ) else {
+            continue;
+        };
+        let key = jiebang_db::keys::find(conn, key_id)?
+            .ok_or_else(|| Error::internal(format!("signing key {key_id} missing")))?;
+        signatures.push(evidence::PartySignature {
+            organization_name: names
+                .get(s.organization_id.as_str())
+                .copied()
+                .unwrap_or_default()
+                .to_owned(),
+            organization_id: s.organization_id,
+            user_id: s.user_id,
+            signed_at: evidence::time(crate::utc(s.signed_at)),
+            custody: key.custody.clone(),
+            by: KeySignature {
+                key_id: key.id,
+                public_key_pem: key.public_pem,
+                signature: sig.to_owned(),
+            },
+            countersignature: SignedStatement {
+                statement,
+                by: key_signature(conn, ckey, csig)?,
+            },
+        });
+    }
+    let registration = match (
+        &agreement.registration_statement,
+        &agreement.registration_key_id,
+        &agreement.registration_signature,
+        &agreement.registered_by,
+        agreement.registered_at,
+    ) {
+        (Some(statement), Some(key), Some(sig), Some(by), Some(at)) => {
+            Some(evidence::Registration {
+                registered_by: by.clone(),
+                registered_at: evidence::time(crate::utc(at)),
+                countersignature: SignedStatement {
+                    statement: statement.clone(),
+                    by: key_signature(conn, key, sig)?,
+                },
+            })
+        }
+        _ => None,
+    };
+    Ok(Evidence {
+        format: evidence::FORMAT.into(),
+        agreement_id: agreement.id.clone(),
+        status: agreement.status.clone(),
+        distid: signing::DISTID.into(),
+        terms: value,
+        terms_sha256: evidence::sha256_hex(canonical.as_bytes()),
+        terms_sm3: signing::sm3_hex(canonical.as_bytes()),
+        terms_canonical: canonical,
+        signatures,
+        registration,
+    })
+}
+
+/// An audit entry's content, as its hash covers it.
+pub fn content_of(e: &ChainedEntry) -> Content<'_> {
+    Content {
+        id: e.id,
+        at: e.at,
+        actor_user_id: e.actor_user_id.as_deref(),
+        actor_organization_id: e.actor_organization_id.as_deref(),
+        object_type: &e.object_type,
+        object_id: &e.object_id,
+        action: &e.action,
+        before_json: e.before_json.as_deref(),
+        after_json: e.after_json.as_deref(),
+        comment: e.comment.as_deref(),
+        request_id: e.request_id.as_deref(),
+    }
+}
+
+/// What one pass of the sequencer did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Chained {
+    pub entries: usize,
+    /// The seq of the checkpoint signed, if one was.
+    pub checkpoint: Option<i64>,
+}
+
+/// The sequencer: gives up to `batch` entries not chained yet their place in the chain, oldest
+/// first, and signs a checkpoint of the head when the last one is `checkpoint_every` old (or
+/// there is none). Appending an audit entry takes no lock; one pass at a time chains them,
+/// across instances (an advisory lock on PostgreSQL, the write lock on SQLite). Run inside a
+/// write transaction.
+pub fn chain_pending(
+    conn: &mut DbConnection,
+    keyring: &Keyring,
+    now: DateTime<Utc>,
+    checkpoint_every: TimeDelta,
+    batch: i64,
+) -> Result<Chained> {
+    jiebang_db::audit::lock_chain(conn)?;
+    let head = jiebang_db::audit::chain_head(conn)?;
+    let (mut seq, mut prev) = match head {
+        Some(h) => (
+            h.seq.unwrap_or_default(),
+            h.hash.unwrap_or_else(|| audit_chain::GENESIS.to_owned()),
+        ),
+        None => (0, audit_chain::GENESIS.to_owned()),
+    };
+    let pending = jiebang_db::audit::unchained(conn, batch)?;
+    for e in &pending {
+        seq += 1;
+        let hash = audit_chain::entry_hash(seq, &prev, &content_of(e));
+        jiebang_db::audit::set_chain(conn, e.id, seq, &prev, &hash)?;
+        prev = hash;
+    }
+    let mut done = Chained {
+        entries: pending.len(),
+        checkpoint: None,
+    };
+    if seq == 0 {
+        return Ok(done);
+    }
+    let last = jiebang_db::keys::last_checkpoint(conn)?;
+    let due = match &last {
+        None => true,
+        Some(c) => c.seq < seq && now.naive_utc() - c.at >= checkpoint_every,
+    };
+    if due {
+        let at = micros(now);
+        let statement = audit_chain::checkpoint_statement(seq, &prev, &evidence::time(at));
+        let platform = ensure_key(conn, keyring, Owner::Platform, now)?;
+        let by = sign_with(keyring, &platform, statement.as_bytes())?;
+        jiebang_db::keys::add_checkpoint(
+            conn,
+            &Checkpoint {
+                seq,
+                head_hash: prev,
+                at: at.naive_utc(),
+                statement,
+                key_id: by.key_id,
+                signature: by.signature,
+            },
+        )?;
+        done.checkpoint = Some(seq);
+    }
+    Ok(done)
+}
+
+/// The outcome of walking the whole chain.
+#[derive(Debug, Clone)]
+pub struct ChainReport {
+    /// Entries walked before the first fault (or all).
+    pub entries: i64,
+    pub checkpoints: usize,
+    /// Entries appended but not chained yet (the sequencer chains them within seconds).
+    pub unchained: i64,
+    /// The chain's head as walked: `(seq, hash)`.
+    pub head: (i64, String),
+    pub fault: Option<Fault>,
+}
+
+/// Walks the chain in `seq` order, 1 000 entries at a time, then checks every checkpoint: its
+/// signature, that it was made with a platform key (one of `trusted` when given), and that the
+/// chain has the hash it signed at its seq. Names the first entry or checkpoint that does not fit.
+pub fn verify_chain(conn: &mut DbConnection, trusted: Option<&[String]>) -> Result<ChainReport> {
+    let checkpoints = jiebang_db::keys::checkpoints(conn)?;
+    let wanted: HashMap<i64, &Checkpoint> = checkpoints.iter().map(|c| (c.seq, c)).collect();
+    let mut walk = Walk::default();
+    let mut fault = None;
+    let mut seen: HashMap<i64, String> = HashMap::new();
+    'pages: loop {
+        let page = jiebang_db::audit::chained_after(conn, walk.head().0, 1000)?;
+        if page.is_empty() {
+            break;
+        }
+        for e in &page {
+            let seq = e.seq.unwrap_or_default();
+            if let Err(f) = walk.step(
+                seq,
+                e.prev_hash.as_deref(),
+                e.hash.as_deref(),
+                &content_of(e),
+            ) {
+                fault = Some(f);
+                break 'pages;
+            }
+            if wanted.contains_key(&seq) {
+                seen.insert(seq, e.hash.clone().unwrap_or_default());
+            }
+        }
+    }
+    let (head_seq, head_hash) = walk.head();
+    let head = (head_seq, head_hash.to_owned());
+    for c in &checkpoints {
+        if c.seq > head_seq {
+            if fault.is_none() {
+                fault = Some(Fault::Truncated {
+                    last: head_seq,
+                    seq: c.seq,
+                });
+            }
+            break;
+        }
+        let why = checkpoint_fault(conn, c, trusted, seen.get(&c.seq))?;
+        if let Some(why) = why {
+            // a checkpoint fault comes before any later entry fault
+            let later = fault
+                .as_ref()
+                .and_then(|f| f.entry_id().map(|_| f))
+                .is_some();
+            if fault.is_none() || later {
+                fault = Some(Fault::Checkpoint { seq: c.seq, why });
+            }
+            break;
+        }
+    }
+    Ok(ChainReport {
+        entries: head_seq,
+        checkpoints: checkpoints.len(),
+        unchained: jiebang_db::audit::unchained_count(conn)?,
+        head,
+        fault,
+    })
+}
+
+fn checkpoint_fault(
+    conn: &mut DbConnection,
+    c: &Checkpoint,
+    trusted: Option<&[String]>,
+    hash_at_seq: Option<&String>,
+) -> Result<Option<String>> {
+    let Some(key) = jiebang_db::keys::find(conn, &c.key_id)? else {
+        return Ok(Some(format!(
+            "signed by key {}, which is not in the database",
+            c.key_id
+        )));
+    };
+    if key.owner_type != "platform" {
+        return Ok(Some(format!(
+            "signed by key {}, which is not a platform key",
+            c.key_id
+        )));
+    }
+    if trusted.is_some_and(|t| !t.iter().any(|k| k == &c.key_id)) {
+        return Ok(Some(format!(
+            "signed by key {}, which is not one of the platform keys given",
+            c.key_id
+        )));
+    }
+    let by = KeySignature {
+        key_id: key.id.clone(),
+        public_key_pem: key.public_pem.clone(),
+        signature: c.signature.clone(),
+    };
+    if let Err(why) = evidence::check(&by, c.statement.as_bytes()) {
+        return Ok(Some(format!("signature: {why}")));
+    }
+    let at = evidence::time(crate::utc(c.at));
+    if audit_chain::checkpoint_statement(c.seq, &c.head_hash, &at) != c.statement {
+        return Ok(Some("the row differs from the statement signed".into()));
+    }
+    if hash_at_seq != Some(&c.head_hash) {
+        return Ok(Some(format!(
+            "the chain's hash at seq {} is not the one signed: an entry at or before it was changed and the chain computed again",
+            c.seq
+        )));
+    }
+    Ok(None)
+}
