@@ -379,5 +379,131 @@ fn demo_fills_a_fresh_data_dir() {
         .collect();
     assert_eq!(industries.iter().map(|(_, n)| n).sum::<i64>(), 7);
     assert!(industries.contains(&("乳业".to_owned(), 1)));
+
+    // the demo's registered agreement: its evidence passes `jiebang verify` and, signature by
+    // signature, the stock openssl; with one byte of the terms changed both refuse (issue #17)
+    let (status, body) = http(
+        port,
+        "GET",
+        "/api/v1/agreements?status=registered",
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = http(
+        port,
+        "GET",
+        &format!("/api/v1/agreements/{id}/evidence"),
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let evidence: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let file = dir.join("evidence.json");
+    std::fs::write(&file, &body).unwrap();
+    let verify = |file: &Path| {
+        Command::new(BIN)
+            .current_dir(&dir)
+            .env_clear()
+            .arg("verify")
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let out = verify(&file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let openssl = |terms: &[u8], key: &str, sig: &str| {
+        use base64::Engine;
+        std::fs::write(dir.join("terms.json"), terms).unwrap();
+        std::fs::write(dir.join("key.pem"), key).unwrap();
+        std::fs::write(
+            dir.join("sig.der"),
+            base64::engine::general_purpose::STANDARD
+                .decode(sig)
+                .unwrap(),
+        )
+        .unwrap();
+        Command::new("openssl")
+            .current_dir(&dir)
+            .args([
+                "pkeyutl",
+                "-verify",
+                "-rawin",
+                "-digest",
+                "sm3",
+                "-pkeyopt",
+                "distid:1234567812345678",
+                "-pubin",
+                "-inkey",
+                "key.pem",
+                "-in",
+                "terms.json",
+                "-sigfile",
+                "sig.der",
+            ])
+            .output()
+            .expect("openssl")
+            .status
+            .success()
+    };
+    let terms = evidence["terms_canonical"].as_str().unwrap();
+    let signatures = evidence["signatures"].as_array().unwrap();
+    assert_eq!(signatures.len(), 2);
+    let mut changed_terms = terms.as_bytes().to_vec();
+    changed_terms[20] ^= 1;
+    for sig in signatures {
+        let (key, s) = (
+            sig["public_key_pem"].as_str().unwrap(),
+            sig["signature"].as_str().unwrap(),
+        );
+        assert!(
+            openssl(terms.as_bytes(), key, s),
+            "openssl verifies {}",
+            sig["organization_name"]
+        );
+        assert!(
+            !openssl(&changed_terms, key, s),
+            "openssl refuses changed terms"
+        );
+    }
+    let mut changed = evidence.clone();
+    changed["terms_canonical"] =
+        serde_json::Value::String(String::from_utf8_lossy(&changed_terms).into_owned());
+    std::fs::write(&file, changed.to_string()).unwrap();
+    let out = verify(&file);
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("NOT verified"));
+
+    // the audit chain of the demo data verifies
+    let audit = |cmd: &str| {
+        Command::new(BIN)
+            .current_dir(&dir)
+            .env_clear()
+            .args(["audit", cmd])
+            .output()
+            .unwrap()
+    };
+    let sealed = audit("seal");
+    assert!(
+        sealed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sealed.stderr)
+    );
+    let verified = audit("verify");
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert!(
+        verified.status.success() && said.contains("intact"),
+        "{said}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
