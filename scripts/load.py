@@ -12,6 +12,9 @@
         bid submission (揭榜申报提交: the bid's state, its audit entry, the in-app notices and the
         outbox e-mails in one transaction): COUNT draft bids are prepared through the API, then
         wrk -t2 -c32 submits each exactly once; prints submissions/s
+    python3 scripts/load.py signing BASE PASSWORD DATABASE
+        agreement signing: one drafted agreement per submitted bid written in SQL, then wrk -t2
+        -c32 has each bidder's admin sign each of its agreements once; prints signatures/s
     python3 scripts/load.py multiply DATABASE_URL TOTAL
         copies the published challenges in the database (SQL, in batches) until TOTAL are
         published, for the scale runs (on PostgreSQL then VACUUM ANALYZE, as autovacuum would
@@ -247,6 +250,100 @@ end
     print(f"| {r['requests']} of {len(drafts)} drafts submitted, each once{note} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} |")
 
 
+def rows(db, sql):
+    """Rows of a query, on the SQLite file or the postgres:// URL `db`."""
+    if db.startswith("postgres"):
+        out = subprocess.run(["psql", "-qAt", "-F", "\t", db, "-c", sql], check=True, capture_output=True, text=True).stdout
+        return [line.split("\t") for line in out.splitlines() if line]
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return [list(r) for r in con.execute(sql)]
+    finally:
+        con.close()
+
+
+def execute(db, statements):
+    if db.startswith("postgres"):
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+            f.write("BEGIN;\n" + ";\n".join(statements) + ";\nCOMMIT;\n")
+        try:
+            subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", db, "-f", f.name], check=True, capture_output=True)
+        finally:
+            os.unlink(f.name)
+        return
+    con = sqlite3.connect(db, timeout=30, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        for st in statements:
+            con.execute(st)
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+def canonical(value):
+    """The terms' canonical JSON, as domain::agreement::canonical_json writes it."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def signing(password, db):
+    """Agreement signing (协议签署): one drafted agreement per submitted bid is written in SQL (the
+    award's evaluation is not what is measured), then wrk -t2 -c32 has each bidder's admin sign
+    each of its agreements once: the terms-hash check, the SM2 signature with the key the
+    platform keeps for the organisation and the platform's countersignature, the signature row,
+    the state change, its audit entry, in one transaction."""
+    import hashlib
+    import uuid
+    bidders = [login(bidder_email(i), password) for i in range(BIDDERS)]
+    token_of = {call("GET", "/api/v1/me", t)["organization"]["id"]: t for t in bidders}
+    orgs = {r[0]: (r[1], r[2]) for r in rows(db, "SELECT id, name, credit_code FROM organizations")}
+    bids = rows(db, "SELECT b.id, b.challenge_id, b.lead_organization_id, c.organization_id, c.title FROM bids b "
+                    "JOIN challenges c ON c.id = b.challenge_id WHERE b.status = 'submitted' "
+                    "AND NOT EXISTS (SELECT 1 FROM agreements a WHERE a.bid_id = b.id)")
+    items, statements = [], []
+    for bid, cid, lead, publisher, title in bids:
+        party = lambda role, org: {"role": role, "organization_id": org, "name": orgs[org][0], "credit_code": orgs[org][1]}
+        terms = {
+            "challenge_id": cid, "bid_id": bid, "title": title,
+            "parties": [party("publisher", publisher), party("bidder", lead)],
+            "fiscal_amount": 1_500_000, "enterprise_amount": 3_000_000, "term_months": 24, "ip_ownership": "shared",
+            "kpis": [{"name": "关键指标", "target": "≥95", "unit": "%", "committed": "95%"}],
+            "milestones": [{"month": 6, "deliverable": "总体方案"}, {"month": 18, "deliverable": "样机与示范运行"}],
+        }
+        h = hashlib.sha256(canonical(terms).encode()).hexdigest()
+        aid = str(uuid.uuid4())
+        quoted = json.dumps(terms, ensure_ascii=False).replace("'", "''")
+        statements.append("INSERT INTO agreements (id, challenge_id, bid_id, status, terms_json, terms_hash, version, created_at, updated_at) "
+                          f"VALUES ('{aid}', '{cid}', '{bid}', 'drafted', '{quoted}', '{h}', 1, '2026-12-01 00:00:00', '2026-12-01 00:00:00')")
+        items.append((aid, h, bidders.index(token_of[lead])))
+    for i in range(0, len(statements), 500):
+        execute(db, statements[i:i + 500])
+    print(f"wrote {len(items)} drafted agreements")
+    lua = ["items = {"]
+    lua += [f'{{"/api/v1/agreements/{a}/sign", "{h}", {b}}},' for a, h, b in items]
+    lua += ["}", "tokens = {"] + [f'"{t}",' for t in bidders] + ["}"]
+    lua.append("""
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+function init(args) n = tid + 1 end
+function request()
+  local it = items[n]
+  if it == nil then return wrk.format("POST", "/api/v1/agreements/none-left/sign", {["Authorization"] = "Bearer " .. tokens[1]}, "{}") end
+  n = n + 2
+  return wrk.format("POST", it[1], {["Authorization"] = "Bearer " .. tokens[it[3] + 1], ["Content-Type"] = "application/json"}, '{"terms_hash":"' .. it[2] .. '"}')
+end
+""")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write("\n".join(lua))
+    try:
+        r = wrk("/healthz", script=f.name, seconds=4)
+    finally:
+        os.unlink(f.name)
+    note = f", {r['errors']} refused (too few agreements: the figure is not valid)" if r["errors"] else ""
+    print(f"\n| agreement signing (32 clients) | signatures/s | p50 | p99 |\n|---|---|---|---|")
+    print(f"| {r['requests']} of {len(items)} agreements signed by the bidder, each once{note} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} |")
+
+
 def sqlite_rate(path):
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
@@ -334,6 +431,9 @@ def main():
     elif cmd == "writes":
         BASE = args[0]
         writes(args[1], int(args[2]))
+    elif cmd == "signing":
+        BASE = args[0]
+        signing(args[1], args[2])
     elif cmd == "multiply":
         multiply(args[0], int(args[1]))
     elif cmd == "sqlite-rate":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release binary, starts it on a fresh database (SQLite, or PostgreSQL database
 # jiebang_load re-created on 127.0.0.1:5432), publishes COUNT challenges through the API and
-# measures with wrk (scripts/load.py: the public reads, cached and signed in, then bid submission).
+# measures with wrk (scripts/load.py: the public reads, cached and signed in, then bid submission
+# and agreement signing).
 #
 #   scripts/load.sh [sqlite|postgres] [COUNT] [SCALE ...]
 #
@@ -9,7 +10,7 @@
 # in the database up to that many, restarts the server (which indexes them all at start) and
 # measures the reads again. LOAD_RUNS=N repeats each read measurement N times (the worst p99 of
 # each endpoint is printed at the end); LOAD_SECONDS=S sets each wrk run's length (default 10);
-# LOAD_WRITES=0 skips the bid submissions, LOAD_READS=0 the reads.
+# LOAD_WRITES=0 skips the bid submissions and signatures, LOAD_READS=0 the reads.
 # The server's resident memory is printed idle at start, after the fill and after each run.
 # Needs: wrk, python3 (and psql for postgres).
 set -euo pipefail
@@ -61,6 +62,9 @@ if [ "${LOAD_WRITES:-1}" = 1 ]; then
   echo
   python3 scripts/load.py writes "$base" "$password" "$count"
   python3 scripts/load.py rss "$pid" "after the bid submissions"
+  echo
+  python3 scripts/load.py signing "$base" "$password" "$db_url"
+  python3 scripts/load.py rss "$pid" "after the signatures"
   if [ "$backend" = sqlite ]; then
     python3 scripts/load.py sqlite-rate "$dir/rate.db"
   fi

@@ -59,15 +59,9 @@ impl Application {
         let keys = std::sync::Arc::new(config.keyring().map_err(StartError::Secret)?);
         // the platform's signing key: made (and sealed under the master key) on the first start
         db.write(|conn| {
-            jiebang_application::signing::ensure_key(
-                conn,
-                &keys,
-                jiebang_application::signing::Owner::Platform,
-                clock.now(),
-            )
-            .map(|_| ())
+            jiebang_application::signing::ensure_platform_key(conn, &keys, clock.now()).map(|_| ())
         })
-        .map_err(|e| StartError::Config(format!("platform signing key: {e}")))?;
+        .map_err(|e| StartError::Secret(format!("platform signing key: {}", e.detail)))?;
         let ctx = jiebang_application::Ctx {
             keys,
             clock: clock.clone(),

@@ -153,6 +153,25 @@ pub fn reseal(conn: &mut DbConnection, keyring: &Keyring) -> Result<usize> {
     Ok(n)
 }
 
+/// The platform key, made on the first start, and proof that the configured master keys open
+/// it: an instance with another master key refuses to start rather than fail at its first
+/// signature.
+pub fn ensure_platform_key(
+    conn: &mut DbConnection,
+    keyring: &Keyring,
+    now: DateTime<Utc>,
+) -> Result<KeyRow> {
+    let key = ensure_key(conn, keyring, Owner::Platform, now)?;
+    let sealed = key.private_sealed.as_deref().unwrap_or_default();
+    match sealing::open(&keyring.masters, sealed) {
+        Ok(_) => Ok(key),
+        Err(e) => Err(Error::with(
+            Code::InternalError,
+            format!("the platform key {} does not open with the configured master key ({e}): set the JIEBANG_MASTER_KEY the other instances use", key.id),
+        )),
+    }
+}
+
 /// Signs `message` with a key the platform keeps.
 pub fn sign_with(keyring: &Keyring, key: &KeyRow, message: &[u8]) -> Result<KeySignature> {
     let private = keyring.open(key)?;

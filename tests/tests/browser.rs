@@ -500,6 +500,16 @@ on_both_databases! {
             .find(|id| app.get(&format!("/api/v1/agreements/{id}"), Some(&cast.bidder)).status == 200)
             .unwrap()
             .clone();
+        // the bidder signs with its own SM2 key (issue #17): it registers the public key, and
+        // pastes its signature of the canonical terms into the sign form
+        let (private, public) = jiebang_domain::signing::generate();
+        app.post(&format!("/api/v1/organizations/{}/keys", cast.bidder_org), Some(&cast.bidder), &json!({"public_key_pem": public})).expect(201);
+        let canonical = app.get(&format!("/api/v1/agreements/{ours}/evidence"), Some(&cast.bidder)).expect(200).json["terms_canonical"]
+            .as_str().unwrap().to_owned();
+        let own_signature = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(jiebang_domain::signing::sign(&private, canonical.as_bytes()).unwrap())
+        };
         let app = &app;
         let agreement = ours.clone();
         with_browser(&app.base, true, |b| async move {
@@ -512,9 +522,22 @@ on_both_databases! {
                 b.open(&format!("/agreements/{agreement}")).await;
                 assert!(b.text(".facts").await.contains("待签署") || b.text(".facts").await.contains("部分签署"));
                 b.check_page(if who.starts_with("publisher") { "agreement-publisher" } else { "agreement-bidder" }).await;
+                if who.starts_with("bidder") {
+                    // without its signature, then with a wrong one: refused beside the field, the
+                    // typed value kept, nothing signed
+                    b.click(&format!("form[action='/agreements/{agreement}/sign'] button")).await;
+                    assert!(!b.text("#f-signature-msg").await.is_empty());
+                    b.fill("#f-signature", "MEUCIQDwrongsignature").await;
+                    b.click(&format!("form[action='/agreements/{agreement}/sign'] button")).await;
+                    assert!(b.text("#f-signature-msg").await.contains("验证"));
+                    assert_eq!(b.value("#f-signature").await, "MEUCIQDwrongsignature");
+                    b.fill("#f-signature", &own_signature).await;
+                }
                 b.click(&format!("form[action='/agreements/{agreement}/sign'] button")).await;
                 assert!(b.text(".success").await.contains("已签署"));
                 assert!(b.find_all(&format!("form[action='/agreements/{agreement}/sign']")).await.is_empty());
+                // once signed, the page offers the evidence document for download
+                assert_eq!(b.find_all(&format!("a[href='/agreements/{agreement}/evidence.json']")).await.len(), 1);
                 b.click("form[action='/logout'] button").await;
                 b.wait_gone(".who").await;
             }

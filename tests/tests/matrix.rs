@@ -151,6 +151,21 @@ const ROWS: &[Row] = &[
         true,
     ),
     row(
+        "GET /api/v1/agreements/{id}/evidence",
+        "agreement",
+        &["publisher", "bidder", "member", "official", "admin"],
+        true,
+    ),
+    row("GET /api/v1/keys/{key_id}", "key", ANYONE, false),
+    row("GET /api/v1/organizations/{id}/keys", "org", ANYONE, false),
+    row(
+        "POST /api/v1/organizations/{id}/keys",
+        "org",
+        &["publisher"],
+        false,
+    ),
+    row("GET /.well-known/jiebang-keys.json", "-", ANYONE, false),
+    row(
         "POST /api/v1/agreements/{id}/milestones/{mid}/confirm",
         "agreement/milestone",
         &["publisher"],
@@ -879,6 +894,14 @@ fn world(app: &TestApp) -> World {
         ("org", cast.publisher_org.clone()),
     ]);
     ids.insert("member_org", member_org);
+    let keys = app
+        .get("/.well-known/jiebang-keys.json", None)
+        .expect(200)
+        .json;
+    ids.insert(
+        "key",
+        keys["platform"][0]["key_id"].as_str().unwrap().to_owned(),
+    );
     World {
         tokens: t,
         ids,

@@ -244,10 +244,13 @@ fn a_backup_under_load_restores_and_the_demo_flow_continues() {
         .unwrap_err()
         .contains("exists"));
 
-    // the restore drill: a new server on the backup file
+    // the restore drill: a new server on the backup file, given the master key that seals the
+    // platform's signing keys (kept apart from the backup; docs/operations.md)
     let restored_file = backup.clone();
+    let master = std::fs::read_to_string(app.data_dir.join("master-key")).unwrap();
     let restored = TestApp::try_spawn_with(Db::Sqlite, move |c| {
         c.database_url = Some(format!("sqlite://{}", restored_file.display()));
+        c.master_key = Some(master);
     })
     .unwrap();
     let listed = restored

@@ -199,6 +199,29 @@ on_both_databases! {
         assert_eq!(keys.len(), 2);
         assert!(keys[0]["retired_at"].is_null() && keys[1]["retired_at"].is_string());
         assert!(evidence::verify(&evidence_of(&app, id, &bidder), Some(&platform)).ok());
+        // the platform's key rotated (jiebang keys rotate-platform): both are published, the old
+        // one retired, and what it countersigned still verifies against the published keys
+        let before_rotation = chain(&app);
+        let _ = before_rotation;
+        app.state.db.write(|c| jiebang_application::signing::rotate_platform_key(c, &app.state.ctx.keys, app.now())).unwrap();
+        let well_known = app.get("/.well-known/jiebang-keys.json", None).expect(200).json;
+        let published: Vec<String> = well_known["platform"].as_array().unwrap().iter().map(|k| k["key_id"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(published.len(), 2);
+        assert_eq!(published[1], platform[0]);
+        assert!(well_known["platform"][1]["retired_at"].is_string());
+        assert!(evidence::verify(&evidence_of(&app, id, &bidder), Some(&published)).ok());
+        assert!(!evidence::verify(&evidence_of(&app, id, &bidder), Some(&published[..1])).ok(), "pinned to the new key only");
+        // the audit chain's checkpoints signed by either key verify
+        chain(&app);
+        let report = verify(&app);
+        assert!(report.fault.is_none(), "{:?}", report.fault);
+        // the private keys are sealed in the database, never stored in the clear
+        let sealed = app.state.db.read(jiebang_db::keys::kept).unwrap();
+        assert!(sealed.len() >= 4, "platform ×2, the publisher, the official");
+        for k in &sealed {
+            let s = k.private_sealed.as_deref().unwrap();
+            assert!(s.starts_with("sm4gcm:") && !s.contains("PRIVATE"), "{s}");
+        }
         // strangers do not get the evidence
         let (_, stranger) = app.verified_org("x@y.edu.cn", "某大学", "university", "150100");
         app.get(&format!("/api/v1/agreements/{id}/evidence"), Some(&stranger)).problem(404, "not_found");

@@ -1248,16 +1248,7 @@ pub async fn evidence(
     auth: Auth,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let doc = state
-        .read(move |conn| {
-            let a = jiebang_db::agreements::find(conn, &id)?.ok_or_else(not_found)?;
-            if side(&auth, &terms_of(&a)?) == Side::None {
-                return Err(not_found());
-            }
-            Ok(jiebang_application::signing::evidence_of(conn, &a)?)
-        })
-        .await?;
+    let doc = evidence_doc(&state, auth, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((
             "Content-Disposition",
@@ -1267,4 +1258,22 @@ pub async fn evidence(
             ),
         ))
         .json(doc))
+}
+
+/// The evidence document as `GET /agreements/{id}/evidence` answers it (the web page's download
+/// calls the same): its parties and staff, 404 for anyone else.
+pub async fn evidence_doc(
+    state: &web::Data<AppState>,
+    auth: Auth,
+    id: String,
+) -> ApiResult<jiebang_domain::evidence::Evidence> {
+    state
+        .read(move |conn| {
+            let a = jiebang_db::agreements::find(conn, &id)?.ok_or_else(not_found)?;
+            if side(&auth, &terms_of(&a)?) == Side::None {
+                return Err(not_found());
+            }
+            Ok(jiebang_application::signing::evidence_of(conn, &a)?)
+        })
+        .await
 }

@@ -256,6 +256,30 @@ async fn page(
     Ok(render(visitor, status, &page))
 }
 
+/// `GET /agreements/{id}/evidence.json`: the agreement's evidence document (协议存证), the same
+/// as `GET /api/v1/agreements/{id}/evidence`, downloaded from the agreement page.
+pub async fn evidence(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let r = async {
+        let auth = visitor.auth()?;
+        crate::handlers::agreements::evidence_doc(&state, auth, id.clone()).await
+    }
+    .await;
+    match r {
+        Ok(doc) => HttpResponse::Ok()
+            .insert_header((
+                "Content-Disposition",
+                format!("attachment; filename=\"agreement-{id}-evidence.json\""),
+            ))
+            .json(doc),
+        Err(e) => error_page(&visitor, e),
+    }
+}
+
 /// `GET /agreements/{id}`.
 pub async fn agreement(
     state: web::Data<AppState>,

@@ -204,6 +204,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/agreements").route(web::get().to(agreements::agreements)))
             .service(web::resource("/agreements/{id}").route(web::get().to(agreement::agreement)))
             .service(web::resource("/agreements/{id}/sign").route(web::post().to(agreement::sign)))
+            .service(
+                web::resource("/agreements/{id}/evidence.json")
+                    .route(web::get().to(agreement::evidence)),
+            )
             .service(web::resource("/agreements/{id}/pay").route(web::post().to(lifecycle::pay)))
             .service(
                 web::resource("/agreements/{id}/terminate")

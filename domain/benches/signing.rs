@@ -1,0 +1,100 @@
+//! What signing adds to a request (docs/performance.md, "Signing and the audit chain"):
+//!
+//! ```sh
+//! cargo bench -p jiebang-domain --bench signing
+//! ```
+//!
+//! - a party signing with its own key: the service verifies the SM2 signature over the canonical
+//!   terms, then countersigns with the platform key (open its sealed key, sign);
+//! - a party whose key the platform keeps: open the sealed key and sign, then countersign;
+//! - the official's countersignature at registration: open and sign one statement;
+//! - the audit chain's work per entry (SM3 over its canonical JSON), done by the sequencer off the
+//!   request path.
+
+use criterion::Criterion;
+use jiebang_domain::audit_chain::{entry_hash, Content, GENESIS};
+use jiebang_domain::evidence::{check, countersignature_statement, sign};
+use jiebang_domain::sealing::{open, MasterKey};
+use jiebang_domain::signing;
+use std::hint::black_box;
+
+fn terms() -> String {
+    // about the size of a real agreement's canonical terms (two parties, KPIs, milestones)
+    let kpis: Vec<_> = (0..6)
+        .map(|i| serde_json::json!({"name": format!("考核指标 {i}：单槽产氢量"), "target": "≥1000", "unit": "Nm³/h", "committed": "1200 Nm³/h"}))
+        .collect();
+    jiebang_domain::agreement::canonical_json(&serde_json::json!({
+        "challenge_id": "0193a0c2-7d1e-7b3a-9f00-000000000001",
+        "bid_id": "0193a0c2-7d1e-7b3a-9f00-000000000002",
+        "title": "适应宽范围功率波动的千标方级电解水制氢关键装备研制与示范应用",
+        "parties": [
+            {"role": "publisher", "organization_id": "o1", "name": "内蒙古北方重工业集团有限公司", "credit_code": "91150200MA0N000001"},
+            {"role": "bidder", "organization_id": "o2", "name": "内蒙古大学", "credit_code": "12150000MA0N000002"}
+        ],
+        "fiscal_amount": 4_000_000, "enterprise_amount": 8_000_000, "term_months": 24,
+        "ip_ownership": "shared", "kpis": kpis,
+        "milestones": [{"month": 6, "deliverable": "中试工艺包"}, {"month": 18, "deliverable": "示范生产线"}]
+    }))
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    let master = MasterKey::from_secret(b"a master key of at least thirty-two bytes");
+    let masters = [master.clone()];
+    let (platform, _) = signing::generate();
+    let platform_sealed = master.seal(platform.as_bytes());
+    let (party, _) = signing::generate();
+    let party_sealed = master.seal(party.as_bytes());
+    let canonical = terms();
+    let own = sign(&party, canonical.as_bytes()).unwrap();
+    let sm3 = signing::sm3_hex(canonical.as_bytes());
+    let countersign = || {
+        let key = String::from_utf8(open(&masters, &platform_sealed).unwrap()).unwrap();
+        let st = countersignature_statement(
+            "a1",
+            "o2",
+            &own.key_id,
+            &own.signature,
+            &sm3,
+            "2026-12-01T10:00:00.000000Z",
+        );
+        sign(&key, st.as_bytes()).unwrap()
+    };
+    c.bench_function("sign: own key (verify + countersign)", |b| {
+        b.iter(|| {
+            check(&own, canonical.as_bytes()).unwrap();
+            black_box(countersign())
+        })
+    });
+    c.bench_function("sign: kept key (open + sign + countersign)", |b| {
+        b.iter(|| {
+            let key = String::from_utf8(open(&masters, &party_sealed).unwrap()).unwrap();
+            black_box(sign(&key, canonical.as_bytes()).unwrap());
+            black_box(countersign())
+        })
+    });
+    c.bench_function("register: official's countersignature", |b| {
+        b.iter(|| black_box(countersign()))
+    });
+    let at = chrono::DateTime::from_timestamp(1_764_000_000, 0)
+        .unwrap()
+        .naive_utc();
+    let after = r#"{"status":"submitted","requested_fiscal":3000000}"#;
+    let entry = Content {
+        id: 123_456,
+        at,
+        actor_user_id: Some("0193a0c2-7d1e-7b3a-9f00-00000000000a"),
+        actor_organization_id: Some("0193a0c2-7d1e-7b3a-9f00-00000000000b"),
+        object_type: "bid",
+        object_id: "0193a0c2-7d1e-7b3a-9f00-00000000000c",
+        action: "submit",
+        before_json: Some("\"draft\""),
+        after_json: Some(after),
+        comment: None,
+        request_id: Some("0193a0c2-7d1e-7b3a-9f00-00000000000d"),
+    };
+    c.bench_function("audit chain: hash one entry", |b| {
+        b.iter(|| black_box(entry_hash(42, GENESIS, &entry)))
+    });
+    c.final_summary();
+}
