@@ -123,7 +123,7 @@ mod tests {
             b"-----BEGIN PRIVATE KEY-----"
         );
         assert_eq!(
-            open(&[current.clone()], &sealed),
+            open(std::slice::from_ref(&current), &sealed),
             Err(SealError::UnknownMasterKey(previous.id().to_owned()))
         );
         // one changed byte of the ciphertext
@@ -132,7 +132,7 @@ mod tests {
         bytes[14] ^= 1;
         let altered = format!("{head}:{}", STANDARD.encode(bytes));
         assert_eq!(
-            open(&[previous.clone()], &altered),
+            open(std::slice::from_ref(&previous), &altered),
             Err(SealError::Tampered)
         );
         assert_eq!(open(&[previous], "plain text"), Err(SealError::Malformed));
