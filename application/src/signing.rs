@@ -20,10 +20,18 @@ use jiebang_domain::sealing::{self, MasterKey};
 use jiebang_domain::{signing, Role};
 use std::collections::HashMap;
 
-/// The master keys: the current one seals, every one opens what it sealed (rotation).
-#[derive(Debug, Clone)]
+/// The master keys (the current one seals, every one opens what it sealed: rotation), and the
+/// kept keys opened so far, by key id (a key id names one key pair for ever, so an opened key
+/// never goes stale; opening one costs twice a signature).
 pub struct Keyring {
     masters: Vec<MasterKey>,
+    opened: std::sync::Mutex<HashMap<String, signing::Signer>>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keyring(master key {})", self.current_id())
+    }
 }
 
 impl Keyring {
@@ -31,7 +39,36 @@ impl Keyring {
     pub fn new(current: MasterKey, previous: Vec<MasterKey>) -> Keyring {
         let mut masters = vec![current];
         masters.extend(previous);
-        Keyring { masters }
+        Keyring {
+            masters,
+            opened: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The signer of a kept key: opened (and checked to be the key its id names) the first time.
+    fn signer(&self, key: &KeyRow) -> Result<signing::Signer> {
+        if let Some(s) = self
+            .opened
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key.id)
+        {
+            return Ok(s.clone());
+        }
+        let private = self.open(key)?;
+        let public = signing::public_of(&private).map_err(Error::internal)?;
+        if signing::key_id(&public).map_err(Error::internal)? != key.id {
+            return Err(Error::internal(format!(
+                "key {} opens to another key",
+                key.id
+            )));
+        }
+        let signer = signing::Signer::from_pem(&private).map_err(Error::internal)?;
+        self.opened
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.id.clone(), signer.clone());
+        Ok(signer)
     }
 
     /// The id of the master key that seals (never the key).
@@ -174,15 +211,8 @@ pub fn ensure_platform_key(
 
 /// Signs `message` with a key the platform keeps.
 pub fn sign_with(keyring: &Keyring, key: &KeyRow, message: &[u8]) -> Result<KeySignature> {
-    let private = keyring.open(key)?;
-    let sig = evidence::sign(&private, message).map_err(Error::internal)?;
-    if sig.key_id != key.id {
-        return Err(Error::internal(format!(
-            "key {} opens to another key",
-            key.id
-        )));
-    }
-    Ok(sig)
+    let der = keyring.signer(key)?.sign(message);
+    Ok(evidence::key_signature(&key.id, &key.public_pem, &der))
 }
 
 /// A key's public side, as the API and the well-known document show it.

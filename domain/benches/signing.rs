@@ -5,9 +5,13 @@
 //! ```
 //!
 //! - a party signing with its own key: the service verifies the SM2 signature over the canonical
-//!   terms, then countersigns with the platform key (open its sealed key, sign);
-//! - a party whose key the platform keeps: open the sealed key and sign, then countersign;
-//! - the official's countersignature at registration: open and sign one statement;
+//!   terms, then countersigns with the platform key;
+//! - a party whose key the platform keeps: sign, then countersign;
+//! - the official's countersignature at registration: sign one statement;
+//! - a kept key's first use in an instance: open the sealed key, parse it, check its id (then
+//!   its signer is kept);
+//! - the primitives: an SM2 signature and a verification with the key parsed, parsing a key,
+//!   opening a sealed key;
 //! - the audit chain's work per entry (SM3 over its canonical JSON), done by the sequencer off the
 //!   request path.
 
@@ -42,14 +46,15 @@ fn main() {
     let master = MasterKey::from_secret(b"a master key of at least thirty-two bytes");
     let masters = [master.clone()];
     let (platform, _) = signing::generate();
-    let platform_sealed = master.seal(platform.as_bytes());
     let (party, _) = signing::generate();
     let party_sealed = master.seal(party.as_bytes());
     let canonical = terms();
     let own = sign(&party, canonical.as_bytes()).unwrap();
     let sm3 = signing::sm3_hex(canonical.as_bytes());
+    // the service opens each kept key once and keeps its signer (application::signing::Keyring)
+    let platform_signer = signing::Signer::from_pem(&platform).unwrap();
+    let party_signer = signing::Signer::from_pem(&party).unwrap();
     let countersign = || {
-        let key = String::from_utf8(open(&masters, &platform_sealed).unwrap()).unwrap();
         let st = countersignature_statement(
             "a1",
             "o2",
@@ -58,24 +63,58 @@ fn main() {
             &sm3,
             "2026-12-01T10:00:00.000000Z",
         );
-        sign(&key, st.as_bytes()).unwrap()
+        platform_signer.sign(st.as_bytes())
     };
-    c.bench_function("sign: own key (verify + countersign)", |b| {
+    c.bench_function("sign request, own key: verify + countersign", |b| {
         b.iter(|| {
             check(&own, canonical.as_bytes()).unwrap();
             black_box(countersign())
         })
     });
-    c.bench_function("sign: kept key (open + sign + countersign)", |b| {
+    c.bench_function("sign request, kept key: sign + countersign", |b| {
         b.iter(|| {
-            let key = String::from_utf8(open(&masters, &party_sealed).unwrap()).unwrap();
-            black_box(sign(&key, canonical.as_bytes()).unwrap());
+            black_box(party_signer.sign(canonical.as_bytes()));
             black_box(countersign())
         })
     });
-    c.bench_function("register: official's countersignature", |b| {
+    c.bench_function("register request: the official's countersignature", |b| {
         b.iter(|| black_box(countersign()))
     });
+    c.bench_function(
+        "a kept key's first use: open (SM4-GCM) + parse + check its id",
+        |b| {
+            b.iter(|| {
+                let pem = String::from_utf8(open(&masters, &party_sealed).unwrap()).unwrap();
+                let public = signing::public_of(&pem).unwrap();
+                black_box(signing::key_id(&public).unwrap());
+                black_box(signing::Signer::from_pem(&pem).unwrap())
+            })
+        },
+    );
+    // the primitives, with the key already parsed (what a cache of opened keys would leave)
+    {
+        use sm2::dsa::signature::{Signer, Verifier};
+        use sm2::pkcs8::DecodePrivateKey;
+        let secret = sm2::SecretKey::from_pkcs8_pem(&party).unwrap();
+        let key = sm2::dsa::SigningKey::new(signing::DISTID, &secret).unwrap();
+        let verifying = key.verifying_key().clone();
+        let sig: sm2::dsa::Signature = key.sign(canonical.as_bytes());
+        c.bench_function("primitive: SM2 sign, key parsed", |b| {
+            b.iter(|| black_box::<sm2::dsa::Signature>(key.sign(canonical.as_bytes())))
+        });
+        c.bench_function("primitive: SM2 verify, key parsed", |b| {
+            b.iter(|| black_box(verifying.verify(canonical.as_bytes(), &sig).unwrap()))
+        });
+        c.bench_function("primitive: parse PKCS#8 PEM + SigningKey::new", |b| {
+            b.iter(|| {
+                let s = sm2::SecretKey::from_pkcs8_pem(&party).unwrap();
+                black_box(sm2::dsa::SigningKey::new(signing::DISTID, &s).unwrap())
+            })
+        });
+        c.bench_function("primitive: SM4-GCM open", |b| {
+            b.iter(|| black_box(open(&masters, &party_sealed).unwrap()))
+        });
+    }
     let at = chrono::DateTime::from_timestamp(1_764_000_000, 0)
         .unwrap()
         .naive_utc();

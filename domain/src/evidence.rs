@@ -161,6 +161,15 @@ pub fn sign(private_pem: &str, message: &[u8]) -> Result<KeySignature, SigningEr
     })
 }
 
+/// A DER signature made with the key `key_id` (public key `public_pem`), as a [`KeySignature`].
+pub fn key_signature(key_id: &str, public_pem: &str, der: &[u8]) -> KeySignature {
+    KeySignature {
+        key_id: key_id.to_owned(),
+        public_key_pem: public_pem.to_owned(),
+        signature: STANDARD.encode(der),
+    }
+}
+
 /// Checks a [`KeySignature`] over `message`: the key id is the key's, the signature verifies.
 pub fn check(sig: &KeySignature, message: &[u8]) -> Result<(), String> {
     let id = signing::key_id(&sig.public_key_pem).map_err(|e| e.to_string())?;
