@@ -14,7 +14,8 @@
         wrk -t2 -c32 submits each exactly once; prints submissions/s
     python3 scripts/load.py signing BASE PASSWORD DATABASE
         agreement signing: one drafted agreement per submitted bid written in SQL, then wrk -t2
-        -c32 has each bidder's admin sign each of its agreements once; prints signatures/s
+        -c32 has each bidder's admin, then each publisher's, sign each agreement once; prints
+        signatures/s
     python3 scripts/load.py multiply DATABASE_URL TOTAL
         copies the published challenges in the database (SQL, in batches) until TOTAL are
         published, for the scale runs (on PostgreSQL then VACUUM ANALYZE, as autovacuum would
@@ -288,14 +289,15 @@ def canonical(value):
 
 def signing(password, db):
     """Agreement signing (协议签署): one drafted agreement per submitted bid is written in SQL (the
-    award's evaluation is not what is measured), then wrk -t2 -c32 has each bidder's admin sign
-    each of its agreements once: the terms-hash check, the SM2 signature with the key the
+    award's evaluation is not what is measured), then wrk -t2 -c32 has each bidder's admin, then
+    each publisher's, sign each of its agreements once: the terms-hash check, the SM2 signature with the key the
     platform keeps for the organisation and the platform's countersignature, the signature row,
     the state change, its audit entry, in one transaction."""
     import hashlib
     import uuid
-    bidders = [login(bidder_email(i), password) for i in range(BIDDERS)]
-    token_of = {call("GET", "/api/v1/me", t)["organization"]["id"]: t for t in bidders}
+    signers = [login(bidder_email(i), password) for i in range(BIDDERS)]
+    signers += [login(publisher_email(i), password) for i in range(PUBLISHERS)]
+    token_of = {call("GET", "/api/v1/me", t)["organization"]["id"]: t for t in signers}
     orgs = {r[0]: (r[1], r[2]) for r in rows(db, "SELECT id, name, credit_code FROM organizations")}
     bids = rows(db, "SELECT b.id, b.challenge_id, b.lead_organization_id, c.organization_id, c.title FROM bids b "
                     "JOIN challenges c ON c.id = b.challenge_id WHERE b.status = 'submitted' "
@@ -315,13 +317,15 @@ def signing(password, db):
         quoted = json.dumps(terms, ensure_ascii=False).replace("'", "''")
         statements.append("INSERT INTO agreements (id, challenge_id, bid_id, status, terms_json, terms_hash, version, created_at, updated_at) "
                           f"VALUES ('{aid}', '{cid}', '{bid}', 'drafted', '{quoted}', '{h}', 1, '2026-12-01 00:00:00', '2026-12-01 00:00:00')")
-        items.append((aid, h, bidders.index(token_of[lead])))
+        items.append((aid, h, signers.index(token_of[lead]), signers.index(token_of[publisher])))
     for i in range(0, len(statements), 500):
         execute(db, statements[i:i + 500])
     print(f"wrote {len(items)} drafted agreements")
     lua = ["items = {"]
-    lua += [f'{{"/api/v1/agreements/{a}/sign", "{h}", {b}}},' for a, h, b in items]
-    lua += ["}", "tokens = {"] + [f'"{t}",' for t in bidders] + ["}"]
+    # every bidder signs first, then every publisher (whose signature makes the agreement signed)
+    lua += [f'{{"/api/v1/agreements/{a}/sign", "{h}", {b}}},' for a, h, b, _ in items]
+    lua += [f'{{"/api/v1/agreements/{a}/sign", "{h}", {p}}},' for a, h, _, p in items]
+    lua += ["}", "tokens = {"] + [f'"{t}",' for t in signers] + ["}"]
     lua.append("""
 local threads = 0
 function setup(thread) thread:set("tid", threads); threads = threads + 1 end
@@ -336,12 +340,12 @@ end
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write("\n".join(lua))
     try:
-        r = wrk("/healthz", script=f.name, seconds=4)
+        r = wrk("/healthz", script=f.name, seconds=5)
     finally:
         os.unlink(f.name)
     note = f", {r['errors']} refused (too few agreements: the figure is not valid)" if r["errors"] else ""
     print(f"\n| agreement signing (32 clients) | signatures/s | p50 | p99 |\n|---|---|---|---|")
-    print(f"| {r['requests']} of {len(items)} agreements signed by the bidder, each once{note} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} |")
+    print(f"| {r['requests']} of {2 * len(items)} signatures (each agreement by its bidder, then by its publisher), each once{note} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} |")
 
 
 def sqlite_rate(path):

@@ -335,11 +335,32 @@ pub fn canonical_terms(terms: &Terms) -> String {
     canonical_json(&serde_json::to_value(terms).expect("terms serialise"))
 }
 
-/// Signs the terms for `organization_id`: checks the signature it submitted with its own key,
-/// or signs with the key the platform keeps for it (made now if it has none), then countersigns
-/// with the platform key. A signature that does not verify is 422 `signature_invalid` on the
-/// field `signature`; nothing is written before it is checked.
-pub fn sign_terms(
+/// A party's signature made (or checked) and countersigned ahead of the write transaction, so
+/// that the SM2 work does not hold the database's writer (SQLite has one) or the agreement's row
+/// lock. [`settle_signature`] then checks, inside the transaction, that the keys it used are
+/// still the active ones and creates the organisation's kept key if this made it.
+#[derive(Debug, Clone)]
+pub struct PreparedSignature {
+    pub signed: PartySigned,
+    /// A kept key made for an organisation that had none (sealed; written by `settle_signature`).
+    new_key: Option<KeyRow>,
+    organization_id: String,
+    key_id: String,
+    platform_key_id: String,
+}
+
+impl PreparedSignature {
+    /// Whether the organisation had no key and this made one (not written yet).
+    pub fn made_key(&self) -> bool {
+        self.new_key.is_some()
+    }
+}
+
+/// Checks the signature `organization_id` submitted with its own key, or signs with the key the
+/// platform keeps for it (made now, in memory, if it has none), then countersigns with the
+/// platform key. Reads only. A signature that does not verify is 422 `signature_invalid` on the
+/// field `signature`.
+pub fn prepare_signature(
     conn: &mut DbConnection,
     keyring: &Keyring,
     agreement_id: &str,
@@ -347,18 +368,23 @@ pub fn sign_terms(
     terms: &Terms,
     submitted: Option<&str>,
     signed_at: DateTime<Utc>,
-) -> Result<PartySigned> {
+) -> Result<PreparedSignature> {
     let canonical = canonical_terms(terms);
+    let mut new_key = None;
     let key = match jiebang_db::keys::active(conn, "organization", organization_id)? {
         Some(k) => k,
-        None if submitted.is_some() => {
+        None if submitted.is_some_and(|s| !s.trim().is_empty()) => {
             return Err(Error::field(
                 "signature",
                 FieldCode::SignatureNotExpected,
                 "本单位未登记自有公钥，由平台代管密钥签署，请勿提交签名 / your organisation has registered no public key of its own: the platform signs with the key it keeps for you; send no signature",
             ))
         }
-        None => ensure_key(conn, keyring, Owner::Organization(organization_id), signed_at)?,
+        None => {
+            let k = kept_key(keyring, Owner::Organization(organization_id), None, signed_at);
+            new_key = Some(k.clone());
+            k
+        }
     };
     let by = if key.custody == "own" {
         let Some(sig) = submitted.map(str::trim).filter(|s| !s.is_empty()) else {
@@ -400,16 +426,68 @@ pub fn sign_terms(
         &terms_sm3,
         &evidence::time(signed_at),
     );
-    let platform = ensure_key(conn, keyring, Owner::Platform, signed_at)?;
+    let platform = jiebang_db::keys::active(conn, "platform", "")?
+        .ok_or_else(|| Error::internal("no platform key"))?;
     let counter = sign_with(keyring, &platform, statement.as_bytes())?;
-    Ok(PartySigned {
-        terms_sm3,
-        key_id: by.key_id,
-        signature: by.signature,
-        countersign_statement: statement,
-        countersign_key_id: counter.key_id,
-        countersignature: counter.signature,
+    Ok(PreparedSignature {
+        signed: PartySigned {
+            terms_sm3,
+            key_id: by.key_id,
+            signature: by.signature,
+            countersign_statement: statement,
+            countersign_key_id: counter.key_id,
+            countersignature: counter.signature,
+        },
+        new_key,
+        organization_id: organization_id.to_owned(),
+        key_id: key.id,
+        platform_key_id: platform.id,
     })
+}
+
+/// Inside the write transaction: the organisation's kept key made by [`prepare_signature`] is
+/// written (409 `version_conflict` if another request gave it one meanwhile), and the keys the
+/// signature used must still be the active ones (409 `version_conflict` after a rotation in
+/// between: sign again).
+pub fn settle_signature(conn: &mut DbConnection, p: &PreparedSignature) -> Result<()> {
+    if let Some(k) = &p.new_key {
+        if !jiebang_db::keys::insert_first(conn, k)? {
+            return Err(Error::version_conflict());
+        }
+    }
+    let org = jiebang_db::keys::active(conn, "organization", &p.organization_id)?;
+    let platform = jiebang_db::keys::active(conn, "platform", "")?;
+    if org.map(|k| k.id) != Some(p.key_id.clone())
+        || platform.map(|k| k.id) != Some(p.platform_key_id.clone())
+    {
+        return Err(Error::version_conflict());
+    }
+    Ok(())
+}
+
+/// [`prepare_signature`] and [`settle_signature`] in one go, inside a write transaction (the
+/// demo data).
+#[allow(clippy::too_many_arguments)]
+pub fn sign_terms(
+    conn: &mut DbConnection,
+    keyring: &Keyring,
+    agreement_id: &str,
+    organization_id: &str,
+    terms: &Terms,
+    submitted: Option<&str>,
+    signed_at: DateTime<Utc>,
+) -> Result<PartySigned> {
+    let p = prepare_signature(
+        conn,
+        keyring,
+        agreement_id,
+        organization_id,
+        terms,
+        submitted,
+        signed_at,
+    )?;
+    settle_signature(conn, &p)?;
+    Ok(p.signed)
 }
 
 /// The official's countersignature at registration (备案): the statement naming the agreement,

@@ -569,6 +569,29 @@ pub async fn sign_agreement(
     let seen = terms_hash.trim().to_lowercase();
     let submitted = signature.map(str::to_owned);
     let actor = Actor::user(&auth, request_id);
+    // the SM2 work first, outside the write transaction (SQLite's single writer would wait for
+    // it): the same checks as below, then the signature checked or made, and countersigned
+    let mut prepared = prepare_signature(state, &auth, &id, &seen, submitted.as_deref()).await?;
+    if prepared.0.made_key() {
+        // the organisation's first signature: its kept key is written on its own first, so that
+        // concurrent first signatures of one organisation all find the same key
+        let (st, org) = (
+            state.clone(),
+            auth.organization_id().unwrap_or_default().to_owned(),
+        );
+        state
+            .write(move |conn| {
+                let owner = jiebang_application::signing::Owner::Organization(&org);
+                Ok(jiebang_application::signing::ensure_key(
+                    conn,
+                    &st.ctx.keys,
+                    owner,
+                    st.now(),
+                )?)
+            })
+            .await?;
+        prepared = prepare_signature(state, &auth, &id, &seen, submitted.as_deref()).await?;
+    }
     let st = state.clone();
     state
         .write(move |conn| {
@@ -580,9 +603,10 @@ pub async fn sign_agreement(
             if seen != a.terms_hash {
                 return Err(ApiError::with(Code::TermsHashMismatch, "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again"));
             }
-            let now = jiebang_application::signing::micros(st.now());
-            // the SM2 signature is checked (or made) and countersigned before anything is written
-            let signed = jiebang_application::signing::sign_terms(conn, &st.ctx.keys, &a.id, &org, &terms, submitted.as_deref(), now)?;
+            // the terms are the ones signed (same hash); the keys must still be the active ones
+            let (prepared, now) = prepared;
+            jiebang_application::signing::settle_signature(conn, &prepared)?;
+            let signed = prepared.signed;
             jiebang_db::agreements::add_signature(
                 conn,
                 &Signature {
@@ -615,6 +639,46 @@ pub async fn sign_agreement(
             }
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
             view(conn, &after, now, &auth)
+        })
+        .await
+}
+
+/// The read-only half of signing: the sign action's checks, then the SM2 signature checked or
+/// made and countersigned (`application::signing::prepare_signature`), with the signature's time.
+async fn prepare_signature(
+    state: &web::Data<AppState>,
+    auth: &Auth,
+    id: &str,
+    seen: &str,
+    submitted: Option<&str>,
+) -> ApiResult<(
+    jiebang_application::signing::PreparedSignature,
+    DateTime<Utc>,
+)> {
+    let (auth, id, seen, submitted) = (
+        auth.clone(),
+        id.to_owned(),
+        seen.to_owned(),
+        submitted.map(str::to_owned),
+    );
+    let st = state.clone();
+    state
+        .read(move |conn| {
+            let a = jiebang_db::agreements::find(conn, &id)?.ok_or_else(not_found)?;
+            let terms = terms_of(&a)?;
+            if side(&auth, &terms) == Side::None {
+                return Err(not_found());
+            }
+            check(&AgreementFacts::load(conn, &a, &terms, &auth)?, AgreementActionName::Sign)?;
+            let signatures = jiebang_db::agreements::signatures(conn, &a.id)?;
+            agreement::after_signature(status_of(&a), signatures.len() + 1, terms.signatories()).map_err(wrong_state)?;
+            if seen != a.terms_hash {
+                return Err(ApiError::with(Code::TermsHashMismatch, "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again"));
+            }
+            let org = auth.organization_id().unwrap_or_default().to_owned();
+            let now = jiebang_application::signing::micros(st.now());
+            let p = jiebang_application::signing::prepare_signature(conn, &st.ctx.keys, &a.id, &org, &terms, submitted.as_deref(), now)?;
+            Ok((p, now))
         })
         .await
 }
