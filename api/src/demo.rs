@@ -793,6 +793,9 @@ fn contracted_project(
         registration_statement: None,
         registration_key_id: None,
         registration_signature: None,
+        registration_countersign_statement: None,
+        registration_countersign_key_id: None,
+        registration_countersignature: None,
     };
     jiebang_db::evaluation::insert_agreement(conn, &agreement)?;
     // signed and registered as the service signs them: SM2 with the keys the platform keeps
@@ -800,7 +803,7 @@ fn contracted_project(
         (&publisher.id, &user_ids["dairy"]),
         (&winner.id, &user_ids["university"]),
     ] {
-        let s = sign_terms(conn, keys, &agreement.id, org, &aterms, None, signed)?;
+        let s = sign_terms(conn, keys, &agreement.id, org, user, &aterms, None, signed)?;
         jiebang_db::agreements::add_signature(
             conn,
             &Signature {
@@ -818,19 +821,19 @@ fn contracted_project(
             },
         )?;
     }
-    let (statement, key_id, signature) =
-        countersign_registration(conn, keys, &agreement, &aterms, official, registered)?;
-    agreement.registration_statement = Some(statement);
-    agreement.registration_key_id = Some(key_id);
-    agreement.registration_signature = Some(signature);
+    let r = countersign_registration(conn, keys, &agreement, &aterms, official, registered)?;
+    agreement.registration_statement = Some(r.statement);
     jiebang_db::agreements::change(
         conn,
         &agreement.id,
         "registered",
         &jiebang_db::agreements::AgreementChange {
             registration_statement: agreement.registration_statement.clone(),
-            registration_key_id: agreement.registration_key_id.clone(),
-            registration_signature: agreement.registration_signature.clone(),
+            registration_key_id: Some(r.key_id),
+            registration_signature: Some(r.signature),
+            registration_countersign_statement: Some(r.platform_statement),
+            registration_countersign_key_id: Some(r.platform_key_id),
+            registration_countersignature: Some(r.platform_signature),
             ..Default::default()
         },
         registered.naive_utc(),

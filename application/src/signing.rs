@@ -149,6 +149,21 @@ pub fn ensure_key(
         return jiebang_db::keys::active(conn, owner_type, owner_id)?
             .ok_or_else(|| Error::internal("an active key vanished"));
     }
+    audit::record(
+        conn,
+        &Actor::system(),
+        now,
+        owner_type,
+        if owner_id.is_empty() {
+            "platform"
+        } else {
+            owner_id
+        },
+        "signing_key",
+        None::<&()>,
+        Some(&serde_json::json!({"key_id": key.id, "custody": key.custody})),
+        None,
+    )?;
     Ok(key)
 }
 
@@ -360,11 +375,13 @@ impl PreparedSignature {
 /// platform keeps for it (made now, in memory, if it has none), then countersigns with the
 /// platform key. Reads only. A signature that does not verify is 422 `signature_invalid` on the
 /// field `signature`.
+#[allow(clippy::too_many_arguments)]
 pub fn prepare_signature(
     conn: &mut DbConnection,
     keyring: &Keyring,
     agreement_id: &str,
     organization_id: &str,
+    user_id: &str,
     terms: &Terms,
     submitted: Option<&str>,
     signed_at: DateTime<Utc>,
@@ -418,14 +435,16 @@ pub fn prepare_signature(
         sign_with(keyring, &key, canonical.as_bytes())?
     };
     let terms_sm3 = signing::sm3_hex(canonical.as_bytes());
-    let statement = evidence::countersignature_statement(
+    let statement = evidence::countersignature_statement(&evidence::Countersigned {
         agreement_id,
         organization_id,
-        &by.key_id,
-        &by.signature,
-        &terms_sm3,
-        &evidence::time(signed_at),
-    );
+        user_id,
+        custody: &key.custody,
+        key_id: &by.key_id,
+        signature: &by.signature,
+        terms_sm3: &terms_sm3,
+        signed_at: &evidence::time(signed_at),
+    });
     let platform = jiebang_db::keys::active(conn, "platform", "")?
         .ok_or_else(|| Error::internal("no platform key"))?;
     let counter = sign_with(keyring, &platform, statement.as_bytes())?;
@@ -473,15 +492,18 @@ pub fn sign_terms(
     keyring: &Keyring,
     agreement_id: &str,
     organization_id: &str,
+    user_id: &str,
     terms: &Terms,
     submitted: Option<&str>,
     signed_at: DateTime<Utc>,
 ) -> Result<PartySigned> {
+    ensure_key(conn, keyring, Owner::Platform, signed_at)?;
     let p = prepare_signature(
         conn,
         keyring,
         agreement_id,
         organization_id,
+        user_id,
         terms,
         submitted,
         signed_at,
@@ -490,9 +512,21 @@ pub fn sign_terms(
     Ok(p.signed)
 }
 
+/// What registration stores: the official's countersignature and the platform's of it.
+#[derive(Debug, Clone)]
+pub struct RegistrationSigned {
+    pub statement: String,
+    pub key_id: String,
+    pub signature: String,
+    pub platform_statement: String,
+    pub platform_key_id: String,
+    pub platform_signature: String,
+}
+
 /// The official's countersignature at registration (备案): the statement naming the agreement,
 /// its terms' SM3 and every party signature, signed with the key the platform keeps for the
-/// official. Returns `(statement, key id, signature)`.
+/// official; and the platform's countersignature of it, which vouches that the key is the
+/// official's.
 pub fn countersign_registration(
     conn: &mut DbConnection,
     keyring: &Keyring,
@@ -500,7 +534,7 @@ pub fn countersign_registration(
     terms: &Terms,
     official_id: &str,
     registered_at: DateTime<Utc>,
-) -> Result<(String, String, String)> {
+) -> Result<RegistrationSigned> {
     let canonical = canonical_terms(terms);
     let sigs: Vec<(String, String)> = jiebang_db::agreements::signatures(conn, &agreement.id)?
         .into_iter()
@@ -515,7 +549,22 @@ pub fn countersign_registration(
     );
     let key = ensure_key(conn, keyring, Owner::User(official_id), registered_at)?;
     let by = sign_with(keyring, &key, statement.as_bytes())?;
-    Ok((statement, by.key_id, by.signature))
+    let vouch = evidence::registration_countersignature_statement(
+        &agreement.id,
+        official_id,
+        &by,
+        &evidence::time(registered_at),
+    );
+    let platform = ensure_key(conn, keyring, Owner::Platform, registered_at)?;
+    let counter = sign_with(keyring, &platform, vouch.as_bytes())?;
+    Ok(RegistrationSigned {
+        statement,
+        key_id: by.key_id,
+        signature: by.signature,
+        platform_statement: vouch,
+        platform_key_id: counter.key_id,
+        platform_signature: counter.signature,
+    })
 }
 
 fn key_signature(conn: &mut DbConnection, key_id: &str, signature: &str) -> Result<KeySignature> {
@@ -575,23 +624,36 @@ pub fn evidence_of(conn: &mut DbConnection, agreement: &Agreement) -> Result<Evi
             },
         });
     }
+    let a = agreement;
     let registration = match (
-        &agreement.registration_statement,
-        &agreement.registration_key_id,
-        &agreement.registration_signature,
-        &agreement.registered_by,
-        agreement.registered_at,
+        (
+            &a.registration_statement,
+            &a.registration_key_id,
+            &a.registration_signature,
+        ),
+        (
+            &a.registration_countersign_statement,
+            &a.registration_countersign_key_id,
+            &a.registration_countersignature,
+        ),
+        (&a.registered_by, a.registered_at),
     ) {
-        (Some(statement), Some(key), Some(sig), Some(by), Some(at)) => {
-            Some(evidence::Registration {
-                registered_by: by.clone(),
-                registered_at: evidence::time(crate::utc(at)),
-                countersignature: SignedStatement {
-                    statement: statement.clone(),
-                    by: key_signature(conn, key, sig)?,
-                },
-            })
-        }
+        (
+            (Some(statement), Some(key), Some(sig)),
+            (Some(pstatement), Some(pkey), Some(psig)),
+            (Some(by), Some(at)),
+        ) => Some(evidence::Registration {
+            registered_by: by.clone(),
+            registered_at: evidence::time(crate::utc(at)),
+            countersignature: SignedStatement {
+                statement: statement.clone(),
+                by: key_signature(conn, key, sig)?,
+            },
+            platform_countersignature: SignedStatement {
+                statement: pstatement.clone(),
+                by: key_signature(conn, pkey, psig)?,
+            },
+        }),
         _ => None,
     };
     Ok(Evidence {
@@ -735,6 +797,11 @@ pub fn verify_chain(conn: &mut DbConnection, trusted: Option<&[String]>) -> Resu
             if wanted.contains_key(&seq) {
                 seen.insert(seq, e.hash.clone().unwrap_or_default());
             }
+        }
+    }
+    if fault.is_none() {
+        if let Some((id, seq)) = jiebang_db::audit::stray(conn)? {
+            fault = Some(Fault::Stray { id, seq });
         }
     }
     let (head_seq, head_hash) = walk.head();

@@ -122,6 +122,9 @@ pub struct AgreementChange {
     pub registration_statement: Option<String>,
     pub registration_key_id: Option<String>,
     pub registration_signature: Option<String>,
+    pub registration_countersign_statement: Option<String>,
+    pub registration_countersign_key_id: Option<String>,
+    pub registration_countersignature: Option<String>,
 }
 
 /// Applies `change` if the agreement is still in state `from`; bumps the version.

@@ -134,3 +134,17 @@ pub fn chained_after(
         .select(ChainedEntry::as_select())
         .load(conn)
 }
+
+/// An entry with chain values no sequencer gives: a `seq` below 1, or links without a `seq`.
+pub fn stray(conn: &mut DbConnection) -> Result<Option<(i64, Option<i64>)>, DbError> {
+    a::audit_log
+        .filter(
+            a::seq.lt(1).or(a::seq
+                .is_null()
+                .and(a::hash.is_not_null().or(a::prev_hash.is_not_null()))),
+        )
+        .order(a::id.asc())
+        .select((a::id, a::seq))
+        .first(conn)
+        .optional()
+}

@@ -197,6 +197,10 @@ pub struct Agreement {
     pub registration_statement: Option<String>,
     pub registration_key_id: Option<String>,
     pub registration_signature: Option<String>,
+    /// The platform's countersignature of the official's: statement, key, signature.
+    pub registration_countersign_statement: Option<String>,
+    pub registration_countersign_key_id: Option<String>,
+    pub registration_countersignature: Option<String>,
 }
 
 pub fn insert_agreement(conn: &mut DbConnection, a: &Agreement) -> Result<(), DbError> {

@@ -303,6 +303,9 @@ diesel::table! {
         registration_statement -> Nullable<Text>,
         registration_key_id -> Nullable<Text>,
         registration_signature -> Nullable<Text>,
+        registration_countersign_statement -> Nullable<Text>,
+        registration_countersign_key_id -> Nullable<Text>,
+        registration_countersignature -> Nullable<Text>,
     }
 }
 

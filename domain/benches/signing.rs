@@ -17,7 +17,7 @@
 
 use criterion::Criterion;
 use jiebang_domain::audit_chain::{entry_hash, Content, GENESIS};
-use jiebang_domain::evidence::{check, countersignature_statement, sign};
+use jiebang_domain::evidence::{check, countersignature_statement, sign, Countersigned};
 use jiebang_domain::sealing::{open, MasterKey};
 use jiebang_domain::signing;
 use std::hint::black_box;
@@ -55,14 +55,16 @@ fn main() {
     let platform_signer = signing::Signer::from_pem(&platform).unwrap();
     let party_signer = signing::Signer::from_pem(&party).unwrap();
     let countersign = || {
-        let st = countersignature_statement(
-            "a1",
-            "o2",
-            &own.key_id,
-            &own.signature,
-            &sm3,
-            "2026-12-01T10:00:00.000000Z",
-        );
+        let st = countersignature_statement(&Countersigned {
+            agreement_id: "a1",
+            organization_id: "o2",
+            user_id: "u1",
+            custody: "own",
+            key_id: &own.key_id,
+            signature: &own.signature,
+            terms_sm3: &sm3,
+            signed_at: "2026-12-01T10:00:00.000000Z",
+        });
         platform_signer.sign(st.as_bytes())
     };
     c.bench_function("sign request, own key: verify + countersign", |b| {

@@ -77,6 +77,10 @@ pub enum Fault {
     Checkpoint { seq: i64, why: String },
     #[error("the chain ends at seq {last}, but a checkpoint was signed at seq {seq}: entries after {last} were deleted")]
     Truncated { last: i64, seq: i64 },
+    #[error(
+        "entry {id} carries chain values outside the chain (seq {seq:?}): written or moved by hand"
+    )]
+    Stray { id: i64, seq: Option<i64> },
 }
 
 impl Fault {
@@ -86,7 +90,8 @@ impl Fault {
             Fault::Missing { id, .. }
             | Fault::Link { id, .. }
             | Fault::Content { id, .. }
-            | Fault::Incomplete { id, .. } => Some(*id),
+            | Fault::Incomplete { id, .. }
+            | Fault::Stray { id, .. } => Some(*id),
             Fault::Checkpoint { .. } | Fault::Truncated { .. } => None,
         }
     }

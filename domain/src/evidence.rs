@@ -12,7 +12,9 @@
 //!   ([`countersignature_statement`]) naming the agreement, the organisation, its key, the
 //!   signature, the terms' SM3 and the time;
 //! - the registering official signs a statement ([`registration_statement`]) naming the
-//!   agreement, the terms' SM3, every party signature and the time.
+//!   agreement, the terms' SM3, every party signature and the time, and the platform countersigns
+//!   that signature ([`registration_countersignature_statement`]), vouching for the official's
+//!   key.
 //!
 //! Every signature is SM2 with SM3 and the identifier [`crate::signing::DISTID`], DER-encoded
 //! and written in base64.
@@ -78,6 +80,9 @@ pub struct Registration {
     pub registered_at: String,
     /// The official's countersignature of the terms and the parties' signatures.
     pub countersignature: SignedStatement,
+    /// The platform's countersignature of the official's: it vouches that the key is the
+    /// registering official's.
+    pub platform_countersignature: SignedStatement,
 }
 
 /// The evidence document of an agreement.
@@ -101,27 +106,57 @@ pub struct Evidence {
 }
 
 /// The statement the platform countersigns for a party's signature.
-pub fn countersignature_statement(
-    agreement_id: &str,
-    organization_id: &str,
-    key_id: &str,
-    signature_b64: &str,
-    terms_sm3: &str,
-    signed_at: &str,
-) -> String {
+pub fn countersignature_statement(c: &Countersigned<'_>) -> String {
     canonical_json(&json!({
         "type": "jiebang.countersignature.v1",
+        "agreement_id": c.agreement_id,
+        "organization_id": c.organization_id,
+        "user_id": c.user_id,
+        "custody": c.custody,
+        "key_id": c.key_id,
+        "signature": c.signature,
+        "terms_sm3": c.terms_sm3,
+        "signed_at": c.signed_at,
+    }))
+}
+
+/// What the platform's countersignature of a party's signature names.
+#[derive(Debug, Clone, Copy)]
+pub struct Countersigned<'a> {
+    pub agreement_id: &'a str,
+    pub organization_id: &'a str,
+    /// The user who signed for the organisation.
+    pub user_id: &'a str,
+    /// `own` or `platform`: who holds the key.
+    pub custody: &'a str,
+    pub key_id: &'a str,
+    /// The party's signature, base64.
+    pub signature: &'a str,
+    pub terms_sm3: &'a str,
+    pub signed_at: &'a str,
+}
+
+/// The statement the platform countersigns for the registering official's signature, which binds
+/// the official's key to the official: without it anyone could make a key and sign a
+/// "registration".
+pub fn registration_countersignature_statement(
+    agreement_id: &str,
+    registered_by: &str,
+    official: &KeySignature,
+    registered_at: &str,
+) -> String {
+    canonical_json(&json!({
+        "type": "jiebang.registration-countersignature.v1",
         "agreement_id": agreement_id,
-        "organization_id": organization_id,
-        "key_id": key_id,
-        "signature": signature_b64,
-        "terms_sm3": terms_sm3,
-        "signed_at": signed_at,
+        "registered_by": registered_by,
+        "key_id": official.key_id,
+        "signature": official.signature,
+        "registered_at": registered_at,
     }))
 }
 
 /// The statement the registering official signs: the agreement, its terms and every party
-/// signature as `(key_id, signature)`.
+/// signature as `(key_id, signature)`, listed in key order.
 pub fn registration_statement(
     agreement_id: &str,
     terms_sm3: &str,
@@ -129,8 +164,11 @@ pub fn registration_statement(
     registered_by: &str,
     registered_at: &str,
 ) -> String {
-    let sigs: Vec<_> = signatures
-        .iter()
+    // in key order, so that the statement does not depend on the order rows are read in
+    let mut sorted: Vec<&(String, String)> = signatures.iter().collect();
+    sorted.sort();
+    let sigs: Vec<_> = sorted
+        .into_iter()
         .map(|(k, s)| json!({"key_id": k, "signature": s}))
         .collect();
     canonical_json(&json!({
@@ -292,6 +330,8 @@ pub fn verify(e: &Evidence, platform_keys: Option<&[String]>) -> Report {
                     &st["organization_id"],
                     &s.organization_id,
                 )?;
+                expect_eq("user_id", &st["user_id"], &s.user_id)?;
+                expect_eq("custody", &st["custody"], &s.custody)?;
                 expect_eq("key_id", &st["key_id"], &s.by.key_id)?;
                 expect_eq("signature", &st["signature"], &s.by.signature)?;
                 expect_eq("terms_sm3", &st["terms_sm3"], &e.terms_sm3)?;
@@ -329,6 +369,24 @@ pub fn verify(e: &Evidence, platform_keys: Option<&[String]>) -> Report {
                 .ok_or_else(|| "the statement lists other signatures than the document".to_owned())
         });
         push("registration countersignature / 备案副署".into(), outcome);
+        let p = &r.platform_countersignature;
+        let wanted = registration_countersignature_statement(
+            &e.agreement_id,
+            &r.registered_by,
+            &c.by,
+            &r.registered_at,
+        );
+        let outcome = check(&p.by, p.statement.as_bytes())
+            .and_then(|()| pinned(&p.by))
+            .and_then(|()| {
+                (wanted == p.statement).then_some(()).ok_or_else(|| {
+                    "the statement names another official, key or signature".to_owned()
+                })
+            });
+        push(
+            "platform countersignature of the registration / 平台确认备案签名".into(),
+            outcome,
+        );
     }
     Report { checks }
 }
@@ -377,8 +435,16 @@ mod tests {
             let (private, _) = signing::generate();
             let by = sign(&private, canonical.as_bytes()).unwrap();
             let at = "2026-12-01T10:00:00.000000Z";
-            let statement =
-                countersignature_statement("a1", org, &by.key_id, &by.signature, &sm3, at);
+            let statement = countersignature_statement(&Countersigned {
+                agreement_id: "a1",
+                organization_id: org,
+                user_id: "u",
+                custody: "platform",
+                key_id: &by.key_id,
+                signature: &by.signature,
+                terms_sm3: &sm3,
+                signed_at: at,
+            });
             let counter = sign(&platform, statement.as_bytes()).unwrap();
             signatures.push(PartySignature {
                 organization_id: org.into(),
@@ -401,6 +467,8 @@ mod tests {
         let statement = registration_statement("a1", &sm3, &listed, "official", at);
         let (official, _) = signing::generate();
         let by = sign(&official, statement.as_bytes()).unwrap();
+        let vouch = registration_countersignature_statement("a1", "official", &by, at);
+        let platform_vouch = sign(&platform, vouch.as_bytes()).unwrap();
         let e = Evidence {
             format: FORMAT.into(),
             agreement_id: "a1".into(),
@@ -415,6 +483,10 @@ mod tests {
                 registered_by: "official".into(),
                 registered_at: at.into(),
                 countersignature: SignedStatement { statement, by },
+                platform_countersignature: SignedStatement {
+                    statement: vouch,
+                    by: platform_vouch,
+                },
             }),
         };
         (e, signing::key_id(&platform_pub).unwrap())
@@ -425,7 +497,7 @@ mod tests {
         let (e, platform) = evidence();
         let report = verify(&e, Some(&[platform]));
         assert!(report.ok(), "{:?}", report.failures().collect::<Vec<_>>());
-        assert_eq!(report.checks.len(), 4 + 1 + 2 * 2 + 1);
+        assert_eq!(report.checks.len(), 4 + 1 + 2 * 2 + 2);
     }
 
     #[test]
@@ -455,7 +527,27 @@ mod tests {
         assert!(r.failures().any(|c| c.what.starts_with("registration")));
         // countersigned by a key that is not the platform's
         let r = verify(&e, Some(&["0".repeat(32)]));
-        assert_eq!(r.failures().count(), 2);
+        assert_eq!(r.failures().count(), 3);
+        // a registration forged with a key of one's own: the platform did not vouch for it
+        let mut forged = e.clone();
+        let (mine, _) = signing::generate();
+        let reg = forged.registration.as_mut().unwrap();
+        reg.countersignature.by = sign(&mine, reg.countersignature.statement.as_bytes()).unwrap();
+        let r = verify(&forged, Some(std::slice::from_ref(&platform)));
+        assert!(r.failures().any(|c| c
+            .what
+            .starts_with("platform countersignature of the registration")));
+        // the signer's user or custody changed
+        let mut changed = e.clone();
+        changed.signatures[0].custody = "own".into();
+        assert!(!verify(&changed, None).ok());
+        let mut changed = e.clone();
+        changed.signatures[0].user_id = "someone else".into();
+        assert!(!verify(&changed, None).ok());
+        // the registration lists the signatures in key order, whatever order they are read in
+        let mut reordered = e.clone();
+        reordered.signatures.reverse();
+        assert!(verify(&reordered, Some(std::slice::from_ref(&platform))).ok());
         assert!(verify(&e, Some(&[platform])).ok());
     }
 }

@@ -309,6 +309,11 @@ on_both_databases! {
         assert!(matches!(fault, Fault::Checkpoint { seq, .. } if seq >= 5 && seq < ids.len() as i64), "{fault:?}");
     }
 
+    fn an_entry_moved_out_of_the_chain_is_found(app) {
+        let (fault, ids) = tamper(app, |_, sql, ids| sql(&format!("UPDATE audit_log SET seq = 0 WHERE id = {}", ids[ids.len() - 1])));
+        assert_eq!(fault, Fault::Stray { id: ids[ids.len() - 1], seq: Some(0) });
+    }
+
     fn a_deleted_tail_is_found_by_the_signed_checkpoint(app) {
         let (fault, ids) = tamper(app, |_, sql, ids| sql(&format!("DELETE FROM audit_log WHERE seq > {}", ids.len() - 4)));
         let last = ids.len() as i64 - 1;

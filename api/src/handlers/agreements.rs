@@ -677,7 +677,7 @@ async fn prepare_signature(
             }
             let org = auth.organization_id().unwrap_or_default().to_owned();
             let now = jiebang_application::signing::micros(st.now());
-            let p = jiebang_application::signing::prepare_signature(conn, &st.ctx.keys, &a.id, &org, &terms, submitted.as_deref(), now)?;
+            let p = jiebang_application::signing::prepare_signature(conn, &st.ctx.keys, &a.id, &org, &auth.user.id, &terms, submitted.as_deref(), now)?;
             Ok((p, now))
         })
         .await
@@ -756,22 +756,24 @@ pub async fn register_agreement(
             let to = agreement::register(status_of(&a)).map_err(wrong_state)?;
             let now = jiebang_application::signing::micros(st.now());
             // the official's countersignature of the terms and both parties' signatures
-            let (statement, key_id, signature) =
-                jiebang_application::signing::countersign_registration(
-                    conn,
-                    &st.ctx.keys,
-                    &a,
-                    &terms,
-                    &auth.user.id,
-                    now,
-                )?;
+            let r = jiebang_application::signing::countersign_registration(
+                conn,
+                &st.ctx.keys,
+                &a,
+                &terms,
+                &auth.user.id,
+                now,
+            )?;
             let change = AgreementChange {
                 status: Some(to.as_str().into()),
                 registered_at: Some(now.naive_utc()),
                 registered_by: Some(auth.user.id.clone()),
-                registration_statement: Some(statement),
-                registration_key_id: Some(key_id),
-                registration_signature: Some(signature),
+                registration_statement: Some(r.statement),
+                registration_key_id: Some(r.key_id),
+                registration_signature: Some(r.signature),
+                registration_countersign_statement: Some(r.platform_statement),
+                registration_countersign_key_id: Some(r.platform_key_id),
+                registration_countersignature: Some(r.platform_signature),
                 ..Default::default()
             };
             if !jiebang_db::agreements::change(conn, &a.id, &a.status, &change, now.naive_utc())? {

@@ -1242,6 +1242,9 @@ pub async fn confirm_award(
                         registration_statement: None,
                         registration_key_id: None,
                         registration_signature: None,
+                        registration_countersign_statement: None,
+                        registration_countersign_key_id: None,
+                        registration_countersignature: None,
                     };
                     jiebang_db::evaluation::insert_agreement(conn, &a)?;
                     let users = notify::party_users(conn, &terms)?;

@@ -11,6 +11,9 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
+ALTER TABLE agreements DROP COLUMN registration_countersignature;
+ALTER TABLE agreements DROP COLUMN registration_countersign_key_id;
+ALTER TABLE agreements DROP COLUMN registration_countersign_statement;
 ALTER TABLE agreements DROP COLUMN registration_signature;
 ALTER TABLE agreements DROP COLUMN registration_key_id;
 ALTER TABLE agreements DROP COLUMN registration_statement;

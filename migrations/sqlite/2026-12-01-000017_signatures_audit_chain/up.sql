@@ -29,6 +29,10 @@ ALTER TABLE signatures ADD COLUMN countersignature TEXT;
 ALTER TABLE agreements ADD COLUMN registration_statement TEXT;
 ALTER TABLE agreements ADD COLUMN registration_key_id TEXT REFERENCES signing_keys(id);
 ALTER TABLE agreements ADD COLUMN registration_signature TEXT;
+-- and the platform's countersignature of it, vouching that the key is the official's
+ALTER TABLE agreements ADD COLUMN registration_countersign_statement TEXT;
+ALTER TABLE agreements ADD COLUMN registration_countersign_key_id TEXT REFERENCES signing_keys(id);
+ALTER TABLE agreements ADD COLUMN registration_countersignature TEXT;
 
 -- The audit log's hash chain: seq from 1, the previous entry's SM3 hash, this entry's.
 ALTER TABLE audit_log ADD COLUMN seq BIGINT;
