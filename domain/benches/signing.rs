@@ -105,7 +105,11 @@ fn main() {
             b.iter(|| black_box::<sm2::dsa::Signature>(key.sign(canonical.as_bytes())))
         });
         c.bench_function("primitive: SM2 verify, key parsed", |b| {
-            b.iter(|| black_box(verifying.verify(canonical.as_bytes(), &sig).unwrap()))
+            b.iter(|| {
+                verifying
+                    .verify(black_box(canonical.as_bytes()), &sig)
+                    .unwrap()
+            })
         });
         c.bench_function("primitive: parse PKCS#8 PEM + SigningKey::new", |b| {
             b.iter(|| {

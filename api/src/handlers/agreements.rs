@@ -569,10 +569,17 @@ pub async fn sign_agreement(
     let seen = terms_hash.trim().to_lowercase();
     let submitted = signature.map(str::to_owned);
     let actor = Actor::user(&auth, request_id);
-    // the SM2 work first, outside the write transaction (SQLite's single writer would wait for
-    // it): the same checks as below, then the signature checked or made, and countersigned
-    let mut prepared = prepare_signature(state, &auth, &id, &seen, submitted.as_deref()).await?;
-    if prepared.0.made_key() {
+    // On SQLite the SM2 work comes first, outside the write transaction, which would otherwise
+    // hold the single writer through it: the same checks as below, then the signature checked or
+    // made, and countersigned. On PostgreSQL, where writers do not wait for each other, it is
+    // done inside the transaction: reading everything twice would cost more than it saves.
+    let outside = state.db.backend() == jiebang_db::connection::Backend::Sqlite;
+    let mut prepared = if outside {
+        Some(prepare_signature(state, &auth, &id, &seen, submitted.as_deref()).await?)
+    } else {
+        None
+    };
+    if prepared.as_ref().is_some_and(|p| p.0.made_key()) {
         // the organisation's first signature: its kept key is written on its own first, so that
         // concurrent first signatures of one organisation all find the same key
         let (st, org) = (
@@ -590,7 +597,7 @@ pub async fn sign_agreement(
                 )?)
             })
             .await?;
-        prepared = prepare_signature(state, &auth, &id, &seen, submitted.as_deref()).await?;
+        prepared = Some(prepare_signature(state, &auth, &id, &seen, submitted.as_deref()).await?);
     }
     let st = state.clone();
     state
@@ -603,8 +610,21 @@ pub async fn sign_agreement(
             if seen != a.terms_hash {
                 return Err(ApiError::with(Code::TermsHashMismatch, "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again"));
             }
+            let (prepared, now) = match prepared {
+                Some(p) => p,
+                None => {
+                    let now = jiebang_application::signing::micros(st.now());
+                    if submitted.is_none() {
+                        // the organisation's kept key, made at its first signature (concurrent
+                        // first signatures wait for each other's insert and find the same key)
+                        let owner = jiebang_application::signing::Owner::Organization(&org);
+                        jiebang_application::signing::ensure_key(conn, &st.ctx.keys, owner, now)?;
+                    }
+                    let p = jiebang_application::signing::prepare_signature(conn, &st.ctx.keys, &a.id, &org, &auth.user.id, &terms, submitted.as_deref(), now)?;
+                    (p, now)
+                }
+            };
             // the terms are the ones signed (same hash); the keys must still be the active ones
-            let (prepared, now) = prepared;
             jiebang_application::signing::settle_signature(conn, &prepared)?;
             let signed = prepared.signed;
             jiebang_db::agreements::add_signature(
