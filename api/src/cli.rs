@@ -92,7 +92,7 @@ pub enum AuditCommand {
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Retire the platform's signing key and make a new one; what the old key signed stays
-    /// verifiable. Running instances pick the new key up for their next signature.
+    /// verifiable. Running instances pick the new key up within 30 seconds.
     RotatePlatform,
     /// Seal every key the platform keeps again under the current master key (after a master
     /// key rotation; the previous ones are given in JIEBANG_MASTER_KEYS_PREVIOUS).

@@ -26,7 +26,13 @@ use std::collections::HashMap;
 pub struct Keyring {
     masters: Vec<MasterKey>,
     opened: std::sync::Mutex<HashMap<String, signing::Signer>>,
+    /// The platform's active key as last read, and when: read again after [`PLATFORM_KEY_TTL`],
+    /// so that a rotation made by another process reaches this one within that time.
+    platform: std::sync::Mutex<Option<(KeyRow, std::time::Instant)>>,
 }
+
+/// How long an instance keeps using the platform key it read before it reads it again.
+pub const PLATFORM_KEY_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -42,7 +48,27 @@ impl Keyring {
         Keyring {
             masters,
             opened: std::sync::Mutex::new(HashMap::new()),
+            platform: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The platform's active key (made if there is none), read at most every
+    /// [`PLATFORM_KEY_TTL`].
+    pub fn platform_key(&self, conn: &mut DbConnection, now: DateTime<Utc>) -> Result<KeyRow> {
+        if let Some((k, at)) = &*self.platform.lock().unwrap_or_else(|e| e.into_inner()) {
+            if at.elapsed() < PLATFORM_KEY_TTL {
+                return Ok(k.clone());
+            }
+        }
+        let key = ensure_key(conn, self, Owner::Platform, now)?;
+        *self.platform.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((key.clone(), std::time::Instant::now()));
+        Ok(key)
+    }
+
+    /// Forgets the platform key read (after this process rotated it).
+    fn forget_platform_key(&self) {
+        *self.platform.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// The signer of a kept key: opened (and checked to be the key its id names) the first time.
@@ -186,6 +212,7 @@ pub fn rotate_platform_key(
         Some(&key.id),
         None,
     )?;
+    keyring.forget_platform_key();
     Ok(key)
 }
 
@@ -361,7 +388,6 @@ pub struct PreparedSignature {
     new_key: Option<KeyRow>,
     organization_id: String,
     key_id: String,
-    platform_key_id: String,
 }
 
 impl PreparedSignature {
@@ -385,6 +411,7 @@ pub fn prepare_signature(
     terms: &Terms,
     submitted: Option<&str>,
     signed_at: DateTime<Utc>,
+    in_transaction: bool,
 ) -> Result<PreparedSignature> {
     let canonical = canonical_terms(terms);
     let mut new_key = None;
@@ -396,6 +423,11 @@ pub fn prepare_signature(
                 FieldCode::SignatureNotExpected,
                 "本单位未登记自有公钥，由平台代管密钥签署，请勿提交签名 / your organisation has registered no public key of its own: the platform signs with the key it keeps for you; send no signature",
             ))
+        }
+        // inside the write transaction, the kept key is written now (concurrent first signatures
+        // wait for each other's insert and find the same key)
+        None if in_transaction => {
+            ensure_key(conn, keyring, Owner::Organization(organization_id), signed_at)?
         }
         None => {
             let k = kept_key(keyring, Owner::Organization(organization_id), None, signed_at);
@@ -445,8 +477,7 @@ pub fn prepare_signature(
         terms_sm3: &terms_sm3,
         signed_at: &evidence::time(signed_at),
     });
-    let platform = jiebang_db::keys::active(conn, "platform", "")?
-        .ok_or_else(|| Error::internal("no platform key"))?;
+    let platform = keyring.platform_key(conn, signed_at)?;
     let counter = sign_with(keyring, &platform, statement.as_bytes())?;
     Ok(PreparedSignature {
         signed: PartySigned {
@@ -460,14 +491,14 @@ pub fn prepare_signature(
         new_key,
         organization_id: organization_id.to_owned(),
         key_id: key.id,
-        platform_key_id: platform.id,
     })
 }
 
-/// Inside the write transaction: the organisation's kept key made by [`prepare_signature`] is
-/// written (409 `version_conflict` if another request gave it one meanwhile), and the keys the
-/// signature used must still be the active ones (409 `version_conflict` after a rotation in
-/// between: sign again).
+/// Inside the write transaction, after a [`prepare_signature`] made outside it: the
+/// organisation's kept key it made is written (409 `version_conflict` if another request gave it
+/// one meanwhile), and the organisation's key it used must still be the active one (409
+/// `version_conflict` after a rotation in between: sign again). (A platform key rotated in
+/// between is harmless: the retired key's countersignature stays verifiable.)
 pub fn settle_signature(conn: &mut DbConnection, p: &PreparedSignature) -> Result<()> {
     if let Some(k) = &p.new_key {
         if !jiebang_db::keys::insert_first(conn, k)? {
@@ -475,10 +506,7 @@ pub fn settle_signature(conn: &mut DbConnection, p: &PreparedSignature) -> Resul
         }
     }
     let org = jiebang_db::keys::active(conn, "organization", &p.organization_id)?;
-    let platform = jiebang_db::keys::active(conn, "platform", "")?;
-    if org.map(|k| k.id) != Some(p.key_id.clone())
-        || platform.map(|k| k.id) != Some(p.platform_key_id.clone())
-    {
+    if org.map(|k| k.id) != Some(p.key_id.clone()) {
         return Err(Error::version_conflict());
     }
     Ok(())
@@ -497,7 +525,6 @@ pub fn sign_terms(
     submitted: Option<&str>,
     signed_at: DateTime<Utc>,
 ) -> Result<PartySigned> {
-    ensure_key(conn, keyring, Owner::Platform, signed_at)?;
     let p = prepare_signature(
         conn,
         keyring,
@@ -507,8 +534,8 @@ pub fn sign_terms(
         terms,
         submitted,
         signed_at,
+        true,
     )?;
-    settle_signature(conn, &p)?;
     Ok(p.signed)
 }
 
@@ -555,7 +582,7 @@ pub fn countersign_registration(
         &by,
         &evidence::time(registered_at),
     );
-    let platform = ensure_key(conn, keyring, Owner::Platform, registered_at)?;
+    let platform = keyring.platform_key(conn, registered_at)?;
     let counter = sign_with(keyring, &platform, vouch.as_bytes())?;
     Ok(RegistrationSigned {
         statement,
@@ -738,7 +765,7 @@ pub fn chain_pending(
     if due {
         let at = micros(now);
         let statement = audit_chain::checkpoint_statement(seq, &prev, &evidence::time(at));
-        let platform = ensure_key(conn, keyring, Owner::Platform, now)?;
+        let platform = keyring.platform_key(conn, now)?;
         let by = sign_with(keyring, &platform, statement.as_bytes())?;
         jiebang_db::keys::add_checkpoint(
             conn,

@@ -611,21 +611,17 @@ pub async fn sign_agreement(
                 return Err(ApiError::with(Code::TermsHashMismatch, "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again"));
             }
             let (prepared, now) = match prepared {
-                Some(p) => p,
+                // made outside: the keys it used must still be the active ones
+                Some((p, now)) => {
+                    jiebang_application::signing::settle_signature(conn, &p)?;
+                    (p, now)
+                }
                 None => {
                     let now = jiebang_application::signing::micros(st.now());
-                    if submitted.is_none() {
-                        // the organisation's kept key, made at its first signature (concurrent
-                        // first signatures wait for each other's insert and find the same key)
-                        let owner = jiebang_application::signing::Owner::Organization(&org);
-                        jiebang_application::signing::ensure_key(conn, &st.ctx.keys, owner, now)?;
-                    }
-                    let p = jiebang_application::signing::prepare_signature(conn, &st.ctx.keys, &a.id, &org, &auth.user.id, &terms, submitted.as_deref(), now)?;
+                    let p = jiebang_application::signing::prepare_signature(conn, &st.ctx.keys, &a.id, &org, &auth.user.id, &terms, submitted.as_deref(), now, true)?;
                     (p, now)
                 }
             };
-            // the terms are the ones signed (same hash); the keys must still be the active ones
-            jiebang_application::signing::settle_signature(conn, &prepared)?;
             let signed = prepared.signed;
             jiebang_db::agreements::add_signature(
                 conn,
@@ -697,7 +693,7 @@ async fn prepare_signature(
             }
             let org = auth.organization_id().unwrap_or_default().to_owned();
             let now = jiebang_application::signing::micros(st.now());
-            let p = jiebang_application::signing::prepare_signature(conn, &st.ctx.keys, &a.id, &org, &auth.user.id, &terms, submitted.as_deref(), now)?;
+            let p = jiebang_application::signing::prepare_signature(conn, &st.ctx.keys, &a.id, &org, &auth.user.id, &terms, submitted.as_deref(), now, false)?;
             Ok((p, now))
         })
         .await
