@@ -698,7 +698,8 @@ pub fn evidence_of(conn: &mut DbConnection, agreement: &Agreement) -> Result<Evi
 }
 
 /// An audit entry's content, as its hash covers it.
-pub fn content_of(e: &ChainedEntry) -> Content<'_> {
+pub fn content_of(chained: &ChainedEntry) -> Content<'_> {
+    let e = &chained.entry;
     Content {
         id: e.id,
         at: e.at,
@@ -747,7 +748,7 @@ pub fn chain_pending(
     for e in &pending {
         seq += 1;
         let hash = audit_chain::entry_hash(seq, &prev, &content_of(e));
-        jiebang_db::audit::set_chain(conn, e.id, seq, &prev, &hash)?;
+        jiebang_db::audit::set_chain(conn, e.entry.id, seq, &prev, &hash)?;
         prev = hash;
     }
     let mut done = Chained {

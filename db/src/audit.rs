@@ -53,17 +53,8 @@ pub fn entries_of(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = crate::schema::audit_log)]
 pub struct ChainedEntry {
-    pub id: i64,
-    pub at: chrono::NaiveDateTime,
-    pub actor_user_id: Option<String>,
-    pub actor_organization_id: Option<String>,
-    pub object_type: String,
-    pub object_id: String,
-    pub action: String,
-    pub before_json: Option<String>,
-    pub after_json: Option<String>,
-    pub comment: Option<String>,
-    pub request_id: Option<String>,
+    #[diesel(embed)]
+    pub entry: AuditEntry,
     pub seq: Option<i64>,
     pub prev_hash: Option<String>,
     pub hash: Option<String>,

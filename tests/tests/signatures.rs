@@ -250,7 +250,7 @@ fn tamper(app: TestApp, edit: impl Fn(&TestApp, &dyn Fn(&str), &[i64])) -> (Faul
             .read(|c| jiebang_db::audit::chained_after(c, 0, 100_000))
             .unwrap()
             .iter()
-            .map(|e| e.id),
+            .map(|e| e.entry.id),
     );
     assert_eq!(ids.len() as i64 - 1, report.entries);
     let sql = |q: &str| {
@@ -301,7 +301,7 @@ on_both_databases! {
             let mut prev = app.state.db.read(|c| jiebang_db::audit::chained_after(c, 3, 1)).unwrap()[0].hash.clone().unwrap();
             for e in &entries {
                 let h = audit_chain::entry_hash(e.seq.unwrap(), &prev, &content_of(e));
-                sql(&format!("UPDATE audit_log SET prev_hash = '{prev}', hash = '{h}' WHERE id = {}", e.id));
+                sql(&format!("UPDATE audit_log SET prev_hash = '{prev}', hash = '{h}' WHERE id = {}", e.entry.id));
                 prev = h;
             }
         });
