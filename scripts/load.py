@@ -223,32 +223,35 @@ def writes(password, count):
         drafts = list(pool.map(draft, todo))
     took = time.monotonic() - started
     print(f"prepared {len(drafts)} draft bids in {took:.0f} s ({len(drafts) / took:.0f} bid creations/s, 8 clients)")
-    # each wrk thread walks its own half of the drafts, each submitted once, for 5 s; a thread
-    # that has none left asks for a bid that does not exist (404), which shows as refused: then
-    # the run needs more drafts (a larger COUNT)
-    lua = ["items = {"]
-    lua += [f'{{"/api/v1/bids/{bid}/submit", {b}}},' for bid, b in drafts]
-    lua += ["}", "tokens = {"] + [f'"{t}",' for t in bidders] + ["}"]
+    r = each_once([(f"/api/v1/bids/{bid}/submit", "{}", b) for bid, b in drafts], bidders)
+    note = f", {r['errors']} refused (too few drafts: the figure is not valid)" if r["errors"] else ""
+    print(f"\n| bid submission (32 clients) | submissions/s | p50 | p99 |\n|---|---|---|---|")
+    print(f"| {r['requests']} of {len(drafts)} drafts submitted, each once{note} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} |")
+
+
+def each_once(items, tokens, seconds=5):
+    """wrk -t2 -c32 POSTs each (path, JSON body, index into tokens) item exactly once, for
+    `seconds`: each wrk thread walks its own half of the items. A thread that has none left asks
+    for a path that does not exist (404), which shows as refused: then the run needs more items."""
+    lua = ["items = {"] + [f"{{'{p}', '{b}', {t}}}," for p, b, t in items]
+    lua += ["}", "tokens = {"] + [f'"{t}",' for t in tokens] + ["}"]
     lua.append("""
 local threads = 0
 function setup(thread) thread:set("tid", threads); threads = threads + 1 end
 function init(args) n = tid + 1 end
 function request()
   local it = items[n]
-  if it == nil then return wrk.format("POST", "/api/v1/bids/none-left/submit", {["Authorization"] = "Bearer " .. tokens[1]}, "{}") end
+  if it == nil then return wrk.format("POST", "/api/v1/none-left", {["Authorization"] = "Bearer " .. tokens[1]}, "{}") end
   n = n + 2
-  return wrk.format("POST", it[1], {["Authorization"] = "Bearer " .. tokens[it[2] + 1], ["Content-Type"] = "application/json"}, "{}")
+  return wrk.format("POST", it[1], {["Authorization"] = "Bearer " .. tokens[it[3] + 1], ["Content-Type"] = "application/json"}, it[2])
 end
 """)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write("\n".join(lua))
     try:
-        r = wrk("/healthz", script=f.name, seconds=5)
+        return wrk("/healthz", script=f.name, seconds=seconds)
     finally:
         os.unlink(f.name)
-    note = f", {r['errors']} refused (too few drafts: the figure is not valid)" if r["errors"] else ""
-    print(f"\n| bid submission (32 clients) | submissions/s | p50 | p99 |\n|---|---|---|---|")
-    print(f"| {r['requests']} of {len(drafts)} drafts submitted, each once{note} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} |")
 
 
 def rows(db, sql):
@@ -321,28 +324,10 @@ def signing(password, db):
     for i in range(0, len(statements), 500):
         execute(db, statements[i:i + 500])
     print(f"wrote {len(items)} drafted agreements")
-    lua = ["items = {"]
     # every bidder signs first, then every publisher (whose signature makes the agreement signed)
-    lua += [f'{{"/api/v1/agreements/{a}/sign", "{h}", {b}}},' for a, h, b, _ in items]
-    lua += [f'{{"/api/v1/agreements/{a}/sign", "{h}", {p}}},' for a, h, _, p in items]
-    lua += ["}", "tokens = {"] + [f'"{t}",' for t in signers] + ["}"]
-    lua.append("""
-local threads = 0
-function setup(thread) thread:set("tid", threads); threads = threads + 1 end
-function init(args) n = tid + 1 end
-function request()
-  local it = items[n]
-  if it == nil then return wrk.format("POST", "/api/v1/agreements/none-left/sign", {["Authorization"] = "Bearer " .. tokens[1]}, "{}") end
-  n = n + 2
-  return wrk.format("POST", it[1], {["Authorization"] = "Bearer " .. tokens[it[3] + 1], ["Content-Type"] = "application/json"}, '{"terms_hash":"' .. it[2] .. '"}')
-end
-""")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write("\n".join(lua))
-    try:
-        r = wrk("/healthz", script=f.name, seconds=5)
-    finally:
-        os.unlink(f.name)
+    body = lambda h: '{"terms_hash":"' + h + '"}'
+    r = each_once([(f"/api/v1/agreements/{a}/sign", body(h), b) for a, h, b, _ in items]
+                  + [(f"/api/v1/agreements/{a}/sign", body(h), p) for a, h, _, p in items], signers)
     note = f", {r['errors']} refused (too few agreements: the figure is not valid)" if r["errors"] else ""
     print(f"\n| agreement signing (32 clients) | signatures/s | p50 | p99 |\n|---|---|---|---|")
     print(f"| {r['requests']} of {2 * len(items)} signatures (each agreement by its bidder, then by its publisher), each once{note} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} |")
