@@ -775,7 +775,7 @@ fn contracted_project(
     let hash = jiebang_domain::agreement::terms_hash(&aterms);
     let signed = micros(deadline + Duration::days(30));
     let registered = micros(signed + Duration::days(5));
-    let mut agreement = jiebang_db::evaluation::Agreement {
+    let agreement = jiebang_db::evaluation::Agreement {
         id: jiebang_db::new_id(),
         challenge_id: cid.clone(),
         bid_id: bid.id.clone(),
@@ -822,13 +822,12 @@ fn contracted_project(
         )?;
     }
     let r = countersign_registration(conn, keys, &agreement, &aterms, official, registered)?;
-    agreement.registration_statement = Some(r.statement);
     jiebang_db::agreements::change(
         conn,
         &agreement.id,
         "registered",
         &jiebang_db::agreements::AgreementChange {
-            registration_statement: agreement.registration_statement.clone(),
+            registration_statement: Some(r.statement),
             registration_key_id: Some(r.key_id),
             registration_signature: Some(r.signature),
             registration_countersign_statement: Some(r.platform_statement),

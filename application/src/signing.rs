@@ -803,6 +803,8 @@ pub struct ChainReport {
 pub fn verify_chain(conn: &mut DbConnection, trusted: Option<&[String]>) -> Result<ChainReport> {
     let checkpoints = jiebang_db::keys::checkpoints(conn)?;
     let wanted: HashMap<i64, &Checkpoint> = checkpoints.iter().map(|c| (c.seq, c)).collect();
+    // the few keys every checkpoint is signed with, each read once
+    let mut keys: HashMap<String, Option<KeyRow>> = HashMap::new();
     let mut walk = Walk::default();
     let mut fault = None;
     let mut seen: HashMap<i64, String> = HashMap::new();
@@ -844,7 +846,10 @@ pub fn verify_chain(conn: &mut DbConnection, trusted: Option<&[String]>) -> Resu
             }
             break;
         }
-        let why = checkpoint_fault(conn, c, trusted, seen.get(&c.seq))?;
+        if !keys.contains_key(&c.key_id) {
+            keys.insert(c.key_id.clone(), jiebang_db::keys::find(conn, &c.key_id)?);
+        }
+        let why = checkpoint_fault(c, keys[&c.key_id].as_ref(), trusted, seen.get(&c.seq));
         if let Some(why) = why {
             // a checkpoint fault comes before any later entry fault
             let later = fault
@@ -866,29 +871,32 @@ pub fn verify_chain(conn: &mut DbConnection, trusted: Option<&[String]>) -> Resu
     })
 }
 
+/// Why a checkpoint does not fit, if it does not: its key (read once per key by the caller) must
+/// be a platform key (one of `trusted` when given), its signature must verify over its
+/// statement, the row must be what was signed, and the chain must have its hash at its seq.
 fn checkpoint_fault(
-    conn: &mut DbConnection,
     c: &Checkpoint,
+    key: Option<&KeyRow>,
     trusted: Option<&[String]>,
     hash_at_seq: Option<&String>,
-) -> Result<Option<String>> {
-    let Some(key) = jiebang_db::keys::find(conn, &c.key_id)? else {
-        return Ok(Some(format!(
+) -> Option<String> {
+    let Some(key) = key else {
+        return Some(format!(
             "signed by key {}, which is not in the database",
             c.key_id
-        )));
+        ));
     };
     if key.owner_type != "platform" {
-        return Ok(Some(format!(
+        return Some(format!(
             "signed by key {}, which is not a platform key",
             c.key_id
-        )));
+        ));
     }
     if trusted.is_some_and(|t| !t.iter().any(|k| k == &c.key_id)) {
-        return Ok(Some(format!(
+        return Some(format!(
             "signed by key {}, which is not one of the platform keys given",
             c.key_id
-        )));
+        ));
     }
     let by = KeySignature {
         key_id: key.id.clone(),
@@ -896,17 +904,17 @@ fn checkpoint_fault(
         signature: c.signature.clone(),
     };
     if let Err(why) = evidence::check(&by, c.statement.as_bytes()) {
-        return Ok(Some(format!("signature: {why}")));
+        return Some(format!("signature: {why}"));
     }
     let at = evidence::time(crate::utc(c.at));
     if audit_chain::checkpoint_statement(c.seq, &c.head_hash, &at) != c.statement {
-        return Ok(Some("the row differs from the statement signed".into()));
+        return Some("the row differs from the statement signed".into());
     }
     if hash_at_seq != Some(&c.head_hash) {
-        return Ok(Some(format!(
+        return Some(format!(
             "the chain's hash at seq {} is not the one signed: an entry at or before it was changed and the chain computed again",
             c.seq
-        )));
+        ));
     }
-    Ok(None)
+    None
 }

@@ -603,13 +603,8 @@ pub async fn sign_agreement(
     state
         .write(move |conn| {
             let (a, terms, _) = load(conn, &id, &auth)?;
-            check(&AgreementFacts::load(conn, &a, &terms, &auth)?, AgreementActionName::Sign)?;
+            let to = may_sign(conn, &a, &terms, &auth, &seen)?;
             let org = auth.organization_id().unwrap_or_default().to_owned();
-            let signatures = jiebang_db::agreements::signatures(conn, &a.id)?;
-            let to = agreement::after_signature(status_of(&a), signatures.len() + 1, terms.signatories()).map_err(wrong_state)?;
-            if seen != a.terms_hash {
-                return Err(ApiError::with(Code::TermsHashMismatch, "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again"));
-            }
             let (prepared, now) = match prepared {
                 // made outside: the keys it used must still be the active ones
                 Some((p, now)) => {
@@ -618,7 +613,17 @@ pub async fn sign_agreement(
                 }
                 None => {
                     let now = jiebang_application::signing::micros(st.now());
-                    let p = jiebang_application::signing::prepare_signature(conn, &st.ctx.keys, &a.id, &org, &auth.user.id, &terms, submitted.as_deref(), now, true)?;
+                    let p = jiebang_application::signing::prepare_signature(
+                        conn,
+                        &st.ctx.keys,
+                        &a.id,
+                        &org,
+                        &auth.user.id,
+                        &terms,
+                        submitted.as_deref(),
+                        now,
+                        true,
+                    )?;
                     (p, now)
                 }
             };
@@ -647,16 +652,52 @@ pub async fn sign_agreement(
             if !jiebang_db::agreements::change(conn, &a.id, &a.status, &change, now.naive_utc())? {
                 return Err(version_conflict());
             }
-            audit::record(conn, &actor, now, "agreement", &a.id, "sign", None::<&()>, Some(&to.as_str()), None)?;
+            audit::record(
+                conn,
+                &actor,
+                now,
+                "agreement",
+                &a.id,
+                "sign",
+                None::<&()>,
+                Some(&to.as_str()),
+                None,
+            )?;
             if to == AgreementStatus::Signed {
                 let users = notify::party_users(conn, &terms)?;
-                let event = Event::AgreementSigned { agreement_id: a.id.clone(), title: terms.title.clone() };
+                let event = Event::AgreementSigned {
+                    agreement_id: a.id.clone(),
+                    title: terms.title.clone(),
+                };
                 notify::notify(conn, &st.config.public_url, &users, &event, now)?;
             }
             let after = jiebang_db::agreements::find(conn, &a.id)?.ok_or_else(not_found)?;
             view(conn, &after, now, &auth)
         })
         .await
+}
+
+/// The checks of signing, run by both passes: the caller may sign now (`check`), the signature
+/// moves the agreement on (`after_signature`: the state it goes to), and the terms are the ones
+/// the signer read.
+fn may_sign(
+    conn: &mut DbConnection,
+    a: &Agreement,
+    terms: &Terms,
+    auth: &Auth,
+    seen: &str,
+) -> ApiResult<AgreementStatus> {
+    let facts = AgreementFacts::load(conn, a, terms, auth)?;
+    check(&facts, AgreementActionName::Sign)?;
+    let to = agreement::after_signature(status_of(a), facts.signatures + 1, terms.signatories())
+        .map_err(wrong_state)?;
+    if seen != a.terms_hash {
+        return Err(ApiError::with(
+            Code::TermsHashMismatch,
+            "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again",
+        ));
+    }
+    Ok(to)
 }
 
 /// The read-only half of signing: the sign action's checks, then the SM2 signature checked or
@@ -685,15 +726,20 @@ async fn prepare_signature(
             if side(&auth, &terms) == Side::None {
                 return Err(not_found());
             }
-            check(&AgreementFacts::load(conn, &a, &terms, &auth)?, AgreementActionName::Sign)?;
-            let signatures = jiebang_db::agreements::signatures(conn, &a.id)?;
-            agreement::after_signature(status_of(&a), signatures.len() + 1, terms.signatories()).map_err(wrong_state)?;
-            if seen != a.terms_hash {
-                return Err(ApiError::with(Code::TermsHashMismatch, "协议条款已变化，请重新核对后签署 / the terms changed since you read them; review them again"));
-            }
+            may_sign(conn, &a, &terms, &auth, &seen)?;
             let org = auth.organization_id().unwrap_or_default().to_owned();
             let now = jiebang_application::signing::micros(st.now());
-            let p = jiebang_application::signing::prepare_signature(conn, &st.ctx.keys, &a.id, &org, &auth.user.id, &terms, submitted.as_deref(), now, false)?;
+            let p = jiebang_application::signing::prepare_signature(
+                conn,
+                &st.ctx.keys,
+                &a.id,
+                &org,
+                &auth.user.id,
+                &terms,
+                submitted.as_deref(),
+                now,
+                false,
+            )?;
             Ok((p, now))
         })
         .await
