@@ -3,6 +3,7 @@
 
 use crate::caller::Caller;
 use crate::error::{Error, Result};
+use jiebang_db::agreements::{MilestoneRow, Signature};
 use jiebang_db::evaluation::Agreement;
 use jiebang_db::DbConnection;
 use jiebang_domain::agreement::{self, AgreementStatus, MilestoneStatus, PartyRole, Terms};
@@ -106,6 +107,18 @@ impl<'a> AgreementFacts<'a> {
     ) -> Result<AgreementFacts<'a>> {
         let signatures = jiebang_db::agreements::signatures(conn, &a.id)?;
         let milestones = jiebang_db::agreements::milestones(conn, &a.id)?;
+        AgreementFacts::of(a, terms, caller, &signatures, &milestones)
+    }
+
+    /// The facts from the agreement's signatures and milestones read already (a view that
+    /// shows them too reads them once).
+    pub fn of(
+        a: &Agreement,
+        terms: &Terms,
+        caller: &'a Caller,
+        signatures: &[Signature],
+        milestones: &[MilestoneRow],
+    ) -> Result<AgreementFacts<'a>> {
         let org = caller.organization_id();
         Ok(AgreementFacts {
             caller,

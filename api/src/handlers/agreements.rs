@@ -123,8 +123,10 @@ fn view(
     auth: &Auth,
 ) -> ApiResult<AgreementView> {
     let terms = terms_of(a)?;
-    let facts = AgreementFacts::load(conn, a, &terms, auth)?;
-    let signatures = jiebang_db::agreements::signatures(conn, &a.id)?
+    let signatures = jiebang_db::agreements::signatures(conn, &a.id)?;
+    let milestones = jiebang_db::agreements::milestones(conn, &a.id)?;
+    let facts = AgreementFacts::of(a, &terms, auth, &signatures, &milestones)?;
+    let signatures = signatures
         .into_iter()
         .map(|s| SignatureView {
             organization_id: s.organization_id,
@@ -133,7 +135,7 @@ fn view(
             signed_at: utc(s.signed_at),
         })
         .collect();
-    let milestones = jiebang_db::agreements::milestones(conn, &a.id)?
+    let milestones = milestones
         .into_iter()
         .map(|m| MilestoneView {
             actions: milestone_actions(&facts, m.status()),
