@@ -826,15 +826,7 @@ fn contracted_project(
         conn,
         &agreement.id,
         "registered",
-        &jiebang_db::agreements::AgreementChange {
-            registration_statement: Some(r.statement),
-            registration_key_id: Some(r.key_id),
-            registration_signature: Some(r.signature),
-            registration_countersign_statement: Some(r.platform_statement),
-            registration_countersign_key_id: Some(r.platform_key_id),
-            registration_countersignature: Some(r.platform_signature),
-            ..Default::default()
-        },
+        &r.change(),
         registered.naive_utc(),
     )?;
     let mut first = String::new();

@@ -550,6 +550,22 @@ pub struct RegistrationSigned {
     pub platform_signature: String,
 }
 
+impl RegistrationSigned {
+    /// The agreement's registration columns that hold these signatures (the rest of the change
+    /// left as it is).
+    pub fn change(self) -> jiebang_db::agreements::AgreementChange {
+        jiebang_db::agreements::AgreementChange {
+            registration_statement: Some(self.statement),
+            registration_key_id: Some(self.key_id),
+            registration_signature: Some(self.signature),
+            registration_countersign_statement: Some(self.platform_statement),
+            registration_countersign_key_id: Some(self.platform_key_id),
+            registration_countersignature: Some(self.platform_signature),
+            ..Default::default()
+        }
+    }
+}
+
 /// The official's countersignature at registration (备案): the statement naming the agreement,
 /// its terms' SM3 and every party signature, signed with the key the platform keeps for the
 /// official; and the platform's countersignature of it, which vouches that the key is the

@@ -832,13 +832,7 @@ pub async fn register_agreement(
                 status: Some(to.as_str().into()),
                 registered_at: Some(now.naive_utc()),
                 registered_by: Some(auth.user.id.clone()),
-                registration_statement: Some(r.statement),
-                registration_key_id: Some(r.key_id),
-                registration_signature: Some(r.signature),
-                registration_countersign_statement: Some(r.platform_statement),
-                registration_countersign_key_id: Some(r.platform_key_id),
-                registration_countersignature: Some(r.platform_signature),
-                ..Default::default()
+                ..r.change()
             };
             if !jiebang_db::agreements::change(conn, &a.id, &a.status, &change, now.naive_utc())? {
                 return Err(version_conflict());
