@@ -761,11 +761,24 @@ pub fn chain_pending(
         None => (0, audit_chain::GENESIS.to_owned()),
     };
     let pending = jiebang_db::audit::unchained(conn, batch)?;
+    let mut links = Vec::with_capacity(pending.len());
     for e in &pending {
         seq += 1;
         let hash = audit_chain::entry_hash(seq, &prev, &content_of(e));
-        jiebang_db::audit::set_chain(conn, e.entry.id, seq, &prev, &hash)?;
-        prev = hash;
+        links.push(jiebang_db::audit::Link {
+            id: e.entry.id,
+            seq,
+            prev_hash: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+        });
+    }
+    let set = jiebang_db::audit::set_chain(conn, &links)?;
+    if set != links.len() {
+        // only a second sequencer could have chained one of them, and the lock keeps it out
+        return Err(Error::internal(format!(
+            "the audit chain: {set} of {} entries set",
+            links.len()
+        )));
     }
     let mut done = Chained {
         entries: pending.len(),

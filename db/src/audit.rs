@@ -97,18 +97,49 @@ pub fn unchained_count(conn: &mut DbConnection) -> Result<i64, DbError> {
         .get_result(conn)
 }
 
-/// Sets an entry's place in the chain (once: the table's trigger refuses any other update).
-pub fn set_chain(
-    conn: &mut DbConnection,
-    id: i64,
-    seq: i64,
-    prev_hash: &str,
-    hash: &str,
-) -> Result<(), DbError> {
-    diesel::update(a::audit_log.find(id).filter(a::seq.is_null()))
-        .set((a::seq.eq(seq), a::prev_hash.eq(prev_hash), a::hash.eq(hash)))
-        .execute(conn)
-        .map(|_| ())
+/// An entry's place in the chain, as the sequencer gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub id: i64,
+    pub seq: i64,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Rows per `UPDATE … FROM (VALUES …)`: four parameters each, far below either engine's limit.
+const LINKS_PER_STATEMENT: usize = 250;
+
+/// Sets the entries' places in the chain (once: the table's trigger refuses any other update),
+/// up to 250 entries per statement. One statement text serves both engines: a `VALUES` list's
+/// columns are `column1`, `column2`, … on both, and SQLite numbers the `$n` parameters in the
+/// order they first appear, which is `n`'s order here. Returns how many entries were set.
+pub fn set_chain(conn: &mut DbConnection, links: &[Link]) -> Result<usize, DbError> {
+    use diesel::sql_types::{BigInt, Text};
+    let mut set = 0;
+    for chunk in links.chunks(LINKS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "UPDATE audit_log SET seq = v.column2, prev_hash = v.column3, hash = v.column4 \
+             FROM (VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let n = i * 4;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+        }
+        sql.push_str(") AS v WHERE audit_log.id = v.column1 AND audit_log.seq IS NULL");
+        let mut query = diesel::sql_query(sql).into_boxed();
+        for l in chunk {
+            query = query
+                .bind::<BigInt, _>(l.id)
+                .bind::<BigInt, _>(l.seq)
+                .bind::<Text, _>(l.prev_hash.clone())
+                .bind::<Text, _>(l.hash.clone());
+        }
+        set += query.execute(conn)?;
+    }
+    Ok(set)
 }
 
 /// Chained entries with `seq > after`, in chain order, `limit` at a time (the verifier walks the
