@@ -109,37 +109,56 @@ pub struct Link {
 /// Rows per `UPDATE … FROM (VALUES …)`: four parameters each, far below either engine's limit.
 const LINKS_PER_STATEMENT: usize = 250;
 
-/// Sets the entries' places in the chain (once: the table's trigger refuses any other update),
-/// up to 250 entries per statement. One statement text serves both engines: a `VALUES` list's
-/// columns are `column1`, `column2`, … on both, and SQLite numbers the `$n` parameters in the
-/// order they first appear, which is `n`'s order here. Returns how many entries were set.
+/// Sets the entries' places in the chain, up to 250 entries per statement. An entry's place is
+/// set once: the table's trigger refuses to change a chained entry, which fails the whole
+/// transaction. One statement text serves both engines: a `VALUES` list's columns are `column1`,
+/// `column2`, … on both, and SQLite numbers the `$n` parameters in the order they first appear,
+/// which is `n`'s order here. The statement names no condition on `seq`: with `seq IS NULL` in it
+/// SQLite walked every entry not chained yet and, for each, the whole `VALUES` list (test
+/// `the_chain_update_finds_each_entry_by_its_id`). Returns how many entries were set.
 pub fn set_chain(conn: &mut DbConnection, links: &[Link]) -> Result<usize, DbError> {
-    use diesel::sql_types::{BigInt, Text};
     let mut set = 0;
     for chunk in links.chunks(LINKS_PER_STATEMENT) {
-        let mut sql = String::from(
-            "UPDATE audit_log SET seq = v.column2, prev_hash = v.column3, hash = v.column4 \
-             FROM (VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let n = i * 4;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
-        }
-        sql.push_str(") AS v WHERE audit_log.id = v.column1 AND audit_log.seq IS NULL");
-        let mut query = diesel::sql_query(sql).into_boxed();
-        for l in chunk {
-            query = query
-                .bind::<BigInt, _>(l.id)
-                .bind::<BigInt, _>(l.seq)
-                .bind::<Text, _>(l.prev_hash.clone())
-                .bind::<Text, _>(l.hash.clone());
-        }
-        set += query.execute(conn)?;
+        set += chain_statement(chunk).execute(conn)?;
     }
     Ok(set)
+}
+
+/// The `UPDATE` that sets `links`' places in the chain.
+fn chain_statement(
+    links: &[Link],
+) -> diesel::query_builder::BoxedSqlQuery<
+    'static,
+    crate::connection::MultiBackend,
+    diesel::query_builder::SqlQuery,
+> {
+    use diesel::sql_types::{BigInt, Text};
+    let mut query = diesel::sql_query(chain_sql(links.len())).into_boxed();
+    for l in links {
+        query = query
+            .bind::<BigInt, _>(l.id)
+            .bind::<BigInt, _>(l.seq)
+            .bind::<Text, _>(l.prev_hash.clone())
+            .bind::<Text, _>(l.hash.clone());
+    }
+    query
+}
+
+/// [`chain_statement`]'s text for `n` entries.
+fn chain_sql(n: usize) -> String {
+    let mut sql = String::from(
+        "UPDATE audit_log SET seq = v.column2, prev_hash = v.column3, hash = v.column4 \
+         FROM (VALUES ",
+    );
+    for i in 0..n {
+        let p = i * 4;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("(${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4));
+    }
+    sql.push_str(") AS v WHERE audit_log.id = v.column1");
+    sql
 }
 
 /// Chained entries with `seq > after`, in chain order, `limit` at a time (the verifier walks the
@@ -169,4 +188,50 @@ pub fn stray(conn: &mut DbConnection) -> Result<Option<(i64, Option<i64>)>, DbEr
         .select((a::id, a::seq))
         .first(conn)
         .optional()
+}
+
+#[cfg(test)]
+mod plans {
+    use super::*;
+    use diesel::sql_types::Text;
+
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    /// SQLite finds each entry the sequencer chains by its id (the rowid). With `seq IS NULL` in
+    /// the statement it walked the entries not chained yet (by the `seq` index) and scanned the
+    /// `VALUES` list for each: a pass over 100 000 entries took 218 s instead of 3.
+    #[test]
+    fn the_chain_update_finds_each_entry_by_its_id() {
+        let path = std::env::temp_dir().join(format!(
+            "jiebang-chain-plan-{}-{}.db",
+            std::process::id(),
+            uuid::Uuid::now_v7()
+        ));
+        let db = crate::Database::connect(path.to_str().unwrap(), 1).unwrap();
+        db.migrate().unwrap();
+        let mut conn = db.conn().unwrap();
+        let steps: Vec<Step> = diesel::sql_query(format!(
+            "EXPLAIN QUERY PLAN {}",
+            chain_sql(LINKS_PER_STATEMENT)
+        ))
+        .load(&mut *conn)
+        .unwrap();
+        let plan: Vec<String> = steps.into_iter().map(|s| s.detail).collect();
+        drop(conn);
+        drop(db);
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            plan.iter()
+                .any(|s| s.starts_with("SEARCH audit_log USING INTEGER PRIMARY KEY")),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|s| s.starts_with("SCAN audit_log")),
+            "{plan:?}"
+        );
+    }
 }
