@@ -4,11 +4,14 @@
 use clap::Args;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Args)]
+/// Its `Debug` output names every setting but shows no secret: the JWT secret and the master
+/// keys as `<redacted>`, and the password inside the database and SMTP URLs.
+#[derive(derive_more::Debug, Clone, Args)]
 pub struct Config {
     /// Database URL: a SQLite path (`sqlite://data/jiebang.db`) or `postgres://user@host/db`.
     /// Default: SQLite at `<data dir>/jiebang.db`.
     #[arg(long, env = "JIEBANG_DATABASE_URL", global = true)]
+    #[debug("{:?}", url_shown(database_url))]
     pub database_url: Option<String>,
     /// The cost of new password hashes: OWASP in every deployment; the end-to-end tests lower it
     /// in code. Not settable from the environment or the command line.
@@ -31,6 +34,7 @@ pub struct Config {
     /// Secret for signing access tokens (at least 32 bytes). Default: generated on first start
     /// and kept in `<data dir>/jwt-secret` (mode 0600). Set it when instances share no data dir.
     #[arg(long, env = "JIEBANG_JWT_SECRET", hide_env_values = true)]
+    #[debug("{:?}", secret_shown(jwt_secret))]
     pub jwt_secret: Option<String>,
 
     /// Master key (at least 32 bytes) sealing the SM2 private keys the platform keeps for
@@ -38,11 +42,13 @@ pub struct Config {
     /// in `<data dir>/master-key` (mode 0600). Set it — the same on every instance — when
     /// instances share no data dir. Never logged, never in a response (docs/security.md).
     #[arg(long, env = "JIEBANG_MASTER_KEY", hide_env_values = true)]
+    #[debug("{:?}", secret_shown(master_key))]
     pub master_key: Option<String>,
 
     /// Previous master keys, comma-separated, after a rotation: they still open the keys they
     /// sealed until `jiebang keys reseal` seals those under the current master key.
     #[arg(long, env = "JIEBANG_MASTER_KEYS_PREVIOUS", hide_env_values = true)]
+    #[debug("{:?}", secret_shown(master_keys_previous))]
     pub master_keys_previous: Option<String>,
 
     /// How often the platform signs a checkpoint of the audit chain's head, in seconds (when
@@ -54,6 +60,7 @@ pub struct Config {
     /// `smtps://user:pass@host:465`). Without it e-mails are written as `.eml` files to
     /// `<data dir>/outbox/`.
     #[arg(long, env = "JIEBANG_SMTP_URL", hide_env_values = true)]
+    #[debug("{:?}", url_shown(smtp_url))]
     pub smtp_url: Option<String>,
 
     /// Public base URL of the platform, used in links inside e-mails.
@@ -262,5 +269,71 @@ impl Config {
     pub fn hash_concurrency(&self) -> usize {
         self.hash_concurrency
             .unwrap_or_else(|| self.workers().max(2))
+    }
+}
+
+/// A secret setting as `Debug` shows it: whether it is set, never its value.
+#[allow(
+    dead_code,
+    reason = "used by the derived Debug, which dead-code analysis does not count"
+)]
+fn secret_shown(v: &Option<String>) -> Option<&'static str> {
+    v.as_ref().map(|_| "<redacted>")
+}
+
+/// A URL setting as `Debug` shows it: the password of its user part (`scheme://user:password@…`)
+/// replaced by `<redacted>`.
+#[allow(
+    dead_code,
+    reason = "used by the derived Debug, which dead-code analysis does not count"
+)]
+fn url_shown(v: &Option<String>) -> Option<String> {
+    let url = v.as_deref()?;
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Some(url.to_owned());
+    };
+    let Some((user, host)) = rest.rsplit_once('@') else {
+        return Some(url.to_owned());
+    };
+    match user.split_once(':') {
+        Some((name, _)) => Some(format!("{scheme}://{name}:<redacted>@{host}")),
+        None => Some(url.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let mut c = Config::defaults();
+        c.database_url = Some("postgres://jiebang:db-Passw0rd@db.internal:5432/jiebang".into());
+        c.jwt_secret = Some("jwt-secret-0123456789abcdef0123456789".into());
+        c.master_key = Some("master-key-0123456789abcdef0123456789".into());
+        c.master_keys_previous = Some("old-master-0123456789abcdef0123456789".into());
+        c.smtp_url = Some("smtps://notice:smtp-Passw0rd@mail.example.cn:465".into());
+        let shown = format!("{c:?}");
+        for secret in [
+            "db-Passw0rd",
+            "jwt-secret-0123",
+            "master-key-0123",
+            "old-master-0123",
+            "smtp-Passw0rd",
+        ] {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+        // every setting is still named, and what is not secret still shows
+        for named in [
+            "jwt_secret: Some(\"<redacted>\")",
+            "master_key: Some(\"<redacted>\")",
+            "postgres://jiebang:<redacted>@db.internal:5432/jiebang",
+            "smtps://notice:<redacted>@mail.example.cn:465",
+            "bind: \"127.0.0.1:8080\"",
+        ] {
+            assert!(shown.contains(named), "{named} not in {shown}");
+        }
+        c.jwt_secret = None;
+        assert!(format!("{c:?}").contains("jwt_secret: None"));
     }
 }
