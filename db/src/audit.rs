@@ -206,11 +206,7 @@ mod plans {
     /// `VALUES` list for each: a pass over 100 000 entries took 218 s instead of 3.
     #[test]
     fn the_chain_update_finds_each_entry_by_its_id() {
-        let path = std::env::temp_dir().join(format!(
-            "jiebang-chain-plan-{}-{}.db",
-            std::process::id(),
-            uuid::Uuid::now_v7()
-        ));
+        let path = crate::connection::tests::temp_sqlite_path("chain-plan");
         let db = crate::Database::connect(path.to_str().unwrap(), 1).unwrap();
         db.migrate().unwrap();
         let mut conn = db.conn().unwrap();

@@ -598,11 +598,7 @@ mod plans {
 
     #[test]
     fn list_pages_are_read_in_index_order() {
-        let path = std::env::temp_dir().join(format!(
-            "jiebang-plans-{}-{}.db",
-            std::process::id(),
-            uuid::Uuid::now_v7()
-        ));
+        let path = crate::connection::tests::temp_sqlite_path("plans");
         let db = crate::Database::connect(path.to_str().unwrap(), 1).unwrap();
         db.migrate().unwrap();
         let mut conn = db.conn().unwrap();

@@ -481,7 +481,7 @@ pub fn is_connection_lost(e: &diesel::result::Error) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use diesel::result::{DatabaseErrorKind as K, Error};
 
@@ -509,16 +509,21 @@ mod tests {
         );
     }
 
+    /// A path for a test's own SQLite database file, unique per process and call.
+    pub(crate) fn temp_sqlite_path(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "jiebang-{name}-{}-{}.db",
+            std::process::id(),
+            uuid::Uuid::now_v7()
+        ))
+    }
+
     /// Committed pages reach the database file by the checkpointer thread: the pool's
     /// connections checkpoint only at 10 000 pages, far above what is written here, so without
     /// the thread they would stay in the WAL.
     #[test]
     fn the_checkpointer_copies_committed_pages_into_the_database_file() {
-        let path = std::env::temp_dir().join(format!(
-            "jiebang-checkpoint-{}-{}.db",
-            std::process::id(),
-            uuid::Uuid::now_v7()
-        ));
+        let path = temp_sqlite_path("checkpoint");
         let db = Database::connect(path.to_str().unwrap(), 2).unwrap();
         let size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let written = 400 * 4096;
