@@ -282,23 +282,27 @@ fn secret_shown(v: &Option<String>) -> Option<&'static str> {
 }
 
 /// A URL setting as `Debug` shows it: the password of its user part (`scheme://user:password@…`)
-/// replaced by `<redacted>`.
+/// and a `password=` parameter (libpq's URLs take one) replaced by `<redacted>`.
 #[allow(
     dead_code,
     reason = "used by the derived Debug, which dead-code analysis does not count"
 )]
 fn url_shown(v: &Option<String>) -> Option<String> {
-    let url = v.as_deref()?;
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return Some(url.to_owned());
-    };
-    let Some((user, host)) = rest.rsplit_once('@') else {
-        return Some(url.to_owned());
-    };
-    match user.split_once(':') {
-        Some((name, _)) => Some(format!("{scheme}://{name}:<redacted>@{host}")),
-        None => Some(url.to_owned()),
+    let mut url = v.clone()?;
+    if let Some((scheme, rest)) = url.split_once("://") {
+        // the user part ends at the authority's last `@`
+        let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+        if let Some((user, _)) = authority.rsplit_once('@') {
+            if let Some((name, _)) = user.split_once(':') {
+                url = format!("{scheme}://{name}:<redacted>{}", &rest[user.len()..]);
+            }
+        }
     }
+    if let Some((head, tail)) = url.split_once("password=") {
+        let rest = tail.find('&').map(|i| &tail[i..]).unwrap_or("");
+        url = format!("{head}password=<redacted>{rest}");
+    }
+    Some(url)
 }
 
 #[cfg(test)]
@@ -312,14 +316,15 @@ mod tests {
         c.jwt_secret = Some("jwt-secret-0123456789abcdef0123456789".into());
         c.master_key = Some("master-key-0123456789abcdef0123456789".into());
         c.master_keys_previous = Some("old-master-0123456789abcdef0123456789".into());
-        c.smtp_url = Some("smtps://notice:smtp-Passw0rd@mail.example.cn:465".into());
+        c.smtp_url = Some("smtps://notice:smtp-P@ssw0rd@mail.example.cn:465".into());
         let shown = format!("{c:?}");
         for secret in [
             "db-Passw0rd",
             "jwt-secret-0123",
             "master-key-0123",
             "old-master-0123",
-            "smtp-Passw0rd",
+            "smtp-P",
+            "ssw0rd",
         ] {
             assert!(!shown.contains(secret), "{secret} shown in {shown}");
         }
@@ -335,5 +340,13 @@ mod tests {
         }
         c.jwt_secret = None;
         assert!(format!("{c:?}").contains("jwt_secret: None"));
+        c.database_url =
+            Some("postgres://db.internal/jiebang?password=q-Passw0rd&sslmode=require".into());
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("q-Passw0rd"), "{shown}");
+        assert!(
+            shown.contains("?password=<redacted>&sslmode=require"),
+            "{shown}"
+        );
     }
 }
