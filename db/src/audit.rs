@@ -206,10 +206,8 @@ mod plans {
     /// `VALUES` list for each: a pass over 100 000 entries took 218 s instead of 3.
     #[test]
     fn the_chain_update_finds_each_entry_by_its_id() {
-        let path = crate::connection::tests::temp_sqlite_path("chain-plan");
-        let db = crate::Database::connect(path.to_str().unwrap(), 1).unwrap();
-        db.migrate().unwrap();
-        let mut conn = db.conn().unwrap();
+        let temp = crate::connection::tests::TempSqlite::migrated("chain-plan");
+        let mut conn = temp.db().conn().unwrap();
         let steps: Vec<Step> = diesel::sql_query(format!(
             "EXPLAIN QUERY PLAN {}",
             chain_sql(LINKS_PER_STATEMENT)
@@ -217,9 +215,6 @@ mod plans {
         .load(&mut *conn)
         .unwrap();
         let plan: Vec<String> = steps.into_iter().map(|s| s.detail).collect();
-        drop(conn);
-        drop(db);
-        let _ = std::fs::remove_file(&path);
         assert!(
             plan.iter()
                 .any(|s| s.starts_with("SEARCH audit_log USING INTEGER PRIMARY KEY")),

@@ -598,10 +598,8 @@ mod plans {
 
     #[test]
     fn list_pages_are_read_in_index_order() {
-        let path = crate::connection::tests::temp_sqlite_path("plans");
-        let db = crate::Database::connect(path.to_str().unwrap(), 1).unwrap();
-        db.migrate().unwrap();
-        let mut conn = db.conn().unwrap();
+        let temp = crate::connection::tests::TempSqlite::migrated("plans");
+        let mut conn = temp.db().conn().unwrap();
         let t = chrono::Utc::now().naive_utc();
         let page = |f: ListFilter| ListFilter {
             limit: 21,
@@ -643,11 +641,6 @@ mod plans {
             let p = plan(&mut conn, &f);
             assert!(!p.contains("TEMP B-TREE"), "{what} sorts every row: {p}");
             assert!(p.contains("INDEX"), "{what} scans the table: {p}");
-        }
-        drop(conn);
-        drop(db);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
     }
 }

@@ -509,13 +509,45 @@ pub(crate) mod tests {
         );
     }
 
-    /// A path for a test's own SQLite database file, unique per process and call.
-    pub(crate) fn temp_sqlite_path(name: &str) -> std::path::PathBuf {
-        std::env::temp_dir().join(format!(
-            "jiebang-{name}-{}-{}.db",
-            std::process::id(),
-            uuid::Uuid::now_v7()
-        ))
+    /// A test's own SQLite database, in a file unique per process and call, removed (with its
+    /// WAL and shared-memory files) when dropped.
+    pub(crate) struct TempSqlite {
+        pub path: std::path::PathBuf,
+        db: Option<Database>,
+    }
+
+    impl TempSqlite {
+        /// An empty database with a pool of `pool` connections.
+        pub(crate) fn new(name: &str, pool: u32) -> TempSqlite {
+            let path = std::env::temp_dir().join(format!(
+                "jiebang-{name}-{}-{}.db",
+                std::process::id(),
+                uuid::Uuid::now_v7()
+            ));
+            let db = Database::connect(path.to_str().unwrap(), pool).unwrap();
+            TempSqlite { path, db: Some(db) }
+        }
+
+        /// A database with every migration applied, one connection.
+        pub(crate) fn migrated(name: &str) -> TempSqlite {
+            let t = TempSqlite::new(name, 1);
+            t.db().migrate().unwrap();
+            t
+        }
+
+        pub(crate) fn db(&self) -> &Database {
+            self.db.as_ref().expect("open until dropped")
+        }
+    }
+
+    impl Drop for TempSqlite {
+        fn drop(&mut self) {
+            // the pool (and the checkpointer's handle) first, then the files
+            self.db.take();
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+            }
+        }
     }
 
     /// Committed pages reach the database file by the checkpointer thread: the pool's
@@ -523,9 +555,9 @@ pub(crate) mod tests {
     /// the thread they would stay in the WAL.
     #[test]
     fn the_checkpointer_copies_committed_pages_into_the_database_file() {
-        let path = temp_sqlite_path("checkpoint");
-        let db = Database::connect(path.to_str().unwrap(), 2).unwrap();
-        let size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let temp = TempSqlite::new("checkpoint", 2);
+        let db = temp.db();
+        let size = || std::fs::metadata(&temp.path).map(|m| m.len()).unwrap_or(0);
         let written = 400 * 4096;
         db.write(|c| {
             c.batch_execute("CREATE TABLE t (v BLOB NOT NULL)")?;
@@ -544,10 +576,6 @@ pub(crate) mod tests {
             "the database file holds {} bytes, not the {written} committed",
             size()
         );
-        drop(db);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
     }
 
     #[test]
