@@ -78,12 +78,14 @@ impl Application {
         let metrics = crate::metrics::Metrics::new();
         let public = crate::public_cache::PublicCache::new(
             db.changes().clone(),
+            jiebang_db::changes::Cache::Public,
             metrics.cache_hits.clone(),
             metrics.cache_misses.clone(),
         );
         // the signed-in callers' session checks, kept on the same terms (see `auth::extractor`)
         let sessions = crate::public_cache::PublicCache::new(
             db.changes().clone(),
+            jiebang_db::changes::Cache::Sessions,
             metrics.session_hits.clone(),
             metrics.session_misses.clone(),
         );

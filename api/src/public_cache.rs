@@ -17,7 +17,10 @@
 //!   views, `actions`) is always read afresh, so a cached view can only be the public one.
 //!
 //! A second instance of the same cache, `AppState::sessions`, keeps the signed-in callers' session
-//! checks on the same terms, each under its own user and session ids (`auth::extractor`).
+//! checks on the same terms, each under its own user and session ids (`auth::extractor`). Each
+//! follows its own counter (`jiebang_db::changes::Cache`): a sign-in moves only the sessions'
+//! (the public reads stay warm), a bid only the public reads' (the session checks stay warm);
+//! every other write moves both.
 //!
 //! Every public read, cached or not, carries a strong ETag (a hash of the body) and answers
 //! `If-None-Match` with 304; `Cache-Control: no-cache` makes clients ask each time.
@@ -82,6 +85,8 @@ struct Inner {
 
 pub struct PublicCache {
     changes: Arc<Changes>,
+    /// Which of the change counters this cache follows.
+    cache: jiebang_db::changes::Cache,
     inner: RwLock<Inner>,
     /// Reads answered from the cache, and reads that had to compute (`/metrics`).
     hits: prometheus::IntCounter,
@@ -96,11 +101,13 @@ impl PublicCache {
     /// `hits` and `misses` are counted into the instance's metrics.
     pub fn new(
         changes: Arc<Changes>,
+        cache: jiebang_db::changes::Cache,
         hits: prometheus::IntCounter,
         misses: prometheus::IntCounter,
     ) -> PublicCache {
         PublicCache {
             changes,
+            cache,
             hits,
             misses,
             inner: RwLock::new(Inner {
@@ -174,7 +181,7 @@ impl PublicCache {
 
     /// The value kept under `key`, if it was read at the current generation.
     pub fn get_value<T: Send + Sync + 'static>(&self, key: &str) -> Option<Arc<T>> {
-        let now = self.changes.current()?;
+        let now = self.changes.current(self.cache)?;
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
         if inner.generation != now {
             return None;
@@ -188,7 +195,7 @@ impl PublicCache {
 
     /// How many entries may still be served (those read at the current generation).
     pub fn entries(&self) -> usize {
-        let Some(now) = self.changes.current() else {
+        let Some(now) = self.changes.current(self.cache) else {
             return 0;
         };
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
@@ -202,7 +209,7 @@ impl PublicCache {
     /// The generation to tag a response with: read it *before* reading the data. `None`: do not
     /// cache (the change watch is not running).
     pub fn ticket(&self) -> Option<u64> {
-        self.changes.current()
+        self.changes.current(self.cache)
     }
 
     /// Keeps `body` under `key` when no write was committed since `ticket` was taken.
@@ -221,7 +228,7 @@ impl PublicCache {
         let Some(generation) = ticket else {
             return value;
         };
-        if self.changes.current() != Some(generation) {
+        if self.changes.current(self.cache) != Some(generation) {
             return value;
         }
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());

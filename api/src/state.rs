@@ -73,9 +73,24 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
     {
+        self.write_touching(jiebang_db::changes::Touches::ALL, f)
+            .await
+    }
+
+    /// [`AppState::write`] for a write that may make stale only the cached reads `touches` names
+    /// (`jiebang_db::Database::write_touching`): the other caches stay warm.
+    pub async fn write_touching<T, F>(
+        &self,
+        touches: jiebang_db::changes::Touches,
+        f: F,
+    ) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+    {
         let _turn = self.db_turn().await?;
         let db = self.db.clone();
-        actix_web::web::block(move || db.write(f))
+        actix_web::web::block(move || db.write_touching(touches, f))
             .await
             .map_err(ApiError::from)?
     }

@@ -305,7 +305,7 @@ impl Database {
     where
         E: From<diesel::result::Error>,
     {
-        self.write_inner(f, false)
+        self.write_inner(f, crate::changes::Touches::ALL, false)
     }
 
     /// [`Database::write`], asking PostgreSQL too whether a row changed (one more statement), so
@@ -317,13 +317,13 @@ impl Database {
     where
         E: From<diesel::result::Error>,
     {
-        self.write_inner(f, true)
+        self.write_inner(f, crate::changes::Touches::ALL, true)
     }
 
-    /// A write transaction that does not move the change counter: only for writes to what no
-    /// cache serves (the audit chain's links and checkpoints), so that the sequencer's pass every
-    /// second leaves the public caches warm. (On SQLite the watch still sees any commit made by
-    /// another connection.)
+    /// A write transaction that moves no change counter: only for writes to what no cache
+    /// serves (the audit chain's links and checkpoints), so that the sequencer's pass every
+    /// second leaves the caches warm. (On SQLite the watch still sees any commit made by another
+    /// connection.)
     pub fn write_quiet<T, E>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -331,28 +331,49 @@ impl Database {
     where
         E: From<diesel::result::Error>,
     {
-        // the turn before the connection: writers waiting for their turn hold no connection
-        let _turn = self.writer_turn()?;
-        let mut conn = self.conn()?;
-        write_transaction(&mut conn, f)
+        self.write_touching(crate::changes::Touches::NONE, f)
+    }
+
+    /// [`Database::write`] for a write that may make stale only the cached reads `touches`
+    /// names (`changes::Touches`): a sign-in touches no public read, a bid no session check.
+    /// Only those counters move; in debug builds on PostgreSQL the transaction is refused if it
+    /// changed a table that feeds another (`changes::Declared`).
+    pub fn write_touching<T, E>(
+        &self,
+        touches: crate::changes::Touches,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        self.write_inner(f, touches, false)
     }
 
     fn write_inner<T, E>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+        touches: crate::changes::Touches,
         ask_postgres: bool,
     ) -> Result<T, E>
     where
         E: From<diesel::result::Error>,
     {
+        use crate::changes::Touches;
+        // the turn before the connection: writers waiting for their turn hold no connection
         let _turn = self.writer_turn()?;
         let mut conn = self.conn()?;
         let mut wrote = false;
         let r = write_transaction(&mut conn, |c| {
-            let before = crate::changes::sqlite_total_changes(c)?;
+            let before = match touches {
+                Touches::NONE => 0,
+                _ => crate::changes::sqlite_total_changes(c)?,
+            };
+            let declared = crate::changes::Declared::start(c, touches)?;
             let v = f(c)?;
-            wrote = match c {
-                DbConnection::Postgresql(_) if !ask_postgres => true,
+            declared.check(c)?;
+            wrote = match (touches, &c) {
+                (Touches::NONE, _) => false,
+                (_, DbConnection::Postgresql(_)) if !ask_postgres => true,
                 _ => crate::changes::wrote(c, before)?,
             };
             Ok(v)
@@ -361,7 +382,7 @@ impl Database {
             // before the caller can acknowledge anything: a read that starts after this sees
             // the change, and an entry cached from a read that started before is not served;
             // the other instances are told after the commit (`changes::announce`)
-            self.changes.committed();
+            self.changes.committed(touches);
         }
         r
     }

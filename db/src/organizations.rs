@@ -114,12 +114,19 @@ pub fn update(
 
 /// Locks an organisation's row until the transaction ends (PostgreSQL; SQLite's write
 /// transaction already holds the database): decisions about one organisation's bids are taken
-/// one at a time.
+/// one at a time. A row lock (`FOR NO KEY UPDATE`, what an update of the row would take), not
+/// an update that changes nothing: that wrote a new version of the row on every bid, and counted
+/// as a change to the organisations, which every cache reads (`changes::stales`).
 pub fn lock(conn: &mut DbConnection, id: &str) -> Result<(), DbError> {
-    diesel::update(o::organizations.find(id))
-        .set(o::version.eq(o::version))
-        .execute(conn)
-        .map(|_| ())
+    match conn {
+        DbConnection::Postgresql(pg) => o::organizations
+            .find(id)
+            .select(o::id)
+            .for_no_key_update()
+            .load::<String>(pg)
+            .map(|_| ()),
+        DbConnection::Sqlite(_) => Ok(()),
+    }
 }
 
 /// Which organisations the directory shows (`GET /organizations`).

@@ -7,6 +7,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Duration, Utc};
+use jiebang_db::changes::Touches;
 use jiebang_db::Database;
 
 pub struct LoginThrottle {
@@ -55,7 +56,9 @@ impl LoginThrottle {
             {
                 return Ok(Err(wait));
             }
-            db.write(|c| jiebang_db::throttle::reserve(c, &limits, now.naive_utc(), window))
+            db.write_touching(Touches::NONE, |c| {
+                jiebang_db::throttle::reserve(c, &limits, now.naive_utc(), window)
+            })
         })
         .await
         .map_err(ApiError::from)?
@@ -70,7 +73,9 @@ impl LoginThrottle {
     pub async fn release(&self, reservation: Reservation) -> ApiResult<()> {
         let db = self.db.clone();
         actix_web::web::block(move || {
-            db.write(|c| jiebang_db::throttle::release(c, &reservation.0))
+            db.write_touching(Touches::NONE, |c| {
+                jiebang_db::throttle::release(c, &reservation.0)
+            })
         })
         .await
         .map_err(ApiError::from)?
@@ -83,7 +88,7 @@ impl LoginThrottle {
     pub async fn succeeded(&self, account: &str, reservation: Reservation) -> ApiResult<()> {
         let (db, key) = (self.db.clone(), Self::account_key(account));
         actix_web::web::block(move || {
-            db.write(|c| {
+            db.write_touching(Touches::NONE, |c| {
                 jiebang_db::throttle::release(c, &reservation.0)?;
                 jiebang_db::throttle::clear(c, &key)
             })
@@ -95,7 +100,8 @@ impl LoginThrottle {
 
     /// Forgets attempts that left the window (run now and then by the scheduler).
     pub fn prune(&self, now: DateTime<Utc>) -> Result<usize, jiebang_db::DbError> {
-        self.db
-            .write_checked(|c| jiebang_db::throttle::prune(c, (now - self.window).naive_utc()))
+        self.db.write_touching(Touches::NONE, |c| {
+            jiebang_db::throttle::prune(c, (now - self.window).naive_utc())
+        })
     }
 }

@@ -10,6 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
+use jiebang_db::changes::Touches;
 use jiebang_db::models::{NewOrganization, RefreshToken};
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
@@ -373,8 +374,9 @@ pub async fn login(
     let user = check_password(&state, &address, &email, password).await?;
     let request_id = audit::request_id(&req);
     let st = state.clone();
+    // a new session: no cached read can have seen it
     let tokens = state
-        .write(move |conn| {
+        .write_touching(Touches::SESSIONS, move |conn| {
             let family = jiebang_db::new_id();
             let tokens = issue_tokens(&st, conn, &user.id, &family, now)?;
             let actor = Actor {
@@ -431,8 +433,9 @@ pub async fn refresh(
         Issued(TokenResponse),
         Refused(ApiError),
     }
+    // a reused token revokes its session: the cached session checks must end
     let outcome = state
-        .write(move |conn| {
+        .write_touching(Touches::SESSIONS, move |conn| {
             let Some(token) = jiebang_db::tokens::find_by_hash(conn, &hash)? else {
                 return Ok(Outcome::Refused(invalid_refresh()));
             };
@@ -471,7 +474,7 @@ pub async fn logout(
     let hash = hash_token(body.0.refresh_token.trim());
     let now = state.now();
     state
-        .write(move |conn| {
+        .write_touching(Touches::SESSIONS, move |conn| {
             let token =
                 jiebang_db::tokens::find_by_hash(conn, &hash)?.ok_or_else(invalid_refresh)?;
             jiebang_db::tokens::revoke_family(conn, &token.family_id, now.naive_utc())?;

@@ -27,6 +27,7 @@ pub use jiebang_application::bids::{
 use jiebang_application::challenge_actions::{self, ChallengeAction, Facts};
 use jiebang_db::bids::{Bid, ContentRow};
 use jiebang_db::challenges::Challenge;
+use jiebang_db::changes::Touches;
 use jiebang_db::DbConnection;
 use jiebang_domain::bid::{
     self, BidContent, BidStatus, ChiefScientist, KpiAnswer, Member, Milestone,
@@ -259,7 +260,7 @@ pub async fn create_bid(
     let actor = Actor::user(&auth, request_id);
     let st = state.clone();
     state
-        .write(move |conn| {
+        .write_touching(Touches::PUBLIC, move |conn| {
             let c = jiebang_db::challenges::find_for_update(conn, &id)?.ok_or_else(|| ApiError::not_found("榜单 / challenge"))?;
             // one lead's bids are decided one at a time (限项 across challenges): the
             // organisation's row lock (after the challenge's) is taken before the facts are read
@@ -447,7 +448,7 @@ pub async fn update_bid(
     let actor = Actor::user(&auth, request_id);
     let st = state.clone();
     state
-        .write(move |conn| {
+        .write_touching(Touches::PUBLIC, move |conn| {
             let (b, c) = load_own(conn, &id, &auth)?;
             let now = st.now();
             check_bid(&b, &c, &auth, now, BidActionName::Edit)?;
@@ -546,7 +547,9 @@ pub async fn submit(
     let actor = Actor::user(&auth, audit::request_id(&req));
     let ctx = state.ctx.clone();
     let v = state
-        .write(move |conn| Ok(bids::submit(conn, &ctx, &auth, &actor, &id)?))
+        .write_touching(Touches::PUBLIC, move |conn| {
+            Ok(bids::submit(conn, &ctx, &auth, &actor, &id)?)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }
@@ -563,7 +566,9 @@ pub async fn withdraw(
     let actor = Actor::user(&auth, audit::request_id(&req));
     let ctx = state.ctx.clone();
     let v = state
-        .write(move |conn| Ok(bids::withdraw(conn, &ctx, &auth, &actor, &id)?))
+        .write_touching(Touches::PUBLIC, move |conn| {
+            Ok(bids::withdraw(conn, &ctx, &auth, &actor, &id)?)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }

@@ -1,5 +1,6 @@
 //! The caller's notifications (in-app list), e-mail preferences and subscriptions; the admins'
-//! view of the e-mail outbox.
+//! view of the e-mail outbox. No cache reads any of these, so their writes move no change
+//! counter (`Touches::NONE`, `jiebang_db::changes`).
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -8,6 +9,7 @@ use crate::state::AppState;
 use crate::views::utc;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
+use jiebang_db::changes::Touches;
 use jiebang_domain::codes::Code;
 use jiebang_domain::codes::FieldCode;
 use jiebang_domain::validation::bounded_text;
@@ -176,7 +178,7 @@ pub async fn mark_notices(
     let now = state.now();
     let user = auth.user.id.clone();
     state
-        .write(move |conn| {
+        .write_touching(Touches::NONE, move |conn| {
             if let Some(id) = &id {
                 if !jiebang_db::notifications::notification_exists(conn, &user, id)? {
                     return Err(ApiError::not_found("通知 / notification"));
@@ -251,7 +253,7 @@ pub async fn set_preferences(
     let user = auth.user.id.clone();
     let prefs = body.email;
     state
-        .write(move |conn| {
+        .write_touching(Touches::NONE, move |conn| {
             for (k, on) in &prefs {
                 jiebang_db::settings::set_email_enabled(conn, &user, k, *on)?;
             }
@@ -354,7 +356,7 @@ pub async fn set_subscription(
     let industries = body.industries.clone();
     let (ind2, kw2) = (industries.clone(), keywords.clone());
     state
-        .write(move |conn| {
+        .write_touching(Touches::NONE, move |conn| {
             Ok(jiebang_db::settings::set_subscription(
                 conn,
                 &user,
@@ -477,7 +479,7 @@ pub async fn retry_email(
     auth.require(&[Role::Admin])?;
     let now = state.now();
     let row = state
-        .write(move |conn| {
+        .write_touching(Touches::NONE, move |conn| {
             jiebang_db::notifications::find_email(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("邮件 / e-mail"))?;
             if !jiebang_db::notifications::retry_email(conn, &id, now.naive_utc())? {

@@ -12,6 +12,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use jiebang_db::changes::Touches;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -82,8 +83,9 @@ pub async fn login(
             Ok(user) => {
                 let now = state.now();
                 let request_id = audit::request_id(&req);
+                // a browser session: no cached read follows it
                 let started = state
-                    .write(move |conn| {
+                    .write_touching(Touches::NONE, move |conn| {
                         let token = session::start(conn, &user.id, now)?;
                         let actor = Actor {
                             user_id: Some(user.id.clone()),
@@ -148,7 +150,7 @@ pub async fn logout(
     }
     if let Some(token_hash) = session::cookie_hash(&req) {
         if let Err(e) = state
-            .write(move |conn| session::end(conn, &token_hash))
+            .write_touching(Touches::NONE, move |conn| session::end(conn, &token_hash))
             .await
         {
             return error_page(&visitor, e);

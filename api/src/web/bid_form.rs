@@ -646,7 +646,7 @@ async fn post(
         let caller = auth.0.clone();
         let id = saved.id.clone();
         let submitted = state
-            .write(move |conn| {
+            .write_touching(jiebang_db::changes::Touches::PUBLIC, move |conn| {
                 Ok(jiebang_application::bids::submit(
                     conn, &ctx, &caller, &actor, &id,
                 )?)

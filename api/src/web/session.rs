@@ -236,7 +236,7 @@ async fn load(
     };
     if let Some(token_hash) = stale {
         state
-            .write(move |conn| {
+            .write_touching(jiebang_db::changes::Touches::NONE, move |conn| {
                 Ok(jiebang_db::web_sessions::touch(
                     conn,
                     &token_hash,
