@@ -143,6 +143,15 @@ def wrk(path, *, token=None, script=None, seconds=None):
     }
 
 
+def metric(name):
+    """One counter of the server's /metrics."""
+    with urllib.request.urlopen(BASE + "/metrics") as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return 0.0
+
+
 def ms(latency):
     """wrk's latency text (850.00us, 1.20ms, 1.02s) in milliseconds."""
     v, unit = re.match(r"([\d.]+)(\w+)", latency).groups()
@@ -179,13 +188,17 @@ def measure(password, runs):
     for run in range(1, runs + 1):
         if runs > 1:
             print(f"\nrun {run} of {runs}")
-        print("\n| endpoint | requests/s | share of /healthz | p50 | p99 |\n|---|---|---|---|---|")
+        print("\n| endpoint | requests/s | share of /healthz | p50 | p99 | cache misses |\n|---|---|---|---|---|---|")
         healthz = None
         for name, path, token in targets:
+            # the public cache's misses during the run: each is a read that had to compute
+            # (the first, and one after each write that emptied the cache)
+            misses = metric("jiebang_public_cache_misses_total")
             r = wrk(path, token=token)
+            misses = metric("jiebang_public_cache_misses_total") - misses
             healthz = healthz or r["rps"]
             note = f" ({r['errors']} errors)" if r["errors"] else ""
-            print(f"| {name} | {r['rps']:,.0f}{note} | {100 * r['rps'] / healthz:.1f} % | {r['p50']} | {r['p99']} |", flush=True)
+            print(f"| {name} | {r['rps']:,.0f}{note} | {100 * r['rps'] / healthz:.1f} % | {r['p50']} | {r['p99']} | {misses:.0f} |", flush=True)
             if ms(r["p99"]) > worst.get(name, (0, ""))[0]:
                 worst[name] = (ms(r["p99"]), r["p99"])
     if runs > 1:

@@ -209,8 +209,9 @@ impl SearchIndex {
         let mut synced = self.synced_until.lock().unwrap_or_else(|e| e.into_inner());
         *synced = Some(synced.unwrap_or(newest).max(newest));
         if upserted {
-            // a search cached from the index as it was must not be served any more
-            db.changes().bump();
+            // a search cached from the index as it was must not be served any more (the session
+            // checks read nothing of the index)
+            db.changes().bump_for(jiebang_db::changes::Touches::PUBLIC);
         }
         Ok(challenges.len() + profiles.len())
     }
@@ -304,7 +305,7 @@ pub async fn changed(db: &Database, index: &Arc<SearchIndex>, change: Change) {
         });
         // the write moved the change counter at its commit, before the index had it: a search
         // cached in between must not be served any more
-        db.changes().bump();
+        db.changes().bump_for(jiebang_db::changes::Touches::PUBLIC);
         r
     })
     .await;
