@@ -69,17 +69,21 @@ pub fn overview_counts(
     use crate::schema::bids::dsl as b;
     use crate::schema::challenges::dsl as c;
     use crate::schema::organizations::dsl as o;
-    let public = || c::challenges.filter(c::mode.eq(mode));
+    // the three counts of challenges in one pass over the (mode, status, …) index: a challenge in
+    // the open status or an awarded one was published (publishing sets `published_at`, and no
+    // transition clears it), so all three are counts of published challenges by status
+    let by_status = published_by_status(conn, mode)?;
+    let count_of = |statuses: &[&str]| -> i64 {
+        by_status
+            .iter()
+            .filter(|(s, _)| statuses.contains(&s.as_str()))
+            .map(|(_, n)| n)
+            .sum()
+    };
     Ok(OverviewCounts {
-        published: published_count(conn, mode)?,
-        open: public()
-            .filter(c::status.eq(open_status))
-            .count()
-            .get_result(conn)?,
-        awarded: public()
-            .filter(c::status.eq_any(awarded))
-            .count()
-            .get_result(conn)?,
+        published: by_status.iter().map(|(_, n)| n).sum(),
+        open: count_of(&[open_status]),
+        awarded: count_of(awarded),
         bids: b::bids
             .inner_join(c::challenges.on(c::id.eq(b::challenge_id)))
             .filter(c::mode.eq(mode))
@@ -93,23 +97,26 @@ pub fn overview_counts(
     })
 }
 
-/// Challenges of `mode` ever published. On SQLite every status is named, so that its
+/// Challenges of `mode` ever published, counted per status. One pass over an index, where three
+/// counts took three (at 1 000 000 challenges on PostgreSQL: 80 ms, against 90 + 81 ms for the
+/// published and open counts alone). On SQLite every status is named, so that its
 /// (status, mode, published_at, id) index answers by seeks (its leading column must be
 /// constrained; migration 000016 says why the mode does not lead there): 1 ms against 4 ms for
 /// a scan of the index at 10 000. PostgreSQL keeps migration 000015's (mode, status,
 /// published_at) index, where the plain condition is the faster one (16.6 against 31 ms at
 /// 100 000).
-fn published_count(conn: &mut DbConnection, mode: &str) -> Result<i64, DbError> {
+fn published_by_status(conn: &mut DbConnection, mode: &str) -> Result<Vec<(String, i64)>, DbError> {
     use crate::schema::challenges::dsl as c;
     let published = c::challenges
         .filter(c::mode.eq(mode))
-        .filter(c::published_at.is_not_null());
+        .filter(c::published_at.is_not_null())
+        .group_by(c::status)
+        .select((c::status, diesel::dsl::count_star()));
     match conn {
         DbConnection::Sqlite(_) => published
             .filter(c::status.eq_any(ChallengeStatus::ALL.iter().map(|s| s.as_str())))
-            .count()
-            .get_result(conn),
-        DbConnection::Postgresql(_) => published.count().get_result(conn),
+            .load(conn),
+        DbConnection::Postgresql(_) => published.load(conn),
     }
 }
 
