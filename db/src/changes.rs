@@ -63,8 +63,14 @@ impl Touches {
         self.0
     }
 
+    /// What `bits` names; bits this release does not know (a later release's cache) are taken
+    /// to touch everything.
     fn from_bits(bits: u8) -> Touches {
-        Touches(bits & Touches::ALL.0)
+        if bits & !Touches::ALL.0 == 0 {
+            Touches(bits)
+        } else {
+            Touches::ALL
+        }
     }
 }
 
@@ -95,8 +101,13 @@ impl Cache {
 
 /// The caches a write to `table` may make stale. Kept beside what the cached reads read:
 /// the session check reads `users`, `organizations` and `refresh_tokens`
-/// (`users::signed_in`); the public reads read the programme's data, never the tables listed
-/// under [`Touches::NONE`] here. A table not named is taken to feed both.
+/// (`users::signed_in`); the public reads read the programme's data and none of the tables
+/// listed under [`Touches::NONE`] here, with one exception: the public view of a challenge lists
+/// its amendments and extensions from `audit_log`, and those entries are written only in the
+/// transaction that changes the challenge itself (a change to `challenges`, which feeds them).
+/// A write that recorded such an entry without changing the challenge would have to declare
+/// [`Touches::PUBLIC`] itself: the check of [`Declared`] cannot tell one entry from another.
+/// A table not named is taken to feed both.
 pub fn stales(table: &str) -> Touches {
     match table {
         "refresh_tokens" => Touches::SESSIONS,
@@ -546,6 +557,8 @@ mod tests {
         // an older instance's notification, or one not understood: everything
         assert_eq!(heard("abc"), ("abc", Touches::ALL));
         assert_eq!(heard("abc x"), ("abc", Touches::ALL));
+        // a later release's cache this one does not know: everything
+        assert_eq!(heard("abc 4"), ("abc", Touches::ALL));
     }
 
     #[test]
