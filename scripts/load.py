@@ -9,7 +9,8 @@
         beside them, the same reads signed in, which are never cached), RUNS times (default 1);
         prints requests/s, the share of /healthz measured in the same run, p50 and p99, the time
         of one read alone before the run (for a cached read, its refill) and the public cache's
-        misses during the run
+        misses during the run; then, three times, a question asked (a write) and the hall and the
+        headline figures read alone after it (the refill the first reader after a write waits for)
     python3 scripts/load.py writes BASE PASSWORD COUNT
         bid submission (揭榜申报提交: the bid's state, its audit entry, the in-app notices and the
         outbox e-mails in one transaction): COUNT draft bids are prepared through the API, then
@@ -224,6 +225,20 @@ def measure(password, runs):
         print(f"\n| endpoint | worst p99 over {runs} runs |\n|---|---|")
         for name, _, _ in targets:
             print(f"| {name} | {worst[name][1]} |")
+    # What the first reader after a write waits for: a question asked (a write to public data,
+    # which empties the public cache), then the hall and the headline figures read alone; three
+    # times, with the server otherwise idle.
+    hall, figures = [], []
+    for n in range(3):
+        call("POST", f"/api/v1/challenges/{single}/questions", reader,
+             {"question": f"压测提问 {n + 1}：示范工程的电源是否为离网风光？"})
+        hall.append(timed("/"))
+        call("POST", f"/api/v1/challenges/{single}/questions", reader,
+             {"question": f"压测提问 {n + 1}：样机验收是否由第三方检测？"})
+        figures.append(timed("/api/v1/stats/overview"))
+    print(f"\nrefill after a write (a question asked), three times: web hall / "
+          f"{', '.join(f'{t:.1f}' for t in hall)} ms; /api/v1/stats/overview "
+          f"{', '.join(f'{t:.1f}' for t in figures)} ms", flush=True)
 
 
 BID = {
