@@ -18,9 +18,10 @@
 //!
 //! A second instance of the same cache, `AppState::sessions`, keeps the signed-in callers' session
 //! checks on the same terms, each under its own user and session ids (`auth::extractor`). Each
-//! follows its own counter (`jiebang_db::changes::Cache`): a sign-in moves only the sessions'
-//! (the public reads stay warm), a bid only the public reads' (the session checks stay warm);
-//! every other write moves both.
+//! follows its own counter (`jiebang_db::changes::Cache`): an API sign-in moves only the
+//! sessions' (the public reads stay warm), a bid only the public reads' (the session checks stay
+//! warm), the sign-in throttle, browser sessions and a user's notices neither; every other write
+//! moves both (docs/architecture.md lists the declared writes).
 //!
 //! Every public read, cached or not, carries a strong ETag (a hash of the body) and answers
 //! `If-None-Match` with 304; `Cache-Control: no-cache` makes clients ask each time.

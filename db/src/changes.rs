@@ -51,10 +51,6 @@ impl Touches {
     /// Any of them (what a write is taken to touch unless it says otherwise).
     pub const ALL: Touches = Touches(3);
 
-    pub fn union(self, other: Touches) -> Touches {
-        Touches(self.0 | other.0)
-    }
-
     pub fn contains(self, other: Touches) -> bool {
         self.0 & other.0 == other.0
     }

@@ -52,9 +52,8 @@ macro_rules! on_both_databases {
             }
             #[test]
             fn postgres() {
-                match $crate::TestApp::try_spawn($crate::Db::Postgres) {
-                    Some(app) => run(app),
-                    None => eprintln!("skipped: set JIEBANG_TEST_DATABASE_URL=postgres://… to run the PostgreSQL suite"),
+                if let Some(app) = $crate::TestApp::on_postgres() {
+                    run(app);
                 }
             }
         }
@@ -208,6 +207,18 @@ fn sqlite_template() -> &'static PathBuf {
 }
 
 impl TestApp {
+    /// A server on the PostgreSQL suite's database, or `None` (saying the test is skipped) when
+    /// `JIEBANG_TEST_DATABASE_URL` is not set.
+    pub fn on_postgres() -> Option<TestApp> {
+        let app = Self::try_spawn(Db::Postgres);
+        if app.is_none() {
+            eprintln!(
+                "skipped: set JIEBANG_TEST_DATABASE_URL=postgres://… to run the PostgreSQL suite"
+            );
+        }
+        app
+    }
+
     /// Starts a server on `db`; panics if it cannot.
     pub fn spawn(db: Db) -> TestApp {
         Self::try_spawn(db).expect("PostgreSQL suite is off (JIEBANG_TEST_DATABASE_URL unset)")

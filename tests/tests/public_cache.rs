@@ -260,11 +260,6 @@ on_both_databases! {
             assert_eq!(first.contains("兆瓦级"), second.contains("兆瓦级"));
             second
         };
-        let counted = |app: &TestApp, name: &str| -> f64 {
-            let text = app.get("/metrics", None).expect(200).body;
-            text.lines().find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-                .unwrap_or_else(|| panic!("no {name} in {text}"))
-        };
         let (hits, misses) = (counted(&app, "jiebang_public_cache_hits_total"), counted(&app, "jiebang_public_cache_misses_total"));
         assert!(page(&app).contains("风光耦合制氢电解槽"));
         assert!(counted(&app, "jiebang_public_cache_misses_total") > misses, "the first read computed");
@@ -340,17 +335,6 @@ fn counted(app: &TestApp, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no {name} in {text}"))
 }
 
-/// The PostgreSQL suite's app, or `None` (the test is skipped) without one.
-fn on_postgres() -> Option<TestApp> {
-    let app = TestApp::try_spawn(jiebang_tests::Db::Postgres);
-    if app.is_none() {
-        eprintln!(
-            "skipped: set JIEBANG_TEST_DATABASE_URL=postgres://… to run the PostgreSQL suite"
-        );
-    }
-    app
-}
-
 /// The two caches follow their own change counters (`jiebang_db::changes::Cache`): a sign-in
 /// leaves the public reads warm and a bid the session checks, here and on another instance. On
 /// PostgreSQL only: on SQLite the change watch polls `PRAGMA data_version`, which cannot tell what
@@ -359,7 +343,9 @@ fn on_postgres() -> Option<TestApp> {
 /// is held above and in foundation.rs, on both databases.)
 #[test]
 fn a_write_leaves_warm_the_cache_it_does_not_touch() {
-    let Some(app) = on_postgres() else { return };
+    let Some(app) = TestApp::on_postgres() else {
+        return;
+    };
     let cast = app.cast();
     let id = app.publish(
         &cast.publisher,
@@ -434,7 +420,9 @@ fn a_write_declared_too_narrow_is_refused_and_rolled_back() {
         eprintln!("skipped: the check runs in debug builds only");
         return;
     }
-    let Some(app) = on_postgres() else { return };
+    let Some(app) = TestApp::on_postgres() else {
+        return;
+    };
     let cast = app.cast();
     let rename = |c: &mut jiebang_db::DbConnection| {
         jiebang_db::diesel::sql_query(format!(
@@ -456,11 +444,8 @@ fn a_write_declared_too_narrow_is_refused_and_rolled_back() {
         .json["description"]
         .clone();
     assert_ne!(description, "改", "rolled back");
-    // declared as touching everything, or both: kept
-    app.state
-        .db
-        .write_touching(Touches::PUBLIC.union(Touches::SESSIONS), rename)
-        .unwrap();
+    // declared as touching both caches (everything): kept
+    app.state.db.write_touching(Touches::ALL, rename).unwrap();
     // a session write that changes a session table only passes
     app.state
         .db

@@ -373,10 +373,7 @@ on_both_databases! {
 /// Two instances on one PostgreSQL, each writing and each running its sequencer: one chain, intact.
 #[test]
 fn instances_appending_at_once_keep_one_valid_chain() {
-    let Some(a) = TestApp::try_spawn(Db::Postgres) else {
-        eprintln!(
-            "skipped: set JIEBANG_TEST_DATABASE_URL=postgres://… to run the PostgreSQL suite"
-        );
+    let Some(a) = TestApp::on_postgres() else {
         return;
     };
     let b = a.spawn_peer();
