@@ -2,11 +2,14 @@
 """The load figures of docs/performance.md (scripts/load.sh drives this; scripts/bench drives both).
 
     python3 scripts/load.py fill BASE OFFICIAL_EMAIL PASSWORD COUNT
-        registers 8 publishers and 32 bidding universities, and publishes COUNT challenges
-        through the API (create, submit, approve); prints the write rate of the fill
+        registers 8 publishers and 32 bidding universities, and publishes COUNT open challenges
+        (and one directed, inviting the second university) through the API (create, submit,
+        approve); prints the write rate of the fill
     python3 scripts/load.py measure BASE PASSWORD [RUNS]
         wrk -t2 -c32 -d10s on /healthz and every public read (the cached anonymous answers and,
-        beside them, the same reads signed in, which are never cached), RUNS times (default 1);
+        beside them, the same reads signed in: as a university whose page of the public list is
+        the kept anonymous one with its own actions, and as one invited to a directed challenge,
+        whose page is read afresh), RUNS times (default 1);
         prints requests/s, the share of /healthz measured in the same run, p50 and p99, the time
         of one read alone before the run (for a cached read, its refill) and the public cache's
         misses during the run; then, three times, a question asked (a write) and the hall and the
@@ -93,30 +96,34 @@ def register(official, email, password, name, kind, code):
         "email": email, "password": password, "name": "压测用户",
         "organization": {"name": name, "kind": kind, "credit_code": credit_code(code), "region_code": "150200"}})
     call("POST", f"/api/v1/organizations/{reg['organization']['id']}/verify", official, {})
+    return reg["organization"]["id"]
 
 
 def fill(official_email, password, count):
     official = login(official_email, password)
     for i in range(PUBLISHERS):
         register(official, publisher_email(i), password, f"压测企业{i}号有限公司", "enterprise", 900000 + i)
-    for i in range(BIDDERS):
-        register(official, bidder_email(i), password, f"压测大学{i}号", "university", 910000 + i)
+    bidder_orgs = [register(official, bidder_email(i), password, f"压测大学{i}号", "university", 910000 + i)
+                   for i in range(BIDDERS)]
     publishers = [login(publisher_email(i), password) for i in range(PUBLISHERS)]
     now = datetime.datetime.now(datetime.timezone.utc)
     deadline = (now + datetime.timedelta(days=120)).isoformat()
     qdeadline = (now + datetime.timedelta(days=100)).isoformat()
 
-    def publish(n):
+    def publish(n, invited=None):
         industry, title, problem = TOPICS[n % len(TOPICS)]
         token = publishers[n % len(publishers)]
         body = {
-            "title": f"第{n}号榜单：{title}", "kind": "tech_breakthrough", "mode": "open", "industry": industry,
+            "title": f"第{n}号榜单：{title}", "kind": "tech_breakthrough", "mode": "directed" if invited else "open",
+            "industry": industry,
             "industry_chain": "示范产业链", "problem": problem * 2,
             "kpis": [{"name": "关键指标", "target": f"≥{random.randint(50, 99)}", "unit": "%"}],
             "duration_months": 24, "enterprise_funds": 6_000_000, "fiscal_support": 3_000_000,
             "ip_ownership": "shared", "bidding_deadline": deadline, "questions_deadline": qdeadline,
             "contact": {"name": "联系人", "phone": "0472-5551234", "email": "contact@load.jiebang.cn"},
         }
+        if invited:
+            body["invited_organizations"] = invited
         cid = call("POST", "/api/v1/challenges", token, body)["id"]
         call("POST", f"/api/v1/challenges/{cid}/submit", token, {})
         call("POST", f"/api/v1/challenges/{cid}/review", official, {"decision": "approve"})
@@ -125,6 +132,9 @@ def fill(official_email, password, count):
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         list(pool.map(publish, range(count)))
     took = time.monotonic() - started
+    # one directed challenge (定向委托) inviting the second university: its signed-in list is not
+    # the public one, and is read afresh (the "invited" rows of `measure`)
+    publish(count, invited=[bidder_orgs[1]])
     print(f"filled {count} published challenges in {took:.0f} s ({3 * count / took:.0f} writes/s through the API)")
 
 
@@ -174,6 +184,8 @@ def ms(latency):
 
 def measure(password, runs):
     reader = login(bidder_email(0), password)
+    # invited to a directed challenge by `fill`: its page of the public list is read afresh
+    invited = login(bidder_email(1), password)
     first = call("GET", "/api/v1/challenges?limit=100")
     single = first["items"][len(first["items"]) // 2]["id"]
     # a deep keyset page: 50 pages of 100 down
@@ -193,9 +205,12 @@ def measure(password, runs):
         ("web hall / (anonymous)", "/", None),
         ("web challenge page (anonymous)", f"/challenges/{single}", None),
         ("public figures /api/v1/stats/overview", "/api/v1/stats/overview", None),
-        ("list, signed in (not cached)", "/api/v1/challenges?limit=20", reader),
-        (f"list page {page}, signed in (not cached)", deep, reader),
-        ("search q=制氢, signed in (not cached)", f"/api/v1/challenges?q={q}&limit=20", reader),
+        ("list, signed in (kept page, own actions)", "/api/v1/challenges?limit=20", reader),
+        (f"list page {page}, signed in (kept page, own actions)", deep, reader),
+        ("search q=制氢, signed in (kept page, own actions)", f"/api/v1/challenges?q={q}&limit=20", reader),
+        ("list, signed in, invited (read afresh)", "/api/v1/challenges?limit=20", invited),
+        (f"list page {page}, signed in, invited (read afresh)", deep, invited),
+        ("search q=制氢, signed in, invited (read afresh)", f"/api/v1/challenges?q={q}&limit=20", invited),
         ("single challenge, signed in (not cached)", f"/api/v1/challenges/{single}", reader),
     ]
     worst = {}

@@ -110,6 +110,14 @@ impl Evaluation {
     }
 }
 
+/// The evaluation is read only where an evaluation action could be listed: a challenge being
+/// evaluated, for its publisher, officials and experts.
+fn takes_part_in_evaluation(c: &Challenge, caller: Option<&Caller>, access: Visibility) -> bool {
+    let takes_part = access == Visibility::Owner
+        || caller.is_some_and(|a| matches!(a.role, Role::Official | Role::Expert));
+    c.status() == ChallengeStatus::Evaluating && takes_part
+}
+
 /// The facts the checks decide on.
 pub struct Facts<'a> {
     pub challenge: &'a Challenge,
@@ -135,14 +143,44 @@ pub struct LiveBids(Option<Vec<String>>);
 
 impl LiveBids {
     pub fn load(conn: &mut DbConnection, caller: Option<&Caller>) -> Result<LiveBids> {
-        let org = caller
-            .filter(|a| a.role.is_organization_user())
-            .and_then(|a| a.organization_id());
+        LiveBids::of_organization(conn, caller.and_then(acting_organization))
+    }
+
+    /// The live bids led by `org` (`None`: a caller who does not act for an organisation).
+    pub fn of_organization(conn: &mut DbConnection, org: Option<&str>) -> Result<LiveBids> {
         Ok(LiveBids(match org {
             Some(org) => Some(jiebang_db::bids::live_challenges(conn, org)?),
             None => None,
         }))
     }
+}
+
+/// What a page of the public list needs of a signed-in reader besides the page itself: the live
+/// bids of the organisation it acts for (for `actions`), and whether that organisation may see a
+/// directed challenge (invited to one, or publishing one), in which case its list is not the
+/// public one (`jiebang_db::challenges::ListFilter::viewer_organization`).
+pub struct ListReader {
+    pub live: LiveBids,
+    pub sees_directed: bool,
+}
+
+impl ListReader {
+    pub fn load(conn: &mut DbConnection, org: Option<&str>) -> Result<ListReader> {
+        Ok(ListReader {
+            live: LiveBids::of_organization(conn, org)?,
+            sees_directed: match org {
+                Some(org) => jiebang_db::challenges::sees_directed(conn, org)?,
+                None => false,
+            },
+        })
+    }
+}
+
+/// The organisation `caller` acts for: an organisation user's own.
+pub fn acting_organization(caller: &Caller) -> Option<&str> {
+    caller
+        .organization_id()
+        .filter(|_| caller.role.is_organization_user())
 }
 
 impl<'a> Facts<'a> {
@@ -166,6 +204,38 @@ impl<'a> Facts<'a> {
         live: &LiveBids,
     ) -> Result<Facts<'a>> {
         let access = crate::visibility::of_challenge(conn, c, caller)?;
+        let evaluation = if takes_part_in_evaluation(c, caller, access) {
+            Some(Evaluation::load(conn, c)?)
+        } else {
+            None
+        };
+        Ok(Facts::of(ctx, c, caller, access, live, evaluation))
+    }
+
+    /// The facts of `c` for `caller` when they need nothing more from the database: `None` when
+    /// they do (a directed challenge, whose invitations decide what an outsider sees, or an
+    /// evaluation the caller takes part in). The same facts [`Facts::with`] reads.
+    pub fn in_memory(
+        ctx: &Ctx,
+        c: &'a Challenge,
+        caller: Option<&'a Caller>,
+        live: &LiveBids,
+    ) -> Option<Facts<'a>> {
+        let access = crate::visibility::of_challenge_in_memory(c, caller)?;
+        if takes_part_in_evaluation(c, caller, access) {
+            return None;
+        }
+        Some(Facts::of(ctx, c, caller, access, live, None))
+    }
+
+    fn of(
+        ctx: &Ctx,
+        c: &'a Challenge,
+        caller: Option<&'a Caller>,
+        access: Visibility,
+        live: &LiveBids,
+        evaluation: Option<Evaluation>,
+    ) -> Facts<'a> {
         let (live_bid_here, at_bid_limit) = match &live.0 {
             Some(ids) if access == Visibility::Public => (
                 ids.contains(&c.id),
@@ -173,15 +243,7 @@ impl<'a> Facts<'a> {
             ),
             _ => (false, false),
         };
-        // the evaluation is read only where an evaluation action could be listed
-        let takes_part = access == Visibility::Owner
-            || caller.is_some_and(|a| matches!(a.role, Role::Official | Role::Expert));
-        let evaluation = if c.status() == ChallengeStatus::Evaluating && takes_part {
-            Some(Evaluation::load(conn, c)?)
-        } else {
-            None
-        };
-        Ok(Facts {
+        Facts {
             challenge: c,
             caller,
             access,
@@ -191,7 +253,7 @@ impl<'a> Facts<'a> {
             at_bid_limit,
             bid_limit: ctx.settings.max_live_bids,
             evaluation,
-        })
+        }
     }
 
     fn owner_or_official(&self, what: &str) -> Result<()> {

@@ -14,7 +14,7 @@ use jiebang_domain::challenge::{self, Action, ChallengeStatus, Contact, Eligibil
 use jiebang_notifications::Event;
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublisherView {
     pub id: String,
@@ -24,7 +24,7 @@ pub struct PublisherView {
 
 /// A challenge. The public sees the published terms; the publisher's users and officials also
 /// see the review comment, invitations and bookkeeping fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChallengeView {
     pub id: String,
@@ -92,7 +92,7 @@ pub struct ChallengeView {
 }
 
 /// A public notice of a change to a published challenge (更正公告).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AmendmentView {
     /// `amend` (the terms changed) | `extend` (the bidding deadline moved later)
@@ -132,7 +132,7 @@ pub fn amendments(conn: &mut DbConnection, id: &str) -> Result<Vec<AmendmentView
 }
 
 /// What a publisher watches on its own challenge, beside `bid_count`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublisherCounts {
     /// Questions asked (答疑), and how many await an answer.
@@ -240,7 +240,7 @@ pub fn full_view(conn: &mut DbConnection, c: &Challenge) -> Result<ChallengeView
 }
 
 /// A winning bid, shown publicly once the award is confirmed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WinnerView {
     pub bid_id: String,

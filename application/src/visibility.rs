@@ -29,3 +29,11 @@ pub fn of_challenge(
         jiebang_db::challenges::is_invited(conn, &c.id, org).map_err(Error::from)
     })
 }
+
+/// How `caller` may see challenge `c` when the rule needs no invitation looked up (it asks for
+/// one only for a directed challenge and an organisation user who is neither owner nor staff);
+/// `None` when it does.
+pub fn of_challenge_in_memory(c: &Challenge, caller: Option<&Caller>) -> Option<Visibility> {
+    let viewer = caller.map(Caller::viewer);
+    visibility::visibility(&facts(c), viewer.as_ref(), |_| Err(())).ok()
+}

@@ -323,6 +323,30 @@ fn attempt(app: &TestApp, c: &Callers, id: &str, action: &str, token: Option<&st
     }
 }
 
+/// Where the caller's list shows the challenge, it lists the same actions as the single read
+/// (a signed-in caller's page of the public list is the kept anonymous page with the caller's
+/// own actions: `api/src/handlers/challenges.rs`, `signed_in_public_page`).
+fn in_the_list_too(app: &TestApp, id: &str, token: Option<&str>, listed: &[String], what: &str) {
+    let page = app
+        .get("/api/v1/challenges?limit=100", token)
+        .expect(200)
+        .json;
+    let item = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id);
+    if let Some(item) = item {
+        let in_list: Vec<String> = item["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(in_list, listed, "{what}: the list's actions");
+    }
+}
+
 fn walk(app: &TestApp, state: &str, pool_size: usize) {
     let mut c = callers(app);
     let ids = pool(app, &mut c, state, pool_size);
@@ -338,6 +362,7 @@ fn walk(app: &TestApp, state: &str, pool_size: usize) {
             for a in &listed {
                 assert!(ACTIONS.contains(&a.as_str()), "unknown action {a}");
             }
+            in_the_list_too(app, id, token.as_deref(), &listed, &what);
             let r = attempt(app, &c, id, action, token.as_deref());
             if judge(&listed, action, &r, &what) {
                 next += 1;

@@ -2,7 +2,9 @@
 //! list, keyword search and single challenge never show a state older than a change this instance
 //! acknowledged — for every kind of change that alters them —, another instance on the same
 //! database follows within the change watch's delay, a signed-in caller never gets the anonymous
-//! view, and every public read answers `If-None-Match` with 304 until its body changes.
+//! view (a signed-in page of the public list drawn from the kept anonymous page carries the
+//! caller's own actions, and follows the caller's own bids and invitations), and every public
+//! read answers `If-None-Match` with 304 until its body changes.
 
 use jiebang_tests::{on_both_databases, TestApp};
 use serde_json::{json, Value};
@@ -139,6 +141,77 @@ on_both_databases! {
         assert!(full["version"].is_i64(), "{full}");
         assert_eq!(public_ids(&app, "limit=20"), [open.as_str()]);
         assert!(public_view(&app, &open).get("version").is_none());
+    }
+
+    // a signed-in caller's page of the public list is the kept anonymous page with the caller's
+    // own actions (api/src/handlers/challenges.rs, signed_in_public_page): what the caller's own
+    // bids and invitations change shows at once here and within the watch delay on a peer
+    fn a_signed_in_page_of_the_public_list_follows_the_readers_own_changes(app) {
+        let cast = app.cast();
+        let id = app.publish(&cast.publisher, &cast.official,
+            &app.challenge_body("风光耦合制氢电解槽", "新能源", PROBLEM, 20));
+        let actions = |app: &TestApp, token: Option<&str>, query: &str| -> Vec<String> {
+            let page = app.get(&format!("/api/v1/challenges?{query}"), token).expect(200).json;
+            item(&page, &id)["actions"].as_array().unwrap().iter()
+                .map(|a| a.as_str().unwrap().to_owned()).collect()
+        };
+        let has = |list: Vec<String>, a: &str| list.iter().any(|x| x == a);
+        let peer = app.spawn_peer();
+        let queries = ["limit=20", "q=%E5%88%B6%E6%B0%A2"];
+        for q in queries {
+            assert!(has(actions(&app, Some(&cast.bidder), q), "bid"), "{q}");
+            assert!(has(actions(&peer, Some(&cast.bidder), q), "bid"), "{q}");
+            let own = actions(&app, Some(&cast.publisher), q);
+            assert!(has(own.clone(), "cancel") && has(own.clone(), "extend") && !has(own, "bid"), "{q}");
+            assert_eq!(actions(&app, None, q), Vec::<String>::new());
+        }
+        // served from what the anonymous reads keep (the reader's facts and the page: two hits),
+        // in a round in which no background write empties the cache
+        let hits = "jiebang_public_cache_hits_total";
+        app.wait_until("a signed-in page drawn from the kept page", || {
+            app.get("/api/v1/challenges?limit=20", Some(&cast.bidder)).expect(200);
+            let before = counted(&app, hits);
+            app.get("/api/v1/challenges?limit=20", Some(&cast.bidder)).expect(200);
+            counted(&app, hits) >= before + 2.0
+        });
+
+        // a bid started: no more `bid` for its organisation, at once here, soon on the peer
+        let bid = app.post(&format!("/api/v1/challenges/{id}/bids"), Some(&cast.bidder), &json!({
+            "approach": "采用宽功率碱性电解槽与多槽协同调度，结合风光功率预测实现快速响应与稳定运行。",
+            "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
+            "milestones": [{"month": 6, "deliverable": "总体方案"}, {"month": 18, "deliverable": "样机与示范运行"}],
+            "requested_fiscal": 1_500_000, "own_funds": 500_000
+        })).expect(201).json["id"].as_str().unwrap().to_owned();
+        for q in queries {
+            assert!(!has(actions(&app, Some(&cast.bidder), q), "bid"), "{q}");
+        }
+        peer.wait_until("the peer's signed-in list after the bid", || {
+            !has(actions(&peer, Some(&cast.bidder), "limit=20"), "bid")
+        });
+        // withdrawn: `bid` again
+        app.post(&format!("/api/v1/bids/{bid}/withdraw"), Some(&cast.bidder), &json!({})).expect(200);
+        for q in queries {
+            assert!(has(actions(&app, Some(&cast.bidder), q), "bid"), "{q}");
+        }
+        peer.wait_until("the peer's signed-in list after the withdrawal", || {
+            has(actions(&peer, Some(&cast.bidder), "limit=20"), "bid")
+        });
+
+        // invited to a directed challenge: it joins that organisation's list and search at once,
+        // and only theirs
+        let mut body = app.challenge_body("定向委托：制氢电解槽控制系统", "新能源", PROBLEM, 20);
+        body["mode"] = json!("directed");
+        body["invited_organizations"] = json!([cast.bidder_org]);
+        let directed = app.publish(&cast.publisher, &cast.official, &body);
+        for q in queries {
+            let page = app.get(&format!("/api/v1/challenges?{q}"), Some(&cast.bidder)).expect(200).json;
+            assert_eq!(ids_of(&page), [directed.clone(), id.clone()], "{q}");
+            assert!(item(&page, &directed)["actions"].as_array().unwrap().contains(&json!("bid")));
+            assert_eq!(public_ids(&app, q), [id.as_str()], "{q}");
+        }
+        peer.wait_until("the peer's signed-in list after the invitation", || {
+            ids_of(&peer.get("/api/v1/challenges?limit=20", Some(&cast.bidder)).json).contains(&directed)
+        });
     }
 
     fn public_reads_answer_if_none_match_with_304_until_they_change(app) {

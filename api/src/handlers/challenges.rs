@@ -14,7 +14,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use jiebang_application::bids::{bidder_users, release_live_bids, reopen_submitted};
 use jiebang_application::challenge_actions::{
-    self, check, for_challenge, ChallengeAction, Facts, LiveBids,
+    self, check, for_challenge, ChallengeAction, Facts, ListReader, LiveBids,
 };
 use jiebang_application::challenges::{
     full_view, not_found, publisher_name, transitioned, view, winners, wrong_state,
@@ -31,6 +31,7 @@ use jiebang_domain::validation::bounded_text;
 use jiebang_notifications::Event;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 // ---------------------------------------------------------------- request bodies
@@ -139,7 +140,7 @@ pub struct UpdateChallengeRequest {
 
 // ---------------------------------------------------------------- views
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ChallengePage {
     pub items: Vec<ChallengeView>,
     /// Pass as `cursor` for the next page; null on the last page.
@@ -467,7 +468,7 @@ pub async fn read_view(
         .await
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `true`: the caller's organisation's own challenges, drafts included.
@@ -649,12 +650,89 @@ pub async fn list(
 }
 
 /// One page of challenges as `GET /challenges` answers it (the web interface's 榜单大厅 and
-/// workspaces read the same).
+/// workspaces read the same). The anonymous page is kept in the public cache with the rows it
+/// was drawn from; a signed-in caller whose page is that same page gets it with its own
+/// `actions` (`signed_in_public_page`), every other caller's page is read afresh.
 pub async fn list_page(
     state: &web::Data<AppState>,
     auth: Option<Auth>,
     q: ListQuery,
 ) -> ApiResult<ChallengePage> {
+    match &auth {
+        None => return Ok(public_page(state, q).await?.page.clone()),
+        Some(a) => {
+            if let Some(page) = signed_in_public_page(state, &a.0, &q).await? {
+                return Ok(page);
+            }
+        }
+    }
+    Ok(read_page(state, auth, q).await?.page)
+}
+
+/// A page of challenges with the rows it was drawn from.
+pub struct PageOfRows {
+    pub page: ChallengePage,
+    rows: Vec<Challenge>,
+}
+
+/// The anonymous page of `q`, kept in the public cache until a write that touches public data
+/// (`crate::public_cache`); a refused query is not kept.
+async fn public_page(state: &web::Data<AppState>, q: ListQuery) -> ApiResult<Arc<PageOfRows>> {
+    let key = format!("list/{q:?}");
+    state.public.value(key, || read_page(state, None, q)).await
+}
+
+/// A signed-in caller's page of the public list when it holds the same challenges as the
+/// anonymous one: the kept anonymous page, with the `actions` of this caller. That is so for a
+/// caller who is not staff, asks for the public list (not `mine`), and acts for no organisation
+/// or for one that may see no directed challenge (`ListReader`, kept in the same cache). The
+/// actions come from the same checks on the same rows (`Facts::in_memory`); `None` (the page is
+/// read afresh) where they would need more from the database: a directed challenge, or an
+/// evaluation the caller takes part in. Everything kept follows the public change counter, which
+/// every write of challenges, bids or invitations moves.
+async fn signed_in_public_page(
+    state: &web::Data<AppState>,
+    caller: &jiebang_application::caller::Caller,
+    q: &ListQuery,
+) -> ApiResult<Option<ChallengePage>> {
+    if caller.is_staff() || !matches!(q.mine.as_deref(), None | Some("false")) {
+        return Ok(None);
+    }
+    let org = challenge_actions::acting_organization(caller).map(str::to_owned);
+    let key = format!("reader/{}", org.as_deref().unwrap_or("-"));
+    let st = state.clone();
+    let reader = state
+        .public
+        .value(key, || async move {
+            st.read(move |conn| Ok(ListReader::load(conn, org.as_deref())?))
+                .await
+        })
+        .await?;
+    if reader.sees_directed {
+        return Ok(None);
+    }
+    let public = public_page(state, q.clone()).await?;
+    let mut items = Vec::with_capacity(public.rows.len());
+    for (c, v) in public.rows.iter().zip(&public.page.items) {
+        let Some(facts) = Facts::in_memory(&state.ctx, c, Some(caller), &reader.live) else {
+            return Ok(None);
+        };
+        let mut v = v.clone();
+        v.actions = Some(challenge_actions::actions(&facts));
+        items.push(v);
+    }
+    Ok(Some(ChallengePage {
+        items,
+        next_cursor: public.page.next_cursor.clone(),
+    }))
+}
+
+/// One page of challenges for `auth`, read from the database.
+async fn read_page(
+    state: &web::Data<AppState>,
+    auth: Option<Auth>,
+    q: ListQuery,
+) -> ApiResult<PageOfRows> {
     let st = state.clone();
     let limit = match &q.limit {
         None => 20,
@@ -834,9 +912,12 @@ pub async fn list_page(
                 v.actions = Some(challenge_actions::actions(&facts));
                 items.push(v);
             }
-            Ok(ChallengePage {
-                items,
-                next_cursor: next,
+            Ok(PageOfRows {
+                page: ChallengePage {
+                    items,
+                    next_cursor: next,
+                },
+                rows,
             })
         })
         .await?;
