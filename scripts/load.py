@@ -211,7 +211,7 @@ def measure(password, runs):
         ("list, signed in, invited (read afresh)", "/api/v1/challenges?limit=20", invited),
         (f"list page {page}, signed in, invited (read afresh)", deep, invited),
         ("search q=制氢, signed in, invited (read afresh)", f"/api/v1/challenges?q={q}&limit=20", invited),
-        ("single challenge, signed in (not cached)", f"/api/v1/challenges/{single}", reader),
+        ("single challenge, signed in (kept view, own actions)", f"/api/v1/challenges/{single}", reader),
     ]
     worst = {}
     for run in range(1, runs + 1):

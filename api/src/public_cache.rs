@@ -14,9 +14,10 @@
 //!   `LISTEN`, SQLite `PRAGMA data_version`, polled every 20 ms); while the watch is down nothing
 //!   is cached or served from the cache;
 //! - only anonymous reads are cached as they are sent: what a signed-in caller sees (directed
-//!   challenges, full views, `actions`) is never these bytes. A signed-in caller whose page of the
-//!   public list holds the same challenges gets the kept anonymous page with its own `actions`,
-//!   decided afresh on the kept rows (`handlers::challenges::signed_in_public_page`).
+//!   challenges, full views, `actions`) is never these bytes. A signed-in caller shown the same
+//!   challenges as the public gets the kept anonymous page or view with its own `actions`,
+//!   decided afresh on the kept rows (`handlers::challenges::signed_in_public_page`,
+//!   `signed_in_public_view`).
 //!
 //! A second instance of the same cache, `AppState::sessions`, keeps the signed-in callers' session
 //! checks on the same terms, each under its own user and session ids (`auth::extractor`). Each

@@ -435,12 +435,98 @@ pub async fn read(
     Ok(resp.json(v))
 }
 
-/// A challenge as `GET /challenges/{id}` answers it, for whoever may see it (404 otherwise).
+/// A challenge as `GET /challenges/{id}` answers it, for whoever may see it (404 otherwise). The
+/// anonymous view is kept in the public cache with the row it was drawn from; a signed-in caller
+/// who is shown that same view gets it with its own `actions` (`signed_in_public_view`), every
+/// other caller's view is read afresh.
 pub async fn read_view(
     state: &web::Data<AppState>,
     auth: Option<Auth>,
     id: String,
 ) -> ApiResult<ChallengeView> {
+    match &auth {
+        None => return Ok(public_view(state, id).await?.view.clone()),
+        Some(a) => {
+            if let Some(v) = signed_in_public_view(state, &a.0, &id).await? {
+                return Ok(v);
+            }
+        }
+    }
+    Ok(read_fresh(state, auth, id).await?.view)
+}
+
+/// A challenge's view with the row it was drawn from.
+pub struct ViewOfRow {
+    pub view: ChallengeView,
+    row: Challenge,
+}
+
+/// The anonymous view of challenge `id`, kept in the public cache until a write that touches
+/// public data (`crate::public_cache`); a 404 is not kept.
+async fn public_view(state: &web::Data<AppState>, id: String) -> ApiResult<Arc<ViewOfRow>> {
+    state
+        .public
+        .value(format!("single/{id}"), || read_fresh(state, None, id))
+        .await
+}
+
+/// A signed-in caller's view of challenge `id` when it is the public one: the kept anonymous view
+/// with the caller's own `actions`, decided by the same checks on the kept row (`Facts::in_memory`)
+/// with the caller's live bids (`ListReader`, kept too). That is so for a caller who is not staff,
+/// on a challenge the public may see, of which the caller's organisation is not the publisher,
+/// and which is not directed; `None` (the view is read afresh) otherwise, or where the checks
+/// would need more from the database (an evaluation the caller takes part in).
+async fn signed_in_public_view(
+    state: &web::Data<AppState>,
+    caller: &jiebang_application::caller::Caller,
+    id: &str,
+) -> ApiResult<Option<ChallengeView>> {
+    if caller.is_staff() {
+        return Ok(None);
+    }
+    // not public (or gone): it may still be the caller's own or one it is invited to
+    let Ok(kept) = public_view(state, id.to_owned()).await else {
+        return Ok(None);
+    };
+    let c = &kept.row;
+    if jiebang_application::visibility::of_challenge_in_memory(c, Some(caller))
+        != Some(Access::Public)
+    {
+        return Ok(None);
+    }
+    let reader = list_reader(state, caller).await?;
+    let Some(facts) = Facts::in_memory(&state.ctx, c, Some(caller), &reader.live) else {
+        return Ok(None);
+    };
+    let mut v = kept.view.clone();
+    v.actions = Some(challenge_actions::actions(&facts));
+    Ok(Some(v))
+}
+
+/// What the public reads need of a signed-in caller (`ListReader`), kept in the public cache per
+/// organisation it acts for.
+async fn list_reader(
+    state: &web::Data<AppState>,
+    caller: &jiebang_application::caller::Caller,
+) -> ApiResult<Arc<ListReader>> {
+    let org = challenge_actions::acting_organization(caller).map(str::to_owned);
+    let key = format!("reader/{}", org.as_deref().unwrap_or("-"));
+    let st = state.clone();
+    state
+        .public
+        .value(key, || async move {
+            st.read(move |conn| Ok(ListReader::load(conn, org.as_deref())?))
+                .await
+        })
+        .await
+}
+
+/// Challenge `id` for `auth`, read from the database.
+async fn read_fresh(
+    state: &web::Data<AppState>,
+    auth: Option<Auth>,
+    id: String,
+) -> ApiResult<ViewOfRow> {
     let st = state.clone();
     state
         .read(move |conn| {
@@ -463,7 +549,7 @@ pub async fn read_view(
                 &c,
                 auth.as_ref().map(|a| &a.0),
             )?);
-            Ok(v)
+            Ok(ViewOfRow { view: v, row: c })
         })
         .await
 }
@@ -698,16 +784,7 @@ async fn signed_in_public_page(
     if caller.is_staff() || !matches!(q.mine.as_deref(), None | Some("false")) {
         return Ok(None);
     }
-    let org = challenge_actions::acting_organization(caller).map(str::to_owned);
-    let key = format!("reader/{}", org.as_deref().unwrap_or("-"));
-    let st = state.clone();
-    let reader = state
-        .public
-        .value(key, || async move {
-            st.read(move |conn| Ok(ListReader::load(conn, org.as_deref())?))
-                .await
-        })
-        .await?;
+    let reader = list_reader(state, caller).await?;
     if reader.sees_directed {
         return Ok(None);
     }
