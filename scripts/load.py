@@ -187,7 +187,10 @@ def measure(password, runs):
     # invited to a directed challenge by `fill`: its page of the public list is read afresh
     invited = login(bidder_email(1), password)
     first = call("GET", "/api/v1/challenges?limit=100")
-    single = first["items"][len(first["items"]) // 2]["id"]
+    middle = first["items"][len(first["items"]) // 2]
+    single = middle["id"]
+    # its publisher reads its full view, afresh
+    owner = login(publisher_email(int(re.search(r"压测企业(\d+)号", middle["publisher"]["name"]).group(1))), password)
     # a deep keyset page: 50 pages of 100 down
     cursor, page = first.get("next_cursor"), 1
     while cursor and page < 50:
@@ -212,6 +215,7 @@ def measure(password, runs):
         (f"list page {page}, signed in, invited (read afresh)", deep, invited),
         ("search q=制氢, signed in, invited (read afresh)", f"/api/v1/challenges?q={q}&limit=20", invited),
         ("single challenge, signed in (kept view, own actions)", f"/api/v1/challenges/{single}", reader),
+        ("single challenge, signed in as its publisher (read afresh)", f"/api/v1/challenges/{single}", owner),
     ]
     worst = {}
     for run in range(1, runs + 1):
