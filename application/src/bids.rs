@@ -464,10 +464,27 @@ pub fn load_own(conn: &mut DbConnection, id: &str, auth: &Caller) -> Result<(Bid
     // (nothing is written here: for anyone else the transaction rolls back with the 404)
     let c = jiebang_db::challenges::find_for_update_by_bid(conn, id)?.ok_or_else(not_found)?;
     let b = jiebang_db::bids::find(conn, id)?.ok_or_else(not_found)?;
-    if !auth.belongs_to(&b.lead_organization_id) {
-        return Err(not_found());
+    Ok((own(b, auth)?, c))
+}
+
+/// [`load_own`], with the bid's members read in the same query as the bid.
+fn load_own_with_members(
+    conn: &mut DbConnection,
+    id: &str,
+    auth: &Caller,
+) -> Result<(Bid, Vec<Member>, Challenge)> {
+    let c = jiebang_db::challenges::find_for_update_by_bid(conn, id)?.ok_or_else(not_found)?;
+    let (b, members) = jiebang_db::bids::find_with_members(conn, id)?.ok_or_else(not_found)?;
+    Ok((own(b, auth)?, members, c))
+}
+
+/// The bid, for its lead organisation's users; 404 for others.
+fn own(b: Bid, auth: &Caller) -> Result<Bid> {
+    if auth.belongs_to(&b.lead_organization_id) {
+        Ok(b)
+    } else {
+        Err(not_found())
     }
-    Ok((b, c))
 }
 
 // ---------------------------------------------------------------- use cases
@@ -483,6 +500,18 @@ fn begin(
     to: BidAction,
 ) -> Result<(Bid, Challenge, BidStatus, DateTime<Utc>)> {
     let (b, c) = load_own(conn, id, caller)?;
+    decide(ctx, caller, b, c, action, to)
+}
+
+/// The clock, read under the challenge's lock, the check of `action` and the state it leads to.
+fn decide(
+    ctx: &Ctx,
+    caller: &Caller,
+    b: Bid,
+    c: Challenge,
+    action: BidActionName,
+    to: BidAction,
+) -> Result<(Bid, Challenge, BidStatus, DateTime<Utc>)> {
     let now = ctx.now();
     check_bid(&b, &c, caller, now, action)?;
     let to = bid::transition(b.status(), to).map_err(wrong_state)?;
@@ -510,15 +539,8 @@ pub fn submit(
     actor: &Actor,
     id: &str,
 ) -> Result<BidView> {
-    let (b, c, to, now) = begin(
-        conn,
-        ctx,
-        caller,
-        id,
-        BidActionName::Submit,
-        BidAction::Submit,
-    )?;
-    let members = jiebang_db::bids::members(conn, &b.id)?;
+    let (b, members, c) = load_own_with_members(conn, id, caller)?;
+    let (b, c, to, now) = decide(ctx, caller, b, c, BidActionName::Submit, BidAction::Submit)?;
     let orgs = notify::bid_organizations(&b, &members);
     let content = b.content(members.clone());
     bid::check_complete(&content, &c.kpis())?;

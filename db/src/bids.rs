@@ -133,14 +133,38 @@ pub fn members(conn: &mut DbConnection, bid: &str) -> Result<Vec<Member>, DbErro
         .order(m::organization_id.asc())
         .select(BidMember::as_select())
         .load(conn)?;
-    Ok(rows
+    Ok(rows.into_iter().map(member).collect())
+}
+
+fn member(r: BidMember) -> Member {
+    Member {
+        organization_id: r.organization_id,
+        role: r.role,
+        share_percent: r.share_percent as u32,
+    }
+}
+
+/// A bid with its members (as [`members`] orders them), in one query.
+pub fn find_with_members(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<(Bid, Vec<Member>)>, DbError> {
+    let rows: Vec<(Bid, Option<BidMember>)> = b::bids
+        .left_join(m::bid_members)
+        .filter(b::id.eq(id))
+        .order(m::organization_id.asc())
+        .select((Bid::as_select(), Option::<BidMember>::as_select()))
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    let Some((bid, first)) = rows.next() else {
+        return Ok(None);
+    };
+    let members = first
         .into_iter()
-        .map(|r| Member {
-            organization_id: r.organization_id,
-            role: r.role,
-            share_percent: r.share_percent as u32,
-        })
-        .collect())
+        .chain(rows.filter_map(|(_, m)| m))
+        .map(member)
+        .collect();
+    Ok(Some((bid, members)))
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Bid>, DbError> {
