@@ -274,12 +274,10 @@ pub fn change_status_returning(
         b::version.eq(b::version + 1),
         b::updated_at.eq(at),
     ));
-    // kept prepared: each kind of change (submit, withdraw, …) sets the same columns every time
-    crate::on_backend!(conn, |c| crate::prepared::KeepPrepared(
-        q.returning(Bid::as_returning())
-    )
-    .get_result(c)
-    .optional())
+    crate::on_backend!(conn, |c| q
+        .returning(Bid::as_returning())
+        .get_result(c)
+        .optional())
 }
 
 /// [`submitted_count`] for several challenges in one query.

@@ -14,7 +14,6 @@ pub mod keys;
 pub mod models;
 pub mod notifications;
 pub mod organizations;
-pub mod prepared;
 pub mod profiles;
 pub mod questions;
 pub mod schema;
