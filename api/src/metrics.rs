@@ -88,12 +88,12 @@ impl Metrics {
             ),
             cache_hits: IntCounter::new(
                 "public_cache_hits_total",
-                "Anonymous public reads answered from this instance's cache",
+                "Public reads answered from this instance's cache (anonymous, and the kept pages signed-in reads are drawn from)",
             )
             .expect("valid metric"),
             cache_misses: IntCounter::new(
                 "public_cache_misses_total",
-                "Anonymous public reads this instance had to compute (first read, or after a write)",
+                "Public reads this instance had to compute (first read, or after a write)",
             )
             .expect("valid metric"),
             cache_entries: int_gauge(

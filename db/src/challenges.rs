@@ -493,7 +493,6 @@ pub fn closing_between(
         .load(conn)
 }
 
-/// The challenges an organisation is invited to (directed challenges).
 /// Whether `org` may see some directed challenge (定向委托) besides the open ones: it is invited
 /// to one, or it publishes one (of any state). Where it does not, the public list it reads signed
 /// in holds the same challenges as the anonymous one.
@@ -513,6 +512,7 @@ pub fn sees_directed(conn: &mut DbConnection, org: &str) -> Result<bool, DbError
     .get_result(conn)
 }
 
+/// The challenges an organisation is invited to (directed challenges).
 pub fn invitations_of(conn: &mut DbConnection, org: &str) -> Result<Vec<String>, DbError> {
     inv::challenge_invitations
         .filter(inv::organization_id.eq(org))

@@ -794,6 +794,11 @@ async fn signed_in_public_page(
         let Some(facts) = Facts::in_memory(&state.ctx, c, Some(caller), &reader.live) else {
             return Ok(None);
         };
+        // (every challenge the public may see, a signed-in caller may see too; should the rule
+        // ever say otherwise, the page is read afresh rather than shown)
+        if facts.access == Access::Hidden {
+            return Ok(None);
+        }
         let mut v = v.clone();
         v.actions = Some(challenge_actions::actions(&facts));
         items.push(v);
