@@ -86,12 +86,18 @@ pub fn challenges_changed_since(
     conn: &mut DbConnection,
     since: NaiveDateTime,
 ) -> Result<Vec<crate::challenges::Challenge>, DbError> {
-    use crate::schema::challenges::dsl as c;
-    c::challenges
-        .filter(c::published_at.is_not_null())
-        .filter(c::updated_at.ge(since))
+    changed_since(since)
         .select(crate::challenges::Challenge::as_select())
         .load(conn)
+}
+
+/// The published challenges changed at or after `since`: every instance asks every few seconds,
+/// so it must be read from the `updated_at` index (migration 000018), not by a scan.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn changed_since(since: NaiveDateTime) -> _ {
+    crate::schema::challenges::table
+        .filter(crate::schema::challenges::published_at.is_not_null())
+        .filter(crate::schema::challenges::updated_at.ge(since))
 }
 
 /// A profile with its organisation's name, region, status and last update.
@@ -115,4 +121,36 @@ pub fn profiles_changed_since(
             o::updated_at,
         ))
         .load(conn)
+}
+
+#[cfg(test)]
+mod plans {
+    use super::*;
+    use diesel::sql_types::Text;
+
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    /// The search index's sync reads the changed challenges from the `updated_at` index: before
+    /// migration 000018 it scanned every challenge, on every instance, every five seconds.
+    #[test]
+    fn the_sync_reads_changed_challenges_from_an_index() {
+        let temp = crate::connection::tests::TempSqlite::migrated("sync-plan");
+        let mut conn = temp.db().conn().unwrap();
+        let q = changed_since(chrono::Utc::now().naive_utc()).select(crate::schema::challenges::id);
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&q).to_string();
+        let sql = sql.split(" -- binds").next().unwrap();
+        let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load(&mut *conn)
+            .unwrap();
+        let plan: Vec<String> = steps.into_iter().map(|s| s.detail).collect();
+        assert!(
+            plan.iter().any(|s| s.contains("challenges_updated_idx")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|s| s.starts_with("SCAN")), "{plan:?}");
+    }
 }

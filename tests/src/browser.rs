@@ -112,11 +112,24 @@ where
             "goog:chromeOptions": {"binary": CHROMIUM, "args": args, "prefs": prefs},
         });
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector)
-            .capabilities(caps.as_object().unwrap().clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("a chromium session");
+        // chromedriver may accept connections a moment before it answers them (a suite run saw
+        // "connection reset by peer" on the session request once): a few tries, then fail
+        let mut tries = 0;
+        let client = loop {
+            let session = ClientBuilder::new(connector.clone())
+                .capabilities(caps.as_object().unwrap().clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await;
+            match session {
+                Ok(client) => break client,
+                Err(e) if tries < 4 => {
+                    tries += 1;
+                    eprintln!("no chromium session yet (try {tries}): {e:?}");
+                    tokio::time::sleep(Duration::from_millis(250 * tries)).await;
+                }
+                Err(e) => panic!("a chromium session: {e:?}"),
+            }
+        };
         let browser = Browser {
             client: client.clone(),
             base: base.to_owned(),
