@@ -193,13 +193,6 @@ pub fn stray(conn: &mut DbConnection) -> Result<Option<(i64, Option<i64>)>, DbEr
 #[cfg(test)]
 mod plans {
     use super::*;
-    use diesel::sql_types::Text;
-
-    #[derive(QueryableByName)]
-    struct Step {
-        #[diesel(sql_type = Text)]
-        detail: String,
-    }
 
     /// SQLite finds each entry the sequencer chains by its id (the rowid). With `seq IS NULL` in
     /// the statement it walked the entries not chained yet (by the `seq` index) and scanned the
@@ -208,13 +201,7 @@ mod plans {
     fn the_chain_update_finds_each_entry_by_its_id() {
         let temp = crate::connection::tests::TempSqlite::migrated("chain-plan");
         let mut conn = temp.db().conn().unwrap();
-        let steps: Vec<Step> = diesel::sql_query(format!(
-            "EXPLAIN QUERY PLAN {}",
-            chain_sql(LINKS_PER_STATEMENT)
-        ))
-        .load(&mut *conn)
-        .unwrap();
-        let plan: Vec<String> = steps.into_iter().map(|s| s.detail).collect();
+        let plan = crate::connection::tests::query_plan(&mut conn, &chain_sql(LINKS_PER_STATEMENT));
         assert!(
             plan.iter()
                 .any(|s| s.starts_with("SEARCH audit_log USING INTEGER PRIMARY KEY")),

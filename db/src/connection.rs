@@ -530,6 +530,20 @@ pub(crate) mod tests {
         );
     }
 
+    /// SQLite's `EXPLAIN QUERY PLAN` of `sql`: one line per step.
+    pub(crate) fn query_plan(conn: &mut DbConnection, sql: &str) -> Vec<String> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Step {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            detail: String,
+        }
+        let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load(conn)
+            .unwrap();
+        steps.into_iter().map(|s| s.detail).collect()
+    }
+
     /// A test's own SQLite database, in a file unique per process and call, removed (with its
     /// WAL and shared-memory files) when dropped.
     pub(crate) struct TempSqlite {

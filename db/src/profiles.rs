@@ -126,13 +126,6 @@ pub fn profiles_changed_since(
 #[cfg(test)]
 mod plans {
     use super::*;
-    use diesel::sql_types::Text;
-
-    #[derive(QueryableByName)]
-    struct Step {
-        #[diesel(sql_type = Text)]
-        detail: String,
-    }
 
     /// The search index's sync reads the changed challenges from the `updated_at` index: before
     /// migration 000018 it scanned every challenge, on every instance, every five seconds.
@@ -143,10 +136,7 @@ mod plans {
         let q = changed_since(chrono::Utc::now().naive_utc()).select(crate::schema::challenges::id);
         let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&q).to_string();
         let sql = sql.split(" -- binds").next().unwrap();
-        let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
-            .load(&mut *conn)
-            .unwrap();
-        let plan: Vec<String> = steps.into_iter().map(|s| s.detail).collect();
+        let plan = crate::connection::tests::query_plan(&mut conn, sql);
         assert!(
             plan.iter().any(|s| s.contains("challenges_updated_idx")),
             "{plan:?}"
