@@ -143,7 +143,8 @@ pub struct LiveBids(Option<Vec<String>>);
 
 impl LiveBids {
     pub fn load(conn: &mut DbConnection, caller: Option<&Caller>) -> Result<LiveBids> {
-        LiveBids::of_organization(conn, caller.and_then(acting_organization))
+        let viewer = caller.map(Caller::viewer);
+        LiveBids::of_organization(conn, viewer.and_then(|v| v.acting_organization()))
     }
 
     /// The live bids led by `org` (`None`: a caller who does not act for an organisation).
@@ -174,13 +175,6 @@ impl ListReader {
             },
         })
     }
-}
-
-/// The organisation `caller` acts for: an organisation user's own.
-pub fn acting_organization(caller: &Caller) -> Option<&str> {
-    caller
-        .organization_id()
-        .filter(|_| caller.role.is_organization_user())
 }
 
 impl<'a> Facts<'a> {

@@ -22,6 +22,16 @@ fn public_ids(app: &TestApp, query: &str) -> Vec<String> {
     ids_of(&first.json)
 }
 
+/// A complete draft bid on a challenge from `app.challenge_body` (one KPI).
+fn bid_body() -> Value {
+    json!({
+        "approach": "采用宽功率碱性电解槽与多槽协同调度，结合风光功率预测实现快速响应与稳定运行。",
+        "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
+        "milestones": [{"month": 6, "deliverable": "总体方案"}, {"month": 18, "deliverable": "样机与示范运行"}],
+        "requested_fiscal": 1_500_000, "own_funds": 500_000
+    })
+}
+
 fn ids_of(page: &Value) -> Vec<String> {
     page["items"]
         .as_array()
@@ -74,12 +84,7 @@ on_both_databases! {
         assert_eq!(public_ids(&app, "q=%E8%8B%9C%E8%93%BF"), [first.as_str()]); // 苜蓿
 
         // a bid handed in: the count moves
-        let bid = app.post(&format!("/api/v1/challenges/{second}/bids"), Some(&cast.bidder), &json!({
-            "approach": "采用宽功率碱性电解槽与多槽协同调度，结合风光功率预测实现快速响应与稳定运行。",
-            "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
-            "milestones": [{"month": 6, "deliverable": "总体方案"}, {"month": 18, "deliverable": "样机与示范运行"}],
-            "requested_fiscal": 1_500_000, "own_funds": 500_000
-        })).expect(201).json["id"].as_str().unwrap().to_owned();
+        let bid = app.post(&format!("/api/v1/challenges/{second}/bids"), Some(&cast.bidder), &bid_body()).expect(201).json["id"].as_str().unwrap().to_owned();
         app.post(&format!("/api/v1/bids/{bid}/submit"), Some(&cast.bidder), &json!({})).expect(200);
         assert_eq!(public_view(&app, &second)["bid_count"], 1);
         let page = app.get("/api/v1/challenges?limit=20", None).expect(200).json;
@@ -181,12 +186,7 @@ on_both_databases! {
         }
 
         // a bid started: no more `bid` for its organisation, at once here, soon on the peer
-        let bid = app.post(&format!("/api/v1/challenges/{id}/bids"), Some(&cast.bidder), &json!({
-            "approach": "采用宽功率碱性电解槽与多槽协同调度，结合风光功率预测实现快速响应与稳定运行。",
-            "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
-            "milestones": [{"month": 6, "deliverable": "总体方案"}, {"month": 18, "deliverable": "样机与示范运行"}],
-            "requested_fiscal": 1_500_000, "own_funds": 500_000
-        })).expect(201).json["id"].as_str().unwrap().to_owned();
+        let bid = app.post(&format!("/api/v1/challenges/{id}/bids"), Some(&cast.bidder), &bid_body()).expect(201).json["id"].as_str().unwrap().to_owned();
         for p in paths {
             assert!(!has(actions(&app, Some(&cast.bidder), p), "bid"), "{p}");
             peer.wait_until("the peer's signed-in read after the bid", || {
@@ -451,12 +451,14 @@ fn a_write_leaves_warm_the_cache_it_does_not_touch() {
         },
     );
 
-    let bid = app.post(&format!("/api/v1/challenges/{id}/bids"), Some(&cast.bidder), &json!({
-        "approach": "采用宽功率碱性电解槽与多槽协同调度，结合风光功率预测实现快速响应与稳定运行。",
-        "kpi_answers": [{"kpi_id": "kpi-1", "value": "95%"}],
-        "milestones": [{"month": 6, "deliverable": "总体方案"}, {"month": 18, "deliverable": "样机与示范运行"}],
-        "requested_fiscal": 1_500_000, "own_funds": 500_000
-    })).expect(201).json;
+    let bid = app
+        .post(
+            &format!("/api/v1/challenges/{id}/bids"),
+            Some(&cast.bidder),
+            &bid_body(),
+        )
+        .expect(201)
+        .json;
     let (bid, mut version) = (
         bid["id"].as_str().unwrap().to_owned(),
         bid["version"].clone(),

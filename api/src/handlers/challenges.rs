@@ -509,7 +509,7 @@ async fn list_reader(
     state: &web::Data<AppState>,
     caller: &jiebang_application::caller::Caller,
 ) -> ApiResult<Arc<ListReader>> {
-    let org = challenge_actions::acting_organization(caller).map(str::to_owned);
+    let org = caller.viewer().acting_organization().map(str::to_owned);
     let key = format!("reader/{}", org.as_deref().unwrap_or("-"));
     let st = state.clone();
     state
