@@ -15,6 +15,7 @@ use jiebang_domain::codes::Code;
 use jiebang_domain::visibility::Visibility;
 use jiebang_domain::Role;
 use serde::Serialize;
+use std::collections::HashSet;
 
 /// An action on a challenge, as named in `actions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -157,22 +158,35 @@ impl LiveBids {
 }
 
 /// What a page of the public list needs of a signed-in reader besides the page itself: the live
-/// bids of the organisation it acts for (for `actions`), and whether that organisation may see a
-/// directed challenge (invited to one, or publishing one), in which case its list is not the
-/// public one (`jiebang_db::challenges::ListFilter::viewer_organization`).
+/// bids of the organisation it acts for (for `actions`), the directed challenges it is invited to,
+/// and whether it may see a directed challenge at all (invited to one, or publishing one), in
+/// which case its list is not the public one
+/// (`jiebang_db::challenges::ListFilter::viewer_organization`).
 pub struct ListReader {
     pub live: LiveBids,
+    /// The directed challenges (定向委托) the organisation is invited to.
+    pub invited: HashSet<String>,
     pub sees_directed: bool,
 }
 
 impl ListReader {
     pub fn load(conn: &mut DbConnection, org: Option<&str>) -> Result<ListReader> {
+        let Some(org) = org else {
+            return Ok(ListReader {
+                live: LiveBids(None),
+                invited: HashSet::new(),
+                sees_directed: false,
+            });
+        };
+        let invited: HashSet<String> = jiebang_db::challenges::invitations_of(conn, org)?
+            .into_iter()
+            .collect();
+        let sees_directed =
+            !invited.is_empty() || jiebang_db::challenges::publishes_directed(conn, org)?;
         Ok(ListReader {
-            live: LiveBids::of_organization(conn, org)?,
-            sees_directed: match org {
-                Some(org) => jiebang_db::challenges::sees_directed(conn, org)?,
-                None => false,
-            },
+            live: LiveBids::of_organization(conn, Some(org))?,
+            invited,
+            sees_directed,
         })
     }
 }
@@ -206,20 +220,21 @@ impl<'a> Facts<'a> {
         Ok(Facts::of(ctx, c, caller, access, live, evaluation))
     }
 
-    /// The facts of `c` for `caller` when they need nothing more from the database: `None` when
-    /// they do (a directed challenge, whose invitations decide what an outsider sees, or an
-    /// evaluation the caller takes part in). The same facts [`Facts::with`] reads.
+    /// The facts of `c` for `caller`, who acts for the organisation `reader` was read for, when
+    /// they need nothing more from the database: `None` when they do (an evaluation the caller
+    /// takes part in). The same facts [`Facts::with`] reads; the invitation to a directed
+    /// challenge is looked up in `reader.invited`.
     pub fn in_memory(
         ctx: &Ctx,
         c: &'a Challenge,
         caller: Option<&'a Caller>,
-        live: &LiveBids,
+        reader: &ListReader,
     ) -> Option<Facts<'a>> {
-        let access = crate::visibility::of_challenge_in_memory(c, caller)?;
+        let access = crate::visibility::of_challenge_in_memory(c, caller, Some(&reader.invited))?;
         if takes_part_in_evaluation(c, caller, access) {
             return None;
         }
-        Some(Facts::of(ctx, c, caller, access, live, None))
+        Some(Facts::of(ctx, c, caller, access, &reader.live, None))
     }
 
     fn of(

@@ -7,6 +7,7 @@ use jiebang_db::challenges::Challenge;
 use jiebang_db::DbConnection;
 use jiebang_domain::challenge::Mode;
 use jiebang_domain::visibility::{self, ChallengeFacts, Visibility};
+use std::collections::HashSet;
 
 /// The facts of a stored challenge that visibility is decided on.
 pub fn facts(c: &Challenge) -> ChallengeFacts<'_> {
@@ -30,10 +31,18 @@ pub fn of_challenge(
     })
 }
 
-/// How `caller` may see challenge `c` when the rule needs no invitation looked up (it asks for
-/// one only for a directed challenge and an organisation user who is neither owner nor staff);
-/// `None` when it does.
-pub fn of_challenge_in_memory(c: &Challenge, caller: Option<&Caller>) -> Option<Visibility> {
+/// How `caller` may see challenge `c` without the database: the invitation the rule asks for
+/// (only for a directed challenge and an organisation user who is neither owner nor staff) is
+/// looked up in `invited`, the directed challenges the caller's organisation is invited to;
+/// `None` when the rule asks and `invited` is not given.
+pub fn of_challenge_in_memory(
+    c: &Challenge,
+    caller: Option<&Caller>,
+    invited: Option<&HashSet<String>>,
+) -> Option<Visibility> {
     let viewer = caller.map(Caller::viewer);
-    visibility::visibility(&facts(c), viewer.as_ref(), |_| Err(())).ok()
+    visibility::visibility(&facts(c), viewer.as_ref(), |_| {
+        invited.map(|set| set.contains(&c.id)).ok_or(())
+    })
+    .ok()
 }

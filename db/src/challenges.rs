@@ -493,17 +493,8 @@ pub fn closing_between(
         .load(conn)
 }
 
-/// Whether `org` may see some directed challenge (定向委托) besides the open ones: it is invited
-/// to one, or it publishes one (of any state). Where it does not, the public list it reads signed
-/// in holds the same challenges as the anonymous one.
-pub fn sees_directed(conn: &mut DbConnection, org: &str) -> Result<bool, DbError> {
-    let invited = diesel::select(diesel::dsl::exists(
-        inv::challenge_invitations.filter(inv::organization_id.eq(org)),
-    ))
-    .get_result(conn)?;
-    if invited {
-        return Ok(true);
-    }
+/// Whether `org` publishes a directed challenge (定向委托), in any state.
+pub fn publishes_directed(conn: &mut DbConnection, org: &str) -> Result<bool, DbError> {
     diesel::select(diesel::dsl::exists(
         c::challenges
             .filter(c::organization_id.eq(org))

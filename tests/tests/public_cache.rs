@@ -217,6 +217,37 @@ on_both_databases! {
         peer.wait_until("the peer's signed-in list after the invitation", || {
             ids_of(&peer.get("/api/v1/challenges?limit=20", Some(&cast.bidder)).json).contains(&directed)
         });
+        // the invited organisation's page is kept too (its own page, shared by its members), and
+        // the publisher's, which holds its directed challenge, with the publisher's actions
+        for (who, token) in [("invited", &cast.bidder), ("publisher", &cast.publisher)] {
+            app.wait_until(&format!("the {who} organisation's page drawn from the kept one"), || {
+                app.get("/api/v1/challenges?limit=20", Some(token)).expect(200);
+                let before = counted(&app, hits);
+                app.get("/api/v1/challenges?limit=20", Some(token)).expect(200);
+                counted(&app, hits) >= before + 2.0
+            });
+        }
+        let own = app.get("/api/v1/challenges?limit=20", Some(&cast.publisher)).expect(200).json;
+        assert_eq!(ids_of(&own), [directed.clone(), id.clone()]);
+        let own: Vec<&str> = item(&own, &directed)["actions"].as_array().unwrap().iter()
+            .map(|a| a.as_str().unwrap()).collect();
+        assert!(own.contains(&"cancel") && !own.contains(&"bid"), "{own:?}");
+        // its bid on the directed challenge: no more `bid` there, at once here, soon on the peer
+        app.post(&format!("/api/v1/challenges/{directed}/bids"), Some(&cast.bidder), &bid_body()).expect(201);
+        for q in ["limit=20", "q=%E5%88%B6%E6%B0%A2"] {
+            let page = app.get(&format!("/api/v1/challenges?{q}"), Some(&cast.bidder)).expect(200).json;
+            assert!(!item(&page, &directed)["actions"].as_array().unwrap().contains(&json!("bid")), "{q}");
+            peer.wait_until("the peer's invited page after the bid", || {
+                let page = peer.get(&format!("/api/v1/challenges?{q}"), Some(&cast.bidder)).expect(200).json;
+                !item(&page, &directed)["actions"].as_array().unwrap().contains(&json!("bid"))
+            });
+        }
+        // an organisation not invited never sees it, signed in or not
+        let (_, other) = app.verified_org("other@ustb.edu.cn", "北京科技大学", "university", "150200");
+        for q in ["limit=20", "q=%E5%88%B6%E6%B0%A2"] {
+            let page = app.get(&format!("/api/v1/challenges?{q}"), Some(&other)).expect(200).json;
+            assert_eq!(ids_of(&page), [id.as_str()], "{q}");
+        }
     }
 
     fn public_reads_answer_if_none_match_with_304_until_they_change(app) {

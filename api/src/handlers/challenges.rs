@@ -489,13 +489,13 @@ async fn signed_in_public_view(
         return Ok(None);
     };
     let c = &kept.row;
-    if jiebang_application::visibility::of_challenge_in_memory(c, Some(caller))
+    if jiebang_application::visibility::of_challenge_in_memory(c, Some(caller), None)
         != Some(Access::Public)
     {
         return Ok(None);
     }
     let reader = list_reader(state, caller).await?;
-    let Some(facts) = Facts::in_memory(&state.ctx, c, Some(caller), &reader.live) else {
+    let Some(facts) = Facts::in_memory(&state.ctx, c, Some(caller), &reader) else {
         return Ok(None);
     };
     let mut v = kept.view.clone();
@@ -752,7 +752,9 @@ pub async fn list_page(
             }
         }
     }
-    Ok(read_page(state, auth, q).await?.page)
+    Ok(read_page(state, PageReader::Caller(Box::new(auth)), q)
+        .await?
+        .page)
 }
 
 /// A page of challenges with the rows it was drawn from.
@@ -765,17 +767,22 @@ pub struct PageOfRows {
 /// (`crate::public_cache`); a refused query is not kept.
 async fn public_page(state: &web::Data<AppState>, q: ListQuery) -> ApiResult<Arc<PageOfRows>> {
     let key = format!("list/{q:?}");
-    state.public.value(key, || read_page(state, None, q)).await
+    state
+        .public
+        .value(key, || {
+            read_page(state, PageReader::Caller(Box::new(None)), q)
+        })
+        .await
 }
 
-/// A signed-in caller's page of the public list when it holds the same challenges as the
-/// anonymous one: the kept anonymous page, with the `actions` of this caller. That is so for a
-/// caller who is not staff, asks for the public list (not `mine`), and acts for no organisation
-/// or for one that may see no directed challenge (`ListReader`, kept in the same cache). The
-/// actions come from the same checks on the same rows (`Facts::in_memory`); `None` (the page is
-/// read afresh) where they would need more from the database: a directed challenge, or an
-/// evaluation the caller takes part in. Everything kept follows the public change counter, which
-/// every write of challenges, bids or invitations moves.
+/// A signed-in caller's page of the public list, drawn from a kept page with the `actions` of
+/// this caller. That is so for a caller who is not staff and asks for the public list (not
+/// `mine`). The kept page is the anonymous one when the caller acts for no organisation or for one
+/// that may see no directed challenge; otherwise it is its organisation's (`organization_page`),
+/// which every member of it shares. Both, and the reader's facts (`ListReader`), follow the public
+/// change counter, which every write of challenges, bids or invitations moves. The actions come
+/// from the same checks on the same rows (`Facts::in_memory`); `None` (the page is read afresh)
+/// where they would need more from the database: an evaluation the caller takes part in.
 async fn signed_in_public_page(
     state: &web::Data<AppState>,
     caller: &jiebang_application::caller::Caller,
@@ -785,17 +792,20 @@ async fn signed_in_public_page(
         return Ok(None);
     }
     let reader = list_reader(state, caller).await?;
-    if reader.sees_directed {
-        return Ok(None);
-    }
-    let public = public_page(state, q.clone()).await?;
-    let mut items = Vec::with_capacity(public.rows.len());
-    for (c, v) in public.rows.iter().zip(&public.page.items) {
-        let Some(facts) = Facts::in_memory(&state.ctx, c, Some(caller), &reader.live) else {
+    let kept = match caller.viewer().acting_organization() {
+        Some(org) if reader.sees_directed => {
+            organization_page(state, org.to_owned(), q.clone()).await?
+        }
+        _ => public_page(state, q.clone()).await?,
+    };
+    let mut items = Vec::with_capacity(kept.rows.len());
+    for (c, v) in kept.rows.iter().zip(&kept.page.items) {
+        let Some(facts) = Facts::in_memory(&state.ctx, c, Some(caller), &reader) else {
             return Ok(None);
         };
-        // (every challenge the public may see, a signed-in caller may see too; should the rule
-        // ever say otherwise, the page is read afresh rather than shown)
+        // (every challenge on the kept page the caller may see, since the page was read for what
+        // its organisation may see; should the rule ever say otherwise, the page is read afresh
+        // rather than shown)
         if facts.access == Access::Hidden {
             return Ok(None);
         }
@@ -805,16 +815,45 @@ async fn signed_in_public_page(
     }
     Ok(Some(ChallengePage {
         items,
-        next_cursor: public.page.next_cursor.clone(),
+        next_cursor: kept.page.next_cursor.clone(),
     }))
 }
 
-/// One page of challenges for `auth`, read from the database.
+/// The page of the public list `q` as the members of organisation `org` may see it (with the
+/// directed challenges it is invited to or publishes), without `actions`: kept in the public cache
+/// like the anonymous page, for an organisation that sees a directed challenge.
+async fn organization_page(
+    state: &web::Data<AppState>,
+    org: String,
+    q: ListQuery,
+) -> ApiResult<Arc<PageOfRows>> {
+    let key = format!("org-list/{org}/{q:?}");
+    state
+        .public
+        .value(key, || read_page(state, PageReader::Members(org), q))
+        .await
+}
+
+/// Whose page [`read_page`] reads.
+enum PageReader {
+    /// A caller (`None`: anonymous), with the caller's own `actions`.
+    Caller(Box<Option<Auth>>),
+    /// Any member of an organisation: the public list as the organisation may see it, without
+    /// `actions` (each member's are decided on the rows).
+    Members(String),
+}
+
+/// One page of challenges for `reader`, read from the database.
 async fn read_page(
     state: &web::Data<AppState>,
-    auth: Option<Auth>,
+    reader: PageReader,
     q: ListQuery,
 ) -> ApiResult<PageOfRows> {
+    let (auth, members) = match reader {
+        PageReader::Caller(auth) => (*auth, None),
+        PageReader::Members(org) => (None, Some(org)),
+    };
+    let with_actions = members.is_none();
     let st = state.clone();
     let limit = match &q.limit {
         None => 20,
@@ -900,10 +939,11 @@ async fn read_page(
             None => {}
         }
         f.public_only = true;
-        f.viewer_organization = auth
-            .as_ref()
-            .filter(|a| a.role.is_organization_user())
-            .and_then(|a| a.organization_id().map(str::to_owned));
+        f.viewer_organization = members.or_else(|| {
+            auth.as_ref()
+                .filter(|a| a.role.is_organization_user())
+                .and_then(|a| a.organization_id().map(str::to_owned))
+        });
     }
     f.industry = q.industry.clone();
     f.kind = parse_choice("kind", &q.kind, ChallengeKind::parse, ChallengeKind::names)?;
@@ -990,8 +1030,10 @@ async fn read_page(
                 let name = names.get(&c.organization_id).map_or("", String::as_str);
                 let mut v = view(c, name, count, full, None);
                 v.counts = watched.remove(&c.id).map(Into::into);
-                let facts = Facts::with(conn, &st.ctx, c, caller, &live)?;
-                v.actions = Some(challenge_actions::actions(&facts));
+                if with_actions {
+                    let facts = Facts::with(conn, &st.ctx, c, caller, &live)?;
+                    v.actions = Some(challenge_actions::actions(&facts));
+                }
                 items.push(v);
             }
             Ok(PageOfRows {
