@@ -17,7 +17,8 @@
 //!   challenges, full views, `actions`) is never these bytes. A signed-in caller shown the same
 //!   challenges as the public gets the kept anonymous page or view with its own `actions`,
 //!   decided afresh on the kept rows (`handlers::challenges::signed_in_public_page`,
-//!   `signed_in_public_view`).
+//!   `signed_in_public_view`); a member of an organisation that sees directed challenges gets
+//!   that organisation's own kept page of the list the same way (`organization_page`).
 //!
 //! A second instance of the same cache, `AppState::sessions`, keeps the signed-in callers' session
 //! checks on the same terms, each under its own user and session ids (`auth::extractor`). Each

@@ -7,6 +7,7 @@
 use actix_web::web;
 use jiebang_db::{Database, DbConnection};
 use jiebang_domain::challenge::{ChallengeKind, ChallengeStatus, Mode};
+use jiebang_domain::clock::Clock;
 use jiebang_domain::matching::{Analyzer, ChallengeDoc, Matcher, Params, ProfileDoc};
 use jiebang_domain::OrganizationStatus;
 use std::collections::HashMap;
@@ -37,9 +38,15 @@ pub struct SearchIndex {
     pub matcher: RwLock<Matcher>,
     pub challenges: RwLock<HashMap<String, ChallengeMeta>>,
     pub organizations: RwLock<HashMap<String, OrgMeta>>,
-    /// The latest `updated_at` the index has seen; the next sync reads what changed since (with
-    /// a margin for clocks of other instances and transactions that commit late).
-    synced_until: Mutex<Option<chrono::NaiveDateTime>>,
+    /// When the latest read of the database (the rebuild or a sync) began, by this instance's
+    /// clock. Every row that read did not see was committed after it began, so its `updated_at`
+    /// is at most the margin before (the margin covers transactions that commit late and clocks
+    /// of other instances): the next sync reads what changed since then, less the margin. (Until
+    /// 2026-12-02 this was the newest `updated_at` seen, which stops moving when the writes stop:
+    /// after a burst of writes every pass read the burst's last five seconds again, thousands of
+    /// rows every five seconds.)
+    read_from: Mutex<Option<chrono::NaiveDateTime>>,
+    clock: Arc<dyn Clock>,
 }
 
 /// How far back each incremental sync looks again: longer than any write transaction and the
@@ -94,18 +101,26 @@ fn meta(c: &jiebang_db::challenges::Challenge) -> ChallengeMeta {
 }
 
 impl SearchIndex {
-    pub fn empty() -> SearchIndex {
+    /// An empty index whose syncs read `clock` (the application's).
+    pub fn empty(clock: Arc<dyn Clock>) -> SearchIndex {
         SearchIndex {
             matcher: RwLock::new(Matcher::with(analyzer(), Params::default())),
             challenges: RwLock::new(HashMap::new()),
             organizations: RwLock::new(HashMap::new()),
-            synced_until: Mutex::new(None),
+            read_from: Mutex::new(None),
+            clock,
         }
+    }
+
+    /// Notes that a read of the database began at `began` (the latest of concurrent ones wins).
+    fn read_began(&self, began: chrono::NaiveDateTime) {
+        let mut from = self.read_from.lock().unwrap_or_else(|e| e.into_inner());
+        *from = Some(from.map_or(began, |f| f.max(began)));
     }
 
     /// Rebuilds everything from the database.
     pub fn rebuild(&self, conn: &mut DbConnection) -> Result<(), jiebang_db::DbError> {
-        let started = chrono::Utc::now().naive_utc();
+        let began = self.clock.now().naive_utc();
         let challenges = jiebang_db::profiles::published_challenges(conn)?;
         let profiles = jiebang_db::profiles::verified(conn)?;
         let docs: Vec<ChallengeDoc> = challenges.iter().map(challenge_doc).collect();
@@ -135,13 +150,7 @@ impl SearchIndex {
                 )
             })
             .collect();
-        let newest = challenges
-            .iter()
-            .map(|c| c.updated_at)
-            .chain(profiles.iter().map(|(p, ..)| p.updated_at))
-            .max();
-        *self.synced_until.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(newest.unwrap_or(started).max(started));
+        self.read_began(began);
         Ok(())
     }
 
@@ -150,8 +159,9 @@ impl SearchIndex {
     /// verified — through this instance or any other on the same database. Cheap: it reads only
     /// the rows changed since then (and a margin), and upserts them.
     pub fn refresh(&self, db: &Database) -> Result<usize, jiebang_db::DbError> {
+        let began = self.clock.now().naive_utc();
         let since = self
-            .synced_until
+            .read_from
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .unwrap_or_default()
@@ -163,16 +173,15 @@ impl SearchIndex {
             ))
         })?;
         if challenges.is_empty() && profiles.is_empty() {
+            self.read_began(began);
             return Ok(0);
         }
-        let mut newest = since;
         // rows read again within the margin and already seen change nothing
         let mut upserted = !profiles.is_empty();
         {
             let mut matcher = self.matcher.write().unwrap_or_else(|e| e.into_inner());
             let mut metas = self.challenges.write().unwrap_or_else(|e| e.into_inner());
             for c in &challenges {
-                newest = newest.max(c.updated_at);
                 if metas
                     .get(&c.id)
                     .is_some_and(|m| m.updated_at == c.updated_at)
@@ -189,7 +198,7 @@ impl SearchIndex {
                 .organizations
                 .write()
                 .unwrap_or_else(|e| e.into_inner());
-            for (p, name, region, status, org_updated) in &profiles {
+            for (p, name, region, status) in &profiles {
                 if OrganizationStatus::parse(status) == Some(OrganizationStatus::Verified) {
                     matcher.upsert_profile(&profile_doc(p, name, region));
                     orgs.insert(
@@ -203,11 +212,9 @@ impl SearchIndex {
                     matcher.remove_profile(&p.organization_id);
                     orgs.remove(&p.organization_id);
                 }
-                newest = newest.max(p.updated_at).max(*org_updated);
             }
         }
-        let mut synced = self.synced_until.lock().unwrap_or_else(|e| e.into_inner());
-        *synced = Some(synced.unwrap_or(newest).max(newest));
+        self.read_began(began);
         if upserted {
             // a search cached from the index as it was must not be served any more (the session
             // checks read nothing of the index)

@@ -163,6 +163,8 @@ impl LiveBids {
 /// which case its list is not the public one
 /// (`jiebang_db::challenges::ListFilter::viewer_organization`).
 pub struct ListReader {
+    /// The organisation it was read for (`None`: a caller who acts for none).
+    pub organization: Option<String>,
     pub live: LiveBids,
     /// The directed challenges (定向委托) the organisation is invited to.
     pub invited: HashSet<String>,
@@ -173,6 +175,7 @@ impl ListReader {
     pub fn load(conn: &mut DbConnection, org: Option<&str>) -> Result<ListReader> {
         let Some(org) = org else {
             return Ok(ListReader {
+                organization: None,
                 live: LiveBids(None),
                 invited: HashSet::new(),
                 sees_directed: false,
@@ -184,6 +187,7 @@ impl ListReader {
         let sees_directed =
             !invited.is_empty() || jiebang_db::challenges::publishes_directed(conn, org)?;
         Ok(ListReader {
+            organization: Some(org.to_owned()),
             live: LiveBids::of_organization(conn, Some(org))?,
             invited,
             sees_directed,
@@ -220,16 +224,20 @@ impl<'a> Facts<'a> {
         Ok(Facts::of(ctx, c, caller, access, live, evaluation))
     }
 
-    /// The facts of `c` for `caller`, who acts for the organisation `reader` was read for, when
-    /// they need nothing more from the database: `None` when they do (an evaluation the caller
-    /// takes part in). The same facts [`Facts::with`] reads; the invitation to a directed
-    /// challenge is looked up in `reader.invited`.
+    /// The facts of `c` for `caller` when they need nothing more from the database: `None` when
+    /// they do (an evaluation the caller takes part in), or when `reader` was not read for the
+    /// organisation the caller acts for. The same facts [`Facts::with`] reads; the invitation to a
+    /// directed challenge is looked up in `reader.invited`.
     pub fn in_memory(
         ctx: &Ctx,
         c: &'a Challenge,
         caller: Option<&'a Caller>,
         reader: &ListReader,
     ) -> Option<Facts<'a>> {
+        let acting = caller.and_then(|a| a.viewer().acting_organization());
+        if acting != reader.organization.as_deref() {
+            return None;
+        }
         let access = crate::visibility::of_challenge_in_memory(c, caller, Some(&reader.invited))?;
         if takes_part_in_evaluation(c, caller, access) {
             return None;

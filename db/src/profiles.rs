@@ -100,8 +100,8 @@ fn changed_since(since: NaiveDateTime) -> _ {
         .filter(crate::schema::challenges::updated_at.ge(since))
 }
 
-/// A profile with its organisation's name, region, status and last update.
-pub type ChangedProfile = (Profile, String, String, String, NaiveDateTime);
+/// A profile with its organisation's name, region and status.
+pub type ChangedProfile = (Profile, String, String, String);
 
 /// Profiles, with their organisation's name, region and status, whose profile or organisation
 /// changed at or after `since`.
@@ -113,13 +113,7 @@ pub fn profiles_changed_since(
     p::profiles
         .inner_join(o::organizations.on(o::id.eq(p::organization_id)))
         .filter(p::updated_at.ge(since).or(o::updated_at.ge(since)))
-        .select((
-            Profile::as_select(),
-            o::name,
-            o::region_code,
-            o::status,
-            o::updated_at,
-        ))
+        .select((Profile::as_select(), o::name, o::region_code, o::status))
         .load(conn)
 }
 

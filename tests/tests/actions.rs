@@ -324,8 +324,9 @@ fn attempt(app: &TestApp, c: &Callers, id: &str, action: &str, token: Option<&st
 }
 
 /// Where the caller's list shows the challenge, it lists the same actions as the single read
-/// (a signed-in caller's page of the public list is the kept anonymous page with the caller's
-/// own actions: `api/src/handlers/challenges.rs`, `signed_in_public_page`).
+/// (a signed-in caller's page of the public list is the kept anonymous page, or its
+/// organisation's own kept page, with the caller's own actions: `api/src/handlers/challenges.rs`,
+/// `signed_in_public_page`).
 fn in_the_list_too(app: &TestApp, id: &str, token: Option<&str>, listed: &[String], what: &str) {
     let page = app
         .get("/api/v1/challenges?limit=100", token)

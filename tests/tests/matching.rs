@@ -101,4 +101,28 @@ on_both_databases! {
             r["items"].as_array().is_some_and(|a| a.iter().any(|c| c["title"] == "大规模储氢罐复合材料关键技术研究"))
         });
     }
+
+    // the index's sync (every few seconds, on every instance) reads what changed since its last
+    // pass less a margin: once the margin has passed after a burst of writes, a pass reads
+    // nothing (it used to count the margin back from the newest change seen, so it read the
+    // burst's last seconds again on every pass until the next write, and re-upserted the last
+    // profile written, emptying the public cache each time)
+    fn an_idle_sync_reads_nothing_once_the_margin_has_passed(app) {
+        let cast = app.cast();
+        let body = app.challenge_body("大规模储氢罐复合材料关键技术研究", "新能源",
+            "针对高压储氢罐复合材料成本高、寿命短的问题，研发碳纤维缠绕与内胆成型关键技术。", 30);
+        app.publish(&cast.publisher, &cast.official, &body);
+        app.advance(chrono::Duration::seconds(30));
+        app.state.search.refresh(&app.state.db).unwrap();
+        assert_eq!(app.state.search.refresh(&app.state.db).unwrap(), 0, "rows read by an idle pass");
+        // and a change made after it is still found by the next pass, as through another instance
+        let peer = app.spawn_peer();
+        let mut body = body.clone();
+        body["title"] = json!("高压储氢罐内胆成型工艺研究");
+        peer.publish(&cast.publisher, &cast.official, &body);
+        app.wait_until("this instance's index after a change through the peer", || {
+            let r = app.get("/api/v1/challenges?q=%E5%86%85%E8%83%86", None).json; // 内胆
+            r["items"].as_array().is_some_and(|a| a.iter().any(|c| c["title"] == "高压储氢罐内胆成型工艺研究"))
+        });
+    }
 }

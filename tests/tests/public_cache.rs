@@ -2,8 +2,9 @@
 //! list, keyword search and single challenge never show a state older than a change this instance
 //! acknowledged — for every kind of change that alters them —, another instance on the same
 //! database follows within the change watch's delay, a signed-in caller never gets the anonymous
-//! view (a signed-in page of the public list drawn from the kept anonymous page carries the
-//! caller's own actions, and follows the caller's own bids and invitations), and every public
+//! view (a signed-in page of the public list drawn from the kept anonymous page, or from its
+//! organisation's own kept page, carries the caller's own actions, and follows the caller's own
+//! bids and invitations), and every public
 //! read answers `If-None-Match` with 304 until its body changes.
 
 use jiebang_tests::{on_both_databases, TestApp};
@@ -220,12 +221,14 @@ on_both_databases! {
         // the invited organisation's page is kept too (its own page, shared by its members), and
         // the publisher's, which holds its directed challenge, with the publisher's actions
         for (who, token) in [("invited", &cast.bidder), ("publisher", &cast.publisher)] {
-            app.wait_until(&format!("the {who} organisation's page drawn from the kept one"), || {
-                app.get("/api/v1/challenges?limit=20", Some(token)).expect(200);
-                let before = counted(&app, hits);
-                app.get("/api/v1/challenges?limit=20", Some(token)).expect(200);
-                counted(&app, hits) >= before + 2.0
-            });
+            for p in ["/api/v1/challenges?limit=20", "/api/v1/challenges?q=%E5%88%B6%E6%B0%A2"] {
+                app.wait_until(&format!("the {who} organisation's {p} drawn from the kept page"), || {
+                    app.get(p, Some(token)).expect(200);
+                    let before = counted(&app, hits);
+                    app.get(p, Some(token)).expect(200);
+                    counted(&app, hits) >= before + 2.0
+                });
+            }
         }
         let own = app.get("/api/v1/challenges?limit=20", Some(&cast.publisher)).expect(200).json;
         assert_eq!(ids_of(&own), [directed.clone(), id.clone()]);
@@ -243,10 +246,26 @@ on_both_databases! {
             });
         }
         // an organisation not invited never sees it, signed in or not
-        let (_, other) = app.verified_org("other@ustb.edu.cn", "北京科技大学", "university", "150200");
+        let (other_org, other) = app.verified_org("other@ustb.edu.cn", "北京科技大学", "university", "150200");
         for q in ["limit=20", "q=%E5%88%B6%E6%B0%A2"] {
             let page = app.get(&format!("/api/v1/challenges?{q}"), Some(&other)).expect(200).json;
             assert_eq!(ids_of(&page), [id.as_str()], "{q}");
+        }
+        // the invitation moved to that organisation by an amendment: the challenge leaves the
+        // first organisation's kept pages at once here and within the watch delay on the peer,
+        // and joins the other's
+        let version = app.get(&format!("/api/v1/challenges/{directed}"), Some(&cast.publisher)).expect(200).json["version"].clone();
+        app.patch(&format!("/api/v1/challenges/{directed}"), Some(&cast.publisher),
+            &json!({"version": version, "reason": "调整定向邀请单位", "invited_organizations": [other_org]})).expect(200);
+        for q in ["limit=20", "q=%E5%88%B6%E6%B0%A2"] {
+            let path = format!("/api/v1/challenges?{q}");
+            assert_eq!(ids_of(&app.get(&path, Some(&cast.bidder)).expect(200).json), [id.as_str()], "{q}");
+            let page = app.get(&path, Some(&other)).expect(200).json;
+            assert_eq!(ids_of(&page), [directed.clone(), id.clone()], "{q}");
+            assert!(item(&page, &directed)["actions"].as_array().unwrap().contains(&json!("bid")), "{q}");
+            peer.wait_until("the peer's page after the invitation moved", || {
+                ids_of(&peer.get(&path, Some(&cast.bidder)).expect(200).json) == [id.as_str()]
+            });
         }
     }
 

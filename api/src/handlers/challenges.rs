@@ -738,7 +738,9 @@ pub async fn list(
 /// One page of challenges as `GET /challenges` answers it (the web interface's 榜单大厅 and
 /// workspaces read the same). The anonymous page is kept in the public cache with the rows it
 /// was drawn from; a signed-in caller whose page is that same page gets it with its own
-/// `actions` (`signed_in_public_page`), every other caller's page is read afresh.
+/// `actions`, and a member of an organisation that sees directed challenges its organisation's
+/// kept page with its own `actions` (`signed_in_public_page`); staff's, `mine` lists and pages
+/// with an evaluation the caller takes part in are read afresh.
 pub async fn list_page(
     state: &web::Data<AppState>,
     auth: Option<Auth>,
