@@ -52,6 +52,14 @@ start
 sleep 2
 python3 scripts/load.py rss "$pid" "idle, empty database"
 python3 scripts/load.py fill "$base" load-official@kjt.jiebang.cn "$password" "$count"
+if [ "$backend" = postgres ]; then
+  # a live database has had autovacuum over the rows the fill wrote; this machine's PostgreSQL
+  # runs with autovacuum off, and measured straight after the fill, without statistics, the
+  # search index's sync scanned every challenge every five seconds and the audit chain's
+  # sequencer walked every dead index entry of the 30 000 entries it had chained (100-3 500 ms
+  # each under the load, in the statement log; docs/performance.md)
+  psql -q "$db_url" -c "VACUUM ANALYZE"
+fi
 sleep 2
 python3 scripts/load.py rss "$pid" "idle, $count challenges"
 if [ "${LOAD_READS:-1}" = 1 ]; then
