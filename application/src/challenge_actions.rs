@@ -238,7 +238,7 @@ impl<'a> Facts<'a> {
         if acting != reader.organization.as_deref() {
             return None;
         }
-        let access = crate::visibility::of_challenge_in_memory(c, caller, Some(&reader.invited))?;
+        let access = crate::visibility::of_challenge_in_memory(c, caller, &reader.invited);
         if takes_part_in_evaluation(c, caller, access) {
             return None;
         }
