@@ -291,10 +291,21 @@ def writes(password, count):
         drafts = list(pool.map(draft, todo))
     took = time.monotonic() - started
     print(f"prepared {len(drafts)} draft bids in {took:.0f} s ({len(drafts) / took:.0f} bid creations/s, 8 clients)")
+    busy = cpu_busy()
     r = each_once([(f"/api/v1/bids/{bid}/submit", "{}", b) for bid, b in drafts], bidders)
+    cpu_ms = 1000 * (cpu_busy() - busy) / max(r["requests"], 1)
     note = f", {r['errors']} refused (too few drafts: the figure is not valid)" if r["errors"] else ""
     print(f"\n| bid submission (32 clients) | submissions/s | p50 | p99 |\n|---|---|---|---|")
     print(f"| {r['requests']} of {len(drafts)} drafts submitted, each once{note} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} |")
+    print(f"\nCPU per submission: {cpu_ms:.2f} ms (both cores, server, database and wrk together)")
+
+
+def cpu_busy():
+    """Seconds of CPU the whole machine has spent busy (user, nice, system, irq, softirq; not idle,
+    I/O wait or steal), from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
 
 
 def each_once(items, tokens, seconds=5):

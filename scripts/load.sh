@@ -11,6 +11,7 @@
 # measures the reads again. LOAD_RUNS=N repeats each read measurement N times (the worst p99 of
 # each endpoint is printed at the end); LOAD_SECONDS=S sets each wrk run's length (default 10);
 # LOAD_WRITES=0 skips the bid submissions and signatures, LOAD_READS=0 the reads.
+# LOAD_BIN=path runs that binary instead of building one (paired runs of two commits' builds).
 # The server's resident memory is printed idle at start, after the fill and after each run.
 # Needs: wrk, python3 (and psql for postgres).
 set -euo pipefail
@@ -20,7 +21,8 @@ count="${2:-10000}"
 scales=("${@:3}")
 runs="${LOAD_RUNS:-1}"
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
-cargo build --release --bin jiebang -q
+bin="${LOAD_BIN:-./target/release/jiebang}"
+[ -n "${LOAD_BIN:-}" ] || cargo build --release --bin jiebang -q
 dir=$(mktemp -d)
 port=18080
 base="http://127.0.0.1:$port"
@@ -36,12 +38,12 @@ if [ "$backend" = postgres ]; then
 else
   db_url="$dir/jiebang.db"
 fi
-./target/release/jiebang user create --role official --email load-official@kjt.jiebang.cn \
+"$bin" user create --role official --email load-official@kjt.jiebang.cn \
   --password "$password" --name 压测处长 >/dev/null
 pid=""
 start() {
   local t0=$SECONDS
-  ./target/release/jiebang serve & pid=$!
+  "$bin" serve & pid=$!
   for _ in $(seq 1 6000); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
   echo "server ready in $((SECONDS - t0)) s"
 }

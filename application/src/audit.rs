@@ -49,18 +49,43 @@ pub fn record<B: Serialize, A: Serialize>(
 ) -> Result<()> {
     jiebang_db::audit::append(
         conn,
-        &NewAuditEntry {
-            at: at.naive_utc(),
-            actor_user_id: actor.user_id.clone(),
-            actor_organization_id: actor.organization_id.clone(),
-            object_type: object_type.to_owned(),
-            object_id: object_id.to_owned(),
-            action: action.to_owned(),
-            before_json: json(before),
-            after_json: json(after),
-            comment: comment.map(str::to_owned),
-            request_id: actor.request_id.clone(),
-        },
+        &entry(
+            actor,
+            at,
+            object_type,
+            object_id,
+            action,
+            before,
+            after,
+            comment,
+        ),
     )?;
     Ok(())
+}
+
+/// The entry [`record`] writes, for a change that writes it itself (with its other appended rows,
+/// `jiebang_db::appends`).
+#[allow(clippy::too_many_arguments)]
+pub fn entry<B: Serialize, A: Serialize>(
+    actor: &Actor,
+    at: DateTime<Utc>,
+    object_type: &str,
+    object_id: &str,
+    action: &str,
+    before: Option<&B>,
+    after: Option<&A>,
+    comment: Option<&str>,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        at: at.naive_utc(),
+        actor_user_id: actor.user_id.clone(),
+        actor_organization_id: actor.organization_id.clone(),
+        object_type: object_type.to_owned(),
+        object_id: object_id.to_owned(),
+        action: action.to_owned(),
+        before_json: json(before),
+        after_json: json(after),
+        comment: comment.map(str::to_owned),
+        request_id: actor.request_id.clone(),
+    }
 }

@@ -9,7 +9,8 @@ use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::notify;
 use crate::utc;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
+use jiebang_db::appends::Appends;
 use jiebang_db::bids::{Bid, BidStatusChange};
 use jiebang_db::challenges::Challenge;
 use jiebang_db::DbConnection;
@@ -541,6 +542,9 @@ pub fn submit(
 ) -> Result<BidView> {
     let (b, members, c) = load_own_with_members(conn, id, caller)?;
     let (b, c, to, now) = decide(ctx, caller, b, c, BidActionName::Submit, BidAction::Submit)?;
+    // whole microseconds, as PostgreSQL keeps them: the row the change returns is then exactly
+    // the row predicted below
+    let now = now.trunc_subsecs(6);
     let orgs = notify::bid_organizations(&b, &members);
     let content = b.content(members.clone());
     bid::check_complete(&content, &c.kpis())?;
@@ -550,10 +554,18 @@ pub fn submit(
         ..Default::default()
     };
     let before = view_with(conn, &b, members, caller.organization.as_ref())?;
-    let row = apply(conn, &b, &change, now)?;
-    let after = restated(&before, &row);
-    audit::record(
-        conn,
+    // The audit entry, the notices and the e-mails go in with the change, in one statement on
+    // PostgreSQL (`jiebang_db::appends`), so the entry's `after` is the bid as the change will
+    // leave it; it is checked against the row the change returns below.
+    let predicted = Bid {
+        status: to.as_str().into(),
+        submitted_at: Some(now.naive_utc()),
+        version: b.version + 1,
+        updated_at: now.naive_utc(),
+        ..b.clone()
+    };
+    let after = restated(&before, &predicted);
+    let entry = audit::entry(
         actor,
         now,
         "bid",
@@ -562,15 +574,36 @@ pub fn submit(
         Some(&before),
         Some(&after),
         None,
-    )?;
+    );
     let event = Event::BidSubmitted {
         challenge_id: c.id.clone(),
         title: c.title.clone(),
         bid_id: b.id.clone(),
         at: now,
     };
-    notify::notify_organizations(conn, &ctx.settings.public_url, &orgs, &event, now)?;
-    Ok(with_actions_of(ctx, after, &row, &c, caller))
+    let (notifications, emails) =
+        notify::for_organizations(conn, &ctx.settings.public_url, &orgs, &event, now)?;
+    let appends = Appends {
+        audit: vec![entry],
+        notifications,
+        emails,
+    };
+    let row = jiebang_db::bids::change_status_appending(
+        conn,
+        &b.id,
+        &b.status,
+        &change,
+        now.naive_utc(),
+        appends,
+    )?
+    .ok_or_else(Error::version_conflict)?;
+    // Under the challenge's lock nothing else changes the bid, so the row is the one predicted;
+    // were it not, the audit entry would not say what happened: refused, and all rolled back.
+    let after_row = restated(&before, &row);
+    if serde_json::to_value(&after_row).ok() != serde_json::to_value(&after).ok() {
+        return Err(Error::version_conflict());
+    }
+    Ok(with_actions_of(ctx, after_row, &row, &c, caller))
 }
 
 /// Withdraws a live bid (撤回) for its lead, before the deadline; the place it held (限项) is free

@@ -53,14 +53,27 @@ pub fn notify_organizations<S: AsRef<str>>(
     event: &Event,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let (notifications, emails) = for_organizations(conn, base_url, orgs, event, now)?;
+    write(conn, &notifications, &emails)
+}
+
+/// The notifications and e-mails [`notify_organizations`] writes, for a change that writes them
+/// itself (with its other appended rows, `jiebang_db::appends`): the recipients are read here.
+pub fn for_organizations<S: AsRef<str>>(
+    conn: &mut DbConnection,
+    base_url: &str,
+    orgs: &[S],
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Notification>, Vec<OutboxEmail>)> {
     let orgs: Vec<&str> = orgs.iter().map(AsRef::as_ref).collect();
     if orgs.is_empty() {
-        return Ok(());
+        return Ok((Vec::new(), Vec::new()));
     }
     let mut users =
         jiebang_db::users::active_in_organizations_with_email(conn, &orgs, event.kind())?;
     in_organization_order(&mut users, &orgs, |(u, _)| u);
-    notify_users(conn, base_url, &users, event, now)
+    Ok(messages(base_url, &users, event, now))
 }
 
 /// Tells each of `users` about `event`: an in-app notification each, and an e-mail to each whose
@@ -72,6 +85,28 @@ fn notify_users(
     event: &Event,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let (notifications, emails) = messages(base_url, users, event, now);
+    write(conn, &notifications, &emails)
+}
+
+fn write(
+    conn: &mut DbConnection,
+    notifications: &[Notification],
+    emails: &[OutboxEmail],
+) -> Result<()> {
+    jiebang_db::notifications::insert_notifications(conn, notifications)?;
+    jiebang_db::notifications::insert_emails(conn, emails)?;
+    Ok(())
+}
+
+/// The in-app notification for each of `users`, and the e-mail for each whose flag says they
+/// take this kind by e-mail, rendered in each user's language.
+fn messages(
+    base_url: &str,
+    users: &[(jiebang_db::models::User, bool)],
+    event: &Event,
+    now: DateTime<Utc>,
+) -> (Vec<Notification>, Vec<OutboxEmail>) {
     let mut notifications = Vec::with_capacity(users.len());
     let mut emails = Vec::with_capacity(users.len());
     for (user, email) in users {
@@ -109,9 +144,7 @@ fn notify_users(
             sent_at: None,
         });
     }
-    jiebang_db::notifications::insert_notifications(conn, &notifications)?;
-    jiebang_db::notifications::insert_emails(conn, &emails)?;
-    Ok(())
+    (notifications, emails)
 }
 
 /// The ids of an organisation's active users.

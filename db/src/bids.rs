@@ -280,6 +280,24 @@ pub fn change_status_returning(
         .optional())
 }
 
+/// [`change_status_returning`], writing `appends` (the change's audit entry, notifications and
+/// e-mails) if the bid was changed: one statement on PostgreSQL (`appends.rs`).
+pub fn change_status_appending(
+    conn: &mut DbConnection,
+    id: &str,
+    from: &str,
+    change: &BidStatusChange,
+    at: NaiveDateTime,
+    appends: crate::appends::Appends,
+) -> Result<Option<Bid>, DbError> {
+    let q = diesel::update(b::bids.find(id).filter(b::status.eq(from))).set((
+        change,
+        b::version.eq(b::version + 1),
+        b::updated_at.eq(at),
+    ));
+    crate::change_then_append!(conn, q.returning(Bid::as_returning()), appends)
+}
+
 /// [`submitted_count`] for several challenges in one query.
 pub fn submitted_counts(
     conn: &mut DbConnection,

@@ -2,6 +2,7 @@
 //! Every query is written once against [`DbConnection`] and runs on SQLite and PostgreSQL.
 
 pub mod agreements;
+pub mod appends;
 pub mod audit;
 pub mod bids;
 pub mod challenges;

@@ -310,3 +310,110 @@ on_both_databases! {
         assert!(kinds.contains(&"bid_lapsed".to_owned()) && !kinds.contains(&"bid_withdrawn".to_owned()), "{kinds:?}");
     }
 }
+
+on_both_databases! {
+    fn a_submission_writes_its_entry_notices_and_mail_with_the_change(app) {
+        // On PostgreSQL the submission's audit entry, notices and e-mails go in with the bid's
+        // change in one statement (jiebang_db::appends), its `after` predicted before the change:
+        // what is written must be what a read shows, for every party to the bid.
+        let cast = app.cast();
+        let (baotou, _) = app.verified_org("m1@baotou-research.cn", "包头稀土研究院", "institute", "150204");
+        let (ordos, ordos_user) = app.verified_org("m2@ordos-energy.cn", "鄂尔多斯能源集团有限公司", "enterprise", "150602");
+        // the second member's user takes this kind in the inbox only
+        app.put("/api/v1/me/notification-preferences", Some(&ordos_user), &json!({"email": {"bid_submitted": false}})).expect(200);
+        let challenge = app.publish(&cast.publisher, &cast.official, &consortium_challenge(&app, 10));
+        let bid = create(&app, &challenge, &cast.bidder, &bid_body(&[&baotou, &ordos]));
+        submit(&app, &bid, &cast.bidder);
+
+        let mut read = app.get(&format!("/api/v1/bids/{bid}"), Some(&cast.bidder)).expect(200).json;
+        read.as_object_mut().unwrap().remove("actions");
+        let history = app.get(&format!("/api/v1/bids/{bid}/history"), Some(&cast.bidder)).expect(200).json;
+        let entries = history.as_array().unwrap();
+        let last = entries.last().unwrap();
+        assert_eq!(last["action"], "submit");
+        assert_eq!(last["before"]["status"], "draft");
+        assert_eq!(last["after"], read, "the entry's after is the bid as it is");
+        assert_eq!(read["status"], "submitted");
+        assert_eq!(last["at"], read["submitted_at"]);
+
+        // a notice each for the lead's user and both members' users; e-mail to those who take it
+        for token in [&cast.bidder, &app.token("m1@baotou-research.cn"), &ordos_user] {
+            let inbox = app.get("/api/v1/me/notifications?limit=100", Some(token)).expect(200).json;
+            let kinds: Vec<&str> = inbox["items"].as_array().unwrap().iter().filter_map(|n| n["kind"].as_str()).collect();
+            assert_eq!(kinds.iter().filter(|k| **k == "bid_submitted").count(), 1, "{kinds:?}");
+        }
+        let mails = app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "bid_submitted")).unwrap();
+        let mut to: Vec<&str> = mails.iter().map(|m| m.to_address.as_str()).collect();
+        to.sort();
+        assert_eq!(to, ["bidder@imu.edu.cn", "m1@baotou-research.cn"]);
+        for m in &mails {
+            assert_eq!((m.status.as_str(), m.attempts, m.claimed_until, m.sent_at), ("pending", 0, None, None));
+            assert!(m.user_id.is_some() && m.message_id.contains(&m.id) && m.subject.contains("申报已提交") && m.body_html.contains("提交成功"), "{m:?}");
+        }
+
+        // the appended rows are written only if the change happened, every column as given
+        // (whole microseconds, as PostgreSQL keeps them)
+        let at = chrono::DateTime::from_timestamp_micros(app.now().timestamp_micros()).unwrap().naive_utc();
+        let bidder_user = app.get("/api/v1/me", Some(&cast.bidder)).json["user"]["id"].as_str().unwrap().to_owned();
+        let probe = |n: usize| {
+            let audit = jiebang_db::models::NewAuditEntry {
+                at,
+                object_type: "bid".into(),
+                object_id: bid.clone(),
+                action: "append_probe".into(),
+                comment: Some("探针 probe".into()),
+                ..Default::default()
+            };
+            let notification = |i: usize| jiebang_db::notifications::Notification {
+                id: jiebang_db::new_id(),
+                user_id: bidder_user.clone(),
+                kind: "append_probe".into(),
+                title: format!("探针 {i}"),
+                body: "正文".into(),
+                link: "/".into(),
+                read_at: if i == 0 { Some(at) } else { None },
+                created_at: at,
+            };
+            let email = jiebang_db::notifications::OutboxEmail {
+                id: jiebang_db::new_id(),
+                user_id: None,
+                kind: "append_probe".into(),
+                to_address: "probe@example.cn".into(),
+                subject: "探针".into(),
+                body_text: "正文".into(),
+                body_html: "<p>正文</p>".into(),
+                message_id: "probe@jiebang.local".into(),
+                status: "failed".into(),
+                attempts: 7,
+                next_attempt_at: at,
+                claimed_until: None,
+                last_error: Some("550 无此用户".into()),
+                created_at: at,
+                sent_at: None,
+            };
+            jiebang_db::appends::Appends { audit: vec![audit], notifications: (0..n).map(notification).collect(), emails: vec![email] }
+        };
+        let unchanged = jiebang_db::bids::BidStatusChange::default();
+        let version = read["version"].as_i64().unwrap();
+        // not in state draft: nothing changed, nothing appended
+        let none = app.state.db.write(|c| jiebang_db::bids::change_status_appending(c, &bid, "draft", &unchanged, at, probe(2))).unwrap();
+        assert!(none.is_none());
+        assert!(app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "append_probe")).unwrap().is_empty());
+        let entries_now = app.state.db.read(|c| jiebang_db::audit::history(c, "bid", &bid)).unwrap();
+        assert_eq!(entries_now.len(), entries.len());
+        // in state submitted: changed (its version moves), and every row appended
+        let row = app.state.db.write(|c| jiebang_db::bids::change_status_appending(c, &bid, "submitted", &unchanged, at, probe(2))).unwrap().unwrap();
+        assert_eq!(row.version, version + 1);
+        let entries_now = app.state.db.read(|c| jiebang_db::audit::history(c, "bid", &bid)).unwrap();
+        let probe_entry = entries_now.last().unwrap();
+        assert_eq!((probe_entry.action.as_str(), probe_entry.at, probe_entry.actor_user_id.as_deref(), probe_entry.comment.as_deref(), probe_entry.before_json.as_deref()), ("append_probe", at, None, Some("探针 probe"), None));
+        let mails = app.state.db.read(|c| jiebang_db::notifications::emails_of_kind(c, "append_probe")).unwrap();
+        assert_eq!(mails.len(), 1);
+        let m = &mails[0];
+        assert_eq!((m.user_id.as_deref(), m.status.as_str(), m.attempts, m.claimed_until, m.last_error.as_deref(), m.next_attempt_at), (None, "failed", 7, None, Some("550 无此用户"), at));
+        let inbox = app.get("/api/v1/me/notifications?limit=100", Some(&cast.bidder)).expect(200).json;
+        let mut probes: Vec<(String, bool)> = inbox["items"].as_array().unwrap().iter().filter(|n| n["kind"] == "append_probe").map(|n| (n["title"].as_str().unwrap().to_owned(), n["read"].as_bool().unwrap())).collect();
+        probes.sort();
+        assert_eq!(probes, [("探针 0".to_owned(), true), ("探针 1".to_owned(), false)]);
+    }
+}
