@@ -8,7 +8,7 @@
 //!
 //! ```sql
 //! WITH changed AS (UPDATE … RETURNING …),
-//!   a AS (INSERT INTO audit_log (…) SELECT * FROM unnest($1, …) WHERE EXISTS (SELECT 1 FROM changed)),
+//!   a AS (INSERT INTO audit_log (…) SELECT * FROM unnest(…) WHERE EXISTS (SELECT 1 FROM changed)),
 //!   n AS (INSERT INTO notifications (…) SELECT * FROM unnest(…) WHERE EXISTS (…)),
 //!   e AS (INSERT INTO email_outbox (…) SELECT * FROM unnest(…) WHERE EXISTS (…))
 //! SELECT * FROM changed
@@ -42,7 +42,8 @@ pub struct Appends {
 
 /// Runs `change` (a statement returning at most one row, written once for both backends as in
 /// `on_backend!`) and, if it returned a row, writes the [`Appends`]; the row, or `None` with
-/// nothing written. One statement on PostgreSQL.
+/// nothing written. One statement on PostgreSQL, kept prepared under its text: a call site's
+/// `change` must set the same columns on every call (as each kind of bid change does).
 #[macro_export]
 macro_rules! change_then_append {
     ($conn:expr, $change:expr, $appends:expr) => {
