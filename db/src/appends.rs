@@ -17,13 +17,11 @@
 //! Each column's values are bound as one array, so the text is the same however many rows there
 //! are (none included) and the statement stays prepared. The rows are written only if the change
 //! returned a row, exactly as when they are written one by one after it. SQLite, in-process,
-//! has no round trip to save: there the same function runs the change, then the plain inserts.
+//! has no round trip to save: there the macro runs the change, then the inserts every other
+//! change uses (`audit::append`, `notifications::insert_notifications` and `insert_emails`).
 
 use crate::models::NewAuditEntry;
 use crate::notifications::{Notification, OutboxEmail};
-use crate::schema::audit_log::dsl as a;
-use crate::schema::email_outbox::dsl as o;
-use crate::schema::notifications::dsl as n;
 use crate::DbError;
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;
@@ -46,14 +44,20 @@ pub struct Appends {
 /// `change` must set the same columns on every call (as each kind of bid change does).
 #[macro_export]
 macro_rules! change_then_append {
-    ($conn:expr, $change:expr, $appends:expr) => {
-        match $conn {
+    ($conn:expr, $change:expr, $appends:expr) => {{
+        let conn: &mut $crate::DbConnection = $conn;
+        match conn {
             $crate::DbConnection::Postgresql(c) => {
                 $crate::appends::on_postgres(c, $change, $appends)
             }
-            $crate::DbConnection::Sqlite(c) => $crate::appends::on_sqlite(c, $change, $appends),
+            $crate::DbConnection::Sqlite(c) => {
+                let row = $crate::diesel::OptionalExtension::optional(
+                    $crate::diesel::RunQueryDsl::get_result(($change), c),
+                );
+                $crate::appends::after_change(conn, row, $appends)
+            }
         }
-    };
+    }};
 }
 
 /// [`change_then_append!`] on PostgreSQL: the change and the appended rows in one statement.
@@ -73,43 +77,21 @@ where
     .optional()
 }
 
-/// [`change_then_append!`] on SQLite: the change, then (if it returned a row) the inserts.
-pub fn on_sqlite<'q, Q, U>(
-    lite: &mut diesel::SqliteConnection,
-    change: Q,
+/// [`change_then_append!`] on SQLite: after the change (`row`, its result), the appended rows if
+/// it returned one, with the inserts every other change uses.
+pub fn after_change<U>(
+    conn: &mut crate::DbConnection,
+    row: Result<Option<U>, DbError>,
     appends: Appends,
-) -> Result<Option<U>, DbError>
-where
-    Q: LoadQuery<'q, diesel::SqliteConnection, U>,
-{
-    let Some(row) = change.get_result(lite).optional()? else {
+) -> Result<Option<U>, DbError> {
+    let Some(row) = row? else {
         return Ok(None);
     };
-    // row by row where there is one (a single-row INSERT is kept prepared, a multi-row one is
-    // not: its text depends on the number of rows)
     for entry in &appends.audit {
-        diesel::insert_into(a::audit_log)
-            .values(entry)
-            .execute(lite)?;
+        crate::audit::append(conn, entry)?;
     }
-    match appends.notifications.as_slice() {
-        [] => 0,
-        [one] => diesel::insert_into(n::notifications)
-            .values(one)
-            .execute(lite)?,
-        many => diesel::insert_into(n::notifications)
-            .values(many)
-            .execute(lite)?,
-    };
-    match appends.emails.as_slice() {
-        [] => 0,
-        [one] => diesel::insert_into(o::email_outbox)
-            .values(one)
-            .execute(lite)?,
-        many => diesel::insert_into(o::email_outbox)
-            .values(many)
-            .execute(lite)?,
-    };
+    crate::notifications::insert_notifications(conn, &appends.notifications)?;
+    crate::notifications::insert_emails(conn, &appends.emails)?;
     Ok(Some(row))
 }
 
