@@ -599,11 +599,10 @@ pub fn submit(
     .ok_or_else(Error::version_conflict)?;
     // Under the challenge's lock nothing else changes the bid, so the row is the one predicted;
     // were it not, the audit entry would not say what happened: refused, and all rolled back.
-    let after_row = restated(&before, &row);
-    if serde_json::to_value(&after_row).ok() != serde_json::to_value(&after).ok() {
+    if row != predicted {
         return Err(Error::version_conflict());
     }
-    Ok(with_actions_of(ctx, after_row, &row, &c, caller))
+    Ok(with_actions_of(ctx, after, &row, &c, caller))
 }
 
 /// Withdraws a live bid (撤回) for its lead, before the deadline; the place it held (限项) is free

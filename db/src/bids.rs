@@ -9,7 +9,7 @@ use jiebang_domain::bid::{
     BidContent, BidStatus, ChiefScientist, KpiAnswer, Member, Milestone, Reason,
 };
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = crate::schema::bids)]
 pub struct Bid {
     pub id: String,
